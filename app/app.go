@@ -1,0 +1,166 @@
+// Package app wires the desk together: configuration, the database, the
+// domain service, the web server, background work and the demo. The
+// command line lives here too, so that cmd/notme stays a few lines.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"notme/cases"
+	"notme/ui"
+)
+
+// App is one running desk: its configuration, storage, domain and web face.
+type App struct {
+	Config  Config
+	Log     *slog.Logger
+	DB      *Database
+	Service *cases.Service
+	Server  *ui.Server
+}
+
+// NewLogger returns the desk's logger as configured.
+func NewLogger(c LogConfig, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// Open opens the database (migrating it), loads the token keys and builds
+// the service and the web server.
+func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
+	secrets, err := cfg.TokenSecrets()
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]cases.TokenKey, len(secrets))
+	for i, s := range secrets {
+		keys[i] = cases.TokenKey{ID: s.ID, Secret: s.Key}
+	}
+	sealer, err := cases.NewSealer(keys, nil)
+	if err != nil {
+		return nil, fmt.Errorf("token keys: %w", err)
+	}
+	db, err := OpenDatabase(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	svc, err := cases.NewService(cases.Options{
+		Store:           db.Store,
+		Sealer:          sealer,
+		Kinds:           cfg.kinds(),
+		ContainBy:       cfg.containBy(),
+		PublicURL:       cfg.PublicURL(),
+		MessageIDDomain: cfg.MessageIDDomain(),
+		NoteMaxChars:    cfg.Reports.NoteMaxChars,
+		Logger:          log,
+	})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	var proxies []*net.IPNet
+	for _, p := range cfg.HTTP.TrustedProxies {
+		_, n, err := net.ParseCIDR(p)
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("http.trusted_proxies: %w", err)
+		}
+		proxies = append(proxies, n)
+	}
+	srv, err := ui.New(ui.Options{
+		Service:        svc,
+		Logger:         log,
+		PublicURL:      cfg.PublicURL(),
+		SecureCookies:  !cfg.HTTP.InsecureCookies,
+		SessionTTL:     cfg.HTTP.SessionTTL.D(),
+		TrustedProxies: proxies,
+		ReportRate:     ui.Rate{PerMinute: cfg.HTTP.ReportRate.PerMinute, Burst: cfg.HTTP.ReportRate.Burst},
+		LoginRate:      ui.Rate{PerMinute: cfg.HTTP.LoginRate.PerMinute, Burst: cfg.HTTP.LoginRate.Burst},
+		MaxBatchBytes:  cfg.HTTP.MaxBatchBytes,
+		Ready: func(r *http.Request) error {
+			if err := svc.Ping(r.Context()); err != nil {
+				return err
+			}
+			ok, err := db.Store.SchemaCurrent(r.Context())
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return errors.New("schema is not current")
+			}
+			return nil
+		},
+	})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &App{Config: cfg, Log: log, DB: db, Service: svc, Server: srv}, nil
+}
+
+// Close releases the database.
+func (a *App) Close() error { return a.DB.Close() }
+
+// Serve answers HTTP on ln until ctx is done, then stops taking new
+// connections and lets requests in flight finish within the shutdown
+// timeout.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{
+		Handler:           a.Server,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	a.Log.Info("shutting down: finishing requests in flight")
+	sctx, cancel := context.WithTimeout(context.Background(), a.Config.HTTP.ShutdownTimeout.D())
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("graceful shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func (c Config) kinds() []cases.Kind {
+	var out []cases.Kind
+	for _, name := range sortedKeys(c.Kinds) {
+		k := c.Kinds[name]
+		label := k.Label
+		if label == "" {
+			label = name
+		}
+		out = append(out, cases.Kind{Name: name, Label: label, Severity: cases.Severity(k.Severity),
+			Credential: k.Credential, PersonalData: k.PersonalData, Actions: k.Actions})
+	}
+	return out
+}
+
+func (c Config) containBy() map[cases.Severity]time.Duration {
+	out := map[cases.Severity]time.Duration{}
+	for sev, d := range c.SLA.ContainBy {
+		out[cases.Severity(strings.ToLower(sev))] = d.D()
+	}
+	return out
+}

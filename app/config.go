@@ -1,0 +1,949 @@
+package app
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the whole configuration of the desk. Load builds it from
+// Defaults, then the YAML file, then NOTME_* environment variables, and
+// validates it; nothing reads configuration from anywhere else.
+type Config struct {
+	DataDir  string                `yaml:"data_dir"`
+	Log      LogConfig             `yaml:"log"`
+	HTTP     HTTPConfig            `yaml:"http"`
+	Database DatabaseConfig        `yaml:"database"`
+	Tokens   TokensConfig          `yaml:"tokens"`
+	Kinds    map[string]KindConfig `yaml:"kinds"`
+	SLA      SLAConfig             `yaml:"sla"`
+	Reports  ReportsConfig         `yaml:"reports"`
+}
+
+type LogConfig struct {
+	Level  string `yaml:"level"`  // debug|info|warn|error
+	Format string `yaml:"format"` // text|json
+}
+
+type HTTPConfig struct {
+	Addr string `yaml:"addr"`
+	// PublicURL is the base of links in mail and pages; "" means
+	// http://localhost:<port of Addr>. Use Config.PublicURL to read it.
+	PublicURL string `yaml:"public_url"`
+	// TrustedProxies are CIDRs whose X-Forwarded-For is believed.
+	TrustedProxies  []string   `yaml:"trusted_proxies"`
+	InsecureCookies bool       `yaml:"insecure_cookies"`
+	SessionTTL      Duration   `yaml:"session_ttl"`
+	ShutdownTimeout Duration   `yaml:"shutdown_timeout"`
+	ReportRate      RateConfig `yaml:"report_rate"` // public report POSTs per client IP
+	LoginRate       RateConfig `yaml:"login_rate"`
+	MaxBatchBytes   int64      `yaml:"max_batch_bytes"` // body limit of the NDJSON ledger batch
+}
+
+type RateConfig struct {
+	PerMinute float64 `yaml:"per_minute"`
+	Burst     int     `yaml:"burst"`
+}
+
+type DatabaseConfig struct {
+	// URL is "sqlite:PATH" (or "file:PATH") or "postgres://…"; "" means
+	// sqlite:<data_dir>/notme.db. Use Config.DatabaseURL to read it. A
+	// Secret because a postgres URL carries a password.
+	URL         Secret   `yaml:"url"`
+	BusyTimeout Duration `yaml:"busy_timeout"`
+	ReadConns   int      `yaml:"read_conns"`
+}
+
+type TokensConfig struct {
+	// Keys are newest first: the first seals, all open. Empty means one
+	// key generated on first use in KeyFile (see Config.TokenSecrets).
+	Keys            []TokenKeyConfig `yaml:"keys"`
+	KeyFile         string           `yaml:"key_file"`          // "" = <data_dir>/token.key
+	MessageIDDomain string           `yaml:"message_id_domain"` // "" = host of the public URL
+}
+
+type TokenKeyConfig struct {
+	ID         int    `yaml:"id"`          // 1..255, unique
+	Secret     Secret `yaml:"secret"`      // base64 (std or url, padded or not) of exactly 32 bytes
+	SecretFile string `yaml:"secret_file"` // a file holding the base64 secret; exactly one of the two
+}
+
+type KindConfig struct {
+	Label        string   `yaml:"label"`         // shown to staff; "" = the kind's name
+	Severity     string   `yaml:"severity"`      // critical|high|normal|low
+	Credential   bool     `yaml:"credential"`    // carries a credential link (set password, reset, magic login)
+	PersonalData bool     `yaml:"personal_data"` // exposes the holder's personal data
+	Actions      []string `yaml:"actions"`       // containment requested at once on an exact match
+}
+
+type SLAConfig struct {
+	// ContainBy is the time from the first report to containment, per
+	// severity. A config map merges over the defaults.
+	ContainBy map[string]Duration `yaml:"contain_by"`
+}
+
+type ReportsConfig struct {
+	NoteMaxChars int `yaml:"note_max_chars"`
+}
+
+// Severities, strongest first.
+var severities = []string{"critical", "high", "normal", "low"}
+
+// Containment actions a kind may request.
+var kindActions = []string{
+	"revoke_pending_links", "suppress_recipient", "require_reverification",
+	"lock_account", "contact_owner",
+}
+
+// Defaults returns the configuration used when nothing is configured. Each
+// call returns fresh maps and slices.
+func Defaults() Config {
+	return Config{
+		DataDir: "./data",
+		Log:     LogConfig{Level: "info", Format: "text"},
+		HTTP: HTTPConfig{
+			Addr:            ":8080",
+			SessionTTL:      Duration(12 * time.Hour),
+			ShutdownTimeout: Duration(15 * time.Second),
+			ReportRate:      RateConfig{PerMinute: 20, Burst: 10},
+			LoginRate:       RateConfig{PerMinute: 10, Burst: 5},
+			MaxBatchBytes:   512 << 20,
+		},
+		Database: DatabaseConfig{
+			BusyTimeout: Duration(5 * time.Second),
+			ReadConns:   4,
+		},
+		Kinds: defaultKinds(),
+		SLA:   SLAConfig{ContainBy: defaultContainBy()},
+		Reports: ReportsConfig{
+			NoteMaxChars: 2000,
+		},
+	}
+}
+
+func defaultKinds() map[string]KindConfig {
+	credentialActions := func() []string {
+		return []string{"revoke_pending_links", "suppress_recipient", "require_reverification"}
+	}
+	return map[string]KindConfig{
+		"registration": {
+			Label: "Registration / set your password", Severity: "high", Credential: true,
+			Actions: credentialActions(),
+		},
+		"password_reset": {
+			Label: "Password reset", Severity: "high", Credential: true,
+			Actions: credentialActions(),
+		},
+		"order_confirmation": {
+			Label: "Order confirmation", Severity: "normal", PersonalData: true,
+			Actions: []string{"suppress_recipient", "require_reverification"},
+		},
+		"postal_notice": {
+			Label: "Postal notice", Severity: "high", PersonalData: true,
+			Actions: []string{"suppress_recipient", "require_reverification", "contact_owner"},
+		},
+		"newsletter": {
+			Label: "Newsletter", Severity: "low",
+			Actions: []string{"suppress_recipient"},
+		},
+	}
+}
+
+func defaultContainBy() map[string]Duration {
+	return map[string]Duration{
+		"critical": Duration(15 * time.Minute),
+		"high":     Duration(time.Hour),
+		"normal":   Duration(4 * time.Hour),
+		"low":      Duration(24 * time.Hour),
+	}
+}
+
+// DefaultConfigFile is read when Load is given no path and it exists.
+const DefaultConfigFile = "notme.yaml"
+
+// Load builds the configuration: Defaults, then the YAML file at path, then
+// NOTME_* variables from env, then Validate. An empty path means
+// ./notme.yaml if it exists, else no file; a named file that is missing is
+// an error. env is os.LookupEnv in production. Errors name the file, the
+// variable or the key at fault; callers add "config: ".
+func Load(path string, env func(string) (string, bool)) (Config, error) {
+	cfg := Defaults()
+	if path == "" {
+		if _, err := os.Stat(DefaultConfigFile); err == nil {
+			path = DefaultConfigFile
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return Config{}, err
+		}
+	}
+	if path != "" {
+		if err := cfg.readFile(path); err != nil {
+			return Config{}, fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	if env != nil {
+		if err := cfg.applyEnv(env); err != nil {
+			return Config{}, err
+		}
+	}
+	cfg.normalize()
+	if err := cfg.Validate(); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+func (c *Config) readFile(path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	// A file that names kinds replaces the default set whole; contain_by
+	// merges over the defaults (normalize puts back missing severities).
+	c.Kinds = nil
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		return errors.New("more than one YAML document")
+	}
+	if c.Kinds == nil {
+		c.Kinds = defaultKinds()
+	}
+	return nil
+}
+
+// normalize fills what the file and environment may leave implicit.
+func (c *Config) normalize() {
+	c.HTTP.PublicURL = strings.TrimRight(c.HTTP.PublicURL, "/")
+	if len(c.HTTP.TrustedProxies) == 0 {
+		c.HTTP.TrustedProxies = nil // "[]" and "none" read the same
+	}
+	if c.SLA.ContainBy == nil {
+		c.SLA.ContainBy = map[string]Duration{}
+	}
+	for sev, d := range defaultContainBy() {
+		if _, ok := c.SLA.ContainBy[sev]; !ok {
+			c.SLA.ContainBy[sev] = d
+		}
+	}
+	for name, k := range c.Kinds {
+		if k.Label == "" {
+			k.Label = name
+		}
+		if len(k.Actions) == 0 {
+			k.Actions = nil
+		}
+		c.Kinds[name] = k
+	}
+}
+
+// PublicURL is the resolved base URL of the desk, without a trailing slash.
+func (c Config) PublicURL() string {
+	if c.HTTP.PublicURL != "" {
+		return strings.TrimRight(c.HTTP.PublicURL, "/")
+	}
+	if _, port, err := net.SplitHostPort(c.HTTP.Addr); err == nil && port != "" {
+		return "http://localhost:" + port
+	}
+	return "http://localhost"
+}
+
+// DatabaseURL is the resolved database URL. It may hold a password: do not
+// log it.
+func (c Config) DatabaseURL() string {
+	if c.Database.URL != "" {
+		return c.Database.URL.Reveal()
+	}
+	return "sqlite:" + joinPath(c.DataDir, "notme.db")
+}
+
+// TokenKeyFile is the resolved path of the generated token key file.
+func (c Config) TokenKeyFile() string {
+	if c.Tokens.KeyFile != "" {
+		return c.Tokens.KeyFile
+	}
+	return joinPath(c.DataDir, "token.key")
+}
+
+// MessageIDDomain is the right-hand side of minted Message-IDs: the
+// configured domain, else the host of the public URL.
+func (c Config) MessageIDDomain() string {
+	if c.Tokens.MessageIDDomain != "" {
+		return c.Tokens.MessageIDDomain
+	}
+	u, err := url.Parse(c.PublicURL())
+	if err != nil || u.Hostname() == "" {
+		return "localhost"
+	}
+	host := u.Hostname()
+	if strings.Contains(host, ":") {
+		return "[" + host + "]" // RFC 5322 section 3.6.4: no-fold-literal for an IPv6 host
+	}
+	return host
+}
+
+// joinPath keeps a "./" prefix that filepath.Join would drop, so resolved
+// paths read like the configured ones.
+func joinPath(dir, name string) string {
+	if dir == "" {
+		return name
+	}
+	return strings.TrimRight(dir, "/") + "/" + name
+}
+
+// Validate checks every value and reports each bad one with its key, joined
+// with errors.Join. It reads token secret_file files to check them.
+func (c *Config) Validate() error {
+	var v validator
+
+	if strings.TrimSpace(c.DataDir) == "" {
+		v.add("data_dir", "must not be empty")
+	}
+	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
+		v.add("log.level", "must be one of debug, info, warn, error")
+	}
+	if !slices.Contains([]string{"text", "json"}, c.Log.Format) {
+		v.add("log.format", "must be text or json")
+	}
+
+	c.validateHTTP(&v)
+	c.validateDatabase(&v)
+	c.validateTokens(&v)
+	c.validateKinds(&v)
+
+	for _, sev := range sortedKeys(c.SLA.ContainBy) {
+		key := "sla.contain_by." + sev
+		if !slices.Contains(severities, sev) {
+			v.add(key, "unknown severity; use critical, high, normal or low")
+		} else if c.SLA.ContainBy[sev] <= 0 {
+			v.add(key, "must be positive")
+		}
+	}
+	for _, sev := range severities {
+		if _, ok := c.SLA.ContainBy[sev]; !ok {
+			v.add("sla.contain_by."+sev, "missing")
+		}
+	}
+	if c.Reports.NoteMaxChars < 1 {
+		v.add("reports.note_max_chars", "must be at least 1")
+	}
+	return v.err()
+}
+
+func (c *Config) validateHTTP(v *validator) {
+	h := &c.HTTP
+	if host, port, err := net.SplitHostPort(h.Addr); err != nil {
+		v.add("http.addr", "must be host:port, like :8080 or 127.0.0.1:8080")
+	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		v.add("http.addr", "port must be a number from 0 to 65535")
+	} else if strings.ContainsAny(host, "/ ") {
+		v.add("http.addr", "must be host:port, like :8080 or 127.0.0.1:8080")
+	}
+	if h.PublicURL != "" {
+		u, err := url.Parse(h.PublicURL)
+		switch {
+		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Opaque != "":
+			v.add("http.public_url", "must be an absolute http or https URL")
+		case u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(h.PublicURL, "#"):
+			v.add("http.public_url", "must not have a query or fragment")
+		case u.User != nil:
+			v.add("http.public_url", "must not contain user information")
+		}
+	}
+	for i, p := range h.TrustedProxies {
+		if _, _, err := net.ParseCIDR(p); err != nil {
+			v.add(fmt.Sprintf("http.trusted_proxies[%d]", i),
+				fmt.Sprintf("%q is not a CIDR like 10.0.0.0/8 (one address: 192.0.2.1/32)", p))
+		}
+	}
+	if h.SessionTTL <= 0 {
+		v.add("http.session_ttl", "must be positive")
+	}
+	if h.ShutdownTimeout <= 0 {
+		v.add("http.shutdown_timeout", "must be positive")
+	}
+	for _, r := range []struct {
+		key  string
+		rate RateConfig
+	}{{"http.report_rate", h.ReportRate}, {"http.login_rate", h.LoginRate}} {
+		if !(r.rate.PerMinute > 0) || math.IsInf(r.rate.PerMinute, 0) {
+			v.add(r.key+".per_minute", "must be a positive number")
+		}
+		if r.rate.Burst < 1 {
+			v.add(r.key+".burst", "must be at least 1")
+		}
+	}
+	if h.MaxBatchBytes <= 0 {
+		v.add("http.max_batch_bytes", "must be positive")
+	}
+}
+
+func (c *Config) validateDatabase(v *validator) {
+	// The URL is a Secret: messages never repeat it.
+	if u := c.Database.URL.Reveal(); u != "" {
+		switch {
+		case strings.HasPrefix(u, "sqlite:"), strings.HasPrefix(u, "file:"):
+			path, _ := strings.CutPrefix(strings.TrimPrefix(u, "sqlite:"), "file:")
+			if path == "" || strings.HasPrefix(path, "?") {
+				v.add("database.url", "sqlite needs a path, like sqlite:./data/notme.db")
+			}
+		case strings.HasPrefix(u, "postgres://"), strings.HasPrefix(u, "postgresql://"):
+			if pu, err := url.Parse(u); err != nil || pu.Host == "" {
+				v.add("database.url", "must be a postgres URL like postgres://user@host/db")
+			}
+		default:
+			v.add("database.url", "must start with sqlite:, file:, postgres:// or postgresql://")
+		}
+	}
+	if c.Database.BusyTimeout < 0 {
+		v.add("database.busy_timeout", "must not be negative")
+	}
+	if c.Database.ReadConns < 1 {
+		v.add("database.read_conns", "must be at least 1")
+	}
+}
+
+func (c *Config) validateTokens(v *validator) {
+	seen := map[int]bool{}
+	for i, k := range c.Tokens.Keys {
+		key := fmt.Sprintf("tokens.keys[%d]", i)
+		if k.ID < 1 || k.ID > 255 {
+			v.add(key+".id", "must be from 1 to 255")
+		} else if seen[k.ID] {
+			v.add(key+".id", fmt.Sprintf("%d is used by an earlier key", k.ID))
+		}
+		seen[k.ID] = true
+		switch {
+		case (k.Secret == "") == (k.SecretFile == ""):
+			v.add(key, "set exactly one of secret and secret_file")
+		case k.Secret != "":
+			if _, err := decodeTokenKey(k.Secret.Reveal()); err != nil {
+				v.add(key+".secret", err.Error())
+			}
+		default:
+			if _, err := readTokenKeyFile(k.SecretFile); err != nil {
+				v.add(key+".secret_file", err.Error())
+			}
+		}
+	}
+	if d := c.Tokens.MessageIDDomain; d != "" && !domainRE.MatchString(d) {
+		v.add("tokens.message_id_domain", "must be a domain name like mail.example.com")
+	}
+}
+
+var (
+	domainRE   = regexp.MustCompile(`^(?i)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$`)
+	kindNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,63}$`)
+)
+
+func (c *Config) validateKinds(v *validator) {
+	if len(c.Kinds) == 0 {
+		v.add("kinds", "at least one kind is required")
+	}
+	for _, name := range sortedKeys(c.Kinds) {
+		k := c.Kinds[name]
+		key := "kinds." + name
+		if !kindNameRE.MatchString(name) {
+			v.add(key, "name must be lower-case letters, digits, '_', '.' or '-' (at most 64)")
+		}
+		if !slices.Contains(severities, k.Severity) {
+			v.add(key+".severity", "must be one of critical, high, normal, low")
+		}
+		for i, a := range k.Actions {
+			akey := fmt.Sprintf("%s.actions[%d]", key, i)
+			if !slices.Contains(kindActions, a) {
+				v.add(akey, fmt.Sprintf("unknown action %q; use %s", a, strings.Join(kindActions, ", ")))
+			} else if slices.Contains(k.Actions[:i], a) {
+				v.add(akey, fmt.Sprintf("%q is listed twice", a))
+			}
+		}
+	}
+}
+
+type validator struct{ errs []error }
+
+func (v *validator) add(key, msg string) { v.errs = append(v.errs, errors.New(key+": "+msg)) }
+
+func (v *validator) err() error { return errors.Join(v.errs...) }
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// TokenSecrets resolves the sealing keys, newest first. Configured keys are
+// decoded (reading secret_file where used). Without configured keys the key
+// file is read, and created on first use with one fresh key (ID 1, mode
+// 0600, its directory 0700). The key file holds one "ID:BASE64" line per
+// key, newest first, so an operator rotates by prepending a line; it is
+// refused when group or others may access it.
+func (c Config) TokenSecrets() ([]TokenSecret, error) {
+	if len(c.Tokens.Keys) > 0 {
+		out := make([]TokenSecret, 0, len(c.Tokens.Keys))
+		for i, k := range c.Tokens.Keys {
+			key := fmt.Sprintf("tokens.keys[%d]", i)
+			if k.ID < 1 || k.ID > 255 {
+				return nil, fmt.Errorf("%s.id: must be from 1 to 255", key)
+			}
+			var b []byte
+			var err error
+			switch {
+			case (k.Secret == "") == (k.SecretFile == ""):
+				return nil, fmt.Errorf("%s: set exactly one of secret and secret_file", key)
+			case k.Secret != "":
+				if b, err = decodeTokenKey(k.Secret.Reveal()); err != nil {
+					return nil, fmt.Errorf("%s.secret: %w", key, err)
+				}
+			default:
+				if b, err = readTokenKeyFile(k.SecretFile); err != nil {
+					return nil, fmt.Errorf("%s.secret_file: %w", key, err)
+				}
+			}
+			out = append(out, TokenSecret{ID: byte(k.ID), Key: b})
+		}
+		if err := checkUniqueIDs(out); err != nil {
+			return nil, fmt.Errorf("tokens.keys: %w", err)
+		}
+		return out, nil
+	}
+
+	path := c.TokenKeyFile()
+	secrets, err := readKeyFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err := createKeyFile(path); err != nil {
+			return nil, fmt.Errorf("token key file %s: %w", path, err)
+		}
+		secrets, err = readKeyFile(path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("token key file %s: %w", path, err)
+	}
+	return secrets, nil
+}
+
+func readKeyFile(path string) ([]TokenSecret, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, errors.New("not a regular file")
+	}
+	// Windows reports no group or other bits worth checking.
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 && runtime.GOOS != "windows" {
+		return nil, fmt.Errorf("group or others may access it (mode %04o); run chmod 600 on it", perm)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, 1<<20))
+	if err != nil {
+		return nil, err
+	}
+	secrets, err := parseTokenKeys(string(data), "\n", "line")
+	if err != nil {
+		return nil, err
+	}
+	if len(secrets) == 0 {
+		return nil, errors.New("holds no key; expected lines of ID:BASE64")
+	}
+	return secrets, nil
+}
+
+func createKeyFile(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return err
+	}
+	// O_EXCL: when two processes start at once, one key wins and the other
+	// process reads it instead of overwriting it.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(f, "1:%s\n", base64.StdEncoding.EncodeToString(key))
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		_ = os.Remove(path)
+	}
+	return err
+}
+
+// parseTokenKeys reads "ID:BASE64" entries split by sep; blank entries and
+// "#" comments are skipped. Errors name the entry by its position (unit is
+// "line" or "entry") and never repeat a secret.
+func parseTokenKeys(s, sep, unit string) ([]TokenSecret, error) {
+	var out []TokenSecret
+	for i, entry := range strings.Split(s, sep) {
+		entry = strings.TrimSpace(entry)
+		if entry == "" || strings.HasPrefix(entry, "#") {
+			continue
+		}
+		idText, b64, ok := strings.Cut(entry, ":")
+		if !ok {
+			return nil, fmt.Errorf("%s %d: expected ID:BASE64", unit, i+1)
+		}
+		id, err := strconv.Atoi(strings.TrimSpace(idText))
+		if err != nil || id < 1 || id > 255 {
+			return nil, fmt.Errorf("%s %d: key ID must be a number from 1 to 255", unit, i+1)
+		}
+		key, err := decodeTokenKey(b64)
+		if err != nil {
+			return nil, fmt.Errorf("%s %d (key %d): %w", unit, i+1, id, err)
+		}
+		out = append(out, TokenSecret{ID: byte(id), Key: key})
+	}
+	if err := checkUniqueIDs(out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func checkUniqueIDs(secrets []TokenSecret) error {
+	seen := map[byte]bool{}
+	for _, s := range secrets {
+		if seen[s.ID] {
+			return fmt.Errorf("key ID %d is used twice", s.ID)
+		}
+		seen[s.ID] = true
+	}
+	return nil
+}
+
+// decodeTokenKey accepts standard or URL-safe base64, padded or not, of
+// exactly 32 bytes. Its errors never contain the input.
+func decodeTokenKey(s string) ([]byte, error) {
+	s = strings.TrimSpace(s)
+	for _, enc := range []*base64.Encoding{
+		base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding,
+	} {
+		if b, err := enc.DecodeString(s); err == nil {
+			if len(b) != 32 {
+				return nil, fmt.Errorf("must be base64 of exactly 32 bytes, not %d", len(b))
+			}
+			return b, nil
+		}
+	}
+	return nil, errors.New("must be base64 of exactly 32 bytes (openssl rand -base64 32)")
+}
+
+func readTokenKeyFile(path string) ([]byte, error) {
+	s, err := readSecretFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return decodeTokenKey(s)
+}
+
+// readSecretFile reads a small file holding one secret and drops the
+// trailing newline editors and `echo` add.
+func readSecretFile(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	const limit = 64 << 10
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return "", err
+	}
+	if len(data) > limit {
+		return "", fmt.Errorf("%s: larger than %d bytes", path, limit)
+	}
+	return strings.TrimRight(string(data), "\r\n"), nil
+}
+
+// Duration is a time.Duration written as a Go duration string ("15m",
+// "72h"); a whole number of days may be written "10d" (or "1d12h").
+type Duration time.Duration
+
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+func (d Duration) String() string { return formatDuration(time.Duration(d)) }
+
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("line %d: expected a duration like 15m, 72h or 10d", n.Line)
+	}
+	p, err := parseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
+	*d = Duration(p)
+	return nil
+}
+
+func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
+
+func (d *Duration) UnmarshalText(b []byte) error {
+	p, err := parseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	*d = Duration(p)
+	return nil
+}
+
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+var daysRE = regexp.MustCompile(`^(\d+)d(.*)$`)
+
+func parseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	bad := fmt.Errorf("%q is not a duration like 15m, 72h or 10d", s)
+	m := daysRE.FindStringSubmatch(s)
+	if m == nil {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return 0, bad
+		}
+		return d, nil
+	}
+	days, err := strconv.ParseInt(m[1], 10, 64)
+	if err != nil || days > int64(math.MaxInt64/(24*time.Hour)) {
+		return 0, bad
+	}
+	d := time.Duration(days) * 24 * time.Hour
+	if m[2] != "" {
+		rest, err := time.ParseDuration(m[2])
+		if err != nil || rest < 0 || d+rest < d {
+			return 0, bad
+		}
+		d += rest
+	}
+	return d, nil
+}
+
+// formatDuration writes whole hours, minutes or seconds the way people write
+// them in config ("12h", "15m", "5s") and anything else as time.Duration does.
+func formatDuration(d time.Duration) string {
+	switch {
+	case d == 0:
+		return "0s"
+	case d%time.Hour == 0:
+		return strconv.FormatInt(int64(d/time.Hour), 10) + "h"
+	case d%time.Minute == 0:
+		return strconv.FormatInt(int64(d/time.Minute), 10) + "m"
+	default:
+		return d.String()
+	}
+}
+
+// Environment overrides: every scalar key is NOTME_ followed by its YAML
+// path upper-cased and joined with "_" (NOTME_HTTP_PUBLIC_URL). Lists are
+// comma-separated; a Secret also takes NAME_FILE naming a file that holds it;
+// map entries already present are reachable by their key
+// (NOTME_SLA_CONTAIN_BY_CRITICAL, NOTME_KINDS_NEWSLETTER_SEVERITY).
+// NOTME_TOKENS_KEYS="2:BASE64,1:BASE64" (or NOTME_TOKENS_KEYS_FILE with one
+// entry a line) replaces the configured token keys.
+const envPrefix = "NOTME"
+
+func (c *Config) applyEnv(env func(string) (string, bool)) error {
+	var errs []error
+	applyEnvStruct(reflect.ValueOf(c).Elem(), envPrefix, env, &errs)
+	return errors.Join(errs...)
+}
+
+var (
+	secretType    = reflect.TypeFor[Secret]()
+	durationType  = reflect.TypeFor[Duration]()
+	tokenKeysType = reflect.TypeFor[[]TokenKeyConfig]()
+)
+
+func applyEnvStruct(v reflect.Value, prefix string, env func(string) (string, bool), errs *[]error) {
+	t := v.Type()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if name == "" || name == "-" || !f.IsExported() {
+			continue
+		}
+		applyEnvValue(v.Field(i), prefix+"_"+envName(name), env, errs)
+	}
+}
+
+func envName(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z':
+			return r - 'a' + 'A'
+		case r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+			return r
+		default:
+			return '_'
+		}
+	}, s)
+}
+
+func applyEnvValue(v reflect.Value, name string, env func(string) (string, bool), errs *[]error) {
+	fail := func(format string, args ...any) {
+		*errs = append(*errs, fmt.Errorf("%s: "+format, append([]any{name}, args...)...))
+	}
+	switch v.Type() {
+	case secretType:
+		val, ok := env(name)
+		file, fileOK := env(name + "_FILE")
+		switch {
+		case ok && fileOK:
+			fail("set only one of %s and %s_FILE", name, name)
+		case ok:
+			v.SetString(val)
+		case fileOK:
+			s, err := readSecretFile(file)
+			if err != nil {
+				*errs = append(*errs, fmt.Errorf("%s_FILE: %w", name, err))
+				return
+			}
+			v.SetString(s)
+		}
+		return
+	case tokenKeysType:
+		applyEnvTokenKeys(v, name, env, errs)
+		return
+	}
+
+	switch v.Kind() {
+	case reflect.Struct:
+		applyEnvStruct(v, name, env, errs)
+		return
+	case reflect.Map:
+		if v.Type().Key().Kind() != reflect.String || v.IsNil() {
+			return
+		}
+		keys := v.MapKeys()
+		slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
+		for _, k := range keys {
+			elem := reflect.New(v.Type().Elem()).Elem()
+			elem.Set(v.MapIndex(k))
+			applyEnvValue(elem, name+"_"+envName(k.String()), env, errs)
+			v.SetMapIndex(k, elem)
+		}
+		return
+	}
+
+	val, ok := env(name)
+	if !ok {
+		return
+	}
+	if v.Type() == durationType {
+		d, err := parseDuration(val)
+		if err != nil {
+			fail("%v", err)
+			return
+		}
+		v.SetInt(int64(d))
+		return
+	}
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString(val)
+	case reflect.Bool:
+		b, err := strconv.ParseBool(strings.TrimSpace(val))
+		if err != nil {
+			fail("%q is not a boolean (true or false)", val)
+			return
+		}
+		v.SetBool(b)
+	case reflect.Int, reflect.Int64:
+		n, err := strconv.ParseInt(strings.TrimSpace(val), 10, v.Type().Bits())
+		if err != nil {
+			fail("%q is not an integer", val)
+			return
+		}
+		v.SetInt(n)
+	case reflect.Float64:
+		x, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
+		if err != nil {
+			fail("%q is not a number", val)
+			return
+		}
+		v.SetFloat(x)
+	case reflect.Slice:
+		if v.Type().Elem().Kind() != reflect.String {
+			return
+		}
+		list := reflect.MakeSlice(v.Type(), 0, 0)
+		for _, item := range strings.Split(val, ",") {
+			if item = strings.TrimSpace(item); item != "" {
+				list = reflect.Append(list, reflect.ValueOf(item).Convert(v.Type().Elem()))
+			}
+		}
+		v.Set(list)
+	}
+}
+
+func applyEnvTokenKeys(v reflect.Value, name string, env func(string) (string, bool), errs *[]error) {
+	val, ok := env(name)
+	file, fileOK := env(name + "_FILE")
+	var secrets []TokenSecret
+	var err error
+	switch {
+	case ok && fileOK:
+		*errs = append(*errs, fmt.Errorf("%s: set only one of %s and %s_FILE", name, name, name))
+		return
+	case ok:
+		secrets, err = parseTokenKeys(val, ",", "entry")
+	case fileOK:
+		name += "_FILE"
+		var s string
+		if s, err = readSecretFile(file); err == nil {
+			secrets, err = parseTokenKeys(s, "\n", "line")
+		}
+	default:
+		return
+	}
+	if err == nil && len(secrets) == 0 {
+		err = errors.New("holds no key; expected 2:BASE64,1:BASE64 (newest first)")
+	}
+	if err != nil {
+		*errs = append(*errs, fmt.Errorf("%s: %w", name, err))
+		return
+	}
+	keys := make([]TokenKeyConfig, len(secrets))
+	for i, s := range secrets {
+		keys[i] = TokenKeyConfig{
+			ID:     int(s.ID),
+			Secret: Secret(base64.StdEncoding.EncodeToString(s.Key)),
+		}
+	}
+	v.Set(reflect.ValueOf(keys))
+}

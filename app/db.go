@@ -1,0 +1,133 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"gorm.io/driver/sqlite"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"notme/cases"
+)
+
+// Database is an open store and what closes it.
+type Database struct {
+	Store  *cases.Store
+	Driver string // "sqlite" or "postgres"
+	Where  string // a description safe to log: the SQLite path, or the Postgres host
+	close  func() error
+}
+
+// Close closes every connection.
+func (d *Database) Close() error { return d.close() }
+
+// OpenDatabase opens the configured database and runs the migrations.
+func OpenDatabase(ctx context.Context, cfg Config, log *slog.Logger) (*Database, error) {
+	u := cfg.DatabaseURL()
+	switch {
+	case strings.HasPrefix(u, "sqlite:"), strings.HasPrefix(u, "file:"):
+		path := u[strings.IndexByte(u, ':')+1:]
+		db, err := openSQLite(path, cfg.Database.BusyTimeout.D(), cfg.Database.ReadConns, log)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := db.Store.Migrate(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
+		return db, nil
+	case strings.HasPrefix(u, "postgres://"), strings.HasPrefix(u, "postgresql://"):
+		return nil, fmt.Errorf("database.url: PostgreSQL support is not built yet; use sqlite:PATH")
+	}
+	return nil, fmt.Errorf("database.url: unknown scheme (want sqlite:PATH or postgres://…)")
+}
+
+// openSQLite opens one writer connection whose transactions begin
+// IMMEDIATE, so writers queue on the busy timeout instead of failing with
+// "database is locked" when a read lock must be upgraded, and a separate
+// pool of read-only connections. WAL lets the readers run beside the writer.
+func openSQLite(path string, busy time.Duration, readConns int, log *slog.Logger) (*Database, error) {
+	if path == "" {
+		return nil, fmt.Errorf("database.url: sqlite needs a path")
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("create database directory: %w", err)
+		}
+	}
+	if busy <= 0 {
+		busy = 5 * time.Second
+	}
+	if readConns <= 0 {
+		readConns = 4
+	}
+	q := url.Values{}
+	q.Set("_busy_timeout", fmt.Sprint(busy.Milliseconds()))
+	q.Set("_journal_mode", "WAL")
+	q.Set("_foreign_keys", "on")
+	q.Set("_synchronous", "NORMAL")
+	q.Set("_txlock", "immediate")
+	writerDSN := "file:" + path + "?" + q.Encode()
+	q.Set("mode", "ro")
+	q.Del("_txlock")
+	q.Del("_journal_mode")
+	readerDSN := "file:" + path + "?" + q.Encode()
+
+	gcfg := func() *gorm.Config {
+		return &gorm.Config{
+			TranslateError:         true,
+			SkipDefaultTransaction: true,
+			Logger:                 logger.Discard,
+			NowFunc:                func() time.Time { return time.Now().UTC() },
+		}
+	}
+	w, err := gorm.Open(sqlite.Open(writerDSN), gcfg())
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	wdb, err := w.DB()
+	if err != nil {
+		return nil, err
+	}
+	wdb.SetMaxOpenConns(1)
+	wdb.SetMaxIdleConns(1)
+	wdb.SetConnMaxLifetime(0)
+	// Create the file and switch it to WAL before a read-only connection
+	// tries to open it.
+	if err := w.Exec("PRAGMA journal_mode=WAL").Error; err != nil {
+		wdb.Close()
+		return nil, fmt.Errorf("sqlite %s: enable WAL: %w", path, err)
+	}
+	r, err := gorm.Open(sqlite.Open(readerDSN), gcfg())
+	if err != nil {
+		wdb.Close()
+		return nil, fmt.Errorf("open sqlite %s for reading: %w", path, err)
+	}
+	rdb, err := r.DB()
+	if err != nil {
+		wdb.Close()
+		return nil, err
+	}
+	rdb.SetMaxOpenConns(readConns)
+	rdb.SetMaxIdleConns(readConns)
+	log.Debug("sqlite opened", "path", path)
+	return &Database{
+		Store:  cases.NewStore(w, r),
+		Driver: "sqlite",
+		Where:  path,
+		close: func() error {
+			rerr := rdb.Close()
+			if err := wdb.Close(); err != nil {
+				return err
+			}
+			return rerr
+		},
+	}, nil
+}

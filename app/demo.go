@@ -1,0 +1,150 @@
+package app
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"time"
+
+	"notme/cases"
+)
+
+// demoAccounts are the seeded accounts: each has ledger messages and a
+// minted "not me" link.
+var demoAccounts = []struct {
+	ref, kind, recipient, subject string
+}{
+	{"ACC-1001", "registration", "taro.yamada@gmial.com", "Registration complete: set your initial password"},
+	{"ACC-1002", "order_confirmation", "h.sato@example.net", "Your order #58213 is confirmed"},
+	{"ACC-1003", "postal_notice", "mika@example.org", "We have posted your membership card"},
+	{"ACC-1004", "newsletter", "k.tanaka@example.com", "November news"},
+}
+
+func cmdDemo(ctx context.Context, args []string, env Env) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	cfgPath := fs.String("config", "", "config file (the demo ignores its database and data_dir)")
+	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
+	dataDir := fs.String("data", "", "data directory (default: a new temporary one, removed on exit)")
+	if _, err := parseFlags(fs, args, env); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(*cfgPath, env)
+	if err != nil {
+		return err
+	}
+	if *dataDir == "" {
+		dir, err := os.MkdirTemp("", "notme-demo-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		*dataDir = dir
+	}
+	cfg.DataDir = *dataDir
+	cfg.Database.URL = ""
+	cfg.Tokens.KeyFile = ""
+	cfg.Tokens.Keys = nil
+	cfg.HTTP.Addr = *addr
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (try --addr 127.0.0.1:0)", *addr, err)
+	}
+	if cfg.HTTP.PublicURL == "" {
+		_, port, _ := net.SplitHostPort(ln.Addr().String())
+		cfg.HTTP.PublicURL = "http://localhost:" + port
+	}
+	if err := cfg.Validate(); err != nil {
+		ln.Close()
+		return err
+	}
+	log := NewLogger(cfg.Log, env.Stderr)
+	a, err := Open(ctx, cfg, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer a.Close()
+	seed, err := Seed(ctx, a)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("seed demo: %w", err)
+	}
+	seed.print(env.Stdout, cfg.PublicURL(), *dataDir)
+	return a.Serve(ctx, ln)
+}
+
+// DemoSeed is what Seed created, for printing and for tests.
+type DemoSeed struct {
+	Users  []DemoUser
+	APIKey string
+	Links  []DemoLink
+}
+
+// DemoUser is a seeded staff login.
+type DemoUser struct {
+	Email, Password, Role string
+	Trained               bool
+}
+
+// DemoLink is a seeded "not me" link.
+type DemoLink struct {
+	AccountRef, Kind, Subject, URL string
+}
+
+// Seed fills a fresh desk with staff, an API key and ledger messages.
+func Seed(ctx context.Context, a *App) (DemoSeed, error) {
+	var s DemoSeed
+	for _, u := range []DemoUser{
+		{Email: "agent@example.com", Role: "agent", Trained: true},
+		{Email: "lead@example.com", Role: "lead", Trained: true},
+		{Email: "admin@example.com", Role: "admin", Trained: true},
+		{Email: "parcel-desk@example.com", Role: "agent", Trained: false},
+	} {
+		u.Password = cases.GeneratePassword()
+		if _, err := a.Service.AddUser(ctx, u.Email, cases.Role(u.Role), u.Trained, u.Password); err != nil {
+			return s, err
+		}
+		s.Users = append(s.Users, u)
+	}
+	key, _, err := a.Service.AddAPIKey(ctx, "demo", cases.Scopes)
+	if err != nil {
+		return s, err
+	}
+	s.APIKey = key
+	sent := time.Now().Add(-2 * time.Hour).UTC()
+	for i, acc := range demoAccounts {
+		if _, ok := a.Service.Kind(acc.kind); !ok {
+			continue // a config without this kind
+		}
+		reg, _, err := a.Service.RegisterMessage(ctx, cases.LedgerMessage{
+			MessageID:  fmt.Sprintf("<demo-%d.%d@mail.example.com>", i+1, sent.Unix()),
+			AccountRef: acc.ref, Recipient: acc.recipient, Kind: acc.kind, Subject: acc.subject, SentAt: &sent,
+		})
+		if err != nil {
+			return s, err
+		}
+		s.Links = append(s.Links, DemoLink{AccountRef: acc.ref, Kind: acc.kind, Subject: acc.subject, URL: reg.URL})
+	}
+	return s, nil
+}
+
+func (s DemoSeed) print(w io.Writer, base, dataDir string) {
+	fmt.Fprintf(w, "\nnotme demo — the desk is at %s\n(data in %s)\n\n", base, dataDir)
+	fmt.Fprintln(w, "1. Click a \"not me\" link, as the stranger who received the mail would:")
+	for _, l := range s.Links {
+		fmt.Fprintf(w, "   %-18s %s\n     %s\n", l.Kind, l.Subject, l.URL)
+	}
+	fmt.Fprintf(w, "\n2. Log in at %s/login and open the queue (%s/queue):\n", base, base)
+	for _, u := range s.Users {
+		note := ""
+		if !u.Trained {
+			note = "  (not security-trained: is refused security cases)"
+		}
+		fmt.Fprintf(w, "   %-6s %-24s password %s%s\n", u.Role, u.Email, u.Password, note)
+	}
+	fmt.Fprintf(w, "\n3. The company's systems use the API with this key (all scopes):\n   %s\n", s.APIKey)
+	fmt.Fprintf(w, "   curl -s -H 'Authorization: Bearer %s' %s/api/v1/cases\n\nPress Ctrl-C to stop.\n\n", s.APIKey, base)
+}

@@ -1,0 +1,52 @@
+package cases
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Code is the kind of a domain error. The web layer maps each code to one
+// HTTP status in one place; the message of an Error is safe to show.
+type Code string
+
+const (
+	ECONFLICT     Code = "conflict"
+	EFORBIDDEN    Code = "forbidden"
+	EINTERNAL     Code = "internal"
+	EINVALID      Code = "invalid"
+	ENOTFOUND     Code = "not_found"
+	EUNAUTHORIZED Code = "unauthorized"
+)
+
+// Error is a domain error with a code and a message that may be shown to the
+// person who caused it.
+type Error struct {
+	Code    Code
+	Message string
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%s: %s", e.Code, e.Message) }
+
+// Errorf returns an *Error with the given code.
+func Errorf(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of the first *Error in err's chain, or EINTERNAL.
+func ErrorCode(err error) Code {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return EINTERNAL
+}
+
+// ErrorMessage returns the showable message of err, or a generic one for
+// internal errors, whose details must not reach a client.
+func ErrorMessage(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return "Internal error."
+}

@@ -1,0 +1,55 @@
+package cases
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/base64"
+	"strings"
+)
+
+// crockford is Crockford's base-32 alphabet: no I, L, O or U, so a case
+// reference read out on the phone survives.
+var crockford = base32.NewEncoding("0123456789ABCDEFGHJKMNPQRSTVWXYZ").WithPadding(base32.NoPadding)
+
+// newCaseRef returns a reference such as "NM-7K3Q-9XRD" (40 random bits).
+// It is the one identifier every channel shares; it grants nothing.
+func newCaseRef() string {
+	var b [5]byte
+	rand.Read(b[:])
+	s := crockford.EncodeToString(b[:])
+	return "NM-" + s[:4] + "-" + s[4:]
+}
+
+// NormalizeCaseRef upper-cases a reference typed by a person and maps the
+// letters Crockford's alphabet leaves out to the digits they look like.
+func NormalizeCaseRef(ref string) string {
+	ref = strings.ToUpper(strings.TrimSpace(ref))
+	ref = strings.TrimPrefix(ref, "NM-")
+	ref = strings.NewReplacer("O", "0", "I", "1", "L", "1", "-", "").Replace(ref)
+	if len(ref) != 8 {
+		return ""
+	}
+	return "NM-" + ref[:4] + "-" + ref[4:]
+}
+
+// randomToken returns n random bytes, base64url without padding.
+func randomToken(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// hashSecret is the stored form of a high-entropy secret (session, status
+// token, API key): SHA-256 is enough, there is nothing to brute-force.
+func hashSecret(secret string) []byte {
+	h := sha256.Sum256([]byte(secret))
+	return h[:]
+}
+
+// crockfordRandom returns n random bytes in Crockford's base 32.
+func crockfordRandom(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return crockford.EncodeToString(b)
+}

@@ -1,0 +1,184 @@
+package cases
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// migration is one step of the schema. Steps are append-only: a released
+// step is never edited, a change is a new step.
+type migration struct {
+	version int
+	name    string
+	stmts   []string
+}
+
+var migrations = []migration{
+	{1, "ledger, cases, reports, timeline, staff, api keys", []string{
+		`CREATE TABLE ledger_messages (
+			id {{pk}},
+			message_id TEXT NOT NULL,
+			account_ref TEXT NOT NULL,
+			recipient TEXT NOT NULL,
+			kind TEXT NOT NULL,
+			subject TEXT NOT NULL DEFAULT '',
+			sent_at {{time}},
+			created_at {{time}} NOT NULL
+		)`,
+		`CREATE UNIQUE INDEX ledger_messages_message_id ON ledger_messages (message_id)`,
+		`CREATE INDEX ledger_messages_recipient ON ledger_messages (recipient)`,
+		`CREATE INDEX ledger_messages_account_ref ON ledger_messages (account_ref)`,
+
+		`CREATE TABLE cases (
+			id {{pk}},
+			ref TEXT NOT NULL,
+			group_key TEXT NOT NULL,
+			open_key TEXT,
+			account_ref TEXT NOT NULL DEFAULT '',
+			kind TEXT NOT NULL DEFAULT '',
+			status TEXT NOT NULL,
+			severity TEXT NOT NULL,
+			tier TEXT NOT NULL,
+			confidence TEXT NOT NULL,
+			escalated {{bool}} NOT NULL DEFAULT FALSE,
+			assignee_id BIGINT,
+			created_at {{time}} NOT NULL,
+			updated_at {{time}} NOT NULL,
+			contain_by {{time}} NOT NULL
+		)`,
+		`CREATE UNIQUE INDEX cases_ref ON cases (ref)`,
+		// open_key is the group key while the case is open and NULL after:
+		// at most one open case per account (or per unmatched token).
+		`CREATE UNIQUE INDEX cases_open_key ON cases (open_key)`,
+		`CREATE INDEX cases_queue ON cases (status, contain_by)`,
+		`CREATE INDEX cases_account_ref ON cases (account_ref)`,
+
+		`CREATE TABLE reports (
+			id {{pk}},
+			case_id BIGINT NOT NULL REFERENCES cases (id),
+			channel TEXT NOT NULL,
+			matched_by TEXT NOT NULL,
+			confidence TEXT NOT NULL,
+			message_id TEXT NOT NULL DEFAULT '',
+			token_key_id INTEGER NOT NULL DEFAULT 0,
+			opened_link {{bool}} NOT NULL DEFAULT FALSE,
+			set_password {{bool}} NOT NULL DEFAULT FALSE,
+			never_signed_up {{bool}} NOT NULL DEFAULT FALSE,
+			note TEXT NOT NULL DEFAULT '',
+			reporter TEXT NOT NULL DEFAULT '',
+			status_hash {{blob}} NOT NULL,
+			received_at {{time}} NOT NULL
+		)`,
+		`CREATE INDEX reports_case_id ON reports (case_id)`,
+		`CREATE UNIQUE INDEX reports_status_hash ON reports (status_hash)`,
+
+		`CREATE TABLE case_events (
+			id {{pk}},
+			case_id BIGINT NOT NULL REFERENCES cases (id),
+			at {{time}} NOT NULL,
+			actor TEXT NOT NULL,
+			type TEXT NOT NULL,
+			detail TEXT NOT NULL DEFAULT ''
+		)`,
+		`CREATE INDEX case_events_case_id ON case_events (case_id, id)`,
+
+		`CREATE TABLE users (
+			id {{pk}},
+			email TEXT NOT NULL,
+			role TEXT NOT NULL,
+			security_trained {{bool}} NOT NULL DEFAULT FALSE,
+			password_hash TEXT NOT NULL,
+			disabled {{bool}} NOT NULL DEFAULT FALSE,
+			created_at {{time}} NOT NULL
+		)`,
+		`CREATE UNIQUE INDEX users_email ON users (email)`,
+
+		`CREATE TABLE sessions (
+			id {{pk}},
+			token_hash {{blob}} NOT NULL,
+			user_id BIGINT NOT NULL REFERENCES users (id),
+			created_at {{time}} NOT NULL,
+			expires_at {{time}} NOT NULL
+		)`,
+		`CREATE UNIQUE INDEX sessions_token_hash ON sessions (token_hash)`,
+
+		`CREATE TABLE api_keys (
+			id {{pk}},
+			name TEXT NOT NULL,
+			prefix TEXT NOT NULL,
+			key_hash {{blob}} NOT NULL,
+			scopes TEXT NOT NULL,
+			created_at {{time}} NOT NULL,
+			revoked_at {{time}}
+		)`,
+		`CREATE UNIQUE INDEX api_keys_prefix ON api_keys (prefix)`,
+	}},
+}
+
+// schemaVersion is the version the code expects.
+func schemaVersion() int { return migrations[len(migrations)-1].version }
+
+// Migrate brings the schema to the current version, each step in its own
+// transaction, and returns the versions it applied.
+func (s *Store) Migrate(ctx context.Context) ([]int, error) {
+	db := s.w.WithContext(ctx)
+	if err := db.Exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY,
+		name TEXT NOT NULL,
+		applied_at ` + dialectOf(db).ddl("{{time}}") + ` NOT NULL
+	)`).Error; err != nil {
+		return nil, fmt.Errorf("create schema_migrations: %w", err)
+	}
+	var applied []int
+	for _, m := range migrations {
+		done := false
+		err := db.Transaction(func(tx *gorm.DB) error {
+			var n int64
+			if err := tx.Table("schema_migrations").Where("version = ?", m.version).Count(&n).Error; err != nil {
+				return err
+			}
+			if n > 0 {
+				done = true
+				return nil
+			}
+			d := dialectOf(tx)
+			for _, stmt := range m.stmts {
+				if err := tx.Exec(d.ddl(stmt)).Error; err != nil {
+					return fmt.Errorf("%s: %w", firstLine(stmt), err)
+				}
+			}
+			return tx.Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+				m.version, m.name, time.Now().UTC()).Error
+		})
+		if err != nil {
+			return applied, fmt.Errorf("migration %d (%s): %w", m.version, m.name, err)
+		}
+		if !done {
+			applied = append(applied, m.version)
+		}
+	}
+	return applied, nil
+}
+
+// SchemaCurrent reports whether every migration has been applied; the
+// readiness probe uses it.
+func (s *Store) SchemaCurrent(ctx context.Context) (bool, error) {
+	var v *int
+	err := s.r.WithContext(ctx).Raw(`SELECT MAX(version) FROM schema_migrations`).Scan(&v).Error
+	if err != nil {
+		return false, fmt.Errorf("read schema version: %w", err)
+	}
+	return v != nil && *v == schemaVersion(), nil
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}

@@ -1,0 +1,348 @@
+package cases
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"gorm.io/gorm"
+)
+
+// ReportInput is one report as a channel received it.
+type ReportInput struct {
+	Channel Channel
+	// Token is a sealed token from the link, the address a reply went to,
+	// or text; it may be forged or empty.
+	Token string
+	// MessageIDs are candidates for the original mail, strongest first.
+	MessageIDs []string
+	// Reporter is the reporter's address where the channel gives one (mail).
+	Reporter      string
+	OpenedLink    bool
+	SetPassword   bool
+	NeverSignedUp bool
+	Note          string
+	// Actor names who filed it on the timeline: "reporter", "api:NAME".
+	Actor string
+}
+
+// Filed is the answer to a report. StatusToken is shown to the reporter
+// once and stored only as a hash.
+type Filed struct {
+	CaseRef     string
+	StatusToken string
+	NewCase     bool
+	Case        Case
+	Report      Report
+}
+
+// match is the outcome of the matching ladder for one report.
+type match struct {
+	confidence Match
+	by         string // token, ledger, recipient, none
+	accountRef string
+	kind       string
+	keyID      int
+	messageID  string
+	groupKey   string
+}
+
+// FileReport runs the matching ladder and puts the report on the open case
+// of the affected account, opening one if there is none. Nothing is dropped:
+// a report that matches nothing opens (or joins) an unmatched case.
+func (s *Service) FileReport(ctx context.Context, in ReportInput) (Filed, error) {
+	if err := s.prepareReport(&in); err != nil {
+		return Filed{}, err
+	}
+	statusToken := randomToken(18)
+	var filed Filed
+	// Two instances on PostgreSQL may race to open the same account's case;
+	// the loser of the unique index on open_key retries and joins it.
+	for attempt := 0; ; attempt++ {
+		err := s.store.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			var err error
+			filed, err = s.fileReport(tx, in, statusToken)
+			return err
+		})
+		if err == nil {
+			break
+		}
+		if errors.Is(err, gorm.ErrDuplicatedKey) && attempt < 3 {
+			continue
+		}
+		return Filed{}, fmt.Errorf("file %s report: %w", in.Channel, err)
+	}
+	filed.StatusToken = statusToken
+	s.log.Info("report filed", "case", filed.CaseRef, "channel", in.Channel,
+		"match", filed.Report.Match, "matched_by", filed.Report.MatchedBy, "new_case", filed.NewCase)
+	return filed, nil
+}
+
+func (s *Service) prepareReport(in *ReportInput) error {
+	switch in.Channel {
+	case ChannelLink, ChannelMail, ChannelForm, ChannelAPI:
+	default:
+		return Errorf(EINVALID, "unknown channel %q", in.Channel)
+	}
+	in.Note = cleanNote(in.Note)
+	if n := utf8.RuneCountInString(in.Note); n > s.noteMaxChars {
+		return Errorf(EINVALID, "the note is %d characters long; at most %d fit", n, s.noteMaxChars)
+	}
+	in.Reporter = strings.ToLower(strings.TrimSpace(in.Reporter))
+	if len(in.Reporter) > maxRecipient {
+		in.Reporter = in.Reporter[:maxRecipient]
+	}
+	if len(in.Token) > 1024 {
+		in.Token = in.Token[:1024]
+	}
+	if len(in.MessageIDs) > 20 {
+		in.MessageIDs = in.MessageIDs[:20]
+	}
+	if in.Actor == "" {
+		in.Actor = "reporter"
+	}
+	return nil
+}
+
+// cleanNote drops control characters other than line breaks and tabs, and
+// invalid UTF-8, which a note has no use for.
+func cleanNote(s string) string {
+	s = strings.ToValidUTF8(s, "")
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) && r != '\n' && r != '\t' {
+			return -1
+		}
+		return r
+	}, s)
+	return strings.TrimSpace(s)
+}
+
+// matchReport is the matching ladder, strongest first: a sealed token, a
+// Message-ID in the ledger, then the reporter's address as a recipient.
+func (s *Service) matchReport(tx *gorm.DB, in ReportInput) (match, error) {
+	if in.Token != "" {
+		if c, err := s.sealer.Open(in.Token); err == nil {
+			return s.tokenMatch(c, ""), nil
+		}
+	}
+	for _, id := range in.MessageIDs {
+		if tok := TokenFromMessageID(id); tok != "" {
+			if c, err := s.sealer.Open(tok); err == nil {
+				return s.tokenMatch(c, NormalizeMessageID(id)), nil
+			}
+		}
+	}
+	for _, id := range in.MessageIDs {
+		id = NormalizeMessageID(id)
+		if id == "" {
+			continue
+		}
+		var m LedgerMessage
+		err := tx.Where("message_id = ?", id).Limit(1).Find(&m).Error
+		if err != nil {
+			return match{}, fmt.Errorf("look up %q in ledger: %w", id, err)
+		}
+		if m.ID != 0 {
+			return match{confidence: MatchExact, by: "ledger", accountRef: m.AccountRef, kind: m.Kind,
+				messageID: m.MessageID, groupKey: "account:" + m.AccountRef}, nil
+		}
+	}
+	if in.Reporter != "" {
+		var m LedgerMessage
+		err := tx.Where("recipient = ?", in.Reporter).Order("created_at DESC").Limit(1).Find(&m).Error
+		if err != nil {
+			return match{}, fmt.Errorf("look up reporter in ledger: %w", err)
+		}
+		if m.ID != 0 {
+			return match{confidence: MatchProbable, by: "recipient", accountRef: m.AccountRef, kind: m.Kind,
+				messageID: m.MessageID, groupKey: "account:" + m.AccountRef}, nil
+		}
+	}
+	// Unmatched. Reports of the same link or message still share a case, so
+	// that a second click does not open a second one.
+	m := match{confidence: MatchUnmatched, by: "none"}
+	switch {
+	case in.Token != "":
+		m.groupKey = "token:" + shortHash(in.Token)
+	case len(in.MessageIDs) > 0 && NormalizeMessageID(in.MessageIDs[0]) != "":
+		m.messageID = NormalizeMessageID(in.MessageIDs[0])
+		m.groupKey = "msgid:" + shortHash(m.messageID)
+	default:
+		m.groupKey = "report:" + randomToken(12)
+	}
+	return m, nil
+}
+
+func (s *Service) tokenMatch(c Claims, messageID string) match {
+	return match{confidence: MatchExact, by: "token", accountRef: c.AccountRef, kind: c.Kind,
+		keyID: int(c.KeyID), messageID: messageID, groupKey: "account:" + c.AccountRef}
+}
+
+func shortHash(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:16])
+}
+
+// assess returns the severity a report alone calls for: the kind's, raised
+// by what the reporter says they did.
+func (s *Service) assess(kindName string, in ReportInput) (Severity, string) {
+	k, known := s.kinds[kindName]
+	sev := SeverityNormal
+	if known {
+		sev = k.Severity
+	}
+	switch {
+	case in.SetPassword && known && k.Credential:
+		return SeverityCritical, "the reporter set a password or entered details from a credential mail: possible takeover"
+	case in.SetPassword:
+		return maxSeverity(sev, SeverityHigh), "the reporter set a password or entered details"
+	case in.OpenedLink && known && k.Credential:
+		return maxSeverity(sev, SeverityHigh), "the reporter opened a link in a credential mail"
+	}
+	return sev, ""
+}
+
+func (s *Service) fileReport(tx *gorm.DB, in ReportInput, statusToken string) (Filed, error) {
+	now := s.clock()
+	m, err := s.matchReport(tx, in)
+	if err != nil {
+		return Filed{}, err
+	}
+	sev, why := s.assess(m.kind, in)
+
+	var c Case
+	if err := tx.Where("open_key = ?", m.groupKey).Limit(1).Find(&c).Error; err != nil {
+		return Filed{}, fmt.Errorf("find open case: %w", err)
+	}
+	var events []Event
+	newCase := c.ID == 0
+	if newCase {
+		key := m.groupKey
+		c = Case{
+			Ref: newCaseRef(), GroupKey: m.groupKey, OpenKey: &key,
+			AccountRef: m.accountRef, Kind: m.kind,
+			Status: StatusNew, Severity: sev, Tier: TierSecurity, Match: m.confidence,
+			CreatedAt: now, UpdatedAt: now, ContainBy: now.Add(s.containBy[sev]),
+		}
+		if err := tx.Create(&c).Error; err != nil {
+			return Filed{}, fmt.Errorf("open case: %w", err)
+		}
+		events = append(events, Event{Type: EventOpened, Detail: fmt.Sprintf(
+			"Opened from a %s report, %s match by %s; severity %s; to the %s tier; contain by %s.",
+			in.Channel, m.confidence, m.by, sev, TierSecurity, c.ContainBy.Format(time.RFC3339))})
+		if why != "" {
+			events = append(events, Event{Type: EventSeverityRaised, Detail: "Severity " + string(sev) + ": " + why + "."})
+		}
+	} else {
+		updates := map[string]any{"updated_at": now}
+		if sev.rank() > c.Severity.rank() {
+			due := now.Add(s.containBy[sev])
+			if due.Before(c.ContainBy) {
+				updates["contain_by"] = due
+				c.ContainBy = due
+			}
+			events = append(events, Event{Type: EventSeverityRaised, Detail: fmt.Sprintf(
+				"Severity %s → %s: %s.", c.Severity, sev, orDefault(why, "the reported mail's kind"))})
+			updates["severity"] = sev
+			c.Severity = sev
+		}
+		if m.confidence.rank() > c.Match.rank() {
+			events = append(events, Event{Type: EventMatchImproved, Detail: fmt.Sprintf(
+				"Match %s → %s by %s.", c.Match, m.confidence, m.by)})
+			updates["confidence"] = m.confidence
+			c.Match = m.confidence
+		}
+		if err := tx.Model(&Case{}).Where("id = ?", c.ID).Updates(updates).Error; err != nil {
+			return Filed{}, fmt.Errorf("update case %s: %w", c.Ref, err)
+		}
+		c.UpdatedAt = now
+	}
+
+	r := Report{
+		CaseID: c.ID, Channel: in.Channel, MatchedBy: m.by, Match: m.confidence,
+		MessageID: m.messageID, TokenKeyID: m.keyID,
+		OpenedLink: in.OpenedLink, SetPassword: in.SetPassword, NeverSignedUp: in.NeverSignedUp,
+		Note: in.Note, Reporter: in.Reporter, StatusHash: hashSecret(statusToken), ReceivedAt: now,
+	}
+	if err := tx.Create(&r).Error; err != nil {
+		return Filed{}, fmt.Errorf("store report: %w", err)
+	}
+	events = append(events, Event{Type: EventReportAdded, Detail: reportSummary(r)})
+	for i := range events {
+		events[i].CaseID, events[i].At, events[i].Actor = c.ID, now, in.Actor
+	}
+	if err := tx.Create(&events).Error; err != nil {
+		return Filed{}, fmt.Errorf("append timeline: %w", err)
+	}
+	return Filed{CaseRef: c.Ref, NewCase: newCase, Case: c, Report: r}, nil
+}
+
+func reportSummary(r Report) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Report by %s, %s match by %s", r.Channel, r.Match, r.MatchedBy)
+	var ticks []string
+	if r.OpenedLink {
+		ticks = append(ticks, "opened a link")
+	}
+	if r.SetPassword {
+		ticks = append(ticks, "set a password or entered details")
+	}
+	if r.NeverSignedUp {
+		ticks = append(ticks, "never signed up")
+	}
+	if len(ticks) > 0 {
+		b.WriteString("; reporter says: " + strings.Join(ticks, ", "))
+	}
+	if r.Note != "" {
+		b.WriteString("; with a note")
+	}
+	b.WriteString(".")
+	return b.String()
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// ReporterStatus is all a reporter may learn: nothing about the account,
+// its holder or the staff.
+type ReporterStatus struct {
+	CaseRef    string
+	Status     Status
+	ReceivedAt time.Time
+	UpdatedAt  time.Time
+}
+
+// StatusByToken returns the status a reporter's private status link shows.
+func (s *Service) StatusByToken(ctx context.Context, token string) (ReporterStatus, error) {
+	if token == "" || len(token) > 64 {
+		return ReporterStatus{}, Errorf(ENOTFOUND, "no such status link")
+	}
+	var row struct {
+		Ref        string
+		Status     Status
+		ReceivedAt time.Time
+		UpdatedAt  time.Time
+	}
+	err := s.store.r.WithContext(ctx).Table("reports").
+		Select("cases.ref, cases.status, reports.received_at, cases.updated_at").
+		Joins("JOIN cases ON cases.id = reports.case_id").
+		Where("reports.status_hash = ?", hashSecret(token)).Limit(1).Scan(&row).Error
+	if err != nil {
+		return ReporterStatus{}, fmt.Errorf("look up status link: %w", err)
+	}
+	if row.Ref == "" {
+		return ReporterStatus{}, Errorf(ENOTFOUND, "no such status link")
+	}
+	return ReporterStatus{CaseRef: row.Ref, Status: row.Status, ReceivedAt: row.ReceivedAt, UpdatedAt: row.UpdatedAt}, nil
+}

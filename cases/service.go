@@ -1,0 +1,233 @@
+package cases
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// Store holds the database handles. On SQLite the writer is one connection
+// whose transactions begin IMMEDIATE and the reader a separate pool, so that
+// concurrent writers queue instead of failing with "database is locked";
+// on PostgreSQL both are the same pool.
+type Store struct {
+	w, r *gorm.DB
+}
+
+// NewStore returns a Store; reader may be nil to use the writer for reads.
+// The gorm configs must set TranslateError so that unique violations come
+// back as gorm.ErrDuplicatedKey.
+func NewStore(writer, reader *gorm.DB) *Store {
+	if reader == nil {
+		reader = writer
+	}
+	return &Store{w: writer, r: reader}
+}
+
+// Severity orders how much harm a leaked mail can do.
+type Severity string
+
+const (
+	SeverityCritical Severity = "critical"
+	SeverityHigh     Severity = "high"
+	SeverityNormal   Severity = "normal"
+	SeverityLow      Severity = "low"
+)
+
+// Severities lists the severities, most severe first.
+var Severities = []Severity{SeverityCritical, SeverityHigh, SeverityNormal, SeverityLow}
+
+func (s Severity) rank() int {
+	switch s {
+	case SeverityCritical:
+		return 4
+	case SeverityHigh:
+		return 3
+	case SeverityNormal:
+		return 2
+	case SeverityLow:
+		return 1
+	}
+	return 0
+}
+
+// Valid reports whether s is a known severity.
+func (s Severity) Valid() bool { return s.rank() > 0 }
+
+func maxSeverity(a, b Severity) Severity {
+	if b.rank() > a.rank() {
+		return b
+	}
+	return a
+}
+
+// Containment actions a message kind may call for.
+const (
+	ActionRevokePendingLinks    = "revoke_pending_links"
+	ActionSuppressRecipient     = "suppress_recipient"
+	ActionRequireReverification = "require_reverification"
+	ActionLockAccount           = "lock_account"
+	ActionContactOwner          = "contact_owner"
+)
+
+// Actions lists every containment action.
+var Actions = []string{ActionRevokePendingLinks, ActionSuppressRecipient, ActionRequireReverification, ActionLockAccount, ActionContactOwner}
+
+// Kind is a kind of account mail, from config: how bad it is when it reaches
+// a stranger and what containment it calls for.
+type Kind struct {
+	Name         string
+	Label        string
+	Severity     Severity
+	Credential   bool // carries a credential link: set password, reset, magic login
+	PersonalData bool // shows the holder's personal data
+	Actions      []string
+}
+
+// Options configures a Service.
+type Options struct {
+	Store  *Store
+	Sealer *Sealer
+	Kinds  []Kind
+	// ContainBy is the time from a case's (re)assessment to its containment
+	// deadline, per severity; missing severities take DefaultContainBy.
+	ContainBy map[Severity]time.Duration
+	// PublicURL is the desk's base URL, without trailing slash, for links.
+	PublicURL string
+	// MessageIDDomain is the right-hand side of minted Message-IDs.
+	MessageIDDomain string
+	// NoteMaxChars bounds a reporter's note; 0 means 2000.
+	NoteMaxChars int
+	Now          func() time.Time
+	Logger       *slog.Logger
+}
+
+// DefaultContainBy is the containment deadline per severity.
+var DefaultContainBy = map[Severity]time.Duration{
+	SeverityCritical: 15 * time.Minute,
+	SeverityHigh:     time.Hour,
+	SeverityNormal:   4 * time.Hour,
+	SeverityLow:      24 * time.Hour,
+}
+
+// Service is the desk's domain: every use-case is a method, one transaction each.
+type Service struct {
+	store        *Store
+	sealer       *Sealer
+	kinds        map[string]Kind
+	containBy    map[Severity]time.Duration
+	publicURL    string
+	msgIDDomain  string
+	noteMaxChars int
+	now          func() time.Time
+	log          *slog.Logger
+}
+
+// NewService checks the options and returns a Service.
+func NewService(o Options) (*Service, error) {
+	if o.Store == nil || o.Sealer == nil {
+		return nil, errors.New("cases: Store and Sealer are required")
+	}
+	if o.PublicURL == "" || o.MessageIDDomain == "" {
+		return nil, errors.New("cases: PublicURL and MessageIDDomain are required")
+	}
+	s := &Service{
+		store:        o.Store,
+		sealer:       o.Sealer,
+		kinds:        map[string]Kind{},
+		containBy:    map[Severity]time.Duration{},
+		publicURL:    strings.TrimRight(o.PublicURL, "/"),
+		msgIDDomain:  o.MessageIDDomain,
+		noteMaxChars: o.NoteMaxChars,
+		now:          o.Now,
+		log:          o.Logger,
+	}
+	if s.noteMaxChars <= 0 {
+		s.noteMaxChars = 2000
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	for sev, d := range DefaultContainBy {
+		s.containBy[sev] = d
+	}
+	for sev, d := range o.ContainBy {
+		if !sev.Valid() || d <= 0 {
+			return nil, fmt.Errorf("cases: contain-by for %q: bad severity or duration", sev)
+		}
+		s.containBy[sev] = d
+	}
+	for _, k := range o.Kinds {
+		if k.Name == "" || !k.Severity.Valid() {
+			return nil, fmt.Errorf("cases: kind %q: needs a name and a valid severity", k.Name)
+		}
+		for _, a := range k.Actions {
+			if !validAction(a) {
+				return nil, fmt.Errorf("cases: kind %q: unknown action %q", k.Name, a)
+			}
+		}
+		s.kinds[k.Name] = k
+	}
+	if len(s.kinds) == 0 {
+		return nil, errors.New("cases: at least one message kind is required")
+	}
+	return s, nil
+}
+
+func validAction(a string) bool {
+	for _, x := range Actions {
+		if a == x {
+			return true
+		}
+	}
+	return false
+}
+
+// Kinds returns the configured message kinds sorted by name.
+func (s *Service) Kinds() []Kind {
+	out := make([]Kind, 0, len(s.kinds))
+	for _, k := range s.kinds {
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Kind returns the named kind.
+func (s *Service) Kind(name string) (Kind, bool) {
+	k, ok := s.kinds[name]
+	return k, ok
+}
+
+func (s *Service) kindNames() string {
+	names := make([]string, 0, len(s.kinds))
+	for _, k := range s.Kinds() {
+		names = append(names, k.Name)
+	}
+	return strings.Join(names, ", ")
+}
+
+// clock returns the current time as stored: UTC, microseconds (the
+// precision PostgreSQL keeps).
+func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
+
+// link returns the public "not me" URL for a token.
+func (s *Service) link(token string) string { return s.publicURL + "/r/" + token }
+
+// Ping checks that the database answers.
+func (s *Service) Ping(ctx context.Context) error {
+	db, err := s.store.r.DB()
+	if err != nil {
+		return err
+	}
+	return db.PingContext(ctx)
+}

@@ -1,0 +1,168 @@
+package cases
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"gorm.io/gorm"
+)
+
+// Role is what a staff member may do besides working cases.
+type Role string
+
+const (
+	RoleAgent Role = "agent"
+	RoleLead  Role = "lead"
+	RoleAdmin Role = "admin"
+)
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { return r == RoleAgent || r == RoleLead || r == RoleAdmin }
+
+// User is a staff member.
+type User struct {
+	ID              int64
+	Email           string
+	Role            Role
+	SecurityTrained bool
+	PasswordHash    string
+	Disabled        bool
+	CreatedAt       time.Time
+}
+
+// Session is a staff login; the cookie holds the token, the table its hash.
+type Session struct {
+	ID        int64
+	TokenHash []byte
+	UserID    int64
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// MinPasswordLen is the shortest password a user may be given.
+const MinPasswordLen = 12
+
+// AddUser creates a staff member. The password is hashed with argon2id.
+func (s *Service) AddUser(ctx context.Context, email string, role Role, trained bool, password string) (User, error) {
+	email = strings.ToLower(strings.TrimSpace(email))
+	switch {
+	case !validAddress(email) || len(email) > maxRecipient:
+		return User{}, Errorf(EINVALID, "%q is not an email address", email)
+	case !role.Valid():
+		return User{}, Errorf(EINVALID, "role must be agent, lead or admin")
+	case utf8.RuneCountInString(password) < MinPasswordLen:
+		return User{}, Errorf(EINVALID, "the password must be at least %d characters", MinPasswordLen)
+	}
+	u := User{Email: email, Role: role, SecurityTrained: trained, PasswordHash: HashPassword(password), CreatedAt: s.clock()}
+	err := s.store.w.WithContext(ctx).Create(&u).Error
+	if errors.Is(err, gorm.ErrDuplicatedKey) {
+		return User{}, Errorf(ECONFLICT, "a user %s exists already", email)
+	}
+	if err != nil {
+		return User{}, fmt.Errorf("add user: %w", err)
+	}
+	return u, nil
+}
+
+// Users lists the staff, by email.
+func (s *Service) Users(ctx context.Context) ([]User, error) {
+	var us []User
+	if err := s.store.r.WithContext(ctx).Order("email").Find(&us).Error; err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	return us, nil
+}
+
+// Login checks a staff member's password and opens a session of the given
+// length. Every failure is the same EUNAUTHORIZED.
+func (s *Service) Login(ctx context.Context, email, password string, ttl time.Duration) (string, User, error) {
+	email = strings.ToLower(strings.TrimSpace(email))
+	var u User
+	if err := s.store.r.WithContext(ctx).Where("email = ?", email).Limit(1).Find(&u).Error; err != nil {
+		return "", User{}, fmt.Errorf("look up user: %w", err)
+	}
+	if u.ID == 0 {
+		CheckPassword(dummyHash, password)
+		return "", User{}, Errorf(EUNAUTHORIZED, "wrong email or password")
+	}
+	if !CheckPassword(u.PasswordHash, password) || u.Disabled {
+		return "", User{}, Errorf(EUNAUTHORIZED, "wrong email or password")
+	}
+	token := randomToken(32)
+	now := s.clock()
+	sess := Session{TokenHash: hashSecret(token), UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(ttl)}
+	err := s.store.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		// Expired sessions go whenever someone logs in; no sweeper needed.
+		if err := tx.Where("expires_at < ?", now).Delete(&Session{}).Error; err != nil {
+			return err
+		}
+		return tx.Create(&sess).Error
+	})
+	if err != nil {
+		return "", User{}, fmt.Errorf("open session: %w", err)
+	}
+	s.log.Info("staff login", "user_id", u.ID, "role", u.Role)
+	return token, u, nil
+}
+
+// UserBySession returns the user of a live session.
+func (s *Service) UserBySession(ctx context.Context, token string) (User, error) {
+	if token == "" || len(token) > 128 {
+		return User{}, Errorf(EUNAUTHORIZED, "not logged in")
+	}
+	var u User
+	err := s.store.r.WithContext(ctx).Table("users").Select("users.*").
+		Joins("JOIN sessions ON sessions.user_id = users.id").
+		Where("sessions.token_hash = ? AND sessions.expires_at > ? AND users.disabled = ?", hashSecret(token), s.clock(), false).
+		Limit(1).Scan(&u).Error
+	if err != nil {
+		return User{}, fmt.Errorf("look up session: %w", err)
+	}
+	if u.ID == 0 {
+		return User{}, Errorf(EUNAUTHORIZED, "your session has ended; please log in again")
+	}
+	return u, nil
+}
+
+// Logout ends a session.
+func (s *Service) Logout(ctx context.Context, token string) error {
+	if err := s.store.w.WithContext(ctx).Where("token_hash = ?", hashSecret(token)).Delete(&Session{}).Error; err != nil {
+		return fmt.Errorf("end session: %w", err)
+	}
+	return nil
+}
+
+// Actor is whoever acts on the desk: a staff member or an API key.
+type Actor struct {
+	User   *User
+	APIKey *APIKey
+}
+
+// String names the actor on the timeline.
+func (a Actor) String() string {
+	switch {
+	case a.User != nil:
+		return "user:" + a.User.Email
+	case a.APIKey != nil:
+		return "api:" + a.APIKey.Name
+	}
+	return "anonymous"
+}
+
+// canReadCases: security cases are for security-trained staff, and for API
+// keys with the cases:read scope (the call centre's status look-up).
+func (a Actor) canReadCases() bool {
+	switch {
+	case a.User != nil:
+		return a.User.SecurityTrained && !a.User.Disabled
+	case a.APIKey != nil:
+		return a.APIKey.HasScope(ScopeCasesRead)
+	}
+	return false
+}
+
+var errNotTrained = Errorf(EFORBIDDEN, "Security cases are handled by security-trained staff only. Ask an admin if you should have access.")

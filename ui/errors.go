@@ -1,0 +1,107 @@
+package ui
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"notme/cases"
+)
+
+// statusOf maps a domain error code to its HTTP status: the one place
+// where that happens.
+func statusOf(code cases.Code) int {
+	switch code {
+	case cases.EINVALID:
+		return http.StatusUnprocessableEntity
+	case cases.ENOTFOUND:
+		return http.StatusNotFound
+	case cases.ECONFLICT:
+		return http.StatusConflict
+	case cases.EFORBIDDEN:
+		return http.StatusForbidden
+	case cases.EUNAUTHORIZED:
+		return http.StatusUnauthorized
+	}
+	return http.StatusInternalServerError
+}
+
+type apiError struct {
+	Error string `json:"error"`
+}
+
+// handleError answers every error: JSON on the API, a page elsewhere, and
+// never a stack trace or an internal message.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status, msg := http.StatusInternalServerError, "Something went wrong on our side."
+	var he *echo.HTTPError
+	switch {
+	case errors.As(err, &he):
+		status = he.Code
+		msg = http.StatusText(status)
+		if m, ok := he.Message.(string); ok && status < 500 {
+			msg = m
+		}
+	default:
+		code := cases.ErrorCode(err)
+		status = statusOf(code)
+		msg = cases.ErrorMessage(err)
+	}
+	if status >= 500 {
+		s.log.Error("request failed", "route", c.Path(), "err", err)
+	}
+	if strings.HasPrefix(c.Request().URL.Path, "/api/") || c.Path() == "/api/v1/messages/batch" {
+		_ = c.JSON(status, apiError{Error: msg})
+		return
+	}
+	title := map[int]string{
+		http.StatusNotFound:              "We can't find this page",
+		http.StatusForbidden:             "You don't have access to this",
+		http.StatusUnauthorized:          "Please log in",
+		http.StatusMethodNotAllowed:      "This page can't do that",
+		http.StatusRequestEntityTooLarge: "That was too large",
+	}[status]
+	if title == "" {
+		if status >= 500 {
+			title, msg = "Something went wrong", "Something went wrong on our side. Nothing you sent is lost if you saw a reference; otherwise please try again in a moment."
+		} else {
+			title = http.StatusText(status)
+		}
+	}
+	if status == http.StatusNotFound {
+		msg = "The address may be mistyped, or the page has moved."
+	}
+	_ = s.renderError(c, status, title, msg)
+}
+
+func (s *Server) renderError(c echo.Context, status int, title, msg string) error {
+	return s.render(c, status, "error", errorPage{page: s.page(c, title), Message: msg})
+}
+
+func slogLevel(status int) slog.Level {
+	switch {
+	case status >= 500:
+		return slog.LevelError
+	case status >= 400 && status != http.StatusNotFound:
+		return slog.LevelWarn
+	}
+	return slog.LevelInfo
+}
+
+func urlQueryEscape(s string) string { return url.QueryEscape(s) }
+
+// localPath keeps a redirect target on this site: a path, never a scheme,
+// host or protocol-relative URL.
+func localPath(next string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/queue"
+	}
+	return next
+}

@@ -1,0 +1,152 @@
+package ui
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"mime"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"notme/cases"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// pages holds one parsed template set per page (the layout plus the page)
+// and the content hashes of the static files.
+type pages struct {
+	sets   map[string]*template.Template
+	hashes map[string]string // static file name → short content hash
+}
+
+func parsePages() (*pages, error) {
+	p := &pages{sets: map[string]*template.Template{}, hashes: map[string]string{}}
+	err := fs.WalkDir(staticFS, "static", func(name string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := staticFS.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		h := sha256.Sum256(b)
+		p.hashes[strings.TrimPrefix(name, "static/")] = hex.EncodeToString(h[:6])
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("hash static files: %w", err)
+	}
+	funcs := template.FuncMap{
+		"static":   p.staticURL,
+		"timeLeft": timeLeft,
+		"date":     func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+		"overdue":  func(t time.Time) bool { return time.Now().After(t) },
+		"lower":    strings.ToLower,
+	}
+	names, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range names {
+		name := strings.TrimSuffix(path.Base(n), ".html")
+		if name == "layout" {
+			continue
+		}
+		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", n)
+		if err != nil {
+			return nil, fmt.Errorf("parse template %s: %w", name, err)
+		}
+		p.sets[name] = t
+	}
+	return p, nil
+}
+
+func (p *pages) staticURL(name string) string {
+	return "/static/" + name + "?v=" + p.hashes[name]
+}
+
+// render executes a page into a buffer first, so a failing template never
+// sends half a page.
+func (s *Server) render(c echo.Context, status int, name string, data any) error {
+	t, ok := s.pages.sets[name]
+	if !ok {
+		return fmt.Errorf("no template %q", name)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {
+		return fmt.Errorf("render %s: %w", name, err)
+	}
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// static serves embedded files; content-hashed URLs may be cached for good.
+func (s *Server) static(c echo.Context) error {
+	name := c.Param("*")
+	b, err := staticFS.ReadFile("static/" + path.Clean("/" + name)[1:])
+	if err != nil {
+		return echo.ErrNotFound
+	}
+	h := c.Response().Header()
+	if c.QueryParam("v") != "" {
+		h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	}
+	ct := mime.TypeByExtension(path.Ext(name))
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	return c.Blob(http.StatusOK, ct, b)
+}
+
+// page is what every template gets.
+type page struct {
+	Title string
+	CSRF  string
+	User  *cases.User
+	Path  string
+}
+
+func (s *Server) page(c echo.Context, title string) page {
+	return page{Title: title, CSRF: csrfToken(c), User: currentUser(c), Path: c.Request().URL.Path}
+}
+
+type errorPage struct {
+	page
+	Message string
+}
+
+// timeLeft says how long until t in words read at a glance.
+func timeLeft(t time.Time) string {
+	d := time.Until(t)
+	over := d < 0
+	if over {
+		d = -d
+	}
+	var s string
+	switch {
+	case d < time.Minute:
+		s = "under a minute"
+	case d < time.Hour:
+		s = fmt.Sprintf("%d min", int(d.Minutes()))
+	case d < 48*time.Hour:
+		s = fmt.Sprintf("%d h %d min", int(d.Hours()), int(d.Minutes())%60)
+	default:
+		s = fmt.Sprintf("%d days", int(d.Hours()/24))
+	}
+	if over {
+		return s + " overdue"
+	}
+	return s + " left"
+}

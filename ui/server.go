@@ -1,0 +1,125 @@
+// Package ui is the desk's web face: the public reporter pages, the staff
+// console, the JSON API and the ops endpoints, on Echo. Every Echo import of
+// the project stays inside this package.
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"notme/cases"
+)
+
+// Rate is a token-bucket limit per client address.
+type Rate struct {
+	PerMinute float64
+	Burst     int
+}
+
+// Options configures a Server.
+type Options struct {
+	Service *cases.Service
+	Logger  *slog.Logger
+	// PublicURL is the desk's base URL as reporters see it.
+	PublicURL string
+	// SecureCookies marks every cookie Secure; off only for plain-HTTP
+	// set-ups that are not on localhost.
+	SecureCookies bool
+	SessionTTL    time.Duration
+	// TrustedProxies are the networks whose X-Forwarded-For is believed.
+	TrustedProxies []*net.IPNet
+	ReportRate     Rate
+	LoginRate      Rate
+	MaxBatchBytes  int64
+	// Registry receives the HTTP and report metrics; nil makes a new one.
+	Registry *prometheus.Registry
+	// Ready reports whether the desk can take work (database reachable,
+	// schema current); /readyz calls it.
+	Ready func(r *http.Request) error
+}
+
+// Server is the HTTP handler of the desk.
+type Server struct {
+	echo      *echo.Echo
+	svc       *cases.Service
+	log       *slog.Logger
+	pages     *pages
+	publicURL string
+	opts      Options
+	metrics   *metrics
+}
+
+// New builds the server: templates are parsed here, so a broken template
+// fails the start, not a request.
+func New(o Options) (*Server, error) {
+	if o.Service == nil {
+		return nil, errors.New("ui: Service is required")
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if _, err := url.Parse(o.PublicURL); err != nil || o.PublicURL == "" {
+		return nil, fmt.Errorf("ui: public URL %q: bad URL", o.PublicURL)
+	}
+	if o.SessionTTL <= 0 {
+		o.SessionTTL = 12 * time.Hour
+	}
+	if o.MaxBatchBytes <= 0 {
+		o.MaxBatchBytes = 512 << 20
+	}
+	if o.ReportRate.PerMinute <= 0 {
+		o.ReportRate = Rate{PerMinute: 20, Burst: 10}
+	}
+	if o.LoginRate.PerMinute <= 0 {
+		o.LoginRate = Rate{PerMinute: 10, Burst: 5}
+	}
+	if o.Registry == nil {
+		o.Registry = prometheus.NewRegistry()
+	}
+	p, err := parsePages()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		echo:      echo.New(),
+		svc:       o.Service,
+		log:       o.Logger,
+		pages:     p,
+		publicURL: strings.TrimRight(o.PublicURL, "/"),
+		opts:      o,
+	}
+	if s.metrics, err = newMetrics(o.Registry); err != nil {
+		return nil, err
+	}
+	s.echo.HideBanner = true
+	s.echo.HidePort = true
+	s.echo.HTTPErrorHandler = s.handleError
+	s.echo.IPExtractor = ipExtractor(o.TrustedProxies)
+	s.routes()
+	return s, nil
+}
+
+// ServeHTTP makes Server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+
+// ipExtractor believes X-Forwarded-For only from trusted proxies.
+func ipExtractor(trusted []*net.IPNet) echo.IPExtractor {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	var opts []echo.TrustOption
+	opts = append(opts, echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false))
+	for _, n := range trusted {
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
+}

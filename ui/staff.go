@@ -1,0 +1,128 @@
+package ui
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"notme/cases"
+)
+
+type loginPage struct {
+	page
+	Next  string
+	Email string
+	Error string
+}
+
+type queuePage struct {
+	page
+	Cases      []cases.QueueCase
+	Counts     map[cases.Severity]int
+	Severity   string
+	Status     string
+	Match      string
+	Severities []cases.Severity
+	Statuses   []cases.Status
+	Matches    []cases.Match
+	Kinds      map[string]cases.Kind
+}
+
+type casePage struct {
+	page
+	Detail cases.CaseDetail
+	Kind   cases.Kind
+}
+
+type adminPage struct {
+	page
+	Users []cases.User
+}
+
+// loginPage is GET /login.
+func (s *Server) loginPage(c echo.Context) error {
+	return s.render(c, http.StatusOK, "login", loginPage{page: s.page(c, "Staff login"), Next: localPath(c.QueryParam("next"))})
+}
+
+// login is POST /login.
+func (s *Server) login(c echo.Context) error {
+	email, next := c.FormValue("email"), localPath(c.FormValue("next"))
+	token, _, err := s.svc.Login(c.Request().Context(), email, c.FormValue("password"), s.opts.SessionTTL)
+	if cases.ErrorCode(err) == cases.EUNAUTHORIZED {
+		return s.render(c, http.StatusUnauthorized, "login", loginPage{page: s.page(c, "Staff login"), Next: next, Email: email,
+			Error: "Wrong email or password."})
+	}
+	if err != nil {
+		return err
+	}
+	c.SetCookie(&http.Cookie{
+		Name: sessionCookie, Value: token, Path: "/", MaxAge: int(s.opts.SessionTTL / time.Second),
+		HttpOnly: true, Secure: s.opts.SecureCookies, SameSite: http.SameSiteStrictMode,
+	})
+	return c.Redirect(http.StatusSeeOther, next)
+}
+
+// logout is POST /logout.
+func (s *Server) logout(c echo.Context) error {
+	if ck, err := c.Cookie(sessionCookie); err == nil {
+		if err := s.svc.Logout(c.Request().Context(), ck.Value); err != nil {
+			return err
+		}
+	}
+	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1,
+		HttpOnly: true, Secure: s.opts.SecureCookies, SameSite: http.SameSiteStrictMode})
+	return c.Redirect(http.StatusSeeOther, "/login")
+}
+
+// queue is GET /queue: open cases, nearest deadline first.
+func (s *Server) queue(c echo.Context) error {
+	p := queuePage{
+		page: s.page(c, "Queue"), Severity: c.QueryParam("severity"), Status: c.QueryParam("status"), Match: c.QueryParam("match"),
+		Severities: cases.Severities, Statuses: cases.Statuses, Matches: cases.Matches, Kinds: map[string]cases.Kind{},
+	}
+	f := cases.QueueFilter{Severity: cases.Severity(p.Severity), Match: cases.Match(p.Match)}
+	if p.Status != "" {
+		f.Statuses = []cases.Status{cases.Status(p.Status)}
+	}
+	var err error
+	if p.Cases, err = s.svc.Queue(c.Request().Context(), actor(c), f); err != nil {
+		return err
+	}
+	if p.Counts, err = s.svc.QueueCounts(c.Request().Context(), actor(c)); err != nil {
+		return err
+	}
+	for _, k := range s.svc.Kinds() {
+		p.Kinds[k.Name] = k
+	}
+	return s.render(c, http.StatusOK, "queue", p)
+}
+
+// casePage is GET /cases/{ref}: the case, its reports and timeline.
+func (s *Server) casePage(c echo.Context) error {
+	d, err := s.svc.CaseByRef(c.Request().Context(), actor(c), c.Param("ref"))
+	if err != nil {
+		return err
+	}
+	k, _ := s.svc.Kind(d.Case.Kind)
+	return s.render(c, http.StatusOK, "case", casePage{page: s.page(c, "Case "+d.Case.Ref), Detail: d, Kind: k})
+}
+
+// leads is GET /leads: escalations for security leads.
+func (s *Server) leads(c echo.Context) error {
+	yes := true
+	list, err := s.svc.Queue(c.Request().Context(), actor(c), cases.QueueFilter{Escalated: &yes})
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "leads", queuePage{page: s.page(c, "Leads"), Cases: list})
+}
+
+// admin is GET /admin: the staff list.
+func (s *Server) admin(c echo.Context) error {
+	users, err := s.svc.Users(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "admin", adminPage{page: s.page(c, "Admin"), Users: users})
+}
