@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"runtime/debug"
 	"strings"
@@ -179,6 +180,9 @@ func cmdServe(ctx context.Context, args []string, env Env) error {
 	log := NewLogger(cfg.Log, env.Stderr)
 	if cfg.Database.URL == "" {
 		log.Info("no database configured: using SQLite under the data directory", "path", cfg.DatabaseURL(), "data_dir", cfg.DataDir)
+	}
+	if w := cookieWarning(cfg); w != "" {
+		log.Warn(w, "public_url", cfg.PublicURL())
 	}
 	a, err := Open(ctx, cfg, log)
 	if err != nil {
@@ -360,4 +364,18 @@ func printJSON(w io.Writer, v any) error {
 // OSEnv is the environment of the running process.
 func OSEnv() Env {
 	return Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.LookupEnv}
+}
+
+// cookieWarning explains a set-up in which browsers will drop the desk's
+// Secure cookies, so that logins and forms would fail without a word.
+func cookieWarning(cfg Config) string {
+	u, err := url.Parse(cfg.PublicURL())
+	if err != nil || u.Scheme != "http" || cfg.HTTP.InsecureCookies {
+		return ""
+	}
+	switch h := u.Hostname(); {
+	case h == "localhost", strings.HasSuffix(h, ".localhost"), h == "127.0.0.1", h == "::1":
+		return ""
+	}
+	return "public_url is plain HTTP on a host that is not localhost: browsers drop Secure cookies there, so staff cannot log in and forms fail; serve over HTTPS (recommended) or set http.insecure_cookies"
 }

@@ -37,3 +37,22 @@ func dialectOf(db *gorm.DB) dialect {
 
 // ddl expands the type placeholders of a migration statement.
 func (d dialect) ddl(stmt string) string { return d.types.Replace(stmt) }
+
+// appendOnly returns the statements that make the database refuse UPDATE
+// and DELETE on table.
+func (d dialect) appendOnly(table string) []string {
+	if d.name == "postgres" {
+		return []string{
+			`CREATE OR REPLACE FUNCTION notme_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+			BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$`,
+			`CREATE TRIGGER ` + table + `_append_only BEFORE UPDATE OR DELETE ON ` + table +
+				` FOR EACH ROW EXECUTE FUNCTION notme_append_only()`,
+		}
+	}
+	return []string{
+		`CREATE TRIGGER ` + table + `_no_update BEFORE UPDATE ON ` + table +
+			` BEGIN SELECT RAISE(ABORT, '` + table + ` is append-only'); END`,
+		`CREATE TRIGGER ` + table + `_no_delete BEFORE DELETE ON ` + table +
+			` BEGIN SELECT RAISE(ABORT, '` + table + ` is append-only'); END`,
+	}
+}

@@ -15,6 +15,9 @@ type migration struct {
 	version int
 	name    string
 	stmts   []string
+	// appendOnly names tables whose rows may never be changed or deleted;
+	// the database itself refuses, whatever the code does.
+	appendOnly []string
 }
 
 var migrations = []migration{
@@ -116,7 +119,7 @@ var migrations = []migration{
 			revoked_at {{time}}
 		)`,
 		`CREATE UNIQUE INDEX api_keys_prefix ON api_keys (prefix)`,
-	}},
+	}, []string{"case_events"}},
 }
 
 // schemaVersion is the version the code expects.
@@ -146,7 +149,11 @@ func (s *Store) Migrate(ctx context.Context) ([]int, error) {
 				return nil
 			}
 			d := dialectOf(tx)
-			for _, stmt := range m.stmts {
+			stmts := m.stmts
+			for _, table := range m.appendOnly {
+				stmts = append(stmts, d.appendOnly(table)...)
+			}
+			for _, stmt := range stmts {
 				if err := tx.Exec(d.ddl(stmt)).Error; err != nil {
 					return fmt.Errorf("%s: %w", firstLine(stmt), err)
 				}
