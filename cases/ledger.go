@@ -145,7 +145,8 @@ func (s *Service) RegisterMessage(ctx context.Context, m LedgerMessage) (Registe
 }
 
 func (s *Service) registered(m LedgerMessage) (Registered, error) {
-	tok, err := s.sealer.Seal(Claims{
+	tok, err := s.sealer.SealDeterministic(Claims{
+		IssuedAt:      m.CreatedAt,
 		AccountRef:    m.AccountRef,
 		Kind:          m.Kind,
 		RecipientHash: RecipientHash(m.Recipient),

@@ -35,6 +35,7 @@ package cases
 
 import (
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -120,6 +121,9 @@ var tokenFirstChar = tokenEncoding.EncodeToString([]byte{tokenVersion})[0]
 type sealKey struct {
 	id   byte
 	aead cipher.AEAD
+	// nonceKey derives the nonce of SealDeterministic; it is derived from
+	// the secret, never the secret itself, so the two uses stay apart.
+	nonceKey []byte
 }
 
 // Sealer seals and opens tokens. It is safe for concurrent use.
@@ -152,14 +156,30 @@ func NewSealer(keys []TokenKey, now func() time.Time) (*Sealer, error) {
 		if err != nil {
 			return nil, fmt.Errorf("new sealer: token key %d: %w", k.ID, err)
 		}
-		s.keys = append(s.keys, sealKey{id: k.ID, aead: aead})
+		nk := hmac.New(sha256.New, k.Secret)
+		nk.Write([]byte("notme token nonce key v1"))
+		s.keys = append(s.keys, sealKey{id: k.ID, aead: aead, nonceKey: nk.Sum(nil)})
 	}
 	return s, nil
 }
 
 // Seal returns the token for c under the newest key. A zero IssuedAt is
 // set from the clock; IssuedAt is kept to the second. c.KeyID is ignored.
-func (s *Sealer) Seal(c Claims) (string, error) {
+func (s *Sealer) Seal(c Claims) (string, error) { return s.seal(c, false) }
+
+// SealDeterministic seals c with a nonce derived from the key and the
+// plaintext (SIV-style), so the same claims give the same token: a ledger
+// registration retried after a timeout gets the link it may already have
+// mailed. It needs IssuedAt set; equal claims yield equal tokens, which is
+// all it reveals.
+func (s *Sealer) SealDeterministic(c Claims) (string, error) {
+	if c.IssuedAt.IsZero() {
+		return "", errors.New("seal token: deterministic sealing needs IssuedAt")
+	}
+	return s.seal(c, true)
+}
+
+func (s *Sealer) seal(c Claims, deterministic bool) (string, error) {
 	issued := c.IssuedAt
 	if issued.IsZero() {
 		issued = s.now()
@@ -202,7 +222,12 @@ func (s *Sealer) Seal(c Claims) (string, error) {
 	buf := make([]byte, tokenHeaderLen+tokenNonceLen, tokenOverhead+len(plain))
 	buf[0], buf[1] = tokenVersion, k.id
 	nonce := buf[tokenHeaderLen:]
-	if _, err := io.ReadFull(s.rand, nonce); err != nil {
+	if deterministic {
+		m := hmac.New(sha256.New, k.nonceKey)
+		m.Write(buf[:tokenHeaderLen])
+		m.Write(plain)
+		copy(nonce, m.Sum(nil)[:tokenNonceLen])
+	} else if _, err := io.ReadFull(s.rand, nonce); err != nil {
 		return "", fmt.Errorf("seal token: read nonce: %w", err)
 	}
 	buf = k.aead.Seal(buf, nonce, plain, buf[:tokenHeaderLen])

@@ -621,3 +621,33 @@ func FuzzSealOpen(f *testing.F) {
 		}
 	})
 }
+
+func TestSealDeterministic(t *testing.T) {
+	k1 := TokenKey{ID: 1, Secret: bytes.Repeat([]byte{7}, 32)}
+	k2 := TokenKey{ID: 2, Secret: bytes.Repeat([]byte{9}, 32)}
+	s, err := NewSealer([]TokenKey{k1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
+	c := Claims{AccountRef: "ACC-1", Kind: "registration", IssuedAt: at, MessageIDHash: MessageIDHash("a@b")}
+	t1, err1 := s.SealDeterministic(c)
+	t2, err2 := s.SealDeterministic(c)
+	if err1 != nil || err2 != nil || t1 != t2 {
+		t.Fatalf("SealDeterministic twice = %q, %q (%v, %v); want the same token", t1, t2, err1, err2)
+	}
+	if got, err := s.Open(t1); err != nil || got.AccountRef != "ACC-1" || !got.IssuedAt.Equal(at) {
+		t.Fatalf("Open(deterministic token) = %+v, %v", got, err)
+	}
+	c.MessageIDHash = MessageIDHash("other@b")
+	if t3, _ := s.SealDeterministic(c); t3 == t1 {
+		t.Fatalf("SealDeterministic of other claims gave the same token")
+	}
+	s2, _ := NewSealer([]TokenKey{k2, k1}, nil)
+	if t4, _ := s2.SealDeterministic(c); t4 == t1 {
+		t.Fatalf("SealDeterministic under another key gave the same token")
+	}
+	if _, err := s.SealDeterministic(Claims{AccountRef: "A", Kind: "k"}); err == nil {
+		t.Fatalf("SealDeterministic without IssuedAt = nil error, want one")
+	}
+}

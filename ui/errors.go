@@ -75,8 +75,13 @@ func (s *Server) handleError(err error, c echo.Context) {
 			title = http.StatusText(status)
 		}
 	}
-	if status == http.StatusNotFound {
+	switch status {
+	case http.StatusNotFound:
 		msg = "The address may be mistyped, or the page has moved."
+	case http.StatusRequestEntityTooLarge:
+		msg = "What you sent is larger than this page accepts. Please send less, or only the email's headers."
+	case http.StatusMethodNotAllowed:
+		msg = "Please use the page's own buttons and links."
 	}
 	_ = s.renderError(c, status, title, msg)
 }
@@ -98,9 +103,15 @@ func slogLevel(status int) slog.Level {
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }
 
 // localPath keeps a redirect target on this site: a path, never a scheme,
-// host or protocol-relative URL.
+// host or protocol-relative URL. Browsers read a backslash as a slash and
+// drop tabs and line breaks (WHATWG URL), so "/\\evil" and "/\t/evil" are
+// "//evil" to them: no control character or backslash is let through.
 func localPath(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	bad := func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' }
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsFunc(next, bad) {
+		return "/queue"
+	}
+	if u, err := url.Parse(next); err != nil || u.Scheme != "" || u.Host != "" {
 		return "/queue"
 	}
 	return next

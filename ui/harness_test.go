@@ -167,10 +167,10 @@ func (d *desk) browser(t *testing.T) *browser {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := d.srv.Client()
+	c := *d.srv.Client() // a copy: Client() returns one shared client
 	c.Jar = jar
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &browser{d: d, c: c}
+	return &browser{d: d, c: &c}
 }
 
 func (b *browser) do(t *testing.T, req *http.Request) response {

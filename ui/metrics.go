@@ -38,6 +38,13 @@ func newMetrics(reg *prometheus.Registry) (*metrics, error) {
 			return nil, err
 		}
 	}
+	// Every series exists from the start, so a dashboard's rate() has a
+	// zero to start from rather than a gap.
+	for _, ch := range []cases.Channel{cases.ChannelLink, cases.ChannelMail, cases.ChannelForm, cases.ChannelAPI} {
+		for _, mt := range cases.Matches {
+			m.reports.WithLabelValues(string(ch), string(mt))
+		}
+	}
 	m.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 	return m, nil
 }

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -80,11 +81,29 @@ func (s *Server) csrf() echo.MiddlewareFunc {
 		CookieHTTPOnly: true,
 		CookieSameSite: http.SameSiteStrictMode,
 		CookieMaxAge:   12 * 3600,
-		ErrorHandler: func(err error, c echo.Context) error {
-			return s.renderError(c, http.StatusForbidden, "This form has expired",
-				"For your safety, forms are only accepted from this site and for a limited time. Please go back, reload the page and send it again.")
+		// Echo refuses a cross-site POST with a bare error of its own before
+		// the token is looked at; answer it with the same page as a bad
+		// token. same-site (a sibling host) falls back to the token.
+		AllowSecFetchSiteFunc: func(c echo.Context) (bool, error) {
+			if c.Request().Header.Get(echo.HeaderSecFetchSite) == "same-site" {
+				return false, nil
+			}
+			if err := s.csrfRefused(c); err != nil {
+				return false, err
+			}
+			return false, errAnswered
 		},
+		ErrorHandler: func(err error, c echo.Context) error { return s.csrfRefused(c) },
 	})
+}
+
+// errAnswered stops a middleware chain whose answer is already written;
+// handleError leaves a committed response alone.
+var errAnswered = errors.New("answered already")
+
+func (s *Server) csrfRefused(c echo.Context) error {
+	return s.renderError(c, http.StatusForbidden, "This form has expired",
+		"For your safety, forms are only accepted from this site and for a limited time. Please go back, reload the page and send it again.")
 }
 
 func csrfToken(c echo.Context) string {
@@ -115,6 +134,11 @@ func (s *Server) tooMany(c echo.Context) error {
 	}
 	return s.renderError(c, http.StatusTooManyRequests, "Too many reports at once",
 		"We received many reports from your network in a short time. Nothing you sent before is lost. Please wait a minute and try again.")
+}
+
+func (s *Server) tooManyLogins(c echo.Context) error {
+	return s.renderError(c, http.StatusTooManyRequests, "Too many login attempts",
+		"There were many login attempts from your network in a short time. Please wait a minute and try again.")
 }
 
 // requireUser lets staff with a live session through and sends others to

@@ -29,6 +29,7 @@ type statusPage struct {
 type reportPage struct {
 	page
 	Text  string
+	Note  string
 	Error string
 }
 
@@ -102,7 +103,7 @@ func (s *Server) reportSubmit(c echo.Context) error {
 	}
 	if strings.TrimSpace(text) == "" {
 		return s.render(c, http.StatusUnprocessableEntity, "report", reportPage{
-			page: s.page(c, "Report an email that was not meant for you"),
+			page:  s.page(c, "Report an email that was not meant for you"),
 			Error: "Please paste the email's headers or its whole text, so we can find which account it belongs to.",
 		})
 	}
@@ -118,7 +119,7 @@ func (s *Server) reportSubmit(c echo.Context) error {
 	filed, err := s.svc.FileReport(c.Request().Context(), in)
 	if cases.ErrorCode(err) == cases.EINVALID {
 		return s.render(c, http.StatusUnprocessableEntity, "report", reportPage{
-			page: s.page(c, "Report an email that was not meant for you"), Text: text, Error: cases.ErrorMessage(err),
+			page: s.page(c, "Report an email that was not meant for you"), Text: text, Note: in.Note, Error: cases.ErrorMessage(err),
 		})
 	}
 	if err != nil {

@@ -1,8 +1,6 @@
 package ui
 
 import (
-	"net/http"
-
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 )
@@ -10,45 +8,52 @@ import (
 // routes is the one table of every route the desk answers.
 func (s *Server) routes() {
 	e := s.echo
-	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisablePrintStack: true}))
+	// observe is outermost so that it logs and counts panics too.
 	e.Use(s.observe)
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisablePrintStack: true}))
 	e.Use(securityHeaders(s.publicURL))
 
 	// Ops.
 	e.GET("/healthz", s.healthz)
+	e.HEAD("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
+	e.HEAD("/readyz", s.readyz)
 	e.GET("/metrics", echo.WrapHandler(s.metrics.handler))
 	e.GET("/static/*", s.static)
 
-	// Pages: forms carry a CSRF token; bodies are small.
-	web := e.Group("", middleware.BodyLimit("1M"), s.csrf())
+	// Middleware is given per route, not with Group.Use: a group's
+	// middleware also wraps its not-found handler, which would send an
+	// unknown path to the login page instead of a 404.
+	page := []echo.MiddlewareFunc{middleware.BodyLimit("1M"), s.csrf()}
+	with := func(extra ...echo.MiddlewareFunc) []echo.MiddlewareFunc {
+		return append(append([]echo.MiddlewareFunc{}, page...), extra...)
+	}
 	reportLimit := rateLimit(s.opts.ReportRate, s.tooMany)
-	web.GET("/", s.home)
-	web.GET("/r/:token", s.linkPage)
-	web.POST("/r/:token", s.linkReport, reportLimit)
-	web.GET("/report", s.reportPage)
-	web.POST("/report", s.reportSubmit, reportLimit)
-	web.GET("/s/:token", s.statusPage)
 
-	web.GET("/login", s.loginPage)
-	web.POST("/login", s.login, rateLimit(s.opts.LoginRate, s.tooMany))
-	web.POST("/logout", s.logout)
-	staff := web.Group("", s.requireUser)
-	staff.GET("/queue", s.queue)
-	staff.GET("/cases/:ref", s.casePage)
-	staff.GET("/leads", s.leads, requireRole("lead", "admin"))
-	staff.GET("/admin", s.admin, requireRole("admin"))
+	// Public pages: forms carry a CSRF token; bodies are small.
+	e.GET("/", s.home, with()...)
+	e.GET("/r/:token", s.linkPage, with()...)
+	e.POST("/r/:token", s.linkReport, with(reportLimit)...)
+	e.GET("/report", s.reportPage, with()...)
+	e.POST("/report", s.reportSubmit, with(reportLimit)...)
+	e.GET("/s/:token", s.statusPage, with()...)
+
+	// Staff console.
+	e.GET("/login", s.loginPage, with()...)
+	e.POST("/login", s.login, with(rateLimit(s.opts.LoginRate, s.tooManyLogins))...)
+	e.POST("/logout", s.logout, with()...)
+	e.GET("/queue", s.queue, with(s.requireUser)...)
+	e.GET("/cases/:ref", s.casePage, with(s.requireUser)...)
+	e.GET("/leads", s.leads, with(s.requireUser, requireRole("lead", "admin"))...)
+	e.GET("/admin", s.admin, with(s.requireUser, requireRole("admin"))...)
 
 	// API: bearer keys with scopes; no cookies, so no CSRF.
-	api := e.Group("/api/v1", middleware.BodyLimit("1M"))
-	api.POST("/messages", s.apiRegisterMessage, s.requireScope("messages:write"))
-	api.POST("/mint", s.apiMint, s.requireScope("mint"))
-	api.POST("/reports", s.apiFileReport, s.requireScope("reports:write"))
-	api.GET("/cases", s.apiCases, s.requireScope("cases:read"))
-	api.GET("/cases/:ref", s.apiCase, s.requireScope("cases:read"))
+	small := middleware.BodyLimit("1M")
+	e.POST("/api/v1/messages", s.apiRegisterMessage, small, s.requireScope("messages:write"))
+	e.POST("/api/v1/mint", s.apiMint, small, s.requireScope("mint"))
+	e.POST("/api/v1/reports", s.apiFileReport, small, s.requireScope("reports:write"))
+	e.GET("/api/v1/cases", s.apiCases, s.requireScope("cases:read"))
+	e.GET("/api/v1/cases/:ref", s.apiCase, s.requireScope("cases:read"))
 	// The batch streams its own, larger body.
 	e.POST("/api/v1/messages/batch", s.apiRegisterBatch, s.requireScope("messages:write"))
-
-	e.RouteNotFound("/*", func(c echo.Context) error { return echo.ErrNotFound })
-	_ = http.MethodGet
 }
