@@ -85,7 +85,7 @@ type Report struct {
 	CaseID        int64
 	Channel       Channel
 	MatchedBy     string // token, ledger, recipient, none
-	Match         Match `gorm:"column:confidence"`
+	Match         Match  `gorm:"column:confidence"`
 	MessageID     string
 	TokenKeyID    int
 	OpenedLink    bool
@@ -115,4 +115,5 @@ const (
 	EventReportAdded    = "report_added"
 	EventSeverityRaised = "severity_raised"
 	EventMatchImproved  = "match_improved"
+	EventUndeliverable  = "undeliverable"
 )

@@ -120,6 +120,44 @@ var migrations = []migration{
 		)`,
 		`CREATE UNIQUE INDEX api_keys_prefix ON api_keys (prefix)`,
 	}, []string{"case_events"}},
+	{2, "mail evidence and mailbox state", []string{
+		`CREATE TABLE mail_messages (
+			id {{pk}},
+			source TEXT NOT NULL,
+			imap_key TEXT,
+			message_id TEXT NOT NULL DEFAULT '',
+			from_addr TEXT NOT NULL DEFAULT '',
+			subject TEXT NOT NULL DEFAULT '',
+			class TEXT NOT NULL,
+			disposition TEXT NOT NULL,
+			reason TEXT NOT NULL DEFAULT '',
+			lang TEXT NOT NULL DEFAULT '',
+			report_id BIGINT REFERENCES reports (id),
+			case_id BIGINT REFERENCES cases (id),
+			raw {{blob}},
+			size BIGINT NOT NULL,
+			sha256 {{blob}} NOT NULL,
+			parser_version INTEGER NOT NULL,
+			problems TEXT NOT NULL DEFAULT '',
+			received_at {{time}} NOT NULL
+		)`,
+		// One row per IMAP message: a re-fetch after a crash finds it.
+		`CREATE UNIQUE INDEX mail_messages_imap_key ON mail_messages (imap_key)`,
+		`CREATE INDEX mail_messages_message_id ON mail_messages (message_id)`,
+		`CREATE INDEX mail_messages_disposition ON mail_messages (disposition, received_at)`,
+		`CREATE INDEX mail_messages_case_id ON mail_messages (case_id)`,
+
+		`CREATE TABLE mailboxes (
+			name TEXT PRIMARY KEY,
+			uid_validity BIGINT NOT NULL DEFAULT 0,
+			last_uid BIGINT NOT NULL DEFAULT 0,
+			last_success {{time}},
+			last_error TEXT NOT NULL DEFAULT '',
+			last_error_at {{time}},
+			waiting BIGINT NOT NULL DEFAULT 0,
+			updated_at {{time}} NOT NULL
+		)`,
+	}, nil},
 }
 
 // schemaVersion is the version the code expects.

@@ -20,6 +20,8 @@ type ReportInput struct {
 	// Token is a sealed token from the link, the address a reply went to,
 	// or text; it may be forged or empty.
 	Token string
+	// Tokens are further candidate tokens, strongest first (mail).
+	Tokens []string
 	// MessageIDs are candidates for the original mail, strongest first.
 	MessageIDs []string
 	// Reporter is the reporter's address where the channel gives one (mail).
@@ -104,6 +106,9 @@ func (s *Service) prepareReport(in *ReportInput) error {
 	if len(in.MessageIDs) > 20 {
 		in.MessageIDs = in.MessageIDs[:20]
 	}
+	if len(in.Tokens) > 20 {
+		in.Tokens = in.Tokens[:20]
+	}
 	if in.Actor == "" {
 		in.Actor = "reporter"
 	}
@@ -127,8 +132,11 @@ func cleanNote(s string) string {
 // matchReport is the matching ladder, strongest first: a sealed token, a
 // Message-ID in the ledger, then the reporter's address as a recipient.
 func (s *Service) matchReport(tx *gorm.DB, in ReportInput) (match, error) {
-	if in.Token != "" {
-		if c, err := s.sealer.Open(in.Token); err == nil {
+	for _, tok := range append([]string{in.Token}, in.Tokens...) {
+		if tok == "" {
+			continue
+		}
+		if c, err := s.sealer.Open(tok); err == nil {
 			return s.tokenMatch(c, ""), nil
 		}
 	}
@@ -168,9 +176,13 @@ func (s *Service) matchReport(tx *gorm.DB, in ReportInput) (match, error) {
 	// Unmatched. Reports of the same link or message still share a case, so
 	// that a second click does not open a second one.
 	m := match{confidence: MatchUnmatched, by: "none"}
+	firstToken := in.Token
+	if firstToken == "" && len(in.Tokens) > 0 {
+		firstToken = in.Tokens[0]
+	}
 	switch {
-	case in.Token != "":
-		m.groupKey = "token:" + shortHash(in.Token)
+	case firstToken != "":
+		m.groupKey = "token:" + shortHash(firstToken)
 	case len(in.MessageIDs) > 0 && NormalizeMessageID(in.MessageIDs[0]) != "":
 		m.messageID = NormalizeMessageID(in.MessageIDs[0])
 		m.groupKey = "msgid:" + shortHash(m.messageID)

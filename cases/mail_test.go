@@ -1,0 +1,117 @@
+package cases
+
+import (
+	"context"
+	"testing"
+)
+
+func ingest(t *testing.T, d *testDesk, batch ...InboundMail) []Ingested {
+	t.Helper()
+	out, err := d.IngestMail(context.Background(), batch)
+	if err != nil {
+		t.Fatalf("IngestMail(%d mails) = %v", len(batch), err)
+	}
+	if len(out) != len(batch) {
+		t.Fatalf("IngestMail(%d mails) returned %d results", len(batch), len(out))
+	}
+	return out
+}
+
+func TestIngestMailDispositions(t *testing.T) {
+	d := newTestDesk(t)
+	d.register(t, "<orig-1@mail.example.com>", "ACC-1", "taro@gmial.com", "registration")
+	tok := d.mint(t, "ACC-2", "postal_notice").Token
+
+	reply := InboundMail{Mailbox: "INBOX", UIDValidity: 7, UID: 1, Raw: []byte("reply"), Parsed: ParsedMail{
+		Class: ClassReport, MessageID: "<r1@gmial.com>", From: "Taro@Gmial.com", Lang: "ja",
+		MessageIDs: []string{"orig-1@mail.example.com"}, ParserVersion: 1}}
+	forward := InboundMail{Mailbox: "INBOX", UIDValidity: 7, UID: 2, Raw: []byte("fwd"), Parsed: ParsedMail{
+		Class: ClassReport, MessageID: "f1@example.org", From: "x@example.org", Tokens: []string{"AAAAforged", tok}}}
+	arf := InboundMail{Mailbox: "INBOX", UIDValidity: 7, UID: 3, Raw: []byte("arf"), Parsed: ParsedMail{
+		Class: ClassARF, MessageID: "arf1@fbl.example.net", From: "fbl@example.net", Auto: "arf",
+		MessageIDs: []string{"orig-1@mail.example.com"}}}
+	auto := InboundMail{Mailbox: "INBOX", UIDValidity: 7, UID: 4, Raw: []byte("ooo"), Parsed: ParsedMail{
+		Class: ClassAutoReply, MessageID: "ooo@example.org", From: "y@example.org", Auto: "auto-submitted: auto-replied"}}
+	loop := InboundMail{Mailbox: "INBOX", UIDValidity: 7, UID: 5, Raw: []byte("loop"), Parsed: ParsedMail{
+		Class: ClassAutoReply, From: "notme@desk.example.com", Auto: "own-address"}}
+	unrelated := InboundMail{Mailbox: "INBOX", UIDValidity: 7, UID: 6, Raw: []byte("hi"), Parsed: ParsedMail{
+		Class: ClassUnrelated, MessageID: "hi@example.org", From: "z@example.org"}}
+	again := reply
+	again.UID = 7 // the same mail delivered twice
+
+	got := ingest(t, d, reply, forward, arf, auto, loop, unrelated, again)
+	want := []struct{ disp, reason, ackTo string }{
+		{DispositionReport, "", "taro@gmial.com"},
+		{DispositionReport, "", "x@example.org"},
+		{DispositionReport, "", ""}, // an ARF is never answered
+		{DispositionIgnored, ReasonAutoReply, ""},
+		{DispositionIgnored, ReasonLoop, ""},
+		{DispositionIgnored, ReasonUnrelated, ""},
+		{DispositionIgnored, ReasonDuplicate, ""},
+	}
+	for i, w := range want {
+		g := got[i]
+		if g.Disposition != w.disp || g.Reason != w.reason || g.AckTo != w.ackTo || g.Again {
+			t.Errorf("mail %d: got %+v, want disposition %s reason %q ack to %q", i+1, g, w.disp, w.reason, w.ackTo)
+		}
+		if (g.Disposition == DispositionReport) != (g.CaseRef != "" && g.StatusToken != "") {
+			t.Errorf("mail %d: case %q, status token set %v; a report needs both, others neither", i+1, g.CaseRef, g.StatusToken != "")
+		}
+	}
+	if got[0].CaseRef != got[2].CaseRef {
+		t.Errorf("reply and ARF about the same ledger message went to cases %s and %s, want one", got[0].CaseRef, got[2].CaseRef)
+	}
+	if c := d.caseRow(t, got[1].CaseRef); c.AccountRef != "ACC-2" || c.Match != MatchExact {
+		t.Errorf("forward with a forged and a real token: case %+v, want ACC-2 exact", c)
+	}
+	if n := countRows(t, d.store, "mail_messages"); n != 7 {
+		t.Errorf("mail_messages has %d rows, want every mail kept (7)", n)
+	}
+
+	// A re-fetch of the same IMAP messages after a crash stores nothing new.
+	reports := countRows(t, d.store, "reports")
+	for i, g := range ingest(t, d, reply, forward) {
+		if !g.Again || g.MailID != got[i].MailID {
+			t.Errorf("re-fetch of mail %d = %+v, want Again with mail id %d", i+1, g, got[i].MailID)
+		}
+	}
+	if n := countRows(t, d.store, "reports"); n != reports {
+		t.Errorf("re-fetch changed reports from %d to %d", reports, n)
+	}
+	// A new UIDVALIDITY is a new message as far as IMAP goes; the
+	// Message-ID still keeps the report single.
+	moved := reply
+	moved.UIDValidity = 8
+	if g := ingest(t, d, moved)[0]; g.Again || g.Reason != ReasonDuplicate {
+		t.Errorf("same mail under a new UIDVALIDITY = %+v, want a stored duplicate", g)
+	}
+}
+
+func TestIngestBounceNotesTheCase(t *testing.T) {
+	d := newTestDesk(t)
+	d.register(t, "orig-9@mail.example.com", "ACC-9", "hanako@example.jp", "registration")
+	first := ingest(t, d, InboundMail{Raw: []byte("r"), Parsed: ParsedMail{Class: ClassReport,
+		From: "hanako@example.jp", MessageIDs: []string{"orig-9@mail.example.com"}}})[0]
+	b := ingest(t, d, InboundMail{Raw: []byte("dsn"), Parsed: ParsedMail{Class: ClassBounce, Auto: "dsn",
+		MessageIDs: []string{"orig-9@mail.example.com"}, BounceRecipients: []string{"hanako@example.jp"}}})[0]
+	if b.Disposition != DispositionIgnored || b.Reason != ReasonBounce || b.AckTo != "" {
+		t.Fatalf("bounce = %+v, want ignored as bounce, never answered", b)
+	}
+	c := d.caseRow(t, first.CaseRef)
+	evs := d.events(t, c.ID)
+	if evs[len(evs)-1] != EventUndeliverable {
+		t.Fatalf("timeline of %s = %v, want it to end with %s", c.Ref, evs, EventUndeliverable)
+	}
+}
+
+func TestIngestUnmatchedMailStillOpensACase(t *testing.T) {
+	d := newTestDesk(t)
+	g := ingest(t, d, InboundMail{Raw: []byte("x"), Parsed: ParsedMail{Class: ClassReport,
+		From: "someone@example.org", MessageIDs: []string{"unknown@elsewhere.example"}}})[0]
+	if g.Disposition != DispositionReport || g.CaseRef == "" {
+		t.Fatalf("unmatched report mail = %+v, want a report on a case", g)
+	}
+	if c := d.caseRow(t, g.CaseRef); c.Match != MatchUnmatched {
+		t.Fatalf("case %s match %s, want unmatched (triage)", c.Ref, c.Match)
+	}
+}
