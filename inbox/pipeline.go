@@ -1,0 +1,42 @@
+package inbox
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"notme/cases"
+)
+
+// ParseFunc turns a raw message into what the domain needs to know of it.
+type ParseFunc func(raw []byte) cases.ParsedMail
+
+// Pipeline is the one way mail enters the desk, shared by the IMAP poller
+// and `notme ingest`: parse each message, then store every message and its
+// report in one transaction.
+type Pipeline struct {
+	svc   *cases.Service
+	parse ParseFunc
+	log   *slog.Logger
+}
+
+// NewPipeline returns a pipeline that parses with parse.
+func NewPipeline(svc *cases.Service, parse ParseFunc, log *slog.Logger) *Pipeline {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Pipeline{svc: svc, parse: parse, log: log}
+}
+
+// Ingest parses and stores a batch. The messages need Raw, and for IMAP
+// mail Mailbox, UIDValidity and UID; Parsed is filled here.
+func (p *Pipeline) Ingest(ctx context.Context, batch []cases.InboundMail) ([]cases.Ingested, error) {
+	for i := range batch {
+		batch[i].Parsed = p.parse(batch[i].Raw)
+	}
+	out, err := p.svc.IngestMail(ctx, batch)
+	if err != nil {
+		return nil, fmt.Errorf("ingest %d mails: %w", len(batch), err)
+	}
+	return out, nil
+}
