@@ -237,6 +237,12 @@ func (s *Service) ingestOne(tx *gorm.DB, m InboundMail, statusToken string) (Ing
 	if err := tx.Create(&row).Error; err != nil {
 		return Ingested{}, fmt.Errorf("store mail: %w", err)
 	}
+	if res.AckTo != "" {
+		p.From = res.AckTo
+		if err := s.enqueueAck(tx, row.ID, filed.Case.ID, p, res.CaseRef, statusToken, now); err != nil {
+			return Ingested{}, err
+		}
+	}
 	res.MailID, res.Disposition, res.Reason = row.ID, row.Disposition, row.Reason
 	return res, nil
 }

@@ -2,7 +2,10 @@ package cases
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"testing"
+	"time"
 )
 
 func ingest(t *testing.T, d *testDesk, batch ...InboundMail) []Ingested {
@@ -113,5 +116,72 @@ func TestIngestUnmatchedMailStillOpensACase(t *testing.T) {
 	}
 	if c := d.caseRow(t, g.CaseRef); c.Match != MatchUnmatched {
 		t.Fatalf("case %s match %s, want unmatched (triage)", c.Ref, c.Match)
+	}
+}
+
+func TestAcksQueuedOncePerAddress(t *testing.T) {
+	d := newTestDesk(t)
+	ctx := context.Background()
+	d.register(t, "o1@mail.example.com", "ACC-1", "a@example.org", "registration")
+	d.register(t, "o2@mail.example.com", "ACC-2", "a@example.org", "newsletter")
+	mail := func(id, orig string) InboundMail {
+		return InboundMail{Raw: []byte(id), Parsed: ParsedMail{Class: ClassReport, MessageID: id, From: "a@example.org",
+			Subject: "Re: Welcome", Lang: "ja", MessageIDs: []string{orig}}}
+	}
+	got := ingest(t, d, mail("r1@example.org", "o1@mail.example.com"), mail("r2@example.org", "o2@mail.example.com"))
+
+	due, err := d.DueAcks(ctx, 10)
+	if err != nil || len(due) != 1 {
+		t.Fatalf("DueAcks = %d acks, %v; want one (the second mail from the address is within the window)", len(due), err)
+	}
+	a := due[0]
+	if a.ToAddr != "a@example.org" || a.Lang != "ja" || a.InReplyTo != "r1@example.org" || a.CaseRef != got[0].CaseRef ||
+		a.StatusURL != "https://desk.example.com/s/"+got[0].StatusToken {
+		t.Fatalf("ack = %+v; want it addressed to the reporter, in Japanese, replying to r1, with case %s and its status URL", a, got[0].CaseRef)
+	}
+	var suppressed int64
+	d.store.r.Model(&Ack{}).Where("state = ?", AckSuppressed).Count(&suppressed)
+	if suppressed != 1 {
+		t.Errorf("%d suppressed acks, want 1", suppressed)
+	}
+
+	// A failure is retried later, with back-off; success forgets the URL.
+	if err := d.AckAttemptFailed(ctx, a.ID, errors.New("421 try later")); err != nil {
+		t.Fatal(err)
+	}
+	if due, _ := d.DueAcks(ctx, 10); len(due) != 0 {
+		t.Fatalf("DueAcks right after a failure = %d, want 0 (backed off)", len(due))
+	}
+	next, ok, err := d.NextAckAt(ctx)
+	if err != nil || !ok || !next.After(d.clock.Now()) {
+		t.Fatalf("NextAckAt = %v, %v, %v; want a time in the future", next, ok, err)
+	}
+	d.clock.Advance(2 * time.Hour)
+	if due, _ := d.DueAcks(ctx, 10); len(due) != 1 {
+		t.Fatalf("DueAcks after the back-off = %d, want 1", len(due))
+	}
+	if err := d.AckSentNow(ctx, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	var sent Ack
+	d.store.r.Where("id = ?", a.ID).Take(&sent)
+	if sent.State != AckSent || sent.StatusURL != "" || sent.SentAt == nil {
+		t.Fatalf("sent ack = %+v; want state sent, status URL forgotten, sent_at set", sent)
+	}
+
+	// A permanent failure gives up at once.
+	d.clock.Advance(25 * time.Hour)
+	ingest(t, d, mail("r3@example.org", "o1@mail.example.com"))
+	due, _ = d.DueAcks(ctx, 10)
+	if len(due) != 1 {
+		t.Fatalf("DueAcks after the window = %d, want 1", len(due))
+	}
+	if err := d.AckAttemptFailed(ctx, due[0].ID, fmt.Errorf("550 no such user: %w", ErrPermanent)); err != nil {
+		t.Fatal(err)
+	}
+	var failed Ack
+	d.store.r.Where("id = ?", due[0].ID).Take(&failed)
+	if failed.State != AckFailed || failed.StatusURL != "" {
+		t.Fatalf("ack after a permanent failure = %+v, want failed and the URL forgotten", failed)
 	}
 }

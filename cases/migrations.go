@@ -157,6 +157,27 @@ var migrations = []migration{
 			waiting BIGINT NOT NULL DEFAULT 0,
 			updated_at {{time}} NOT NULL
 		)`,
+
+		`CREATE TABLE acks (
+			id {{pk}},
+			mail_id BIGINT NOT NULL REFERENCES mail_messages (id),
+			case_id BIGINT NOT NULL REFERENCES cases (id),
+			kind TEXT NOT NULL,
+			to_addr TEXT NOT NULL,
+			lang TEXT NOT NULL,
+			in_reply_to TEXT NOT NULL DEFAULT '',
+			subject TEXT NOT NULL DEFAULT '',
+			case_ref TEXT NOT NULL,
+			status_url TEXT NOT NULL DEFAULT '',
+			state TEXT NOT NULL,
+			attempts INTEGER NOT NULL DEFAULT 0,
+			next_attempt_at {{time}} NOT NULL,
+			last_error TEXT NOT NULL DEFAULT '',
+			created_at {{time}} NOT NULL,
+			sent_at {{time}}
+		)`,
+		`CREATE INDEX acks_due ON acks (state, next_attempt_at)`,
+		`CREATE INDEX acks_to_addr ON acks (to_addr, created_at)`,
 	}, nil},
 }
 

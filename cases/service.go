@@ -104,6 +104,7 @@ type Options struct {
 	MessageIDDomain string
 	// NoteMaxChars bounds a reporter's note; 0 means 2000.
 	NoteMaxChars int
+	Acks         AckOptions
 	Now          func() time.Time
 	Logger       *slog.Logger
 }
@@ -125,6 +126,7 @@ type Service struct {
 	publicURL    string
 	msgIDDomain  string
 	noteMaxChars int
+	acks         AckOptions
 	now          func() time.Time
 	log          *slog.Logger
 }
@@ -145,6 +147,7 @@ func NewService(o Options) (*Service, error) {
 		publicURL:    strings.TrimRight(o.PublicURL, "/"),
 		msgIDDomain:  o.MessageIDDomain,
 		noteMaxChars: o.NoteMaxChars,
+		acks:         o.Acks.withDefaults(),
 		now:          o.Now,
 		log:          o.Logger,
 	}

@@ -1,0 +1,165 @@
+package cases
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// Acknowledgement states.
+const (
+	AckPending    = "pending"
+	AckSent       = "sent"
+	AckSuppressed = "suppressed" // never sent: the address had one within the window
+	AckFailed     = "failed"     // gave up after retries
+)
+
+// Ack kinds.
+const (
+	AckKindReceived = "received" // the one acknowledgement of a report mail (RFC 3834 auto-reply)
+	AckKindOutcome  = "outcome"  // the one notice when the case is done
+)
+
+// Ack is an acknowledgement waiting to go out, or its record once sent.
+// StatusURL is a secret for the reporter; it is cleared once the mail is
+// sent or given up.
+type Ack struct {
+	ID            int64
+	MailID        int64
+	CaseID        int64
+	Kind          string
+	ToAddr        string
+	Lang          string
+	InReplyTo     string
+	Subject       string
+	CaseRef       string
+	StatusURL     string
+	State         string
+	Attempts      int
+	NextAttemptAt time.Time
+	LastError     string
+	CreatedAt     time.Time
+	SentAt        *time.Time
+}
+
+// AckOptions bound acknowledgements.
+type AckOptions struct {
+	// Window: at most one acknowledgement per address within it (RFC 3834
+	// section 2: do not answer the same sender repeatedly). Default 24h.
+	Window time.Duration
+	// MaxAttempts before an ack is given up. Default 8.
+	MaxAttempts int
+}
+
+func (o AckOptions) withDefaults() AckOptions {
+	if o.Window <= 0 {
+		o.Window = 24 * time.Hour
+	}
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = 8
+	}
+	return o
+}
+
+// enqueueAck records the acknowledgement of a new mail report, in the
+// ingest transaction, or its suppression when the address had one within
+// the window.
+func (s *Service) enqueueAck(tx *gorm.DB, mailID, caseID int64, p ParsedMail, caseRef, statusToken string, now time.Time) error {
+	var recent int64
+	err := tx.Model(&Ack{}).Where("to_addr = ? AND kind = ? AND created_at > ?", p.From, AckKindReceived, now.Add(-s.acks.Window)).
+		Limit(1).Count(&recent).Error
+	if err != nil {
+		return fmt.Errorf("count recent acks: %w", err)
+	}
+	a := Ack{MailID: mailID, CaseID: caseID, Kind: AckKindReceived, ToAddr: p.From, Lang: p.Lang,
+		InReplyTo: p.MessageID, Subject: truncate(p.Subject, 200), CaseRef: caseRef,
+		State: AckPending, NextAttemptAt: now, CreatedAt: now}
+	if recent > 0 {
+		a.State, a.LastError = AckSuppressed, "an acknowledgement went to this address within the window"
+	} else {
+		a.StatusURL = s.publicURL + "/s/" + statusToken
+	}
+	if err := tx.Create(&a).Error; err != nil {
+		return fmt.Errorf("enqueue ack: %w", err)
+	}
+	return nil
+}
+
+// DueAcks returns pending acknowledgements whose time has come, oldest first.
+func (s *Service) DueAcks(ctx context.Context, limit int) ([]Ack, error) {
+	var as []Ack
+	err := s.store.r.WithContext(ctx).Where("state = ? AND next_attempt_at <= ?", AckPending, s.clock()).
+		Order("next_attempt_at, id").Limit(limit).Find(&as).Error
+	if err != nil {
+		return nil, fmt.Errorf("list due acks: %w", err)
+	}
+	return as, nil
+}
+
+// NextAckAt returns when the next pending acknowledgement is due; ok is
+// false when none is pending.
+func (s *Service) NextAckAt(ctx context.Context) (time.Time, bool, error) {
+	var a Ack
+	err := s.store.r.WithContext(ctx).Where("state = ?", AckPending).Order("next_attempt_at").Limit(1).Find(&a).Error
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("next ack: %w", err)
+	}
+	return a.NextAttemptAt, a.ID != 0, nil
+}
+
+// AckSentNow marks an acknowledgement sent and forgets its status URL.
+func (s *Service) AckSentNow(ctx context.Context, id int64) error {
+	now := s.clock()
+	err := s.store.w.WithContext(ctx).Model(&Ack{}).Where("id = ? AND state = ?", id, AckPending).
+		Updates(map[string]any{"state": AckSent, "sent_at": now, "status_url": "", "last_error": "", "attempts": gorm.Expr("attempts + 1")}).Error
+	if err != nil {
+		return fmt.Errorf("mark ack %d sent: %w", id, err)
+	}
+	return nil
+}
+
+// ErrPermanent marks a delivery error that retrying cannot fix (a 5xx
+// reply to RCPT, say).
+var ErrPermanent = errors.New("permanent failure")
+
+// AckAttemptFailed records a failed send: retried with exponential
+// back-off and jitter, given up after MaxAttempts or a permanent error.
+func (s *Service) AckAttemptFailed(ctx context.Context, id int64, sendErr error) error {
+	return s.store.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var a Ack
+		if err := tx.Where("id = ?", id).Take(&a).Error; err != nil {
+			return fmt.Errorf("read ack %d: %w", id, err)
+		}
+		a.Attempts++
+		upd := map[string]any{"attempts": a.Attempts, "last_error": truncate(sendErr.Error(), 1000)}
+		if a.Attempts >= s.acks.MaxAttempts || errors.Is(sendErr, ErrPermanent) {
+			upd["state"], upd["status_url"] = AckFailed, ""
+		} else {
+			upd["next_attempt_at"] = s.clock().Add(backoff(a.Attempts))
+		}
+		return tx.Model(&Ack{}).Where("id = ?", id).Updates(upd).Error
+	})
+}
+
+// backoff is 30 s doubling per attempt, at most 1 h, with ±20 % jitter so
+// retries from many instances do not march in step.
+func backoff(attempt int) time.Duration {
+	d := 30 * time.Second << min(attempt-1, 7)
+	if d > time.Hour {
+		d = time.Hour
+	}
+	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
+}
+
+// AcksOf lists a case's acknowledgements, for staff.
+func (s *Service) AcksOf(ctx context.Context, caseID int64) ([]Ack, error) {
+	var as []Ack
+	if err := s.store.r.WithContext(ctx).Where("case_id = ?", caseID).Order("id").Find(&as).Error; err != nil {
+		return nil, fmt.Errorf("list acks: %w", err)
+	}
+	return as, nil
+}
