@@ -23,6 +23,8 @@ type Database struct {
 	Driver string // "sqlite" or "postgres"
 	Where  string // a description safe to log: the SQLite path, or the Postgres host
 	close  func() error
+	// writer and reader are the handles inside Store, kept for tests.
+	writer, reader *gorm.DB
 }
 
 // Close closes every connection.
@@ -74,11 +76,14 @@ func openSQLite(path string, busy time.Duration, readConns int, log *slog.Logger
 	q.Set("_foreign_keys", "on")
 	q.Set("_synchronous", "NORMAL")
 	q.Set("_txlock", "immediate")
-	writerDSN := "file:" + path + "?" + q.Encode()
+	// The DSN is a URI: a '?' or '#' in the path would end it early and
+	// open another file, so escape them (and '%').
+	uri := "file:" + strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path) + "?"
+	writerDSN := uri + q.Encode()
 	q.Set("mode", "ro")
 	q.Del("_txlock")
 	q.Del("_journal_mode")
-	readerDSN := "file:" + path + "?" + q.Encode()
+	readerDSN := uri + q.Encode()
 
 	gcfg := func() *gorm.Config {
 		return &gorm.Config{
@@ -122,6 +127,8 @@ func openSQLite(path string, busy time.Duration, readConns int, log *slog.Logger
 		Store:  cases.NewStore(w, r),
 		Driver: "sqlite",
 		Where:  path,
+		writer: w,
+		reader: r,
 		close: func() error {
 			rerr := rdb.Close()
 			if err := wdb.Close(); err != nil {

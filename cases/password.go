@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -65,8 +66,9 @@ func CheckPassword(hash, password string) bool {
 }
 
 // dummyHash is checked when a login names no user, so that a missing user
-// takes as long as a wrong password.
-var dummyHash = HashPassword("notme-no-such-user")
+// takes as long as a wrong password. Made on first use: every command
+// would otherwise pay for a hash at start.
+var dummyHash = sync.OnceValue(func() string { return HashPassword("notme-no-such-user") })
 
 // GeneratePassword returns a random password of 20 characters from an
 // alphabet without look-alikes.

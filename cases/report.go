@@ -97,12 +97,8 @@ func (s *Service) prepareReport(in *ReportInput) error {
 		return Errorf(EINVALID, "the note is %d characters long; at most %d fit", n, s.noteMaxChars)
 	}
 	in.Reporter = strings.ToLower(strings.TrimSpace(in.Reporter))
-	if len(in.Reporter) > maxRecipient {
-		in.Reporter = in.Reporter[:maxRecipient]
-	}
-	if len(in.Token) > 1024 {
-		in.Token = in.Token[:1024]
-	}
+	in.Reporter = truncate(in.Reporter, maxRecipient)
+	in.Token = truncate(in.Token, 1024)
 	if len(in.MessageIDs) > 20 {
 		in.MessageIDs = in.MessageIDs[:20]
 	}

@@ -80,13 +80,16 @@ func (s *Service) Users(ctx context.Context) ([]User, error) {
 // Login checks a staff member's password and opens a session of the given
 // length. Every failure is the same EUNAUTHORIZED.
 func (s *Service) Login(ctx context.Context, email, password string, ttl time.Duration) (string, User, error) {
+	if ttl <= 0 {
+		return "", User{}, fmt.Errorf("login: session length %v must be positive", ttl)
+	}
 	email = strings.ToLower(strings.TrimSpace(email))
 	var u User
 	if err := s.store.r.WithContext(ctx).Where("email = ?", email).Limit(1).Find(&u).Error; err != nil {
 		return "", User{}, fmt.Errorf("look up user: %w", err)
 	}
 	if u.ID == 0 {
-		CheckPassword(dummyHash, password)
+		CheckPassword(dummyHash(), password)
 		return "", User{}, Errorf(EUNAUTHORIZED, "wrong email or password")
 	}
 	if !CheckPassword(u.PasswordHash, password) || u.Disabled {
@@ -97,7 +100,7 @@ func (s *Service) Login(ctx context.Context, email, password string, ttl time.Du
 	sess := Session{TokenHash: hashSecret(token), UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(ttl)}
 	err := s.store.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		// Expired sessions go whenever someone logs in; no sweeper needed.
-		if err := tx.Where("expires_at < ?", now).Delete(&Session{}).Error; err != nil {
+		if err := tx.Where("expires_at <= ?", now).Delete(&Session{}).Error; err != nil {
 			return err
 		}
 		return tx.Create(&sess).Error
