@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"math"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -36,6 +37,7 @@ type Config struct {
 	Kinds    map[string]KindConfig `yaml:"kinds"`
 	SLA      SLAConfig             `yaml:"sla"`
 	Reports  ReportsConfig         `yaml:"reports"`
+	Mail     MailConfig            `yaml:"mail"`
 }
 
 type LogConfig struct {
@@ -100,6 +102,49 @@ type SLAConfig struct {
 	ContainBy map[string]Duration `yaml:"contain_by"`
 }
 
+// MailConfig is the desk's mail: the mailboxes it reads reports from and
+// the server it sends acknowledgements through.
+type MailConfig struct {
+	// Address is the desk's own address: the From of acknowledgements,
+	// and mail from it is never answered. "" = notme@<message_id_domain>.
+	Address string `yaml:"address"`
+	// OwnAddresses are further addresses of the desk (loop protection).
+	OwnAddresses []string `yaml:"own_addresses"`
+	// MaxSize is the largest mail parsed, in bytes; larger mail is kept
+	// as evidence with the reason "too-large".
+	MaxSize   int64           `yaml:"max_size"`
+	Mailboxes []MailboxConfig `yaml:"mailboxes"`
+	SMTP      SMTPConfig      `yaml:"smtp"`
+	// AckWindow: at most one acknowledgement per address within it.
+	AckWindow Duration `yaml:"ack_window"`
+}
+
+// MailboxConfig is one IMAP mailbox the poller reads.
+type MailboxConfig struct {
+	Name         string   `yaml:"name"`
+	Addr         string   `yaml:"addr"`
+	Security     string   `yaml:"security"` // tls, starttls, plain (loopback only)
+	Username     string   `yaml:"username"`
+	Password     Secret   `yaml:"password"`
+	PasswordFile string   `yaml:"password_file"`
+	Folder       string   `yaml:"folder"`
+	DoneFolder   string   `yaml:"done_folder"`
+	PollInterval Duration `yaml:"poll_interval"`
+	FullCheck    Duration `yaml:"full_check"`
+	BatchSize    int      `yaml:"batch_size"`
+}
+
+// SMTPConfig is the submission server for acknowledgements; an empty Addr
+// queues them without sending.
+type SMTPConfig struct {
+	Addr         string `yaml:"addr"`
+	Security     string `yaml:"security"` // tls, starttls, plain (loopback only)
+	Username     string `yaml:"username"`
+	Password     Secret `yaml:"password"`
+	PasswordFile string `yaml:"password_file"`
+	HelloName    string `yaml:"hello_name"`
+}
+
 type ReportsConfig struct {
 	NoteMaxChars int `yaml:"note_max_chars"`
 }
@@ -135,6 +180,11 @@ func Defaults() Config {
 		SLA:   SLAConfig{ContainBy: defaultContainBy()},
 		Reports: ReportsConfig{
 			NoteMaxChars: 2000,
+		},
+		Mail: MailConfig{
+			MaxSize:   25 << 20,
+			SMTP:      SMTPConfig{Security: "starttls", HelloName: "localhost"},
+			AckWindow: Duration(24 * time.Hour),
 		},
 	}
 }
@@ -235,6 +285,33 @@ func (c *Config) readFile(path string) error {
 
 // normalize fills what the file and environment may leave implicit.
 func (c *Config) normalize() {
+	if len(c.Mail.OwnAddresses) == 0 {
+		c.Mail.OwnAddresses = nil
+	}
+	if len(c.Mail.Mailboxes) == 0 {
+		c.Mail.Mailboxes = nil
+	}
+	for i := range c.Mail.Mailboxes {
+		m := &c.Mail.Mailboxes[i]
+		if m.Security == "" {
+			m.Security = "tls"
+		}
+		if m.Folder == "" {
+			m.Folder = "INBOX"
+		}
+		if m.DoneFolder == "" {
+			m.DoneFolder = "notme/processed"
+		}
+		if m.PollInterval == 0 {
+			m.PollInterval = Duration(30 * time.Second)
+		}
+		if m.FullCheck == 0 {
+			m.FullCheck = Duration(5 * time.Minute)
+		}
+		if m.BatchSize == 0 {
+			m.BatchSize = 100
+		}
+	}
 	c.HTTP.PublicURL = strings.TrimRight(c.HTTP.PublicURL, "/")
 	if len(c.HTTP.TrustedProxies) == 0 {
 		c.HTTP.TrustedProxies = nil // "[]" and "none" read the same
@@ -331,6 +408,7 @@ func (c *Config) Validate() error {
 	c.validateDatabase(&v)
 	c.validateTokens(&v)
 	c.validateKinds(&v)
+	c.validateMail(&v)
 
 	for _, sev := range sortedKeys(c.SLA.ContainBy) {
 		key := "sla.contain_by." + sev
@@ -946,4 +1024,108 @@ func applyEnvTokenKeys(v reflect.Value, name string, env func(string) (string, b
 		}
 	}
 	v.Set(reflect.ValueOf(keys))
+}
+
+// MailAddress is the desk's own address.
+func (c Config) MailAddress() string {
+	if c.Mail.Address != "" {
+		return c.Mail.Address
+	}
+	return "notme@" + strings.Trim(c.MessageIDDomain(), "[]")
+}
+
+func (c *Config) validateMail(v *validator) {
+	m := c.Mail
+	if m.Address != "" && !plainAddress(m.Address) {
+		v.add("mail.address", "must be a plain address like notme@desk.example.com")
+	}
+	for i, a := range m.OwnAddresses {
+		if !plainAddress(a) {
+			v.add(fmt.Sprintf("mail.own_addresses[%d]", i), "must be a plain address")
+		}
+	}
+	if m.MaxSize < 64<<10 {
+		v.add("mail.max_size", "must be at least 65536 bytes")
+	}
+	if m.AckWindow <= 0 {
+		v.add("mail.ack_window", "must be positive")
+	}
+	securities := []string{"tls", "starttls", "plain"}
+	names := map[string]bool{}
+	for i, b := range m.Mailboxes {
+		key := fmt.Sprintf("mail.mailboxes[%d]", i)
+		switch {
+		case b.Name == "":
+			v.add(key+".name", "is required")
+		case names[b.Name]:
+			v.add(key+".name", "is used twice")
+		}
+		names[b.Name] = true
+		if _, _, err := net.SplitHostPort(b.Addr); err != nil {
+			v.add(key+".addr", "must be host:port")
+		}
+		if !slices.Contains(securities, b.Security) {
+			v.add(key+".security", "must be tls, starttls or plain")
+		} else if b.Security == "plain" && !loopbackAddr(b.Addr) {
+			v.add(key+".security", "plain is allowed only for a server on loopback")
+		}
+		if b.Username == "" {
+			v.add(key+".username", "is required")
+		}
+		if (b.Password == "") == (b.PasswordFile == "") {
+			v.add(key+".password", "give exactly one of password and password_file")
+		}
+		if b.BatchSize < 1 || b.BatchSize > 1000 {
+			v.add(key+".batch_size", "must be 1 to 1000")
+		}
+		if b.PollInterval < Duration(time.Second) || b.FullCheck < Duration(time.Second) {
+			v.add(key+".poll_interval", "poll_interval and full_check must be at least 1s")
+		}
+	}
+	if s := m.SMTP; s.Addr != "" {
+		if _, _, err := net.SplitHostPort(s.Addr); err != nil {
+			v.add("mail.smtp.addr", "must be host:port")
+		}
+		if !slices.Contains(securities, s.Security) {
+			v.add("mail.smtp.security", "must be tls, starttls or plain")
+		} else if s.Security == "plain" && !loopbackAddr(s.Addr) {
+			v.add("mail.smtp.security", "plain is allowed only for a server on loopback")
+		}
+		if s.Password != "" && s.PasswordFile != "" {
+			v.add("mail.smtp.password", "give at most one of password and password_file")
+		}
+	}
+}
+
+func plainAddress(a string) bool {
+	at := strings.LastIndexByte(a, '@')
+	return at > 0 && at < len(a)-1 && !strings.ContainsAny(a, " <>,;\r\n\t\"")
+}
+
+func loopbackAddr(hostport string) bool {
+	host, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
+}
+
+// MailboxPassword resolves a mailbox's password from the config or its file.
+func (b MailboxConfig) MailboxPassword() (string, error) {
+	if b.PasswordFile != "" {
+		return readSecretFile(b.PasswordFile)
+	}
+	return b.Password.Reveal(), nil
+}
+
+// SMTPPassword resolves the SMTP password from the config or its file.
+func (s SMTPConfig) SMTPPassword() (string, error) {
+	if s.PasswordFile != "" {
+		return readSecretFile(s.PasswordFile)
+	}
+	return s.Password.Reveal(), nil
 }
