@@ -51,7 +51,9 @@ type AckOptions struct {
 	// Window: at most one acknowledgement per address within it (RFC 3834
 	// section 2: do not answer the same sender repeatedly). Default 24h.
 	Window time.Duration
-	// MaxAttempts before an ack is given up. Default 8.
+	// MaxAttempts before an ack is given up. Default 60: with the back-off
+	// below that is about four and a half days, as RFC 5321 section
+	// 4.5.4.1 suggests for a mail queue.
 	MaxAttempts int
 }
 
@@ -60,7 +62,7 @@ func (o AckOptions) withDefaults() AckOptions {
 		o.Window = 24 * time.Hour
 	}
 	if o.MaxAttempts <= 0 {
-		o.MaxAttempts = 8
+		o.MaxAttempts = 60
 	}
 	return o
 }
@@ -70,7 +72,10 @@ func (o AckOptions) withDefaults() AckOptions {
 // the window.
 func (s *Service) enqueueAck(tx *gorm.DB, mailID, caseID int64, p ParsedMail, caseRef, statusToken string, now time.Time) error {
 	var recent int64
-	err := tx.Model(&Ack{}).Where("to_addr = ? AND kind = ? AND created_at > ?", p.From, AckKindReceived, now.Add(-s.acks.Window)).
+	// Only acks that went or will go count: a suppressed one must not
+	// stretch the window for someone who writes again a day later.
+	err := tx.Model(&Ack{}).Where("to_addr = ? AND kind = ? AND state IN ? AND created_at > ?",
+		p.From, AckKindReceived, []string{AckPending, AckSent}, now.Add(-s.acks.Window)).
 		Limit(1).Count(&recent).Error
 	if err != nil {
 		return fmt.Errorf("count recent acks: %w", err)
@@ -134,6 +139,9 @@ func (s *Service) AckAttemptFailed(ctx context.Context, id int64, sendErr error)
 		if err := tx.Where("id = ?", id).Take(&a).Error; err != nil {
 			return fmt.Errorf("read ack %d: %w", id, err)
 		}
+		if a.State != AckPending {
+			return nil // sent or given up meanwhile: nothing to retry
+		}
 		a.Attempts++
 		upd := map[string]any{"attempts": a.Attempts, "last_error": truncate(sendErr.Error(), 1000)}
 		if a.Attempts >= s.acks.MaxAttempts || errors.Is(sendErr, ErrPermanent) {
@@ -145,12 +153,12 @@ func (s *Service) AckAttemptFailed(ctx context.Context, id int64, sendErr error)
 	})
 }
 
-// backoff is 30 s doubling per attempt, at most 1 h, with ±20 % jitter so
+// backoff is 30 s doubling per attempt, at most 2 h, with ±20 % jitter so
 // retries from many instances do not march in step.
 func backoff(attempt int) time.Duration {
-	d := 30 * time.Second << min(attempt-1, 7)
-	if d > time.Hour {
-		d = time.Hour
+	d := 30 * time.Second << min(attempt-1, 8)
+	if d > 2*time.Hour {
+		d = 2 * time.Hour
 	}
 	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
 }
