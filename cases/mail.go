@@ -298,3 +298,94 @@ func truncate(s string, n int) string {
 }
 
 func utf8ValidSuffix(s string) bool { return strings.ToValidUTF8(s, "") == s }
+
+// MailFilter narrows the list of stored mail.
+type MailFilter struct {
+	Disposition string // "" = ignored mail, the list staff review
+	Reason      string
+	Limit       int
+}
+
+// MailList lists stored mail without its raw bytes, newest first.
+func (s *Service) MailList(ctx context.Context, a Actor, f MailFilter) ([]MailMessage, error) {
+	if !a.canReadCases() {
+		return nil, errNotTrained
+	}
+	if f.Disposition == "" {
+		f.Disposition = DispositionIgnored
+	}
+	if f.Limit <= 0 || f.Limit > 500 {
+		f.Limit = 200
+	}
+	q := s.store.r.WithContext(ctx).Omit("raw").Where("disposition = ?", f.Disposition)
+	if f.Reason != "" {
+		q = q.Where("reason = ?", f.Reason)
+	}
+	var ms []MailMessage
+	if err := q.Order("received_at DESC, id DESC").Limit(f.Limit).Find(&ms).Error; err != nil {
+		return nil, fmt.Errorf("list mail: %w", err)
+	}
+	return ms, nil
+}
+
+// MailReasonCounts counts ignored mail per reason.
+func (s *Service) MailReasonCounts(ctx context.Context, a Actor) (map[string]int, error) {
+	if !a.canReadCases() {
+		return nil, errNotTrained
+	}
+	var rows []struct {
+		Reason string
+		N      int
+	}
+	err := s.store.r.WithContext(ctx).Model(&MailMessage{}).Select("reason, COUNT(*) AS n").
+		Where("disposition = ?", DispositionIgnored).Group("reason").Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("count mail: %w", err)
+	}
+	out := map[string]int{}
+	for _, r := range rows {
+		out[r.Reason] = r.N
+	}
+	return out, nil
+}
+
+// OpenCaseFromMail turns an ignored mail into a report by hand: a person
+// decided that the auto-reply, the unrelated mail or the unparsable one is
+// a report after all. The reporter's address still goes through the
+// matching ladder.
+func (s *Service) OpenCaseFromMail(ctx context.Context, a Actor, mailID int64) (Filed, error) {
+	if !a.canReadCases() || a.User == nil {
+		return Filed{}, errNotTrained
+	}
+	statusToken := randomToken(18)
+	var filed Filed
+	err := s.store.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var m MailMessage
+		if err := tx.Omit("raw").Where("id = ?", mailID).Limit(1).Find(&m).Error; err != nil {
+			return fmt.Errorf("read mail %d: %w", mailID, err)
+		}
+		if m.ID == 0 {
+			return Errorf(ENOTFOUND, "no such mail")
+		}
+		if m.Disposition != DispositionIgnored {
+			return Errorf(ECONFLICT, "this mail is a report already")
+		}
+		in := ReportInput{Channel: ChannelMail, Reporter: m.FromAddr, Actor: a.String(),
+			MessageIDs: nil, Note: "Opened by hand from a mail kept as " + m.Reason + "."}
+		if err := s.prepareReport(&in); err != nil {
+			return err
+		}
+		var err error
+		if filed, err = s.fileReport(tx, in, statusToken); err != nil {
+			return err
+		}
+		return tx.Model(&MailMessage{}).Where("id = ?", m.ID).Updates(map[string]any{
+			"disposition": DispositionReport, "report_id": filed.Report.ID, "case_id": filed.Case.ID,
+		}).Error
+	})
+	if err != nil {
+		return Filed{}, fmt.Errorf("open case from mail %d: %w", mailID, err)
+	}
+	filed.StatusToken = statusToken
+	return filed, nil
+}

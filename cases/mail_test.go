@@ -185,3 +185,31 @@ func TestAcksQueuedOncePerAddress(t *testing.T) {
 		t.Fatalf("ack after a permanent failure = %+v, want failed and the URL forgotten", failed)
 	}
 }
+
+func TestOpenCaseFromIgnoredMail(t *testing.T) {
+	d := newTestDesk(t)
+	ctx := context.Background()
+	d.register(t, "o1@mail.example.com", "ACC-1", "a@example.org", "registration")
+	g := ingest(t, d, InboundMail{Raw: []byte("hi"), Parsed: ParsedMail{Class: ClassUnrelated, From: "a@example.org", Subject: "?"}})[0]
+
+	if _, err := d.MailList(ctx, Actor{User: &User{Email: "p@x", Role: RoleAgent}}, MailFilter{}); ErrorCode(err) != EFORBIDDEN {
+		t.Fatalf("MailList by an untrained agent = %v, want forbidden", err)
+	}
+	list, err := d.MailList(ctx, trainedAgent(), MailFilter{Reason: ReasonUnrelated})
+	if err != nil || len(list) != 1 || list[0].ID != g.MailID || list[0].Raw != nil {
+		t.Fatalf("MailList = %+v, %v; want the one unrelated mail, without its raw bytes", list, err)
+	}
+	f, err := d.OpenCaseFromMail(ctx, trainedAgent(), g.MailID)
+	if err != nil {
+		t.Fatalf("OpenCaseFromMail = %v", err)
+	}
+	if f.Case.AccountRef != "ACC-1" || f.Case.Match != MatchProbable || f.Report.Channel != ChannelMail {
+		t.Errorf("case from mail = %+v; want a probable match to ACC-1 through the sender's address", f.Case)
+	}
+	if _, err := d.OpenCaseFromMail(ctx, trainedAgent(), g.MailID); ErrorCode(err) != ECONFLICT {
+		t.Errorf("OpenCaseFromMail twice = %v, want conflict", err)
+	}
+	if list, _ := d.MailList(ctx, trainedAgent(), MailFilter{}); len(list) != 0 {
+		t.Errorf("ignored mail after opening a case = %d, want 0", len(list))
+	}
+}
