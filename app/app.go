@@ -15,16 +15,18 @@ import (
 	"time"
 
 	"notme/cases"
+	"notme/inbox"
 	"notme/ui"
 )
 
 // App is one running desk: its configuration, storage, domain and web face.
 type App struct {
-	Config  Config
-	Log     *slog.Logger
-	DB      *Database
-	Service *cases.Service
-	Server  *ui.Server
+	Config   Config
+	Log      *slog.Logger
+	DB       *Database
+	Service  *cases.Service
+	Server   *ui.Server
+	Pipeline *inbox.Pipeline
 }
 
 // NewLogger returns the desk's logger as configured.
@@ -40,7 +42,10 @@ func NewLogger(c LogConfig, w io.Writer) *slog.Logger {
 
 // Open opens the database (migrating it), loads the token keys and builds
 // the service and the web server.
-func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
+// Option adjusts the web server's options; the demo adds its outbox.
+type Option func(*ui.Options)
+
+func Open(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (*App, error) {
 	secrets, err := cfg.TokenSecrets()
 	if err != nil {
 		return nil, err
@@ -65,6 +70,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		PublicURL:       cfg.PublicURL(),
 		MessageIDDomain: cfg.MessageIDDomain(),
 		NoteMaxChars:    cfg.Reports.NoteMaxChars,
+		Acks:            cases.AckOptions{Window: cfg.Mail.AckWindow.D()},
 		Logger:          log,
 	})
 	if err != nil {
@@ -80,16 +86,17 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		}
 		proxies = append(proxies, n)
 	}
-	srv, err := ui.New(ui.Options{
-		Service:        svc,
-		Logger:         log,
-		PublicURL:      cfg.PublicURL(),
-		SecureCookies:  !cfg.HTTP.InsecureCookies,
-		SessionTTL:     cfg.HTTP.SessionTTL.D(),
-		TrustedProxies: proxies,
-		ReportRate:     ui.Rate{PerMinute: cfg.HTTP.ReportRate.PerMinute, Burst: cfg.HTTP.ReportRate.Burst},
-		LoginRate:      ui.Rate{PerMinute: cfg.HTTP.LoginRate.PerMinute, Burst: cfg.HTTP.LoginRate.Burst},
-		MaxBatchBytes:  cfg.HTTP.MaxBatchBytes,
+	uo := ui.Options{
+		Service:           svc,
+		Logger:            log,
+		PublicURL:         cfg.PublicURL(),
+		SecureCookies:     !cfg.HTTP.InsecureCookies,
+		SessionTTL:        cfg.HTTP.SessionTTL.D(),
+		TrustedProxies:    proxies,
+		ReportRate:        ui.Rate{PerMinute: cfg.HTTP.ReportRate.PerMinute, Burst: cfg.HTTP.ReportRate.Burst},
+		LoginRate:         ui.Rate{PerMinute: cfg.HTTP.LoginRate.PerMinute, Burst: cfg.HTTP.LoginRate.Burst},
+		MaxBatchBytes:     cfg.HTTP.MaxBatchBytes,
+		MailboxStaleAfter: cfg.Mail.StaleAfter.D(),
 		Ready: func(r *http.Request) error {
 			if err := svc.Ping(r.Context()); err != nil {
 				return err
@@ -103,12 +110,18 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 			}
 			return nil
 		},
-	})
+	}
+	for _, o := range opts {
+		o(&uo)
+	}
+	srv, err := ui.New(uo)
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
-	return &App{Config: cfg, Log: log, DB: db, Service: svc, Server: srv}, nil
+	a := &App{Config: cfg, Log: log, DB: db, Service: svc, Server: srv}
+	a.Pipeline = newPipeline(cfg, a)
+	return a, nil
 }
 
 // Close releases the database.

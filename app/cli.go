@@ -38,6 +38,8 @@ Usage: notme COMMAND [flags]
 Commands:
   serve   [--addr ADDR]                       run the desk: web, API and workers
   demo    [--addr ADDR] [--data DIR]          run a seeded desk in one process
+  parse   [--json] FILE|-                     parse one raw mail; touches no database
+  ingest  [--json] FILE|-                     one raw mail through the whole pipeline (MTA pipe)
   mint    --account REF --kind KIND [--recipient ADDR] [--json]
                                               seal a Message-ID and "not me" link
   apikey add NAME --scope SCOPE… [--json]     create an API key (printed once)
@@ -75,6 +77,10 @@ func run(ctx context.Context, args []string, env Env) error {
 		return cmdDemo(ctx, rest, env)
 	case "mint":
 		return cmdMint(ctx, rest, env)
+	case "parse":
+		return cmdParse(ctx, rest, env)
+	case "ingest":
+		return cmdIngest(ctx, rest, env)
 	case "apikey":
 		if len(rest) == 0 || rest[0] != "add" {
 			fmt.Fprintln(env.Stderr, "usage: notme apikey add NAME --scope SCOPE… [--json]")
@@ -193,8 +199,9 @@ func cmdServe(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.HTTP.Addr, err)
 	}
-	log.Info("notme serving", "addr", ln.Addr().String(), "public_url", cfg.PublicURL(), "version", version(), "database", a.DB.Driver)
-	return a.Serve(ctx, ln)
+	log.Info("notme serving", "addr", ln.Addr().String(), "public_url", cfg.PublicURL(), "version", version(),
+		"database", a.DB.Driver, "mailboxes", len(cfg.Mail.Mailboxes), "acknowledgements", cfg.Mail.SMTP.Addr != "")
+	return a.Run(ctx, ln)
 }
 
 func cmdMigrate(ctx context.Context, args []string, env Env) error {

@@ -117,6 +117,9 @@ type MailConfig struct {
 	SMTP      SMTPConfig      `yaml:"smtp"`
 	// AckWindow: at most one acknowledgement per address within it.
 	AckWindow Duration `yaml:"ack_window"`
+	// StaleAfter: a mailbox with no successful fetch for this long is
+	// alerted to leads and in the log.
+	StaleAfter Duration `yaml:"stale_after"`
 }
 
 // MailboxConfig is one IMAP mailbox the poller reads.
@@ -182,9 +185,10 @@ func Defaults() Config {
 			NoteMaxChars: 2000,
 		},
 		Mail: MailConfig{
-			MaxSize:   25 << 20,
-			SMTP:      SMTPConfig{Security: "starttls", HelloName: "localhost"},
-			AckWindow: Duration(24 * time.Hour),
+			MaxSize:    25 << 20,
+			SMTP:       SMTPConfig{Security: "starttls", HelloName: "localhost"},
+			AckWindow:  Duration(24 * time.Hour),
+			StaleAfter: Duration(15 * time.Minute),
 		},
 	}
 }
@@ -1049,6 +1053,9 @@ func (c *Config) validateMail(v *validator) {
 	}
 	if m.AckWindow <= 0 {
 		v.add("mail.ack_window", "must be positive")
+	}
+	if m.StaleAfter <= 0 {
+		v.add("mail.stale_after", "must be positive")
 	}
 	securities := []string{"tls", "starttls", "plain"}
 	names := map[string]bool{}

@@ -9,6 +9,8 @@ import (
 	"os"
 	"time"
 
+	"notme/ui"
+
 	"notme/cases"
 )
 
@@ -56,12 +58,30 @@ func cmdDemo(ctx context.Context, args []string, env Env) error {
 		_, port, _ := net.SplitHostPort(ln.Addr().String())
 		cfg.HTTP.PublicURL = "http://localhost:" + port
 	}
+	imapSrv, err := startDemoIMAP()
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("demo mailbox: %w", err)
+	}
+	defer imapSrv.close()
+	outbox, err := startDemoOutbox()
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("demo outbox: %w", err)
+	}
+	defer outbox.close()
+	cfg.Mail.Mailboxes = []MailboxConfig{{
+		Name: "demo", Addr: imapSrv.Addr, Security: "plain", Username: demoIMAPUser, Password: Secret(demoIMAPPassword),
+		Folder: "INBOX", DoneFolder: "notme/processed", PollInterval: Duration(5 * time.Second),
+		FullCheck: Duration(time.Minute), BatchSize: 100,
+	}}
+	cfg.Mail.SMTP = SMTPConfig{Addr: outbox.Addr, Security: "plain", HelloName: "localhost"}
 	if err := cfg.Validate(); err != nil {
 		ln.Close()
 		return err
 	}
 	log := NewLogger(cfg.Log, env.Stderr)
-	a, err := Open(ctx, cfg, log)
+	a, err := Open(ctx, cfg, log, func(o *ui.Options) { o.Outbox = outbox.Mails })
 	if err != nil {
 		ln.Close()
 		return err
@@ -72,8 +92,20 @@ func cmdDemo(ctx context.Context, args []string, env Env) error {
 		ln.Close()
 		return fmt.Errorf("seed demo: %w", err)
 	}
+	mails, err := demoReportMails(seed.Links, time.Now())
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("demo mail: %w", err)
+	}
+	for _, m := range mails {
+		if err := imapSrv.deliver(m); err != nil {
+			ln.Close()
+			return fmt.Errorf("demo mail: %w", err)
+		}
+	}
+	seed.Mails = len(mails)
 	seed.print(env.Stdout, cfg.PublicURL(), *dataDir)
-	return a.Serve(ctx, ln)
+	return a.Run(ctx, ln)
 }
 
 // DemoSeed is what Seed created, for printing and for tests.
@@ -81,6 +113,7 @@ type DemoSeed struct {
 	Users  []DemoUser
 	APIKey string
 	Links  []DemoLink
+	Mails  int // report mails waiting in the demo mailbox
 }
 
 // DemoUser is a seeded staff login.
@@ -92,6 +125,7 @@ type DemoUser struct {
 // DemoLink is a seeded "not me" link.
 type DemoLink struct {
 	AccountRef, Kind, Subject, URL string
+	MessageID, Recipient           string
 }
 
 // Seed fills a fresh desk with staff, an API key and ledger messages.
@@ -126,7 +160,8 @@ func Seed(ctx context.Context, a *App) (DemoSeed, error) {
 		if err != nil {
 			return s, err
 		}
-		s.Links = append(s.Links, DemoLink{AccountRef: acc.ref, Kind: acc.kind, Subject: acc.subject, URL: reg.URL})
+		s.Links = append(s.Links, DemoLink{AccountRef: acc.ref, Kind: acc.kind, Subject: acc.subject, URL: reg.URL,
+			MessageID: reg.MessageID, Recipient: acc.recipient})
 	}
 	return s, nil
 }
@@ -144,6 +179,11 @@ func (s DemoSeed) print(w io.Writer, base, dataDir string) {
 			note = "  (not security-trained: is refused security cases)"
 		}
 		fmt.Fprintf(w, "   %-6s %-24s password %s%s\n", u.Role, u.Email, u.Password, note)
+	}
+	if s.Mails > 0 {
+		fmt.Fprintf(w, "\n   The desk's mailbox holds %d mails (a reply, a Japanese forward, an ARF report, an\n"+
+			"   out-of-office reply); they become reports in seconds. Staff read the desk's\n"+
+			"   acknowledgements at %s/demo/outbox and kept mail at %s/mail.\n", s.Mails, base, base)
 	}
 	fmt.Fprintf(w, "\n3. The company's systems use the API with this key (all scopes):\n   %s\n", s.APIKey)
 	fmt.Fprintf(w, "   curl -s -H 'Authorization: Bearer %s' %s/api/v1/cases\n\nPress Ctrl-C to stop.\n\n", s.APIKey, base)

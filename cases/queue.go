@@ -61,6 +61,8 @@ type CaseDetail struct {
 	Reports  []Report
 	Events   []Event
 	Assignee *User
+	Mail     []MailMessage // the case's mail evidence, without raw bytes
+	Acks     []Ack         // acknowledgements, without the reporter's status URL
 }
 
 // CaseByRef returns a case for staff who may see it.
@@ -85,6 +87,12 @@ func (s *Service) CaseByRef(ctx context.Context, a Actor, ref string) (CaseDetai
 	}
 	if err := db.Where("case_id = ?", d.Case.ID).Order("id").Find(&d.Events).Error; err != nil {
 		return d, fmt.Errorf("read timeline of %s: %w", ref, err)
+	}
+	if err := db.Omit("raw").Where("case_id = ?", d.Case.ID).Order("id").Find(&d.Mail).Error; err != nil {
+		return d, fmt.Errorf("read mail of %s: %w", ref, err)
+	}
+	if err := db.Omit("status_url").Where("case_id = ?", d.Case.ID).Order("id").Find(&d.Acks).Error; err != nil {
+		return d, fmt.Errorf("read acks of %s: %w", ref, err)
 	}
 	if d.Case.AssigneeID != nil {
 		var u User

@@ -18,7 +18,12 @@ type Pipeline struct {
 	svc   *cases.Service
 	parse ParseFunc
 	log   *slog.Logger
+	onAck func()
 }
+
+// OnAck sets what to call after a batch that queued acknowledgements is
+// committed: the sender's Notify, so that the reporter hears back at once.
+func (p *Pipeline) OnAck(f func()) { p.onAck = f }
 
 // NewPipeline returns a pipeline that parses with parse.
 func NewPipeline(svc *cases.Service, parse ParseFunc, log *slog.Logger) *Pipeline {
@@ -37,6 +42,14 @@ func (p *Pipeline) Ingest(ctx context.Context, batch []cases.InboundMail) ([]cas
 	out, err := p.svc.IngestMail(ctx, batch)
 	if err != nil {
 		return nil, fmt.Errorf("ingest %d mails: %w", len(batch), err)
+	}
+	if p.onAck != nil {
+		for _, r := range out {
+			if r.AckTo != "" {
+				p.onAck()
+				break
+			}
+		}
 	}
 	return out, nil
 }

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -19,7 +20,7 @@ type metrics struct {
 	handler  http.Handler
 }
 
-func newMetrics(reg *prometheus.Registry) (*metrics, error) {
+func newMetrics(reg *prometheus.Registry, extra ...prometheus.Collector) (*metrics, error) {
 	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "notme_http_requests_total", Help: "HTTP requests by route pattern and status.",
@@ -34,6 +35,11 @@ func newMetrics(reg *prometheus.Registry) (*metrics, error) {
 	}
 	for _, c := range []prometheus.Collector{m.requests, m.duration, m.reports,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	for _, c := range extra {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -56,4 +62,47 @@ func (m *metrics) observe(method, route string, status int, d time.Duration) {
 
 func (m *metrics) reported(f cases.Filed) {
 	m.reports.WithLabelValues(string(f.Report.Channel), string(f.Report.Match)).Inc()
+}
+
+// mailboxCollector reports each mailbox's health at scrape time, from the
+// database, so that every instance shows the same numbers.
+type mailboxCollector struct {
+	s                        *Server
+	up, lastSuccess, waiting *prometheus.Desc
+}
+
+func (s *Server) mailboxCollector() prometheus.Collector {
+	l := []string{"mailbox"}
+	return &mailboxCollector{s: s,
+		up:          prometheus.NewDesc("notme_mailbox_up", "1 if the mailbox's last fetch succeeded.", l, nil),
+		lastSuccess: prometheus.NewDesc("notme_mailbox_last_success_timestamp_seconds", "Time of the last successful fetch.", l, nil),
+		waiting:     prometheus.NewDesc("notme_mailbox_waiting", "Messages left in the mailbox after the last round.", l, nil),
+	}
+}
+
+func (m *mailboxCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- m.up
+	ch <- m.lastSuccess
+	ch <- m.waiting
+}
+
+func (m *mailboxCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	mbs, err := m.s.svc.Mailboxes(ctx)
+	if err != nil {
+		m.s.log.Warn("metrics: read mailboxes", "err", err)
+		return
+	}
+	for _, b := range mbs {
+		up := 1.0
+		if b.LastError != "" {
+			up = 0
+		}
+		ch <- prometheus.MustNewConstMetric(m.up, prometheus.GaugeValue, up, b.Name)
+		if b.LastSuccess != nil {
+			ch <- prometheus.MustNewConstMetric(m.lastSuccess, prometheus.GaugeValue, float64(b.LastSuccess.Unix()), b.Name)
+		}
+		ch <- prometheus.MustNewConstMetric(m.waiting, prometheus.GaugeValue, float64(b.Waiting), b.Name)
+	}
 }

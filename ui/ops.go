@@ -1,7 +1,12 @@
 package ui
 
 import (
+	"fmt"
 	"net/http"
+	"strings"
+	"time"
+
+	"notme/cases"
 
 	"github.com/labstack/echo/v4"
 )
@@ -9,7 +14,9 @@ import (
 // healthz is GET /healthz: the process answers.
 func (s *Server) healthz(c echo.Context) error { return c.String(http.StatusOK, "ok\n") }
 
-// readyz is GET /readyz: the desk can take work.
+// readyz is GET /readyz: the desk can take work. It also lists each
+// mailbox's health; a failing mailbox does not make the desk unready (the
+// web and the other mailboxes still work), it is shown and alerted.
 func (s *Server) readyz(c echo.Context) error {
 	if s.opts.Ready != nil {
 		if err := s.opts.Ready(c.Request()); err != nil {
@@ -17,5 +24,37 @@ func (s *Server) readyz(c echo.Context) error {
 			return c.String(http.StatusServiceUnavailable, "not ready\n")
 		}
 	}
-	return c.String(http.StatusOK, "ready\n")
+	var b strings.Builder
+	b.WriteString("ready\n")
+	mbs, err := s.svc.Mailboxes(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	for _, m := range mbs {
+		state := "ok"
+		if s.mailboxStale(m, now) {
+			state = "stale"
+		} else if m.LastError != "" {
+			state = "failing"
+		}
+		last := "never"
+		if m.LastSuccess != nil {
+			last = now.Sub(*m.LastSuccess).Round(time.Second).String() + " ago"
+		}
+		fmt.Fprintf(&b, "mailbox %s: %s; last successful fetch %s; %d waiting\n", m.Name, state, last, m.Waiting)
+	}
+	return c.String(http.StatusOK, b.String())
+}
+
+// mailboxStale: no fetch has succeeded for longer than the configured
+// time (counted from the first record when there never was one).
+func (s *Server) mailboxStale(m cases.Mailbox, now time.Time) bool {
+	since := m.UpdatedAt
+	if m.LastSuccess != nil {
+		since = *m.LastSuccess
+	} else if m.LastErrorAt != nil && m.LastErrorAt.Before(since) {
+		since = *m.LastErrorAt
+	}
+	return now.Sub(since) > s.opts.MailboxStaleAfter
 }

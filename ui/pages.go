@@ -116,10 +116,11 @@ type page struct {
 	CSRF  string
 	User  *cases.User
 	Path  string
+	Demo  bool // the demo's outbox exists
 }
 
 func (s *Server) page(c echo.Context, title string) page {
-	return page{Title: title, CSRF: csrfToken(c), User: currentUser(c), Path: c.Request().URL.Path}
+	return page{Title: title, CSRF: csrfToken(c), User: currentUser(c), Path: c.Request().URL.Path, Demo: s.opts.Outbox != nil}
 }
 
 type errorPage struct {

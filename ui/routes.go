@@ -44,6 +44,9 @@ func (s *Server) routes() {
 	e.POST("/logout", s.logout, with()...)
 	e.GET("/queue", s.queue, with(s.requireUser)...)
 	e.GET("/cases/:ref", s.casePage, with(s.requireUser)...)
+	e.GET("/mail", s.mailList, with(s.requireUser)...)
+	e.POST("/mail/:id/case", s.mailOpenCase, with(s.requireUser)...)
+	e.GET("/demo/outbox", s.outbox, with(s.requireUser)...)
 	e.GET("/leads", s.leads, with(s.requireUser, requireRole("lead", "admin"))...)
 	e.GET("/admin", s.admin, with(s.requireUser, requireRole("admin"))...)
 

@@ -42,6 +42,11 @@ type Options struct {
 	MaxBatchBytes  int64
 	// Registry receives the HTTP and report metrics; nil makes a new one.
 	Registry *prometheus.Registry
+	// MailboxStaleAfter: a mailbox with no successful fetch for this long
+	// is alerted to leads. Default 15 minutes.
+	MailboxStaleAfter time.Duration
+	// Outbox, in the demo only, lists what the SMTP sink received.
+	Outbox func() []OutboxMail
 	// Ready reports whether the desk can take work (database reachable,
 	// schema current); /readyz calls it.
 	Ready func(r *http.Request) error
@@ -82,6 +87,9 @@ func New(o Options) (*Server, error) {
 	if o.LoginRate.PerMinute <= 0 {
 		o.LoginRate = Rate{PerMinute: 10, Burst: 5}
 	}
+	if o.MailboxStaleAfter <= 0 {
+		o.MailboxStaleAfter = 15 * time.Minute
+	}
 	if o.Registry == nil {
 		o.Registry = prometheus.NewRegistry()
 	}
@@ -97,7 +105,7 @@ func New(o Options) (*Server, error) {
 		publicURL: strings.TrimRight(o.PublicURL, "/"),
 		opts:      o,
 	}
-	if s.metrics, err = newMetrics(o.Registry); err != nil {
+	if s.metrics, err = newMetrics(o.Registry, s.mailboxCollector()); err != nil {
 		return nil, err
 	}
 	s.echo.HideBanner = true

@@ -108,14 +108,33 @@ func (s *Server) casePage(c echo.Context) error {
 	return s.render(c, http.StatusOK, "case", casePage{page: s.page(c, "Case "+d.Case.Ref), Detail: d, Kind: k})
 }
 
-// leads is GET /leads: escalations for security leads.
+// leads is GET /leads: escalations for security leads, and mailboxes
+// that have not been read for too long.
 func (s *Server) leads(c echo.Context) error {
 	yes := true
-	list, err := s.svc.Queue(c.Request().Context(), actor(c), cases.QueueFilter{Escalated: &yes})
+	ctx := c.Request().Context()
+	list, err := s.svc.Queue(ctx, actor(c), cases.QueueFilter{Escalated: &yes})
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "leads", queuePage{page: s.page(c, "Leads"), Cases: list})
+	mbs, err := s.svc.Mailboxes(ctx)
+	if err != nil {
+		return err
+	}
+	p := leadsPage{page: s.page(c, "Leads"), Cases: list}
+	now := time.Now()
+	for _, m := range mbs {
+		if s.mailboxStale(m, now) {
+			p.Stale = append(p.Stale, m)
+		}
+	}
+	return s.render(c, http.StatusOK, "leads", p)
+}
+
+type leadsPage struct {
+	page
+	Cases []cases.QueueCase
+	Stale []cases.Mailbox
 }
 
 // admin is GET /admin: the staff list.

@@ -1,0 +1,86 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+
+	"notme/inbox"
+)
+
+// worker is a background job of the desk: it runs until its context ends
+// and then lets the unit of work in hand finish.
+type worker struct {
+	name string
+	run  func(context.Context) error
+}
+
+// workers builds the pollers of the configured mailboxes and the
+// acknowledgement sender.
+func (a *App) workers() ([]worker, error) {
+	var ws []worker
+	for _, mb := range a.Config.Mail.Mailboxes {
+		pw, err := mb.MailboxPassword()
+		if err != nil {
+			return nil, fmt.Errorf("mail.mailboxes %s: password: %w", mb.Name, err)
+		}
+		p, err := inbox.NewPoller(inbox.MailboxConfig{
+			Name: mb.Name, Addr: mb.Addr, Security: mb.Security, Username: mb.Username, Password: pw,
+			Folder: mb.Folder, DoneFolder: mb.DoneFolder, PollInterval: mb.PollInterval.D(),
+			FullCheck: mb.FullCheck.D(), BatchSize: mb.BatchSize,
+		}, a.Pipeline, a.Service, a.Log)
+		if err != nil {
+			return nil, fmt.Errorf("mail.mailboxes %s: %w", mb.Name, err)
+		}
+		ws = append(ws, worker{name: "poller " + mb.Name, run: p.Run})
+	}
+	if s := a.Config.Mail.SMTP; s.Addr != "" {
+		pw, err := s.SMTPPassword()
+		if err != nil {
+			return nil, fmt.Errorf("mail.smtp: password: %w", err)
+		}
+		sender, err := inbox.NewAckSender(inbox.SMTPConfig{
+			Addr: s.Addr, Security: s.Security, Username: s.Username, Password: pw,
+			From: a.Config.MailAddress(), HelloName: s.HelloName,
+		}, a.Service, a.Log.With("worker", "acks"))
+		if err != nil {
+			return nil, fmt.Errorf("mail.smtp: %w", err)
+		}
+		a.Pipeline.OnAck(sender.Notify)
+		ws = append(ws, worker{name: "acknowledgements", run: sender.Run})
+	}
+	return ws, nil
+}
+
+// Run serves HTTP on ln and runs the background workers until ctx is done
+// or one of them fails; then everything stops, HTTP first, and Run waits
+// for all of them.
+func (a *App) Run(ctx context.Context, ln net.Listener) error {
+	ws, err := a.workers()
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type result struct {
+		name string
+		err  error
+	}
+	done := make(chan result, len(ws)+1)
+	go func() { done <- result{"http", a.Serve(ctx, ln)} }()
+	for _, w := range ws {
+		go func() { done <- result{w.name, w.run(ctx)} }()
+	}
+	var first error
+	for range len(ws) + 1 {
+		r := <-done
+		if r.err != nil && !errors.Is(r.err, context.Canceled) && first == nil {
+			first = fmt.Errorf("%s: %w", r.name, r.err)
+			a.Log.Error("worker failed; stopping the desk", "worker", r.name, "err", r.err)
+		}
+		cancel()
+	}
+	return first
+}

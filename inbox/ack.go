@@ -1,0 +1,882 @@
+package inbox
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/base32"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	netmail "net/mail"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/emersion/go-message/mail"
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+
+	"notme/cases"
+)
+
+// SMTPConfig says how acknowledgements reach the submission server.
+type SMTPConfig struct {
+	Addr string // host:port of the submission server
+	// Security is "starttls" (the default), "tls" (implicit TLS, RFC 8314)
+	// or "plain", which is refused unless the host is loopback. STARTTLS
+	// never falls back to plain text.
+	Security  string
+	Username  string // optional, for AUTH PLAIN
+	Password  string // never logged
+	From      string // the desk's address, e.g. notme@desk.example.com; a display name is allowed
+	HelloName string // EHLO name; default "localhost"
+	TLSConfig *tls.Config
+	Timeout   time.Duration // per connection and per command; default 30s
+}
+
+// LogValue keeps the password out of logs.
+func (c SMTPConfig) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("addr", c.Addr), slog.String("security", c.Security),
+		slog.String("username", c.Username), slog.String("from", c.From))
+}
+
+// String keeps the password out of %v.
+func (c SMTPConfig) String() string {
+	return fmt.Sprintf("smtp %s (%s) as %q from %s", c.Addr, c.Security, c.Username, c.From)
+}
+
+const (
+	smtpSecurityTLS      = "tls"
+	smtpSecuritySTARTTLS = "starttls"
+	smtpSecurityPlain    = "plain"
+
+	// ackBatch acks are read per query; ackMaxPerConn are sent over one
+	// connection before it is renewed, below the per-session limits
+	// submission servers commonly set.
+	ackBatch      = 10
+	ackMaxPerConn = 100
+	// ackMaxIdle bounds the sleep even when nothing is due, so acks queued by
+	// another instance of the desk (sharing PostgreSQL, not its Notify) go
+	// out within it.
+	ackMaxIdle = time.Minute
+	// Limits on what goes into header fields (RFC 5322 section 2.1.1: 998
+	// octets a line; subjects are folded, ids and addresses are not).
+	ackMaxSubjectRunes = 150
+	ackMaxMsgIDLen     = 250
+	ackMaxAddrLen      = 254 // RFC 5321 section 4.5.3.1.3: a path is 256 octets with its brackets
+	ackMaxLocalLen     = 64  // RFC 5321 section 4.5.3.1.1
+)
+
+// AckSender delivers the acknowledgements cases queues, over SMTP.
+type AckSender struct {
+	cfg      SMTPConfig
+	host     string
+	from     *netmail.Address
+	domain   string // right-hand side of generated Message-IDs
+	svc      *cases.Service
+	log      *slog.Logger
+	notify   chan struct{}
+	running  atomic.Bool
+	mu       sync.Mutex         // one delivery at a time: Run and SendDue never send an ack twice
+	unmarked map[int64]struct{} // sent, but the database did not take the news yet
+}
+
+// NewAckSender checks cfg and returns a sender. It connects to nothing yet.
+func NewAckSender(cfg SMTPConfig, svc *cases.Service, log *slog.Logger) (*AckSender, error) {
+	if svc == nil {
+		return nil, errors.New("inbox: acknowledgements need the cases service")
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	host, port, err := net.SplitHostPort(cfg.Addr)
+	if err != nil || host == "" || port == "" {
+		return nil, fmt.Errorf("smtp: addr %q must be host:port", cfg.Addr)
+	}
+	cfg.Security = strings.ToLower(strings.TrimSpace(cfg.Security))
+	switch cfg.Security {
+	case "":
+		cfg.Security = smtpSecuritySTARTTLS
+	case smtpSecurityTLS, smtpSecuritySTARTTLS:
+	case smtpSecurityPlain:
+		if !ackLoopbackHost(host) {
+			return nil, fmt.Errorf("smtp: security plain is only allowed to a loopback host, not %q: use tls or starttls", host)
+		}
+	default:
+		return nil, fmt.Errorf("smtp: security %q: want tls, starttls or plain", cfg.Security)
+	}
+	from, err := netmail.ParseAddress(cfg.From)
+	if err != nil {
+		return nil, fmt.Errorf("smtp: from %q: %w", cfg.From, err)
+	}
+	at := strings.LastIndexByte(from.Address, '@')
+	if at <= 0 || !ackPlainAddress(from.Address) || !ackValidMsgID("x@"+from.Address[at+1:]) {
+		return nil, fmt.Errorf("smtp: from %q must be a plain address with an ASCII domain (Message-IDs are made at it)", cfg.From)
+	}
+	if cfg.HelloName == "" {
+		cfg.HelloName = "localhost"
+	}
+	if strings.ContainsFunc(cfg.HelloName, func(r rune) bool { return r <= ' ' || r > '~' }) {
+		return nil, fmt.Errorf("smtp: hello name %q must be a domain or address literal", cfg.HelloName)
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 30 * time.Second
+	}
+	return &AckSender{
+		cfg: cfg, host: host, from: from, domain: from.Address[at+1:], svc: svc, log: log,
+		notify: make(chan struct{}, 1), unmarked: map[int64]struct{}{},
+	}, nil
+}
+
+// Notify tells Run that acknowledgements were queued; it never blocks.
+// The ingest path calls it after its transaction commits.
+func (s *AckSender) Notify() {
+	select {
+	case s.notify <- struct{}{}:
+	default:
+	}
+}
+
+// Run sends due acknowledgements until ctx is done, then finishes the mail
+// in hand and returns nil. Between rounds it sleeps until the next ack is
+// due, a Notify, or ackMaxIdle. A database or server outage is logged and
+// retried with back-off; it does not end Run.
+func (s *AckSender) Run(ctx context.Context) error {
+	if !s.running.CompareAndSwap(false, true) {
+		return errors.New("inbox: AckSender.Run is already running")
+	}
+	defer s.running.Store(false)
+	timer := time.NewTimer(ackMaxIdle)
+	defer timer.Stop()
+	failures := 0
+	for {
+		wait, err := s.round(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			failures++
+			wait = ackRetryDelay(failures)
+			s.log.Error("acknowledgements: round failed, retrying", "err", err, "retry_in", wait.String())
+		} else {
+			failures = 0
+		}
+		timer.Reset(wait) // since Go 1.23 this also drops a tick not yet received
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-s.notify:
+		case <-timer.C:
+		}
+	}
+}
+
+// round sends what is due and says how long to sleep.
+func (s *AckSender) round(ctx context.Context) (time.Duration, error) {
+	if _, err := s.SendDue(ctx); err != nil {
+		return 0, err
+	}
+	next, ok, err := s.svc.NextAckAt(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if !ok {
+		return ackMaxIdle, nil
+	}
+	// Never spin: an ack still due after a full round waits a second.
+	return min(ackMaxIdle, max(time.Second, time.Until(next))), nil
+}
+
+// ackRetryDelay backs off after failed rounds: 5 s doubling to 5 min.
+func ackRetryDelay(failures int) time.Duration {
+	return min(5*time.Second<<min(failures-1, 6), 5*time.Minute)
+}
+
+// SendDue sends every acknowledgement that is due now, over one connection
+// (renewed every ackMaxPerConn mails), and returns how many went out. Each
+// outcome is recorded through cases: sent, retried later, or given up. The
+// error is for the round (database, or no connection to the server); a
+// single mail's failure is recorded on its ack, not returned. When ctx is
+// done it finishes the mail in hand and stops.
+func (s *AckSender) SendDue(ctx context.Context) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.markUnmarked(ctx); err != nil {
+		return 0, err
+	}
+	var (
+		conn *smtpConn
+		sent int
+		seen = map[int64]bool{}
+	)
+	defer func() { conn.quit() }()
+	for ctx.Err() == nil {
+		due, err := s.svc.DueAcks(ctx, ackBatch)
+		if err != nil {
+			if ctx.Err() != nil {
+				return sent, nil
+			}
+			return sent, err
+		}
+		var fresh []cases.Ack
+		for _, a := range due {
+			if !seen[a.ID] {
+				seen[a.ID] = true
+				fresh = append(fresh, a)
+			}
+		}
+		if len(fresh) == 0 {
+			return sent, nil
+		}
+		for i, a := range fresh {
+			if ctx.Err() != nil {
+				return sent, nil // the rest stay pending for the next start
+			}
+			msg, to, err := s.compose(a)
+			if err != nil {
+				if err := s.failed(ctx, a, err); err != nil {
+					return sent, err
+				}
+				continue
+			}
+			if conn == nil || conn.broken || conn.sent >= ackMaxPerConn {
+				conn.quit()
+				if conn, err = s.connect(ctx); err != nil {
+					if ctx.Err() != nil {
+						return sent, nil // stopping is no failure of the acks
+					}
+					// No server: every ack of this batch is charged an
+					// attempt (cases backs them off), and the round ends.
+					for _, b := range fresh[i:] {
+						if err := s.failed(ctx, b, err); err != nil {
+							return sent, err
+						}
+					}
+					return sent, err
+				}
+			}
+			sendErr := conn.send(to, msg)
+			if sendErr == nil {
+				sent++
+				if err := s.markSent(ctx, a); err != nil {
+					return sent, err
+				}
+				continue
+			}
+			if err := s.failed(ctx, a, sendErr); err != nil {
+				return sent, err
+			}
+			if conn.broken && errors.Is(sendErr, errSMTPDeskSide) {
+				return sent, sendErr // the server refuses us, not this recipient
+			}
+		}
+	}
+	return sent, nil
+}
+
+// compose builds one ack's mail; an error is permanent.
+func (s *AckSender) compose(a cases.Ack) ([]byte, string, error) {
+	to, err := ackCheckRecipient(a.ToAddr)
+	if err != nil {
+		return nil, "", err
+	}
+	if strings.EqualFold(to, s.from.Address) {
+		return nil, "", fmt.Errorf("recipient is the desk's own address (a loop): %w", cases.ErrPermanent)
+	}
+	msg, err := composeAck(a, s.from, time.Now(), newAckMessageID(a.CaseRef, s.domain))
+	if err != nil {
+		return nil, "", err
+	}
+	return msg, to, nil
+}
+
+// dbContext outlives a cancelled ctx: the outcome of a mail that went out
+// must be recorded, or it would go out again after a restart.
+func (s *AckSender) dbContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), s.cfg.Timeout)
+}
+
+func (s *AckSender) markSent(ctx context.Context, a cases.Ack) error {
+	dctx, cancel := s.dbContext(ctx)
+	defer cancel()
+	if err := s.svc.AckSentNow(dctx, a.ID); err != nil {
+		// Remember it, so that the next round records it instead of
+		// sending the mail again.
+		s.unmarked[a.ID] = struct{}{}
+		return fmt.Errorf("ack %d was sent: %w", a.ID, err)
+	}
+	s.log.Info("acknowledgement sent", "ack_id", a.ID, "case", a.CaseRef, "kind", a.Kind)
+	return nil
+}
+
+func (s *AckSender) markUnmarked(ctx context.Context) error {
+	for id := range s.unmarked {
+		dctx, cancel := s.dbContext(ctx)
+		err := s.svc.AckSentNow(dctx, id)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("ack %d was sent: %w", id, err)
+		}
+		delete(s.unmarked, id)
+	}
+	return nil
+}
+
+func (s *AckSender) failed(ctx context.Context, a cases.Ack, sendErr error) error {
+	dctx, cancel := s.dbContext(ctx)
+	defer cancel()
+	if err := s.svc.AckAttemptFailed(dctx, a.ID, sendErr); err != nil {
+		return fmt.Errorf("record failure of ack %d: %w", a.ID, err)
+	}
+	// The reply text may name the recipient: log only its codes.
+	s.log.Warn("acknowledgement not sent", "ack_id", a.ID, "case", a.CaseRef,
+		"permanent", errors.Is(sendErr, cases.ErrPermanent), "smtp", smtpCodes(sendErr))
+	return nil
+}
+
+func smtpCodes(err error) string {
+	var se *smtp.SMTPError
+	if !errors.As(err, &se) {
+		return "none"
+	}
+	if se.EnhancedCode == (smtp.EnhancedCode{}) || se.EnhancedCode == smtp.NoEnhancedCode {
+		return fmt.Sprint(se.Code)
+	}
+	return fmt.Sprintf("%d %d.%d.%d", se.Code, se.EnhancedCode[0], se.EnhancedCode[1], se.EnhancedCode[2])
+}
+
+// errSMTPDeskSide marks a refusal of the desk itself (MAIL FROM, AUTH, TLS):
+// retrying later may help once the configuration is fixed, and the next
+// mails would meet the same refusal.
+var errSMTPDeskSide = errors.New("the submission server refused the desk")
+
+// smtpConn is one session with the submission server.
+type smtpConn struct {
+	c      *smtp.Client
+	sent   int
+	broken bool
+}
+
+// connect dials and greets the server, secures the connection and logs in.
+func (s *AckSender) connect(ctx context.Context) (*smtpConn, error) {
+	dctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
+	defer cancel()
+	d := net.Dialer{Timeout: s.cfg.Timeout}
+	if s.cfg.Security == smtpSecurityPlain {
+		// The name said loopback; make sure the address it resolved to is.
+		d.Control = func(_, address string, _ syscall.RawConn) error {
+			h, _, _ := net.SplitHostPort(address)
+			if ip := net.ParseIP(h); ip == nil || !ip.IsLoopback() {
+				return fmt.Errorf("smtp: %s is not loopback; plain text is refused", address)
+			}
+			return nil
+		}
+	}
+	raw, err := d.DialContext(dctx, "tcp", s.cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("smtp: dial %s: %w", s.cfg.Addr, err)
+	}
+	conn := net.Conn(&smtpDeadlineConn{Conn: raw, timeout: s.cfg.Timeout})
+	var c *smtp.Client
+	switch s.cfg.Security {
+	case smtpSecurityTLS:
+		tc := tls.Client(conn, s.tlsConfig())
+		if err := tc.HandshakeContext(dctx); err != nil {
+			raw.Close()
+			return nil, fmt.Errorf("smtp: TLS with %s: %w", s.cfg.Addr, err)
+		}
+		c = smtp.NewClient(tc)
+	case smtpSecuritySTARTTLS:
+		// go-smtp greets with "localhost" before STARTTLS; HelloName is
+		// used once the channel is private.
+		if c, err = smtp.NewClientStartTLS(conn, s.tlsConfig()); err != nil {
+			raw.Close()
+			return nil, fmt.Errorf("smtp: STARTTLS with %s: %w: %w", s.cfg.Addr, err, errSMTPDeskSide)
+		}
+	default:
+		c = smtp.NewClient(conn)
+	}
+	c.CommandTimeout, c.SubmissionTimeout = s.cfg.Timeout, s.cfg.Timeout
+	sc := &smtpConn{c: c}
+	if err := c.Hello(s.cfg.HelloName); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("smtp: EHLO to %s: %w", s.cfg.Addr, err)
+	}
+	if s.cfg.Username != "" {
+		if !c.SupportsAuth("PLAIN") {
+			c.Close()
+			return nil, fmt.Errorf("smtp: %s offers no AUTH PLAIN: %w", s.cfg.Addr, errSMTPDeskSide)
+		}
+		if err := c.Auth(sasl.NewPlainClient("", s.cfg.Username, s.cfg.Password)); err != nil {
+			c.Close()
+			return nil, fmt.Errorf("smtp: AUTH as %q at %s: %w: %w", s.cfg.Username, s.cfg.Addr, err, errSMTPDeskSide)
+		}
+	}
+	return sc, nil
+}
+
+func (s *AckSender) tlsConfig() *tls.Config {
+	var c *tls.Config
+	if s.cfg.TLSConfig != nil {
+		c = s.cfg.TLSConfig.Clone()
+	} else {
+		c = &tls.Config{}
+	}
+	if c.ServerName == "" {
+		c.ServerName = s.host
+	}
+	if c.MinVersion == 0 {
+		c.MinVersion = tls.VersionTLS12
+	}
+	return c
+}
+
+// send runs one mail transaction. Its error wraps cases.ErrPermanent when
+// the server refused this recipient or this mail for good (a 5xx reply to
+// RCPT or DATA); 4xx replies and network errors are retried later.
+func (sc *smtpConn) send(to string, msg []byte) error {
+	var opts *smtp.MailOptions
+	if !ackASCII(to) {
+		if ok, _ := sc.c.Extension("SMTPUTF8"); !ok {
+			return fmt.Errorf("smtp: the server cannot take the non-ASCII address (no SMTPUTF8): %w", cases.ErrPermanent)
+		}
+		opts = &smtp.MailOptions{UTF8: true} // RFC 6531
+	}
+	// RFC 3834 section 3.3: an auto-reply goes out with a null
+	// reverse-path, so that no bounce or vacation reply answers it.
+	if err := sc.c.Mail("", opts); err != nil {
+		return sc.fail("MAIL FROM:<>", err, true)
+	}
+	if err := sc.c.Rcpt(to, nil); err != nil {
+		return sc.fail("RCPT", err, false)
+	}
+	w, err := sc.c.Data()
+	if err != nil {
+		return sc.fail("DATA", err, false)
+	}
+	if _, err := w.Write(msg); err != nil {
+		sc.broken = true
+		return fmt.Errorf("smtp: writing the mail: %w", err)
+	}
+	if err := w.Close(); err != nil {
+		return sc.fail("end of DATA", err, false)
+	}
+	sc.sent++
+	return nil
+}
+
+// fail classifies a failed command and leaves the session ready for the
+// next mail, or marks it broken.
+func (sc *smtpConn) fail(stage string, err error, deskSide bool) error {
+	var se *smtp.SMTPError
+	if !errors.As(err, &se) {
+		sc.broken = true // network or protocol trouble: the session is gone
+		return fmt.Errorf("smtp: %s: %w", stage, err)
+	}
+	if se.Code == 421 { // RFC 5321 section 3.8: the server is closing the channel
+		sc.broken = true
+		return fmt.Errorf("smtp: %s: %w", stage, err)
+	}
+	if rerr := sc.c.Reset(); rerr != nil {
+		sc.broken = true
+	}
+	switch {
+	case deskSide || smtpRefusesDesk(se):
+		// A refusal of MAIL FROM:<>, or a demand to log in or encrypt, is
+		// about the desk, never about the reporter: retry, and stop this
+		// round, or every ack would be given up for a configuration error.
+		sc.broken = true
+		return fmt.Errorf("smtp: %s: %w: %w", stage, err, errSMTPDeskSide)
+	case se.Code >= 500 && se.Code < 600:
+		return fmt.Errorf("smtp: %s: %w: %w", stage, err, cases.ErrPermanent)
+	default:
+		return fmt.Errorf("smtp: %s: %w", stage, err)
+	}
+}
+
+// smtpRefusesDesk reports replies that blame the client, not the recipient:
+// 530 and 5.7.0 "authentication required", 535 and 5.7.8 "bad
+// credentials", 538 and 5.7.9 to 5.7.11 "encryption or a stronger
+// mechanism needed" (RFC 4954 section 6, RFC 3463, RFC 5248). "Relaying
+// denied" (5.7.1) is left permanent: servers also use it for a refused
+// recipient.
+func smtpRefusesDesk(se *smtp.SMTPError) bool {
+	switch se.Code {
+	case 530, 535, 538:
+		return true
+	}
+	e := se.EnhancedCode
+	return e[0] == 5 && e[1] == 7 && (e[2] == 0 || e[2] >= 8 && e[2] <= 11)
+}
+
+func (sc *smtpConn) quit() {
+	if sc == nil {
+		return
+	}
+	if sc.broken || sc.c.Quit() != nil {
+		sc.c.Close()
+	}
+}
+
+// smtpDeadlineConn bounds every read and write, including the mail body, which
+// go-smtp writes without a deadline of its own.
+type smtpDeadlineConn struct {
+	net.Conn
+	timeout time.Duration
+}
+
+func (c *smtpDeadlineConn) Read(b []byte) (int, error) {
+	c.Conn.SetReadDeadline(time.Now().Add(c.timeout))
+	return c.Conn.Read(b)
+}
+
+func (c *smtpDeadlineConn) Write(b []byte) (int, error) {
+	c.Conn.SetWriteDeadline(time.Now().Add(c.timeout))
+	return c.Conn.Write(b)
+}
+
+// ComposeAck renders the desk's mail to a reporter: for an ack of kind
+// received, the acknowledgement of a report mail (an RFC 3834 auto-reply);
+// for kind outcome, the notice that its case is done. It goes from the
+// desk to the reporter, in the reporter's language, threaded under the
+// report. messageID is the new mail's own Message-ID, with or without
+// angle brackets. It is pure: tests and the demo call it with a fixed time
+// and id. An error wraps cases.ErrPermanent: the ack can never be sent as
+// it is.
+func ComposeAck(a cases.Ack, from string, now time.Time, messageID string) ([]byte, error) {
+	f, err := netmail.ParseAddress(from)
+	if err != nil || !ackPlainAddress(f.Address) {
+		return nil, fmt.Errorf("compose ack: from %q is not an address: %w", from, cases.ErrPermanent)
+	}
+	if _, err := ackCheckRecipient(a.ToAddr); err != nil {
+		return nil, err
+	}
+	return composeAck(a, f, now, messageID)
+}
+
+func composeAck(a cases.Ack, from *netmail.Address, now time.Time, messageID string) ([]byte, error) {
+	to := a.ToAddr
+	id := cases.NormalizeMessageID(messageID)
+	if !ackValidMsgID(id) {
+		return nil, fmt.Errorf("compose ack: Message-ID %q: %w", messageID, cases.ErrPermanent)
+	}
+	ref := a.CaseRef
+	if ref == "" || len(ref) > 32 || strings.ContainsFunc(ref, func(r rune) bool {
+		return !(r == '-' || r >= '0' && r <= '9' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z')
+	}) {
+		return nil, fmt.Errorf("compose ack %d: case reference %q: %w", a.ID, ref, cases.ErrPermanent)
+	}
+	text := ackTextFor(a.Lang)
+	statusURL := ackCleanURL(a.StatusURL)
+	// RFC 3834 section 5: the acknowledgement answers the report mail
+	// (auto-replied); the outcome notice is set off by the case, not by a
+	// mail (auto-generated).
+	var body ackBody
+	var auto string
+	switch a.Kind {
+	case cases.AckKindReceived, "":
+		body, auto = text.received, "auto-replied"
+	case cases.AckKindOutcome:
+		body, auto = text.outcome, "auto-generated"
+	default:
+		return nil, fmt.Errorf("compose ack %d: unknown kind %q: %w", a.ID, a.Kind, cases.ErrPermanent)
+	}
+
+	// RFC 5322 section 3.6.4: the reply names the report it answers. Only
+	// the report's own id is known here (cases does not keep its
+	// References); an id that is not one is left out rather than sent on.
+	replyTo := cases.NormalizeMessageID(ackCleanHeader(a.InReplyTo, ackMaxMsgIDLen))
+	fields := [][2]string{
+		{"Date", now.Format(time.RFC1123Z)},
+		{"From", (&mail.Address{Name: ackCleanHeader(from.Name, 64), Address: from.Address}).String()},
+		{"To", "<" + to + ">"},
+		{"Subject", ackSubject(a.Subject, ref, text)},
+		{"Message-ID", "<" + id + ">"},
+	}
+	if ackValidMsgID(replyTo) {
+		fields = append(fields, [2]string{"In-Reply-To", "<" + replyTo + ">"}, [2]string{"References", "<" + replyTo + ">"})
+	}
+	// UTF-8 rather than ISO-2022-JP for Japanese: every current Japanese
+	// client and carrier mailbox reads it, and ISO-2022-JP cannot carry
+	// characters such as ① or half-width kana that subjects quote. Base64
+	// keeps Japanese at 4/3 of its size where quoted-printable would triple
+	// it; English stays readable as quoted-printable. Both are 7-bit, so no
+	// server needs 8BITMIME.
+	cte := "quoted-printable"
+	if text.lang == "ja" {
+		cte = "base64"
+	}
+	fields = append(fields,
+		[2]string{"Auto-Submitted", auto},
+		[2]string{"X-Auto-Response-Suppress", "All"}, // Exchange and Outlook: no out-of-office answer to us
+		[2]string{"MIME-Version", "1.0"},
+		[2]string{"Content-Type", "text/plain; charset=UTF-8"},
+		[2]string{"Content-Transfer-Encoding", cte},
+		[2]string{"Content-Language", text.lang}, // RFC 3282
+	)
+	// RFC 3834 section 3.1.8 discourages Precedence: it is left out.
+	var h mail.Header
+	for i := len(fields) - 1; i >= 0; i-- { // go-message writes the last added field first
+		h.Add(fields[i][0], fields[i][1])
+	}
+	var buf bytes.Buffer
+	w, err := mail.CreateSingleInlineWriter(&buf, h)
+	if err != nil {
+		return nil, fmt.Errorf("compose ack %d: %w", a.ID, err)
+	}
+	if _, err := w.Write([]byte(text.render(body, ref, statusURL))); err != nil {
+		return nil, fmt.Errorf("compose ack %d: %w", a.ID, err)
+	}
+	if err := w.Close(); err != nil {
+		return nil, fmt.Errorf("compose ack %d: %w", a.ID, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// ackSubject is "Re: " and the report's subject (without its own reply
+// prefixes) and the case reference: "Re: Welcome [NM-7K3Q-9XRD]". Only the
+// subject words are RFC 2047-encoded, so the prefix and the reference stay
+// plain text that any tool can match.
+func ackSubject(orig, ref string, t ackText) string {
+	s := ackStripReplyPrefixes(ackCleanHeader(orig, ackMaxSubjectRunes))
+	tag := "[" + ref + "]"
+	if strings.Contains(strings.ToUpper(s), strings.ToUpper(tag)) {
+		tag = "" // a reply to an earlier ack has it already
+	}
+	var out string
+	if s == "" {
+		out = ackEncodeWords(t.noSubject)
+	} else {
+		out = "Re: " + ackEncodeWords(s)
+	}
+	if tag != "" {
+		out += " " + tag
+	}
+	return out
+}
+
+// ackStripReplyPrefixes removes leading "Re:", "RE[2]:", "Aw:", "Ｒｅ：" and
+// the like, so the answer does not read "Re: Re: ...".
+func ackStripReplyPrefixes(s string) string {
+	for {
+		s = strings.TrimLeft(s, " ")
+		i := strings.IndexAny(s, ":：")
+		if i <= 0 || i > 16 {
+			return s
+		}
+		tok := strings.TrimSpace(s[:i])
+		if j := strings.IndexAny(tok, "[("); j > 0 && strings.ContainsAny(tok[len(tok)-1:], "])") &&
+			strings.Trim(tok[j+1:len(tok)-1], "0123456789") == "" {
+			tok = strings.TrimSpace(tok[:j])
+		}
+		if !ackIsReplyPrefix(tok) {
+			return s
+		}
+		_, size := utf8.DecodeRuneInString(s[i:])
+		s = s[i+size:]
+	}
+}
+
+func ackIsReplyPrefix(tok string) bool {
+	for _, p := range []string{"re", "ｒｅ", "aw", "sv", "antw", "返信"} {
+		if strings.EqualFold(tok, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// ackEncodeWords returns s as it may stand in an unstructured header field:
+// unchanged when it is plain ASCII, else as RFC 2047 "B" encoded-words of
+// UTF-8. Text that merely looks like an encoded-word ("=?") is encoded too,
+// so that no client decodes into it what the reporter never wrote. Each
+// word holds whole characters (RFC 2047 section 5, rule 3) and is at most
+// 75 characters long (section 2).
+func ackEncodeWords(s string) string {
+	if ackPrintableASCII(s) && !strings.Contains(s, "=?") {
+		return s
+	}
+	const maxBytes = 45 // 60 base64 characters, plus "=?UTF-8?B?" and "?=": 72
+	var words []string
+	for len(s) > 0 {
+		n := 0
+		for n < len(s) {
+			_, size := utf8.DecodeRuneInString(s[n:])
+			if n+size > maxBytes {
+				break
+			}
+			n += size
+		}
+		words = append(words, "=?UTF-8?B?"+base64.StdEncoding.EncodeToString([]byte(s[:n]))+"?=")
+		s = s[n:]
+	}
+	return strings.Join(words, " ")
+}
+
+// ackCleanHeader makes text from mail safe for a header field: valid
+// UTF-8, line breaks and tabs turned into spaces, other control and
+// invisible formatting characters (which could reorder what is shown)
+// dropped, spaces collapsed, and at most limit characters.
+func ackCleanHeader(s string, limit int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	var b strings.Builder
+	space := false
+	n := 0
+	for _, r := range s {
+		switch {
+		case r == '\r' || r == '\n' || r == '\t' || r == '\u2028' || r == '\u2029' || unicode.IsSpace(r) && r < 0x80:
+			space = b.Len() > 0
+			continue
+		case unicode.IsControl(r) || unicode.Is(unicode.Cf, r):
+			continue // C0, DEL, C1, bidi overrides, zero-width characters
+		}
+		if n == limit {
+			b.WriteString("…")
+			return b.String()
+		}
+		if space {
+			b.WriteByte(' ')
+			space = false
+		}
+		b.WriteRune(r)
+		n++
+	}
+	return b.String()
+}
+
+// ackCleanURL keeps the status URL only if it is an absolute http(s) URL with
+// nothing that could break the line it stands on.
+func ackCleanURL(s string) string {
+	if s == "" || len(s) > 2000 || strings.ContainsFunc(s, func(r rune) bool { return r <= ' ' || r > '~' }) {
+		return ""
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return ""
+	}
+	return s
+}
+
+// ackCheckRecipient accepts exactly one plain addr-spec, as net/mail parses
+// it, and returns it. Lists, display names, comments, quoted or
+// header-injected addresses are refused for good: an ack goes to one
+// reporter or to nobody.
+func ackCheckRecipient(addr string) (string, error) {
+	refuse := func(why string) (string, error) {
+		return "", fmt.Errorf("recipient refused: %s: %w", why, cases.ErrPermanent)
+	}
+	if addr == "" {
+		return refuse("no address")
+	}
+	if len(addr) > ackMaxAddrLen {
+		return refuse("address too long")
+	}
+	if strings.ContainsFunc(addr, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+		return refuse("control characters in the address")
+	}
+	p, err := netmail.ParseAddress(addr)
+	if err != nil {
+		return refuse("not a single address")
+	}
+	if p.Name != "" || p.Address != addr || !ackPlainAddress(addr) {
+		return refuse("not a plain addr-spec")
+	}
+	local := strings.ToLower(addr[:strings.LastIndexByte(addr, '@')])
+	if len(local) > ackMaxLocalLen {
+		return refuse("local part too long")
+	}
+	// RFC 3834 section 2 and RFC 5230 section 4.6: never answer list or
+	// system mailboxes, which would not read the answer or would answer it.
+	if local == "mailer-daemon" || local == "listserv" || local == "majordomo" ||
+		strings.HasPrefix(local, "owner-") || strings.HasSuffix(local, "-request") ||
+		strings.Contains(strings.NewReplacer("-", "", "_", "", ".", "").Replace(local), "noreply") ||
+		strings.Contains(strings.NewReplacer("-", "", "_", "", ".", "").Replace(local), "donotreply") {
+		return refuse("a list, system or no-reply mailbox")
+	}
+	return addr, nil
+}
+
+// ackPlainAddress reports whether a is local@domain with a dot-atom local
+// part (RFC 5322 section 3.4.1; no quoted string) and a domain of labels
+// (no address literal).
+func ackPlainAddress(a string) bool {
+	at := strings.LastIndexByte(a, '@')
+	if at <= 0 || at == len(a)-1 {
+		return false
+	}
+	local, domain := a[:at], a[at+1:]
+	for _, part := range strings.Split(local, ".") {
+		if part == "" || strings.ContainsFunc(part, func(r rune) bool { return r < 0x80 && !ackIsAtext(byte(r)) }) {
+			return false
+		}
+	}
+	for _, label := range strings.Split(domain, ".") {
+		if label == "" || strings.ContainsFunc(label, func(r rune) bool {
+			return r < 0x80 && !(r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
+		}) {
+			return false
+		}
+	}
+	return true
+}
+
+// ackIsAtext is RFC 5322 section 3.2.3's atext, ASCII part.
+func ackIsAtext(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-/=?^_`{|}~", c) >= 0
+}
+
+// ackValidMsgID accepts an id-left "@" id-right of printable ASCII without
+// the characters that would end or break a msg-id (RFC 5322 section 3.6.4).
+func ackValidMsgID(id string) bool {
+	at := strings.LastIndexByte(id, '@')
+	if at <= 0 || at == len(id)-1 || len(id) > ackMaxMsgIDLen {
+		return false
+	}
+	return !strings.ContainsFunc(id, func(r rune) bool {
+		return r <= ' ' || r > '~' || r == '<' || r == '>' || r == '"' || r == '\\' || r == '(' || r == ')' || r == ','
+	})
+}
+
+// newAckMessageID returns a fresh Message-ID at the desk's domain. It
+// carries the case reference, so that a reply to the ack can be routed to
+// its case by In-Reply-To alone.
+func newAckMessageID(caseRef, domain string) string {
+	var b [10]byte
+	rand.Read(b[:])
+	return "ack." + caseRef + "." + base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]) + "@" + domain
+}
+
+func ackLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func ackASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+func ackPrintableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < ' ' || s[i] > '~' {
+			return false
+		}
+	}
+	return true
+}

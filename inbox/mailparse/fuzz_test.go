@@ -1,0 +1,25 @@
+package mailparse
+
+import (
+	"os"
+	"testing"
+)
+
+// FuzzParse: whatever the bytes, Parse returns a Result that keeps the
+// invariants, and never panics (a recovered panic shows as a problem that
+// checkInvariants rejects).
+func FuzzParse(f *testing.F) {
+	for _, name := range fixtures(f) {
+		raw, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(raw)
+	}
+	f.Add([]byte("Content-Type: multipart/mixed; boundary=a\r\n\r\n--a\r\nContent-Type: message/rfc822\r\n\r\n--a--"))
+	f.Add([]byte("Subject: =?iso-2022-jp?B?GyRCJCIbKEI=?= =?utf-8*ja?Q?=E3=81=82?=\r\n\r\n"))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		o := Options{MaxSize: 1 << 20, MaxParts: 50, MaxDepth: 6, LinkHosts: []string{"desk.example.com"}, OwnAddresses: []string{"notme@desk.example.com"}}
+		checkInvariants(t, Parse(raw, o))
+	})
+}

@@ -1,0 +1,481 @@
+package inbox
+
+import (
+	"cmp"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+
+	"notme/cases"
+)
+
+// Connection security of a mailbox.
+const (
+	SecurityTLS      = "tls"      // implicit TLS (RFC 8314), usually port 993
+	SecurityStartTLS = "starttls" // STARTTLS (RFC 9051 section 6.2.1), usually port 143
+	SecurityPlain    = "plain"    // no TLS: only for a server on loopback
+)
+
+// Defaults of MailboxConfig.
+const (
+	DefaultFolder       = "INBOX"
+	DefaultDoneFolder   = "notme/processed"
+	DefaultPollInterval = 30 * time.Second
+	DefaultFullCheck    = 5 * time.Minute
+	DefaultBatchSize    = 100
+	DefaultBatchBytes   = 32 << 20
+)
+
+// Back-off between failed connections.
+const (
+	minBackoff = time.Second
+	maxBackoff = 2 * time.Minute
+	// shutdownGrace bounds how long a cancelled poller waits for the batch
+	// in hand before it closes the connection under it; what was stored
+	// but not yet moved is recognised when it is fetched again.
+	shutdownGrace = 30 * time.Second
+)
+
+// MailboxConfig is one IMAP mailbox the desk reads reports from. Folder
+// names use "/" for hierarchy whatever the server's own delimiter.
+type MailboxConfig struct {
+	Name         string        // unique label, the key of the mailbox's state in the database
+	Addr         string        // host:port
+	Security     string        // "tls" (default), "starttls", or "plain" (loopback only)
+	Username     string        //
+	Password     string        // never logged
+	Folder       string        // where reports arrive; default "INBOX"
+	DoneFolder   string        // where processed mail goes; default "notme/processed", created if missing
+	PollInterval time.Duration // between polls when the server lacks IDLE; default 30s
+	FullCheck    time.Duration // between full checks even with IDLE; default 5m
+	BatchSize    int           // messages per fetch, transaction and move; default 100
+	BatchBytes   int64         // bound of a batch's RFC822.SIZE total; default 32 MB; also the most read of one message
+	TLSConfig    *tls.Config   // optional: for example a private CA's pool
+}
+
+// LogValue leaves the password out of every log line.
+func (c MailboxConfig) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("name", c.Name), slog.String("addr", c.Addr), slog.String("security", c.Security),
+		slog.String("username", c.Username), slog.String("folder", c.Folder), slog.String("done_folder", c.DoneFolder),
+	)
+}
+
+func (c MailboxConfig) withDefaults() MailboxConfig {
+	c.Security = strings.ToLower(strings.TrimSpace(c.Security))
+	if c.Security == "" {
+		c.Security = SecurityTLS
+	}
+	c.Folder = cmp.Or(c.Folder, DefaultFolder)
+	c.DoneFolder = cmp.Or(c.DoneFolder, DefaultDoneFolder)
+	c.PollInterval = cmp.Or(c.PollInterval, DefaultPollInterval)
+	c.FullCheck = cmp.Or(c.FullCheck, DefaultFullCheck)
+	c.BatchSize = cmp.Or(c.BatchSize, DefaultBatchSize)
+	c.BatchBytes = cmp.Or(c.BatchBytes, DefaultBatchBytes)
+	return c
+}
+
+func (c MailboxConfig) validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if c.Name == "" {
+		bad("name is required")
+	}
+	host, _, err := net.SplitHostPort(c.Addr)
+	if err != nil || host == "" {
+		bad("addr %q must be host:port", c.Addr)
+	}
+	switch c.Security {
+	case SecurityTLS, SecurityStartTLS:
+	case SecurityPlain:
+		if err == nil && !loopbackHost(host) {
+			bad("security plain is allowed only for a server on loopback, not %s", host)
+		}
+	default:
+		bad("security %q must be tls, starttls or plain", c.Security)
+	}
+	if c.Username == "" {
+		bad("username is required")
+	}
+	if sameFolder(c.Folder, c.DoneFolder) {
+		bad("done folder %q must differ from the folder read", c.DoneFolder)
+	}
+	if c.PollInterval < 0 || c.FullCheck < 0 {
+		bad("poll interval and full check must be positive")
+	}
+	if c.BatchSize < 0 || c.BatchSize > 10000 {
+		bad("batch size %d must be 1 to 10000", c.BatchSize)
+	}
+	if c.BatchBytes < 0 || c.BatchBytes > 0 && c.BatchBytes < 1<<20 {
+		bad("batch bytes %d must be at least 1 MB", c.BatchBytes)
+	}
+	if len(errs) > 0 {
+		return cases.Errorf(cases.EINVALID, "mailbox %s: %v", c.Name, errors.Join(errs...))
+	}
+	return nil
+}
+
+func loopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true // dialIMAP checks the address it really reached
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
+}
+
+// sameFolder compares folder names; INBOX is case-insensitive (RFC 9051
+// section 5.1).
+func sameFolder(a, b string) bool {
+	if strings.EqualFold(a, "INBOX") || strings.EqualFold(b, "INBOX") {
+		return strings.EqualFold(a, b)
+	}
+	return a == b
+}
+
+// Poller reads one mailbox: it takes each message in through the Pipeline
+// and then moves it out of the folder, so the folder holds only mail not
+// yet taken in.
+//
+// Storing comes first and moving second, so a crash between them leaves a
+// stored message in the folder; fetched again, it is recognised by mailbox,
+// UIDVALIDITY and UID (or, after a UIDVALIDITY change, by its Message-ID)
+// and only moved. Nothing is lost and no report is doubled.
+type Poller struct {
+	cfg  MailboxConfig
+	pipe *Pipeline
+	svc  *cases.Service
+	log  *slog.Logger
+	wake chan struct{}
+	// uidValidity is the last UIDVALIDITY seen, to notice a change.
+	uidValidity uint32
+}
+
+// NewPoller checks cfg, fills its defaults and returns a poller for it.
+func NewPoller(cfg MailboxConfig, pipe *Pipeline, svc *cases.Service, log *slog.Logger) (*Poller, error) {
+	if pipe == nil || svc == nil {
+		return nil, errors.New("inbox: NewPoller needs a pipeline and a service")
+	}
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Poller{
+		cfg:  cfg,
+		pipe: pipe,
+		svc:  svc,
+		log:  log.With("mailbox", cfg.Name),
+		wake: make(chan struct{}, 1),
+	}, nil
+}
+
+// Run polls the mailbox until ctx is done, then returns nil. It reconnects
+// after any failure with exponential back-off and jitter, from 1 s to
+// 2 min, and records each round's health, failures included, with
+// RecordMailboxRound. When ctx is cancelled it finishes the batch in hand,
+// stored and moved, and logs out.
+func (p *Poller) Run(ctx context.Context) error {
+	p.loadState(ctx)
+	failures := 0
+	for {
+		progressed, err := p.session(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if progressed {
+			failures = 0
+		}
+		wait := backoff(failures, rand.Float64())
+		failures++
+		p.log.Warn("mailbox failed; will reconnect", "err", err, "retry_in", wait.Round(time.Millisecond))
+		p.record(ctx, cases.MailboxRound{Err: err})
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// backoff is the wait after the n-th failure in a row (from 0): doubling
+// from minBackoff, with up to a quarter more at random so that pollers
+// that failed together do not retry together, never above maxBackoff.
+func backoff(n int, jitter float64) time.Duration {
+	d := minBackoff << min(n, 16)
+	d = min(d, maxBackoff)
+	d += time.Duration(jitter * float64(d) / 4)
+	return min(d, maxBackoff)
+}
+
+// loadState reads the UIDVALIDITY stored by an earlier run.
+func (p *Poller) loadState(ctx context.Context) {
+	ms, err := p.svc.Mailboxes(ctx)
+	if err != nil {
+		p.log.Debug("read mailbox state", "err", err)
+		return
+	}
+	for _, m := range ms {
+		if m.Name == p.cfg.Name {
+			p.uidValidity = m.UIDValidity
+		}
+	}
+}
+
+// record saves a round's health; it outlives ctx so the last round of a
+// shutdown is kept too.
+func (p *Poller) record(ctx context.Context, r cases.MailboxRound) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := p.svc.RecordMailboxRound(ctx, p.cfg.Name, r); err != nil {
+		p.log.Error("record mailbox health", "err", err)
+	}
+}
+
+// session is one connection: rounds, and between them IDLE or the poll
+// interval, until an error or ctx. progressed says whether a round
+// succeeded, which resets the back-off.
+func (p *Poller) session(ctx context.Context) (progressed bool, err error) {
+	mc, err := dialIMAP(ctx, p.cfg, p.wake)
+	if err != nil {
+		return false, err
+	}
+	// Once ctx is done the batch in hand may finish, but not forever.
+	ended := make(chan struct{})
+	stopGrace := context.AfterFunc(ctx, func() {
+		t := time.NewTimer(shutdownGrace)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			mc.c.Close()
+		case <-ended:
+		}
+	})
+	defer func() {
+		stopGrace()
+		close(ended)
+		mc.logout()
+	}()
+
+	p.log.Info("mailbox connected", "idle", mc.caps.Has(imap.CapIdle), "move", mc.caps.Has(imap.CapMove),
+		"uidplus", mc.caps.Has(imap.CapUIDPlus), "folder", mc.folder, "done_folder", mc.done)
+	if !mc.canExpunge() {
+		p.log.Warn("server has neither MOVE nor UIDPLUS: processed mail is copied and stays in the folder flagged \\Deleted")
+	}
+	if err := mc.ensureDone(); err != nil {
+		return false, err
+	}
+	for {
+		select {
+		case <-p.wake: // this round sees whatever that was about
+		default:
+		}
+		r, err := p.round(ctx, mc)
+		if err != nil {
+			return progressed, err
+		}
+		progressed = true
+		p.record(ctx, cases.MailboxRound{UIDValidity: r.uidValidity, LastUID: r.lastUID, Waiting: int64(r.waiting), Err: r.problem})
+		if r.problem != nil {
+			p.log.Warn("mailbox round incomplete", "err", r.problem, "waiting", r.waiting)
+		}
+		if ctx.Err() != nil {
+			return true, nil
+		}
+		if mc.caps.Has(imap.CapIdle) {
+			err = mc.idle(ctx, p.wake, p.cfg.FullCheck)
+		} else {
+			err = p.sleep(ctx, mc)
+		}
+		if ctx.Err() != nil {
+			return true, nil
+		}
+		if err != nil {
+			return true, err
+		}
+	}
+}
+
+// sleep waits for the next poll on a server without IDLE.
+func (p *Poller) sleep(ctx context.Context, mc *mailConn) error {
+	t := time.NewTimer(p.cfg.PollInterval)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return nil
+	case <-mc.c.Closed():
+		return errConnClosed
+	}
+}
+
+// roundResult is what one round did.
+type roundResult struct {
+	uidValidity uint32
+	lastUID     uint32
+	fetched     int
+	reports     int
+	ignored     int
+	again       int
+	moved       int
+	waiting     int   // messages found but not taken in and moved
+	problem     error // a failure that spared the connection: some mail waits
+}
+
+// round takes in everything in the folder: first all it holds, then, until
+// nothing more came, what arrived meanwhile. The folder holds only mail
+// not yet processed, because processed mail is moved out; a message that
+// could not be moved is simply fetched again next round.
+func (p *Poller) round(ctx context.Context, mc *mailConn) (roundResult, error) {
+	start := time.Now()
+	sel, err := mc.selectFolder()
+	if err != nil {
+		return roundResult{}, err
+	}
+	r := roundResult{uidValidity: sel.UIDValidity}
+	if p.uidValidity != 0 && p.uidValidity != sel.UIDValidity {
+		// RFC 9051 section 2.3.1.1: the old UIDs mean nothing now. The
+		// folder still holds exactly the mail not yet moved out; what of it
+		// was stored before is recognised by its Message-ID.
+		p.log.Warn("UIDVALIDITY changed; taking in what the folder holds", "old", p.uidValidity, "new", sel.UIDValidity)
+	}
+	p.uidValidity = sel.UIDValidity
+	if sel.NumMessages == 0 {
+		return r, nil
+	}
+	var after imap.UID
+	for {
+		uids, err := mc.searchAfter(after)
+		if err != nil {
+			return r, err
+		}
+		if len(uids) == 0 {
+			break
+		}
+		if err := p.takeIn(ctx, mc, &r, uids); err != nil {
+			return r, err
+		}
+		after = uids[len(uids)-1]
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	if r.fetched > 0 || r.problem != nil {
+		p.log.Info("mailbox round", "fetched", r.fetched, "reports", r.reports, "ignored", r.ignored,
+			"again", r.again, "moved", r.moved, "waiting", r.waiting, "took", time.Since(start).Round(time.Millisecond))
+	}
+	return r, nil
+}
+
+// takeIn fetches, stores and moves the messages uids in batches. Cancelling
+// ctx stops it after the batch in hand.
+func (p *Poller) takeIn(ctx context.Context, mc *mailConn, r *roundResult, uids []imap.UID) error {
+	sized, err := mc.sizes(uids)
+	if err != nil {
+		return err
+	}
+	r.waiting += len(sized)
+	for _, batch := range planBatches(sized, p.cfg.BatchSize, p.cfg.BatchBytes) {
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err := p.takeInBatch(ctx, mc, r, batch); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *Poller) takeInBatch(ctx context.Context, mc *mailConn, r *roundResult, batch []sizedUID) error {
+	uids := make([]imap.UID, len(batch))
+	cut := false
+	for i, s := range batch {
+		uids[i] = s.uid
+		cut = cut || s.size > p.cfg.BatchBytes
+	}
+	mails, err := mc.fetchBodies(uids, p.cfg.BatchBytes, cut)
+	if err != nil {
+		if !isStatusError(err) {
+			return err
+		}
+		r.problem = errors.Join(r.problem, err) // take in what did arrive
+	}
+	if len(mails) == 0 {
+		return nil
+	}
+	in := make([]cases.InboundMail, len(mails))
+	for i, m := range mails {
+		in[i] = cases.InboundMail{Mailbox: p.cfg.Name, UIDValidity: r.uidValidity, UID: uint32(m.uid), Raw: m.raw}
+	}
+	// The batch in hand is finished even when ctx is cancelled: one
+	// transaction, then the move.
+	out, err := p.pipe.Ingest(context.WithoutCancel(ctx), in)
+	if err != nil {
+		return fmt.Errorf("store %d messages: %w", len(in), err)
+	}
+	if len(out) != len(in) {
+		return fmt.Errorf("store %d messages: the pipeline answered for %d", len(in), len(out))
+	}
+	r.fetched += len(in)
+	for _, o := range out {
+		switch {
+		case o.Again:
+			r.again++
+		case o.Disposition == cases.DispositionReport:
+			r.reports++
+		default:
+			r.ignored++
+		}
+	}
+	r.lastUID = max(r.lastUID, uint32(mails[len(mails)-1].uid))
+	moved := make([]imap.UID, len(mails))
+	for i, m := range mails {
+		moved[i] = m.uid
+	}
+	if err := mc.move(moved); err != nil {
+		if isStatusError(err) {
+			// Stored but not moved: the next round fetches these again,
+			// recognises them and moves them then.
+			r.problem = errors.Join(r.problem, err)
+			return nil
+		}
+		return err
+	}
+	r.moved += len(moved)
+	r.waiting -= len(moved)
+	return nil
+}
+
+// planBatches cuts the messages into batches of at most size messages and,
+// unless a single message is larger, at most maxBytes.
+func planBatches(msgs []sizedUID, size int, maxBytes int64) [][]sizedUID {
+	var out [][]sizedUID
+	var cur []sizedUID
+	var bytes int64
+	for _, m := range msgs {
+		if len(cur) > 0 && (len(cur) == size || bytes+m.size > maxBytes) {
+			out = append(out, cur)
+			cur, bytes = nil, 0
+		}
+		cur = append(cur, m)
+		bytes += m.size
+	}
+	if len(cur) > 0 {
+		out = append(out, cur)
+	}
+	return slices.Clip(out)
+}
