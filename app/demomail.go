@@ -12,6 +12,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
 	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
+	"github.com/emersion/go-message/mail"
 	"github.com/emersion/go-smtp"
 	"golang.org/x/text/encoding/japanese"
 
@@ -113,10 +114,34 @@ func (s *outboxSession) Data(r io.Reader) error {
 	if err != nil {
 		return err
 	}
+	m := ui.OutboxMail{At: time.Now(), From: s.from, To: s.to, Raw: string(b)}
+	m.Subject, m.Text = readableMail(b)
 	s.o.mu.Lock()
-	s.o.mails = append(s.o.mails, ui.OutboxMail{At: time.Now(), From: s.from, To: s.to, Raw: string(b)})
+	s.o.mails = append(s.o.mails, m)
 	s.o.mu.Unlock()
 	return nil
+}
+
+// readableMail decodes the subject and the text body of a mail, so that
+// staff read the acknowledgement as the reporter will.
+func readableMail(raw []byte) (subject, text string) {
+	r, err := mail.CreateReader(bytes.NewReader(raw))
+	if err != nil && r == nil {
+		return "", ""
+	}
+	subject, _ = r.Header.Subject()
+	for {
+		p, err := r.NextPart()
+		if err != nil {
+			break
+		}
+		if _, ok := p.Header.(*mail.InlineHeader); ok {
+			b, _ := io.ReadAll(io.LimitReader(p.Body, 64<<10))
+			text = string(b)
+			break
+		}
+	}
+	return subject, text
 }
 func (s *outboxSession) Reset()        { s.from, s.to = "", nil }
 func (s *outboxSession) Logout() error { return nil }

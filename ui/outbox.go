@@ -13,6 +13,9 @@ type OutboxMail struct {
 	From string
 	To   []string
 	Raw  string
+	// Subject and Text are decoded, as the recipient's mail client shows them.
+	Subject string
+	Text    string
 }
 
 type outboxPage struct {
