@@ -213,3 +213,26 @@ func TestOpenCaseFromIgnoredMail(t *testing.T) {
 		t.Errorf("ignored mail after opening a case = %d, want 0", len(list))
 	}
 }
+
+// TestReplyToAckJoinsTheCase: a reporter who answers the desk's
+// acknowledgement adds to the same case, whatever else the reply carries.
+func TestReplyToAckJoinsTheCase(t *testing.T) {
+	d := newTestDesk(t)
+	d.register(t, "o1@mail.example.com", "ACC-1", "a@example.org", "registration")
+	first := ingest(t, d, InboundMail{Raw: []byte("1"), Parsed: ParsedMail{Class: ClassReport, MessageID: "r1@example.org",
+		From: "someone-else@example.net", MessageIDs: []string{"o1@mail.example.com"}}})[0]
+	reply := ingest(t, d, InboundMail{Raw: []byte("2"), Parsed: ParsedMail{Class: ClassReport, MessageID: "r2@example.net",
+		From: "someone-else@example.net", MessageIDs: []string{"ack." + first.CaseRef + ".ABCDEF@mail.example.com", "r1@example.org"}}})[0]
+	if reply.CaseRef != first.CaseRef {
+		t.Fatalf("reply to the ack went to case %s, want %s", reply.CaseRef, first.CaseRef)
+	}
+	if c := d.caseRow(t, first.CaseRef); c.Match != MatchExact {
+		t.Errorf("case match after the reply = %s, want exact kept", c.Match)
+	}
+	// A made-up reference opens nothing it should not.
+	other := ingest(t, d, InboundMail{Raw: []byte("3"), Parsed: ParsedMail{Class: ClassReport, MessageID: "r3@example.net",
+		From: "x@example.net", MessageIDs: []string{"ack.NM-0000-0000.X@mail.example.com"}}})[0]
+	if other.CaseRef == first.CaseRef {
+		t.Errorf("an unknown case reference joined case %s", first.CaseRef)
+	}
+}

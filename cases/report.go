@@ -158,6 +158,24 @@ func (s *Service) matchReport(tx *gorm.DB, in ReportInput) (match, error) {
 				messageID: m.MessageID, groupKey: "account:" + m.AccountRef}, nil
 		}
 	}
+	// A reply to the desk's own acknowledgement (Message-ID
+	// ack.NM-XXXX-XXXX.…@desk) belongs to that case. Anyone could write
+	// such an ID, so it is a probable match: it joins the case, never
+	// strengthens it.
+	for _, id := range in.MessageIDs {
+		ref := caseRefFromAckID(NormalizeMessageID(id))
+		if ref == "" {
+			continue
+		}
+		var c Case
+		if err := tx.Where("ref = ?", ref).Limit(1).Find(&c).Error; err != nil {
+			return match{}, fmt.Errorf("look up case %s: %w", ref, err)
+		}
+		if c.ID != 0 {
+			return match{confidence: MatchProbable, by: "case-ref", accountRef: c.AccountRef, kind: c.Kind,
+				groupKey: c.GroupKey}, nil
+		}
+	}
 	if in.Reporter != "" {
 		var m LedgerMessage
 		err := tx.Where("recipient = ?", in.Reporter).Order("created_at DESC").Limit(1).Find(&m).Error
@@ -353,4 +371,18 @@ func (s *Service) StatusByToken(ctx context.Context, token string) (ReporterStat
 		return ReporterStatus{}, Errorf(ENOTFOUND, "no such status link")
 	}
 	return ReporterStatus{CaseRef: row.Ref, Status: row.Status, ReceivedAt: row.ReceivedAt, UpdatedAt: row.UpdatedAt}, nil
+}
+
+// caseRefFromAckID returns the case reference inside the Message-ID of an
+// acknowledgement the desk sent ("ack.NM-XXXX-XXXX.RANDOM@domain"), or "".
+func caseRefFromAckID(id string) string {
+	rest, ok := strings.CutPrefix(id, "ack.")
+	if !ok {
+		return ""
+	}
+	ref, _, ok := strings.Cut(rest, ".")
+	if !ok {
+		return ""
+	}
+	return NormalizeCaseRef(ref)
 }
