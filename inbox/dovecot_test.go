@@ -331,7 +331,9 @@ func (d *dovecotServer) start() error {
 	// Dovecot keeps the stderr it was started with; a file, never a pipe.
 	cmd := exec.Command(d.bin, "-F", "-c", d.conf)
 	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Its own process group, so that kill reaches every Dovecot process;
+	// and killed with the test binary should that die without cleanup.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		out.Close()
 		return fmt.Errorf("start %s: %w", d.bin, err)

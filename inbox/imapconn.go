@@ -79,7 +79,7 @@ func dialIMAP(ctx context.Context, cfg MailboxConfig, wake chan<- struct{}) (*ma
 	switch cfg.Security {
 	case SecurityTLS:
 		if tlsConfig.NextProtos == nil {
-			tlsConfig.NextProtos = []string{"imap"} // RFC 9051 section 16
+			tlsConfig.NextProtos = []string{"imap"} // ALPN, as imapclient.DialTLS does
 		}
 		tc := tls.Client(conn, tlsConfig)
 		if err := tc.HandshakeContext(ctx); err != nil {
@@ -232,9 +232,8 @@ func (mc *mailConn) searchAfter(after imap.UID) ([]imap.UID, error) {
 	if err != nil {
 		return nil, fmt.Errorf("search %s: %w", mc.folder, err)
 	}
-	// "UID n:*" always matches the last message, even when its UID is
-	// below n (RFC 9051 section 6.4.4 defines * as the largest UID in
-	// use): keep only what is really new.
+	// "UID n:*" always includes the last message, even when its UID is
+	// below n (RFC 9051 section 6.4.9): keep only what is really new.
 	uids := slices.DeleteFunc(data.AllUIDs(), func(u imap.UID) bool { return u <= after })
 	slices.Sort(uids)
 	return uids, nil

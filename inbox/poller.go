@@ -144,7 +144,9 @@ func sameFolder(a, b string) bool {
 
 // Poller reads one mailbox: it takes each message in through the Pipeline
 // and then moves it out of the folder, so the folder holds only mail not
-// yet taken in.
+// yet taken in. One Poller serves one mailbox with one Run at a time; the
+// desk runs one per configured mailbox, so a failing mailbox stops none of
+// the others.
 //
 // Storing comes first and moving second, so a crash between them leaves a
 // stored message in the folder; fetched again, it is recognised by mailbox,
@@ -156,6 +158,11 @@ type Poller struct {
 	svc  *cases.Service
 	log  *slog.Logger
 	wake chan struct{}
+	// source names the folder in the keys of stored mail: a UID means
+	// something only with its folder and UIDVALIDITY (RFC 9051 section
+	// 2.3.1.1), so the label alone would let another folder's message pass
+	// for one already stored if the config pointed the label elsewhere.
+	source string
 	// uidValidity is the last UIDVALIDITY seen, to notice a change.
 	uidValidity uint32
 }
@@ -173,11 +180,12 @@ func NewPoller(cfg MailboxConfig, pipe *Pipeline, svc *cases.Service, log *slog.
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Poller{
-		cfg:  cfg,
-		pipe: pipe,
-		svc:  svc,
-		log:  log.With("mailbox", cfg.Name),
-		wake: make(chan struct{}, 1),
+		cfg:    cfg,
+		pipe:   pipe,
+		svc:    svc,
+		log:    log.With("mailbox", cfg.Name),
+		wake:   make(chan struct{}, 1),
+		source: cfg.Name + ":" + cfg.Folder,
 	}, nil
 }
 
@@ -419,7 +427,7 @@ func (p *Poller) takeInBatch(ctx context.Context, mc *mailConn, r *roundResult, 
 	}
 	in := make([]cases.InboundMail, len(mails))
 	for i, m := range mails {
-		in[i] = cases.InboundMail{Mailbox: p.cfg.Name, UIDValidity: r.uidValidity, UID: uint32(m.uid), Raw: m.raw}
+		in[i] = cases.InboundMail{Mailbox: p.source, UIDValidity: r.uidValidity, UID: uint32(m.uid), Raw: m.raw}
 	}
 	// The batch in hand is finished even when ctx is cancelled: one
 	// transaction, then the move.

@@ -16,16 +16,15 @@ import (
 	"notme/inbox"
 )
 
-// The Maildir++ name of the default done folder, notme/processed.
-const doneMaildir = "notme.processed"
+// The default done folder, notme/processed, in Dovecot's Maildir++
+// hierarchy, whose delimiter is ".".
 const doneIMAP = "notme.processed"
 
 func dovecotMailbox(d *dovecotServer, u *mailUser, name, host, security string) inbox.MailboxConfig {
-	cfg := inbox.MailboxConfig{
+	return inbox.MailboxConfig{
 		Name: name, Addr: d.addr(host, security == inbox.SecurityTLS), Security: security,
 		Username: u.Name, Password: u.Password, TLSConfig: d.tlsConfig(),
 	}
-	return cfg
 }
 
 // checkAllMoved checks that the folder read is empty and that every reply
@@ -189,7 +188,7 @@ func TestDovecotUIDValidityChange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stored := fetchAllAsInbound(t, c, "reports", sel.UIDValidity)
+	stored := fetchAllAsInbound(t, c, "reports:INBOX", sel.UIDValidity)
 	if _, err := d.pipe.Ingest(context.Background(), stored); err != nil {
 		t.Fatalf("Ingest = %v", err)
 	}

@@ -17,6 +17,7 @@ import (
 
 	"notme/cases"
 	"notme/inbox"
+	"notme/inbox/mailparse"
 )
 
 const memDone = "notme/processed" // the in-process server's delimiter is "/"
@@ -233,6 +234,48 @@ func TestNewPollerChecksConfig(t *testing.T) {
 			}
 			if err != nil && strings.Contains(err.Error(), cfg.Password) {
 				t.Errorf("NewPoller() error shows the password: %v", err)
+			}
+		})
+	}
+}
+
+// A message larger than a batch may hold is read only up to that bound:
+// memory stays bounded, the message is stored cut (the parser's own, lower
+// limit calls it too large) and moved, and the mail around it goes on.
+func TestPollerCutsAnOversizedMessage(t *testing.T) {
+	for _, server := range []string{"mem", "dovecot"} {
+		t.Run(server, func(t *testing.T) {
+			d := newDesk(t)
+			d.pipe = inbox.NewPipeline(d.svc, inbox.Parser{Options: mailparse.Options{MaxSize: 256 << 10}}.ParseMail, nil)
+			ts := threads(t, d, "o", 3, 600)
+			huge := threads(t, d, "oh", 1, 3<<19)[0] // 1.5 MB
+			mails := [][]byte{ts[0].Reply, huge.Reply, ts[1].Reply, ts[2].Reply}
+			var cfg inbox.MailboxConfig
+			var moved func() bool
+			if server == "mem" {
+				srv := newMemServer(t, imap.CapIMAP4rev1, imap.CapIMAP4rev2)
+				srv.deliver(t, nil, mails...)
+				cfg = srv.config("reports")
+				moved = func() bool { return srv.count(t, memDone) == 4 && srv.count(t, "INBOX") == 0 }
+			} else {
+				srv := needDovecot(t)
+				u := srv.newUser(t)
+				u.deliver(t, "", false, mails...)
+				cfg = dovecotMailbox(srv, u, "reports", hostFull, inbox.SecurityPlain)
+				c := u.client(t)
+				moved = func() bool { return folderCount(t, c, "INBOX") == 0 }
+			}
+			cfg.BatchBytes = 1 << 20
+			startPoller(t, d, cfg)
+			waitFor(t, 10*time.Second, "everything moved", moved)
+			checkReports(t, d, ts)
+			var size int
+			var reason string
+			if err := d.db.QueryRow(`SELECT size, reason FROM mail_messages WHERE message_id = ?`, huge.ReplyID).Scan(&size, &reason); err != nil {
+				t.Fatalf("the oversized mail was not stored: %v", err)
+			}
+			if size != 1<<20 || reason != cases.ReasonTooLarge {
+				t.Errorf("oversized mail stored with %d bytes and reason %q, want the first %d bytes and %q", size, reason, 1<<20, cases.ReasonTooLarge)
 			}
 		})
 	}
