@@ -143,7 +143,7 @@ var migrations = []migration{
 		)`,
 		// One row per IMAP message: a re-fetch after a crash finds it.
 		`CREATE UNIQUE INDEX mail_messages_imap_key ON mail_messages (imap_key)`,
-		`CREATE INDEX mail_messages_message_id ON mail_messages (message_id)`,
+		`CREATE INDEX mail_messages_message_id ON mail_messages (message_id, disposition)`,
 		`CREATE INDEX mail_messages_disposition ON mail_messages (disposition, received_at)`,
 		`CREATE INDEX mail_messages_case_id ON mail_messages (case_id)`,
 
