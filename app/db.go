@@ -44,11 +44,6 @@ func OpenDatabase(ctx context.Context, cfg Config, log *slog.Logger) (*Database,
 			db.Close()
 			return nil, err
 		}
-		// After migrating (DDL and prepared statements do not mix in one
-		// transaction), statements are prepared once per connection:
-		// re-preparing them was a fifth of the CPU of mail ingest.
-		prepared := &gorm.Session{PrepareStmt: true}
-		db.Store = cases.NewStore(db.writer.Session(prepared), db.reader.Session(prepared))
 		return db, nil
 	case strings.HasPrefix(u, "postgres://"), strings.HasPrefix(u, "postgresql://"):
 		return nil, fmt.Errorf("database.url: PostgreSQL support is not built yet; use sqlite:PATH")
