@@ -29,6 +29,9 @@ func (a *App) workers() ([]worker, error) {
 			Name: mb.Name, Addr: mb.Addr, Security: mb.Security, Username: mb.Username, Password: pw,
 			Folder: mb.Folder, DoneFolder: mb.DoneFolder, PollInterval: mb.PollInterval.D(),
 			FullCheck: mb.FullCheck.D(), BatchSize: mb.BatchSize,
+			// A mail is read whole up to the parser's limit, so a cut one is
+			// always recognised as too large.
+			BatchBytes: max(32<<20, a.Config.Mail.MaxSize+1),
 		}, a.Pipeline, a.Service, a.Log)
 		if err != nil {
 			return nil, fmt.Errorf("mail.mailboxes %s: %w", mb.Name, err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 )
 
@@ -31,8 +32,14 @@ type MailboxRound struct {
 // RecordMailboxRound saves the state and health after a poll round.
 func (s *Service) RecordMailboxRound(ctx context.Context, name string, r MailboxRound) error {
 	now := s.clock()
+	return s.store.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		return recordRound(tx, name, r, now)
+	})
+}
+
+func recordRound(tx *gorm.DB, name string, r MailboxRound, now time.Time) error {
 	var prev Mailbox
-	if err := s.store.w.WithContext(ctx).Where("name = ?", name).Limit(1).Find(&prev).Error; err != nil {
+	if err := tx.Where("name = ?", name).Limit(1).Find(&prev).Error; err != nil {
 		return fmt.Errorf("read mailbox %s: %w", name, err)
 	}
 	m := prev
@@ -48,7 +55,7 @@ func (s *Service) RecordMailboxRound(ctx context.Context, name string, r Mailbox
 			m.LastUID = r.LastUID
 		}
 	}
-	err := s.store.w.WithContext(ctx).Clauses(clause.OnConflict{UpdateAll: true}).Create(&m).Error
+	err := tx.Clauses(clause.OnConflict{UpdateAll: true}).Create(&m).Error
 	if err != nil {
 		return fmt.Errorf("save mailbox %s: %w", name, err)
 	}
