@@ -64,6 +64,13 @@ func openSQLite(path string, busy time.Duration, readConns int, log *slog.Logger
 			return nil, fmt.Errorf("create database directory: %w", err)
 		}
 	}
+	// The database holds reporters' mail: create it readable by the desk
+	// only. SQLite gives its -wal and -shm files the same mode.
+	if f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600); err == nil {
+		f.Close()
+	} else if !os.IsExist(err) {
+		return nil, fmt.Errorf("create database %s: %w", path, err)
+	}
 	if busy <= 0 {
 		busy = 5 * time.Second
 	}

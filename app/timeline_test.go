@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"database/sql"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -44,5 +45,21 @@ func TestTimelineIsAppendOnly(t *testing.T) {
 	}
 	if err := db.QueryRow(`SELECT COUNT(*) FROM case_events WHERE detail = 'rewritten'`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("after the refused UPDATE, %d events read 'rewritten' (%v)", n, err)
+	}
+}
+
+// TestDatabaseFileIsPrivate: the database holds reporters' mail, so it is
+// created readable by the desk's user only.
+func TestDatabaseFileIsPrivate(t *testing.T) {
+	dir := t.TempDir()
+	openTestApp(t, dir).Close()
+	for _, name := range []string{"notme.db", "token.key"} {
+		st, err := os.Stat(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s has mode %v, want no access for group and others", name, st.Mode().Perm())
+		}
 	}
 }
