@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"time"
 
 	"notme/inbox"
 )
@@ -37,6 +38,9 @@ func (a *App) workers() ([]worker, error) {
 			return nil, fmt.Errorf("mail.mailboxes %s: %w", mb.Name, err)
 		}
 		ws = append(ws, worker{name: "poller " + mb.Name, run: p.Run})
+	}
+	if len(a.Config.Mail.Mailboxes) > 0 {
+		ws = append(ws, worker{name: "mailbox watch", run: a.watchMailboxes})
 	}
 	if s := a.Config.Mail.SMTP; s.Addr != "" {
 		pw, err := s.SMTPPassword()
@@ -86,4 +90,43 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		cancel()
 	}
 	return first
+}
+
+// watchMailboxes logs an alert when a mailbox has had no successful fetch
+// for mail.stale_after, and again when it recovers; leads see the same on
+// their dashboard.
+func (a *App) watchMailboxes(ctx context.Context) error {
+	staleAfter := a.Config.Mail.StaleAfter.D()
+	every := min(time.Minute, staleAfter/2+time.Second)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	alerted := map[string]bool{}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		mbs, err := a.Service.Mailboxes(ctx)
+		if err != nil {
+			a.Log.Warn("mailbox watch: read mailboxes", "err", err)
+			continue
+		}
+		now := time.Now()
+		for _, m := range mbs {
+			last := m.UpdatedAt
+			if m.LastSuccess != nil {
+				last = *m.LastSuccess
+			}
+			stale := now.Sub(last) > staleAfter
+			switch {
+			case stale && !alerted[m.Name]:
+				a.Log.Error("mailbox not read: reports sent by mail are waiting", "mailbox", m.Name,
+					"last_success", m.LastSuccess, "last_error", m.LastError)
+			case !stale && alerted[m.Name]:
+				a.Log.Info("mailbox read again", "mailbox", m.Name)
+			}
+			alerted[m.Name] = stale
+		}
+	}
 }
