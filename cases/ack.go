@@ -67,31 +67,21 @@ func (o AckOptions) withDefaults() AckOptions {
 	return o
 }
 
-// enqueueAck records the acknowledgement of a new mail report, in the
+// newAck is the acknowledgement of a new mail report, queued in the
 // ingest transaction, or its suppression when the address had one within
-// the window.
-func (s *Service) enqueueAck(tx *gorm.DB, mailID, caseID int64, p ParsedMail, caseRef, statusToken string, now time.Time) error {
-	var recent int64
-	// Only acks that went or will go count: a suppressed one must not
-	// stretch the window for someone who writes again a day later.
-	err := tx.Model(&Ack{}).Where("to_addr = ? AND kind = ? AND state IN ? AND created_at > ?",
-		p.From, AckKindReceived, []string{AckPending, AckSent}, now.Add(-s.acks.Window)).
-		Limit(1).Count(&recent).Error
-	if err != nil {
-		return fmt.Errorf("count recent acks: %w", err)
-	}
+// the window (recent). Only acks that went or will go count for the window:
+// a suppressed one must not stretch it for someone who writes again a day
+// later.
+func (s *Service) newAck(mailID, caseID int64, p ParsedMail, caseRef, statusToken string, now time.Time, recent bool) Ack {
 	a := Ack{MailID: mailID, CaseID: caseID, Kind: AckKindReceived, ToAddr: p.From, Lang: p.Lang,
 		InReplyTo: p.MessageID, Subject: truncate(p.Subject, 200), CaseRef: caseRef,
 		State: AckPending, NextAttemptAt: now, CreatedAt: now}
-	if recent > 0 {
+	if recent {
 		a.State, a.LastError = AckSuppressed, "an acknowledgement went to this address within the window"
 	} else {
 		a.StatusURL = s.publicURL + "/s/" + statusToken
 	}
-	if err := tx.Create(&a).Error; err != nil {
-		return fmt.Errorf("enqueue ack: %w", err)
-	}
-	return nil
+	return a
 }
 
 // DueAcks returns pending acknowledgements whose time has come, oldest first.

@@ -125,9 +125,47 @@ func cleanNote(s string) string {
 	return strings.TrimSpace(s)
 }
 
+// matchLookup answers the database questions of the matching ladder; the
+// ingest of a mail batch answers them from per-batch caches.
+type matchLookup interface {
+	// ledgerByMessageID returns the ledger message with this Message-ID
+	// (ID 0 when there is none).
+	ledgerByMessageID(id string) (LedgerMessage, error)
+	// caseByRef returns the case with this reference (ID 0 when none).
+	caseByRef(ref string) (Case, error)
+	// ledgerByRecipient returns the newest ledger message to this address
+	// (ID 0 when none).
+	ledgerByRecipient(addr string) (LedgerMessage, error)
+}
+
+// txLookup asks the database every time.
+type txLookup struct{ tx *gorm.DB }
+
+func (l txLookup) ledgerByMessageID(id string) (LedgerMessage, error) {
+	var m LedgerMessage
+	err := l.tx.Where("message_id = ?", id).Limit(1).Find(&m).Error
+	return m, err
+}
+
+func (l txLookup) caseByRef(ref string) (Case, error) {
+	var c Case
+	err := l.tx.Where("ref = ?", ref).Limit(1).Find(&c).Error
+	return c, err
+}
+
+func (l txLookup) ledgerByRecipient(addr string) (LedgerMessage, error) {
+	var m LedgerMessage
+	err := l.tx.Where("recipient = ?", addr).Order("created_at DESC").Limit(1).Find(&m).Error
+	return m, err
+}
+
 // matchReport is the matching ladder, strongest first: a sealed token, a
 // Message-ID in the ledger, then the reporter's address as a recipient.
 func (s *Service) matchReport(tx *gorm.DB, in ReportInput) (match, error) {
+	return s.matchWith(txLookup{tx}, in)
+}
+
+func (s *Service) matchWith(l matchLookup, in ReportInput) (match, error) {
 	for _, tok := range append([]string{in.Token}, in.Tokens...) {
 		if tok == "" {
 			continue
@@ -148,8 +186,7 @@ func (s *Service) matchReport(tx *gorm.DB, in ReportInput) (match, error) {
 		if id == "" {
 			continue
 		}
-		var m LedgerMessage
-		err := tx.Where("message_id = ?", id).Limit(1).Find(&m).Error
+		m, err := l.ledgerByMessageID(id)
 		if err != nil {
 			return match{}, fmt.Errorf("look up %q in ledger: %w", id, err)
 		}
@@ -167,18 +204,17 @@ func (s *Service) matchReport(tx *gorm.DB, in ReportInput) (match, error) {
 		if ref == "" {
 			continue
 		}
-		var c Case
-		if err := tx.Where("ref = ?", ref).Limit(1).Find(&c).Error; err != nil {
+		c, err := l.caseByRef(ref)
+		if err != nil {
 			return match{}, fmt.Errorf("look up case %s: %w", ref, err)
 		}
-		if c.ID != 0 {
+		if c.ID != 0 || c.Ref != "" {
 			return match{confidence: MatchProbable, by: "case-ref", accountRef: c.AccountRef, kind: c.Kind,
 				groupKey: c.GroupKey}, nil
 		}
 	}
 	if in.Reporter != "" {
-		var m LedgerMessage
-		err := tx.Where("recipient = ?", in.Reporter).Order("created_at DESC").Limit(1).Find(&m).Error
+		m, err := l.ledgerByRecipient(in.Reporter)
 		if err != nil {
 			return match{}, fmt.Errorf("look up reporter in ledger: %w", err)
 		}
@@ -241,62 +277,22 @@ func (s *Service) fileReport(tx *gorm.DB, in ReportInput, statusToken string) (F
 	if err != nil {
 		return Filed{}, err
 	}
-	sev, why := s.assess(m.kind, in)
-
 	var c Case
 	if err := tx.Where("open_key = ?", m.groupKey).Limit(1).Find(&c).Error; err != nil {
 		return Filed{}, fmt.Errorf("find open case: %w", err)
 	}
-	var events []Event
 	newCase := c.ID == 0
+	updates, events := s.planFiling(m, in, &c, newCase, now)
 	if newCase {
-		key := m.groupKey
-		c = Case{
-			Ref: newCaseRef(), GroupKey: m.groupKey, OpenKey: &key,
-			AccountRef: m.accountRef, Kind: m.kind,
-			Status: StatusNew, Severity: sev, Tier: TierSecurity, Match: m.confidence,
-			CreatedAt: now, UpdatedAt: now, ContainBy: now.Add(s.containBy[sev]),
-		}
 		if err := tx.Create(&c).Error; err != nil {
 			return Filed{}, fmt.Errorf("open case: %w", err)
 		}
-		events = append(events, Event{Type: EventOpened, Detail: fmt.Sprintf(
-			"Opened from a %s report, %s match by %s; severity %s; to the %s tier; contain by %s.",
-			in.Channel, m.confidence, m.by, sev, TierSecurity, c.ContainBy.Format(time.RFC3339))})
-		if why != "" {
-			events = append(events, Event{Type: EventSeverityRaised, Detail: "Severity " + string(sev) + ": " + why + "."})
-		}
 	} else {
-		updates := map[string]any{"updated_at": now}
-		if sev.rank() > c.Severity.rank() {
-			due := now.Add(s.containBy[sev])
-			if due.Before(c.ContainBy) {
-				updates["contain_by"] = due
-				c.ContainBy = due
-			}
-			events = append(events, Event{Type: EventSeverityRaised, Detail: fmt.Sprintf(
-				"Severity %s → %s: %s.", c.Severity, sev, orDefault(why, "the reported mail's kind"))})
-			updates["severity"] = sev
-			c.Severity = sev
-		}
-		if m.confidence.rank() > c.Match.rank() {
-			events = append(events, Event{Type: EventMatchImproved, Detail: fmt.Sprintf(
-				"Match %s → %s by %s.", c.Match, m.confidence, m.by)})
-			updates["confidence"] = m.confidence
-			c.Match = m.confidence
-		}
 		if err := tx.Model(&Case{}).Where("id = ?", c.ID).Updates(updates).Error; err != nil {
 			return Filed{}, fmt.Errorf("update case %s: %w", c.Ref, err)
 		}
-		c.UpdatedAt = now
 	}
-
-	r := Report{
-		CaseID: c.ID, Channel: in.Channel, MatchedBy: m.by, Match: m.confidence,
-		MessageID: m.messageID, TokenKeyID: m.keyID,
-		OpenedLink: in.OpenedLink, SetPassword: in.SetPassword, NeverSignedUp: in.NeverSignedUp,
-		Note: in.Note, Reporter: in.Reporter, StatusHash: hashSecret(statusToken), ReceivedAt: now,
-	}
+	r := s.newReport(m, in, c.ID, statusToken, now)
 	if err := tx.Create(&r).Error; err != nil {
 		return Filed{}, fmt.Errorf("store report: %w", err)
 	}
@@ -308,6 +304,61 @@ func (s *Service) fileReport(tx *gorm.DB, in ReportInput, statusToken string) (F
 		return Filed{}, fmt.Errorf("append timeline: %w", err)
 	}
 	return Filed{CaseRef: c.Ref, NewCase: newCase, Case: c, Report: r}, nil
+}
+
+// planFiling decides, without touching the database, what a report matched
+// as m does to its case: c is the open case (newCase false) or is filled in
+// as the case to open. It returns the columns to update on an existing case
+// and the timeline events before the report's own; c is changed to match.
+func (s *Service) planFiling(m match, in ReportInput, c *Case, newCase bool, now time.Time) (map[string]any, []Event) {
+	sev, why := s.assess(m.kind, in)
+	var events []Event
+	if newCase {
+		key := m.groupKey
+		*c = Case{
+			Ref: newCaseRef(), GroupKey: m.groupKey, OpenKey: &key,
+			AccountRef: m.accountRef, Kind: m.kind,
+			Status: StatusNew, Severity: sev, Tier: TierSecurity, Match: m.confidence,
+			CreatedAt: now, UpdatedAt: now, ContainBy: now.Add(s.containBy[sev]),
+		}
+		events = append(events, Event{Type: EventOpened, Detail: fmt.Sprintf(
+			"Opened from a %s report, %s match by %s; severity %s; to the %s tier; contain by %s.",
+			in.Channel, m.confidence, m.by, sev, TierSecurity, c.ContainBy.Format(time.RFC3339))})
+		if why != "" {
+			events = append(events, Event{Type: EventSeverityRaised, Detail: "Severity " + string(sev) + ": " + why + "."})
+		}
+		return nil, events
+	}
+	updates := map[string]any{"updated_at": now}
+	if sev.rank() > c.Severity.rank() {
+		due := now.Add(s.containBy[sev])
+		if due.Before(c.ContainBy) {
+			updates["contain_by"] = due
+			c.ContainBy = due
+		}
+		events = append(events, Event{Type: EventSeverityRaised, Detail: fmt.Sprintf(
+			"Severity %s → %s: %s.", c.Severity, sev, orDefault(why, "the reported mail's kind"))})
+		updates["severity"] = sev
+		c.Severity = sev
+	}
+	if m.confidence.rank() > c.Match.rank() {
+		events = append(events, Event{Type: EventMatchImproved, Detail: fmt.Sprintf(
+			"Match %s → %s by %s.", c.Match, m.confidence, m.by)})
+		updates["confidence"] = m.confidence
+		c.Match = m.confidence
+	}
+	c.UpdatedAt = now
+	return updates, events
+}
+
+// newReport is the report row of a filing on case caseID.
+func (s *Service) newReport(m match, in ReportInput, caseID int64, statusToken string, now time.Time) Report {
+	return Report{
+		CaseID: caseID, Channel: in.Channel, MatchedBy: m.by, Match: m.confidence,
+		MessageID: m.messageID, TokenKeyID: m.keyID,
+		OpenedLink: in.OpenedLink, SetPassword: in.SetPassword, NeverSignedUp: in.NeverSignedUp,
+		Note: in.Note, Reporter: in.Reporter, StatusHash: hashSecret(statusToken), ReceivedAt: now,
+	}
 }
 
 func reportSummary(r Report) string {
