@@ -164,9 +164,15 @@ func loadConfig(path string, env Env) (Config, error) {
 	return cfg, nil
 }
 
-// openApp opens the desk for a one-shot command, logging to stderr.
-func openApp(ctx context.Context, cfg Config, env Env) (*App, error) {
-	return Open(ctx, cfg, NewLogger(LogConfig{Level: "warn", Format: cfg.Log.Format}, env.Stderr))
+// withApp opens the desk for a one-shot command, logging warnings to
+// stderr, runs f and closes the desk again.
+func withApp(ctx context.Context, cfg Config, env Env, f func(*App) error) error {
+	a, err := Open(ctx, cfg, NewLogger(LogConfig{Level: "warn", Format: cfg.Log.Format}, env.Stderr))
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	return f(a)
 }
 
 func cmdServe(ctx context.Context, args []string, env Env) error {
@@ -215,20 +221,17 @@ func cmdMigrate(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	// Open migrates; a second Migrate reports what is left (nothing).
-	a, err := openApp(ctx, cfg, env)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	ok, err := a.DB.Store.SchemaCurrent(ctx)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return errors.New("schema is not current after migrating")
-	}
-	fmt.Fprintln(env.Stdout, "schema is current")
-	return nil
+	return withApp(ctx, cfg, env, func(a *App) error {
+		ok, err := a.DB.Store.SchemaCurrent(ctx)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errors.New("schema is not current after migrating")
+		}
+		fmt.Fprintln(env.Stdout, "schema is current")
+		return nil
+	})
 }
 
 func cmdMint(ctx context.Context, args []string, env Env) error {
@@ -248,20 +251,17 @@ func cmdMint(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	a, err := openApp(ctx, cfg, env)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	m, err := a.Service.Mint(*account, *kind, *recipient)
-	if err != nil {
-		return userError(err)
-	}
-	if *asJSON {
-		return printJSON(env.Stdout, m)
-	}
-	fmt.Fprintf(env.Stdout, "Message-ID: %s\nLink:       %s\n", m.MessageID, m.URL)
-	return nil
+	return withApp(ctx, cfg, env, func(a *App) error {
+		m, err := a.Service.Mint(*account, *kind, *recipient)
+		if err != nil {
+			return userError(err)
+		}
+		if *asJSON {
+			return printJSON(env.Stdout, m)
+		}
+		fmt.Fprintf(env.Stdout, "Message-ID: %s\nLink:       %s\n", m.MessageID, m.URL)
+		return nil
+	})
 }
 
 func cmdAPIKeyAdd(ctx context.Context, args []string, env Env) error {
@@ -282,24 +282,21 @@ func cmdAPIKeyAdd(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	a, err := openApp(ctx, cfg, env)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	var sc []cases.Scope
-	for _, s := range scopes {
-		sc = append(sc, cases.Scope(s))
-	}
-	key, k, err := a.Service.AddAPIKey(ctx, pos[0], sc)
-	if err != nil {
-		return userError(err)
-	}
-	if *asJSON {
-		return printJSON(env.Stdout, map[string]any{"key": key, "name": k.Name, "scopes": strings.Fields(k.Scopes)})
-	}
-	fmt.Fprintf(env.Stdout, "%s\n(shown once: store it now; scopes: %s)\n", key, k.Scopes)
-	return nil
+	return withApp(ctx, cfg, env, func(a *App) error {
+		var sc []cases.Scope
+		for _, s := range scopes {
+			sc = append(sc, cases.Scope(s))
+		}
+		key, k, err := a.Service.AddAPIKey(ctx, pos[0], sc)
+		if err != nil {
+			return userError(err)
+		}
+		if *asJSON {
+			return printJSON(env.Stdout, map[string]any{"key": key, "name": k.Name, "scopes": strings.Fields(k.Scopes)})
+		}
+		fmt.Fprintf(env.Stdout, "%s\n(shown once: store it now; scopes: %s)\n", key, k.Scopes)
+		return nil
+	})
 }
 
 func cmdUserAdd(ctx context.Context, args []string, env Env) error {
@@ -331,27 +328,24 @@ func cmdUserAdd(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	a, err := openApp(ctx, cfg, env)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	u, err := a.Service.AddUser(ctx, pos[0], cases.Role(*role), *trained, password)
-	if err != nil {
-		return userError(err)
-	}
-	if *asJSON {
-		out := map[string]any{"email": u.Email, "role": u.Role, "security_trained": u.SecurityTrained}
-		if generated {
-			out["password"] = password
+	return withApp(ctx, cfg, env, func(a *App) error {
+		u, err := a.Service.AddUser(ctx, pos[0], cases.Role(*role), *trained, password)
+		if err != nil {
+			return userError(err)
 		}
-		return printJSON(env.Stdout, out)
-	}
-	fmt.Fprintf(env.Stdout, "added %s (%s%s)\n", u.Email, u.Role, map[bool]string{true: ", security-trained"}[u.SecurityTrained])
-	if generated {
-		fmt.Fprintf(env.Stdout, "password: %s\n(shown once)\n", password)
-	}
-	return nil
+		if *asJSON {
+			out := map[string]any{"email": u.Email, "role": u.Role, "security_trained": u.SecurityTrained}
+			if generated {
+				out["password"] = password
+			}
+			return printJSON(env.Stdout, out)
+		}
+		fmt.Fprintf(env.Stdout, "added %s (%s%s)\n", u.Email, u.Role, map[bool]string{true: ", security-trained"}[u.SecurityTrained])
+		if generated {
+			fmt.Fprintf(env.Stdout, "password: %s\n(shown once)\n", password)
+		}
+		return nil
+	})
 }
 
 // userError turns a domain error into its showable message.

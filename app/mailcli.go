@@ -110,28 +110,25 @@ func cmdIngest(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	a, err := openApp(ctx, cfg, env)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	out, err := a.Pipeline.Ingest(ctx, []cases.InboundMail{{Raw: raw}})
-	if err != nil {
-		return err
-	}
-	r := out[0]
-	if *asJSON {
-		return printJSON(env.Stdout, map[string]any{
-			"mail_id": r.MailID, "disposition": r.Disposition, "reason": r.Reason, "case": r.CaseRef,
-			"acknowledge": r.AckTo != "",
-		})
-	}
-	if r.Disposition == cases.DispositionReport {
-		fmt.Fprintf(env.Stdout, "report filed on case %s (mail %d)\n", r.CaseRef, r.MailID)
-	} else {
-		fmt.Fprintf(env.Stdout, "mail %d kept, no report: %s\n", r.MailID, r.Reason)
-	}
-	return nil
+	return withApp(ctx, cfg, env, func(a *App) error {
+		out, err := a.Pipeline.Ingest(ctx, []cases.InboundMail{{Raw: raw}})
+		if err != nil {
+			return err
+		}
+		r := out[0]
+		if *asJSON {
+			return printJSON(env.Stdout, map[string]any{
+				"mail_id": r.MailID, "disposition": r.Disposition, "reason": r.Reason, "case": r.CaseRef,
+				"acknowledge": r.AckTo != "",
+			})
+		}
+		if r.Disposition == cases.DispositionReport {
+			fmt.Fprintf(env.Stdout, "report filed on case %s (mail %d)\n", r.CaseRef, r.MailID)
+		} else {
+			fmt.Fprintf(env.Stdout, "mail %d kept, no report: %s\n", r.MailID, r.Reason)
+		}
+		return nil
+	})
 }
 
 // newPipeline is the ingest path for this configuration.
