@@ -1,0 +1,126 @@
+package cases
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+)
+
+func agent(id int64, trained bool) Actor {
+	return Actor{User: &User{ID: id, Email: fmt.Sprintf("agent%d@desk.example", id), Role: RoleAgent, SecurityTrained: trained}}
+}
+
+func TestTakeNextIsMostUrgentAndNeverShared(t *testing.T) {
+	d := newTestDesk(t)
+	ctx := context.Background()
+	low := d.file(t, ReportInput{Token: d.mint(t, "A-low", "newsletter").Token})
+	crit := d.file(t, ReportInput{Token: d.mint(t, "A-crit", "registration").Token, SetPassword: true})
+	high := d.file(t, ReportInput{Token: d.mint(t, "A-high", "registration").Token})
+
+	if _, err := d.TakeNext(ctx, agent(9, false)); ErrorCode(err) != EFORBIDDEN {
+		t.Fatalf("TakeNext by an untrained agent = %v, want forbidden", err)
+	}
+	var mu sync.Mutex
+	got := map[string]int64{}
+	var wg sync.WaitGroup
+	for i := range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := d.TakeNext(ctx, agent(int64(i+1), true))
+			if err != nil {
+				t.Errorf("TakeNext(agent %d) = %v", i+1, err)
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if prev, ok := got[c.Ref]; ok {
+				t.Errorf("case %s taken by agents %d and %d", c.Ref, prev, i+1)
+			}
+			got[c.Ref] = int64(i + 1)
+		}()
+	}
+	wg.Wait()
+	for _, ref := range []string{low.CaseRef, crit.CaseRef, high.CaseRef} {
+		if _, ok := got[ref]; !ok {
+			t.Errorf("case %s was not taken by anyone: %v", ref, got)
+		}
+	}
+	if _, err := d.TakeNext(ctx, agent(4, true)); ErrorCode(err) != ENOTFOUND {
+		t.Errorf("TakeNext on an empty queue = %v, want not found", err)
+	}
+
+	// Order: critical first, then the nearest deadline.
+	d2 := newTestDesk(t)
+	l := d2.file(t, ReportInput{Token: d2.mint(t, "B-low", "newsletter").Token})
+	h := d2.file(t, ReportInput{Token: d2.mint(t, "B-high", "registration").Token})
+	c := d2.file(t, ReportInput{Token: d2.mint(t, "B-crit", "registration").Token, SetPassword: true})
+	for i, want := range []string{c.CaseRef, h.CaseRef, l.CaseRef} {
+		got, err := d2.TakeNext(ctx, agent(1, true))
+		if err != nil || got.Ref != want {
+			t.Errorf("TakeNext #%d = %s, %v; want %s", i+1, got.Ref, err, want)
+		}
+	}
+}
+
+func TestStatusTransitionsAndOutcome(t *testing.T) {
+	d := newTestDesk(t)
+	ctx := context.Background()
+	a := agent(1, true)
+	d.register(t, "o1@mail.example.com", "ACC-1", "x@example.org", "registration")
+	got := ingest(t, d, InboundMail{Raw: []byte("r"), Parsed: ParsedMail{Class: ClassReport, MessageID: "r1@example.org",
+		From: "x@example.org", Lang: "en", MessageIDs: []string{"o1@mail.example.com"}}})[0]
+	ref := got.CaseRef
+	due, _ := d.DueAcks(ctx, 10)
+	if err := d.AckSentNow(ctx, due[0].ID); err != nil {
+		t.Fatal(err)
+	}
+
+	if _, err := d.SetStatus(ctx, agent(2, false), ref, StatusContained, ""); ErrorCode(err) != EFORBIDDEN {
+		t.Errorf("SetStatus by an untrained agent = %v, want forbidden", err)
+	}
+	if _, err := d.SetStatus(ctx, a, ref, StatusResolved, ""); ErrorCode(err) != ECONFLICT {
+		t.Errorf("new → resolved = %v, want conflict (contain first)", err)
+	}
+	if _, err := d.SetStatus(ctx, a, ref, StatusDismissed, "  "); ErrorCode(err) != EINVALID {
+		t.Errorf("dismiss without a reason = %v, want invalid", err)
+	}
+	if _, err := d.AddNote(ctx, a, ref, "Called the account system; links revoked."); err != nil {
+		t.Fatalf("AddNote = %v", err)
+	}
+	if _, err := d.SetStatus(ctx, a, ref, StatusContained, ""); err != nil {
+		t.Fatalf("new → contained = %v", err)
+	}
+	if st, _ := d.StatusByToken(ctx, got.StatusToken); st.Status != StatusContained {
+		t.Errorf("reporter's status = %s, want contained", st.Status)
+	}
+	c, err := d.SetStatus(ctx, a, ref, StatusResolved, "")
+	if err != nil || c.Status != StatusResolved {
+		t.Fatalf("contained → resolved = %+v, %v", c, err)
+	}
+	if row := d.caseRow(t, ref); row.OpenKey != nil {
+		t.Errorf("resolved case keeps open_key %q; the account could not get a new case", *row.OpenKey)
+	}
+	due, _ = d.DueAcks(ctx, 10)
+	if len(due) != 1 || due[0].Kind != AckKindOutcome || due[0].ToAddr != "x@example.org" || due[0].InReplyTo != "r1@example.org" {
+		t.Fatalf("after resolving, due acks = %+v; want one outcome notice on the reporter's thread", due)
+	}
+	if _, err := d.SetStatus(ctx, a, ref, StatusDismissed, "late"); ErrorCode(err) != ECONFLICT {
+		t.Errorf("resolved → dismissed = %v, want conflict", err)
+	}
+	evs := d.events(t, d.caseRow(t, ref).ID)
+	want := []string{EventNote, EventStatus, EventStatus, EventOutcomeQueue}
+	tail := evs[len(evs)-len(want):]
+	for i := range want {
+		if tail[i] != want[i] {
+			t.Fatalf("timeline ends %v, want %v", tail, want)
+		}
+	}
+	// A new report on the account now opens a new case.
+	again := ingest(t, d, InboundMail{Raw: []byte("r2"), Parsed: ParsedMail{Class: ClassReport, MessageID: "r2@example.org",
+		From: "y@example.org", MessageIDs: []string{"o1@mail.example.com"}}})[0]
+	if again.CaseRef == ref || again.CaseRef == "" {
+		t.Errorf("report after resolution went to %q, want a new case", again.CaseRef)
+	}
+}
