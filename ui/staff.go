@@ -27,12 +27,14 @@ type queuePage struct {
 	Statuses   []cases.Status
 	Matches    []cases.Match
 	Kinds      map[string]cases.Kind
+	Empty      bool // "take next" found nothing
 }
 
 type casePage struct {
 	page
 	Detail cases.CaseDetail
 	Kind   cases.Kind
+	Mine   bool // assigned to the viewer
 }
 
 type adminPage struct {
@@ -80,6 +82,7 @@ func (s *Server) queue(c echo.Context) error {
 	p := queuePage{
 		page: s.page(c, "Queue"), Severity: c.QueryParam("severity"), Status: c.QueryParam("status"), Match: c.QueryParam("match"),
 		Severities: cases.Severities, Statuses: cases.Statuses, Matches: cases.Matches, Kinds: map[string]cases.Kind{},
+		Empty: c.QueryParam("empty") != "",
 	}
 	f := cases.QueueFilter{Severity: cases.Severity(p.Severity), Match: cases.Match(p.Match)}
 	if p.Status != "" {
@@ -105,7 +108,9 @@ func (s *Server) casePage(c echo.Context) error {
 		return err
 	}
 	k, _ := s.svc.Kind(d.Case.Kind)
-	return s.render(c, http.StatusOK, "case", casePage{page: s.page(c, "Case "+d.Case.Ref), Detail: d, Kind: k})
+	u := currentUser(c)
+	mine := d.Case.AssigneeID != nil && u != nil && *d.Case.AssigneeID == u.ID
+	return s.render(c, http.StatusOK, "case", casePage{page: s.page(c, "Case "+d.Case.Ref), Detail: d, Kind: k, Mine: mine})
 }
 
 // leads is GET /leads: escalations for security leads, and mailboxes

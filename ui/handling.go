@@ -1,0 +1,50 @@
+package ui
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"notme/cases"
+)
+
+// takeNext is POST /queue/take: the most urgent unassigned case becomes
+// the agent's.
+func (s *Server) takeNext(c echo.Context) error {
+	got, err := s.svc.TakeNext(c.Request().Context(), actor(c))
+	if cases.ErrorCode(err) == cases.ENOTFOUND {
+		return c.Redirect(http.StatusSeeOther, "/queue?empty=1")
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/cases/"+got.Ref)
+}
+
+// caseTake is POST /cases/{ref}/take.
+func (s *Server) caseTake(c echo.Context) error {
+	got, err := s.svc.Take(c.Request().Context(), actor(c), c.Param("ref"))
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/cases/"+got.Ref)
+}
+
+// caseNote is POST /cases/{ref}/note: an internal note.
+func (s *Server) caseNote(c echo.Context) error {
+	got, err := s.svc.AddNote(c.Request().Context(), actor(c), c.Param("ref"), c.FormValue("note"))
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/cases/"+got.Ref+"#timeline")
+}
+
+// caseStatus is POST /cases/{ref}/status: contain, resolve or dismiss.
+func (s *Server) caseStatus(c echo.Context) error {
+	got, err := s.svc.SetStatus(c.Request().Context(), actor(c), c.Param("ref"),
+		cases.Status(c.FormValue("status")), c.FormValue("reason"))
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/cases/"+got.Ref)
+}

@@ -1,0 +1,68 @@
+package ui_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"notme/cases"
+)
+
+// TestWorkingACase: an agent takes the next case from the queue, contains
+// and resolves it, with a note on the way; the reporter's status page
+// follows. Untrained staff and forms without CSRF change nothing.
+func TestWorkingACase(t *testing.T) {
+	d := newDesk(t)
+	d.addUser(t, "agent@desk.example", cases.RoleAgent, true)
+	d.addUser(t, "parcel@desk.example", cases.RoleAgent, false)
+	reporter := d.browser(t)
+	ref, statusPath := reporter.report(t, d.mint(t, "ACC-77", "registration").Token, url.Values{"set_password": {"1"}})
+
+	parcel := d.login(t, "parcel@desk.example")
+	tok := parcel.csrf(t, "/login")
+	parcel.post(t, "/cases/"+ref+"/status", url.Values{"_csrf": {tok}, "status": {"contained"}}).wantStatus(t, http.StatusForbidden)
+
+	agent := d.login(t, "agent@desk.example")
+	agent.post(t, "/cases/"+ref+"/status", url.Values{"status": {"contained"}}).wantStatus(t, http.StatusForbidden) // no CSRF token
+
+	tok = agent.csrf(t, "/queue")
+	r := agent.post(t, "/queue/take", url.Values{"_csrf": {tok}})
+	r.wantStatus(t, http.StatusSeeOther)
+	if r.location() != "/cases/"+ref {
+		t.Fatalf("%s: Location = %q, want the critical case %s", r.call, r.location(), ref)
+	}
+	page := agent.get(t, "/cases/"+ref)
+	if !strings.Contains(page.body, "agent@desk.example") || !strings.Contains(page.body, "Mark contained") {
+		t.Fatalf("%s does not show the agent as assignee and the contain action", page.call)
+	}
+	if r := agent.post(t, "/queue/take", url.Values{"_csrf": {tok}}); r.location() != "/queue?empty=1" {
+		t.Errorf("%s with an empty queue: Location = %q, want /queue?empty=1", r.call, r.location())
+	}
+	if q := agent.get(t, "/queue?empty=1"); !strings.Contains(q.body, "No unassigned open case is waiting") {
+		t.Errorf("%s does not say the queue is empty", q.call)
+	}
+
+	agent.post(t, "/cases/"+ref+"/note", url.Values{"_csrf": {tok}, "note": {"Links revoked in the account system."}}).wantStatus(t, http.StatusSeeOther)
+	agent.post(t, "/cases/"+ref+"/status", url.Values{"_csrf": {tok}, "status": {"resolved"}}).wantStatus(t, http.StatusConflict)
+	agent.post(t, "/cases/"+ref+"/status", url.Values{"_csrf": {tok}, "status": {"contained"}}).wantStatus(t, http.StatusSeeOther)
+	if s := reporter.get(t, statusPath); !strings.Contains(s.body, "has been stopped") {
+		t.Errorf("%s after containment does not say the mail has been stopped", s.call)
+	}
+	agent.post(t, "/cases/"+ref+"/status", url.Values{"_csrf": {tok}, "status": {"resolved"}}).wantStatus(t, http.StatusSeeOther)
+	s := reporter.get(t, statusPath)
+	if !strings.Contains(s.body, "removed from the account") || strings.Contains(s.body, "Links revoked") {
+		t.Errorf("%s after resolution: want the done message and never the internal note", s.call)
+	}
+	page = agent.get(t, "/cases/"+ref)
+	for _, want := range []string{"Links revoked in the account system.", "new → contained", "contained → resolved"} {
+		if !strings.Contains(page.body, want) {
+			t.Errorf("%s timeline lacks %q", page.call, want)
+		}
+	}
+	if strings.Contains(page.body, "Mark contained") || strings.Contains(page.body, ">Resolve<") {
+		t.Errorf("%s still offers actions on a resolved case", page.call)
+	}
+	r = agent.post(t, "/cases/"+ref+"/status", url.Values{"_csrf": {tok}, "status": {"dismissed"}, "reason": {""}})
+	r.wantStatus(t, http.StatusUnprocessableEntity)
+}
