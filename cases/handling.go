@@ -217,3 +217,49 @@ func (s *Service) queueOutcomes(tx *gorm.DB, c *Case, now time.Time) (int, error
 	return len(out), nil
 }
 
+
+// Escalation events.
+const (
+	EventEscalated   = "escalated"
+	EventDeescalated = "deescalated"
+)
+
+// Escalate puts the case in front of the security leads, with a reason.
+func (s *Service) Escalate(ctx context.Context, a Actor, ref, reason string) (Case, error) {
+	reason = strings.TrimSpace(cleanNote(reason))
+	if reason == "" || utf8.RuneCountInString(reason) > 500 {
+		return Case{}, Errorf(EINVALID, "Say in at most 500 characters why the leads should look at this case.")
+	}
+	return s.inCase(ctx, a, ref, func(tx *gorm.DB, c *Case, now time.Time) error {
+		if c.Escalated {
+			return Errorf(ECONFLICT, "This case is escalated already.")
+		}
+		c.Escalated, c.UpdatedAt = true, now
+		if err := tx.Model(&Case{}).Where("id = ?", c.ID).Updates(map[string]any{"escalated": true, "updated_at": now}).Error; err != nil {
+			return fmt.Errorf("escalate %s: %w", c.Ref, err)
+		}
+		return tx.Create(&[]Event{event(c, a, now, EventEscalated, "Escalated to the security leads: "+reason)}).Error
+	})
+}
+
+// Deescalate takes the case off the leads' list; only leads and admins
+// may, with a reason.
+func (s *Service) Deescalate(ctx context.Context, a Actor, ref, reason string) (Case, error) {
+	if a.User == nil || (a.User.Role != RoleLead && a.User.Role != RoleAdmin) {
+		return Case{}, Errorf(EFORBIDDEN, "Only security leads can de-escalate a case.")
+	}
+	reason = strings.TrimSpace(cleanNote(reason))
+	if reason == "" || utf8.RuneCountInString(reason) > 500 {
+		return Case{}, Errorf(EINVALID, "Say in at most 500 characters why the case no longer needs the leads.")
+	}
+	return s.inCase(ctx, a, ref, func(tx *gorm.DB, c *Case, now time.Time) error {
+		if !c.Escalated {
+			return Errorf(ECONFLICT, "This case is not escalated.")
+		}
+		c.Escalated, c.UpdatedAt = false, now
+		if err := tx.Model(&Case{}).Where("id = ?", c.ID).Updates(map[string]any{"escalated": false, "updated_at": now}).Error; err != nil {
+			return fmt.Errorf("de-escalate %s: %w", c.Ref, err)
+		}
+		return tx.Create(&[]Event{event(c, a, now, EventDeescalated, "De-escalated: "+reason)}).Error
+	})
+}

@@ -124,3 +124,35 @@ func TestStatusTransitionsAndOutcome(t *testing.T) {
 		t.Errorf("report after resolution went to %q, want a new case", again.CaseRef)
 	}
 }
+
+func TestManualEscalation(t *testing.T) {
+	d := newTestDesk(t)
+	ctx := context.Background()
+	ref := d.file(t, ReportInput{Token: d.mint(t, "ACC-1", "postal_notice").Token}).CaseRef
+	lead := Actor{User: &User{ID: 5, Email: "lead@desk.example", Role: RoleLead, SecurityTrained: true}}
+
+	if _, err := d.Escalate(ctx, agent(1, true), ref, ""); ErrorCode(err) != EINVALID {
+		t.Errorf("Escalate without a reason = %v, want invalid", err)
+	}
+	if _, err := d.Escalate(ctx, agent(2, false), ref, "card posted to a stranger"); ErrorCode(err) != EFORBIDDEN {
+		t.Errorf("Escalate by an untrained agent = %v, want forbidden", err)
+	}
+	c, err := d.Escalate(ctx, agent(1, true), ref, "card posted to a stranger")
+	if err != nil || !c.Escalated {
+		t.Fatalf("Escalate = %+v, %v", c, err)
+	}
+	yes := true
+	if list, _ := d.Queue(ctx, lead, QueueFilter{Escalated: &yes}); len(list) != 1 || list[0].Ref != ref {
+		t.Errorf("escalated queue = %v, want %s", queueRefs(list), ref)
+	}
+	if _, err := d.Deescalate(ctx, agent(1, true), ref, "handled"); ErrorCode(err) != EFORBIDDEN {
+		t.Errorf("Deescalate by an agent = %v, want forbidden", err)
+	}
+	if c, err := d.Deescalate(ctx, lead, ref, "owner reached by phone"); err != nil || c.Escalated {
+		t.Fatalf("Deescalate by a lead = %+v, %v", c, err)
+	}
+	evs := d.events(t, d.caseRow(t, ref).ID)
+	if evs[len(evs)-2] != EventEscalated || evs[len(evs)-1] != EventDeescalated {
+		t.Errorf("timeline ends %v, want escalated then deescalated", evs)
+	}
+}

@@ -48,3 +48,21 @@ func (s *Server) caseStatus(c echo.Context) error {
 	}
 	return c.Redirect(http.StatusSeeOther, "/cases/"+got.Ref)
 }
+
+// caseEscalate is POST /cases/{ref}/escalate: to the leads, with a reason.
+func (s *Server) caseEscalate(c echo.Context) error {
+	got, err := s.svc.Escalate(c.Request().Context(), actor(c), c.Param("ref"), c.FormValue("reason"))
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/cases/"+got.Ref)
+}
+
+// caseDeescalate is POST /cases/{ref}/deescalate: leads only, with a reason.
+func (s *Server) caseDeescalate(c echo.Context) error {
+	got, err := s.svc.Deescalate(c.Request().Context(), actor(c), c.Param("ref"), c.FormValue("reason"))
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/cases/"+got.Ref)
+}

@@ -66,3 +66,30 @@ func TestWorkingACase(t *testing.T) {
 	r = agent.post(t, "/cases/"+ref+"/status", url.Values{"_csrf": {tok}, "status": {"dismissed"}, "reason": {""}})
 	r.wantStatus(t, http.StatusUnprocessableEntity)
 }
+
+// TestEscalationReachesTheLeads: an agent escalates with a reason, the
+// lead sees the case on /leads and de-escalates it; an agent cannot.
+func TestEscalationReachesTheLeads(t *testing.T) {
+	d := newDesk(t)
+	d.addUser(t, "agent@desk.example", cases.RoleAgent, true)
+	d.addUser(t, "lead@desk.example", cases.RoleLead, true)
+	ref, _ := d.browser(t).report(t, d.mint(t, "ACC-5", "postal_notice").Token, nil)
+
+	agent := d.login(t, "agent@desk.example")
+	tok := agent.csrf(t, "/queue")
+	agent.post(t, "/cases/"+ref+"/escalate", url.Values{"_csrf": {tok}, "reason": {"card posted to a stranger"}}).wantStatus(t, http.StatusSeeOther)
+	agent.post(t, "/cases/"+ref+"/deescalate", url.Values{"_csrf": {tok}, "reason": {"fine"}}).wantStatus(t, http.StatusForbidden)
+
+	lead := d.login(t, "lead@desk.example")
+	if r := lead.get(t, "/leads"); !strings.Contains(r.body, ref) {
+		t.Fatalf("%s does not list the escalated case %s", r.call, ref)
+	}
+	if r := lead.get(t, "/cases/"+ref); !strings.Contains(r.body, "card posted to a stranger") || !strings.Contains(r.body, "De-escalate") {
+		t.Fatalf("%s lacks the escalation reason or the de-escalate action", r.call)
+	}
+	tok = lead.csrf(t, "/queue")
+	lead.post(t, "/cases/"+ref+"/deescalate", url.Values{"_csrf": {tok}, "reason": {"owner reached by phone"}}).wantStatus(t, http.StatusSeeOther)
+	if r := lead.get(t, "/leads"); strings.Contains(r.body, ref) {
+		t.Errorf("%s still lists %s after de-escalation", r.call, ref)
+	}
+}
