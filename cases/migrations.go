@@ -179,6 +179,17 @@ var migrations = []migration{
 		`CREATE INDEX acks_due ON acks (state, next_attempt_at)`,
 		`CREATE INDEX acks_to_addr ON acks (to_addr, created_at)`,
 	}, nil},
+	{3, "audit log", []string{
+		`CREATE TABLE audit_log (
+			id {{pk}},
+			at {{time}} NOT NULL,
+			actor TEXT NOT NULL,
+			action TEXT NOT NULL,
+			subject TEXT NOT NULL,
+			detail TEXT NOT NULL DEFAULT ''
+		)`,
+		`CREATE INDEX audit_log_at ON audit_log (at)`,
+	}, []string{"audit_log"}},
 }
 
 // schemaVersion is the version the code expects.

@@ -1,8 +1,10 @@
 package ui_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -91,5 +93,36 @@ func TestEscalationReachesTheLeads(t *testing.T) {
 	lead.post(t, "/cases/"+ref+"/deescalate", url.Values{"_csrf": {tok}, "reason": {"owner reached by phone"}}).wantStatus(t, http.StatusSeeOther)
 	if r := lead.get(t, "/leads"); strings.Contains(r.body, ref) {
 		t.Errorf("%s still lists %s after de-escalation", r.call, ref)
+	}
+}
+
+// TestAdminGrantsTheFlag: an admin marks a user security-trained from the
+// admin page; from the next request the user can open security cases; the
+// change is in the audit log. A lead cannot.
+func TestAdminGrantsTheFlag(t *testing.T) {
+	d := newDesk(t)
+	d.addUser(t, "admin@desk.example", cases.RoleAdmin, false)
+	d.addUser(t, "lead@desk.example", cases.RoleLead, true)
+	d.addUser(t, "new@desk.example", cases.RoleAgent, false)
+	var id int64
+	users, _ := d.app.Service.Users(context.Background())
+	for _, u := range users {
+		if u.Email == "new@desk.example" {
+			id = u.ID
+		}
+	}
+	path := "/admin/users/" + strconv.FormatInt(id, 10) + "/trained"
+
+	newbie := d.login(t, "new@desk.example")
+	newbie.get(t, "/queue").wantStatus(t, http.StatusForbidden)
+
+	lead := d.login(t, "lead@desk.example")
+	lead.post(t, path, url.Values{"_csrf": {lead.csrf(t, "/queue")}, "trained": {"true"}}).wantStatus(t, http.StatusForbidden)
+
+	admin := d.login(t, "admin@desk.example")
+	admin.post(t, path, url.Values{"_csrf": {admin.csrf(t, "/admin")}, "trained": {"true"}}).wantStatus(t, http.StatusSeeOther)
+	newbie.get(t, "/queue").wantStatus(t, http.StatusOK)
+	if r := admin.get(t, "/admin"); !strings.Contains(r.body, "grant_security_trained") || !strings.Contains(r.body, "user:new@desk.example") {
+		t.Errorf("%s does not show the grant in the audit log", r.call)
 	}
 }

@@ -55,6 +55,7 @@ func (s *Server) routes() {
 	e.GET("/demo/outbox", s.outbox, with(s.requireUser)...)
 	e.GET("/leads", s.leads, with(s.requireUser, requireRole("lead", "admin"))...)
 	e.GET("/admin", s.admin, with(s.requireUser, requireRole("admin"))...)
+	e.POST("/admin/users/:id/trained", s.adminTrained, with(s.requireUser, requireRole("admin"))...)
 
 	// API: bearer keys with scopes; no cookies, so no CSRF.
 	small := middleware.BodyLimit("1M")

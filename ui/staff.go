@@ -2,6 +2,7 @@ package ui
 
 import (
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -40,6 +41,7 @@ type casePage struct {
 type adminPage struct {
 	page
 	Users []cases.User
+	Audit []cases.AuditEntry
 }
 
 // loginPage is GET /login.
@@ -148,5 +150,26 @@ func (s *Server) admin(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "admin", adminPage{page: s.page(c, "Admin"), Users: users})
+	audit, err := s.svc.AuditLog(c.Request().Context(), actor(c), 100)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "admin", adminPage{page: s.page(c, "Admin"), Users: users, Audit: audit})
+}
+
+// adminTrained is POST /admin/users/{id}/trained: grant or remove the
+// security-trained flag (audited).
+func (s *Server) adminTrained(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return echo.ErrNotFound
+	}
+	trained, err := strconv.ParseBool(c.FormValue("trained"))
+	if err != nil {
+		return cases.Errorf(cases.EINVALID, "trained must be true or false")
+	}
+	if _, err := s.svc.SetSecurityTrained(c.Request().Context(), actor(c), id, trained); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/admin")
 }
