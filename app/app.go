@@ -70,6 +70,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (*A
 		PublicURL:       cfg.PublicURL(),
 		MessageIDDomain: cfg.MessageIDDomain(),
 		NoteMaxChars:    cfg.Reports.NoteMaxChars,
+		ReopenWindow:    cfg.Reports.ReopenWindow.D(),
 		Acks:            cases.AckOptions{Window: cfg.Mail.AckWindow.D()},
 		Logger:          log,
 	})

@@ -150,6 +150,9 @@ type SMTPConfig struct {
 
 type ReportsConfig struct {
 	NoteMaxChars int `yaml:"note_max_chars"`
+	// ReopenWindow: a new report within it of a case's resolution reopens
+	// the case instead of opening a new one.
+	ReopenWindow Duration `yaml:"reopen_window"`
 }
 
 // Severities, strongest first.
@@ -183,6 +186,7 @@ func Defaults() Config {
 		SLA:   SLAConfig{ContainBy: defaultContainBy()},
 		Reports: ReportsConfig{
 			NoteMaxChars: 2000,
+			ReopenWindow: Duration(14 * 24 * time.Hour),
 		},
 		Mail: MailConfig{
 			MaxSize:    25 << 20,
@@ -429,6 +433,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Reports.NoteMaxChars < 1 {
 		v.add("reports.note_max_chars", "must be at least 1")
+	}
+	if c.Reports.ReopenWindow <= 0 {
+		v.add("reports.reopen_window", "must be positive")
 	}
 	return v.err()
 }

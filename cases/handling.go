@@ -263,3 +263,35 @@ func (s *Service) Deescalate(ctx context.Context, a Actor, ref, reason string) (
 		return tx.Create(&[]Event{event(c, a, now, EventDeescalated, "De-escalated: "+reason)}).Error
 	})
 }
+
+// EventReopened marks a resolved case that a new report opened again.
+const EventReopened = "reopened"
+
+// DefaultReopenWindow is how long after resolution a new report reopens a
+// case instead of opening a new one.
+const DefaultReopenWindow = 14 * 24 * time.Hour
+
+// reopenable returns the case of the group key that was resolved within
+// the reopen window, or nil.
+func (s *Service) reopenable(tx *gorm.DB, key string, now time.Time) (*Case, error) {
+	var c Case
+	err := tx.Where("group_key = ? AND status = ? AND updated_at > ?", key, StatusResolved, now.Add(-s.reopenWindow)).
+		Order("updated_at DESC, id DESC").Limit(1).Find(&c).Error
+	if err != nil {
+		return nil, fmt.Errorf("find resolved case: %w", err)
+	}
+	if c.ID == 0 {
+		return nil, nil
+	}
+	return &c, nil
+}
+
+// reopen turns a resolved case back into a new one, with a fresh
+// containment deadline, and returns the columns to write and the event.
+func (s *Service) reopen(c *Case, now time.Time) (map[string]any, Event) {
+	key := c.GroupKey
+	c.Status, c.OpenKey, c.ContainBy, c.UpdatedAt = StatusNew, &key, now.Add(s.containBy[c.Severity]), now
+	return map[string]any{"status": StatusNew, "open_key": key, "contain_by": c.ContainBy},
+		Event{CaseID: c.ID, At: now, Type: EventReopened, Detail: "Reopened: a new report came within " +
+			s.reopenWindow.String() + " of the resolution; contain by " + c.ContainBy.Format(time.RFC3339) + "."}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 )
 
 func agent(id int64, trained bool) Actor {
@@ -117,11 +118,37 @@ func TestStatusTransitionsAndOutcome(t *testing.T) {
 			t.Fatalf("timeline ends %v, want %v", tail, want)
 		}
 	}
-	// A new report on the account now opens a new case.
+	// A new report within the reopen window reopens the case, by mail
+	// (batch path) and by link (single path) alike.
 	again := ingest(t, d, InboundMail{Raw: []byte("r2"), Parsed: ParsedMail{Class: ClassReport, MessageID: "r2@example.org",
 		From: "y@example.org", MessageIDs: []string{"o1@mail.example.com"}}})[0]
-	if again.CaseRef == ref || again.CaseRef == "" {
-		t.Errorf("report after resolution went to %q, want a new case", again.CaseRef)
+	if again.CaseRef != ref {
+		t.Fatalf("report within the reopen window went to %q, want %s reopened", again.CaseRef, ref)
+	}
+	row := d.caseRow(t, ref)
+	if row.Status != StatusNew || row.OpenKey == nil || !row.ContainBy.After(d.clock.Now()) {
+		t.Fatalf("reopened case = %+v; want new, open, with a deadline ahead", row)
+	}
+	if evs := d.events(t, row.ID); !contains(evs, EventReopened) {
+		t.Errorf("timeline %v lacks %s", evs, EventReopened)
+	}
+	if _, err := d.SetStatus(ctx, a, ref, StatusContained, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.SetStatus(ctx, a, ref, StatusResolved, ""); err != nil {
+		t.Fatal(err)
+	}
+	link := d.file(t, ReportInput{Token: d.mint(t, "ACC-1", "registration").Token})
+	if link.CaseRef != ref || link.NewCase {
+		t.Fatalf("link report within the window = %s (new %v), want %s reopened", link.CaseRef, link.NewCase, ref)
+	}
+	d.SetStatus(ctx, a, ref, StatusContained, "")
+	d.SetStatus(ctx, a, ref, StatusResolved, "")
+	// Beyond the window a new case opens.
+	d.clock.Advance(DefaultReopenWindow + time.Hour)
+	late := d.file(t, ReportInput{Token: d.mint(t, "ACC-1", "registration").Token})
+	if late.CaseRef == ref || !late.NewCase {
+		t.Errorf("report after the window = %s (new %v), want a new case", late.CaseRef, late.NewCase)
 	}
 }
 
@@ -155,4 +182,13 @@ func TestManualEscalation(t *testing.T) {
 	if evs[len(evs)-2] != EventEscalated || evs[len(evs)-1] != EventDeescalated {
 		t.Errorf("timeline ends %v, want escalated then deescalated", evs)
 	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }

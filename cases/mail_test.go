@@ -244,9 +244,9 @@ func TestSameBatchReplyToNewCase(t *testing.T) {
 	d.register(t, "o1@mail.example.com", "ACC-1", "a@example.org", "registration")
 	first := ingest(t, d, InboundMail{Raw: []byte("0"), Parsed: ParsedMail{Class: ClassReport, MessageID: "seed@example.org",
 		From: "b@example.net", MessageIDs: []string{"o1@mail.example.com"}}})[0]
-	// Resolve it by hand, so the next report opens a new case in the batch.
+	// Dismiss it by hand, so the next report opens a new case in the batch.
 	key := (*string)(nil)
-	if err := d.store.w.Model(&Case{}).Where("ref = ?", first.CaseRef).Updates(map[string]any{"status": StatusResolved, "open_key": key}).Error; err != nil {
+	if err := d.store.w.Model(&Case{}).Where("ref = ?", first.CaseRef).Updates(map[string]any{"status": StatusDismissed, "open_key": key}).Error; err != nil {
 		t.Fatal(err)
 	}
 	got := ingest(t, d,
@@ -256,9 +256,9 @@ func TestSameBatchReplyToNewCase(t *testing.T) {
 			MessageIDs: []string{"o1@mail.example.com"}}},
 	)
 	if got[0].CaseRef == first.CaseRef || got[1].CaseRef != got[0].CaseRef {
-		t.Fatalf("after resolving %s, two reports in one batch went to %s and %s; want one new case", first.CaseRef, got[0].CaseRef, got[1].CaseRef)
+		t.Fatalf("after dismissing %s, two reports in one batch went to %s and %s; want one new case", first.CaseRef, got[0].CaseRef, got[1].CaseRef)
 	}
 	if n := countRows(t, d.store, "cases"); n != 2 {
-		t.Errorf("%d cases, want 2 (the resolved one and one new)", n)
+		t.Errorf("%d cases, want 2 (the dismissed one and one new)", n)
 	}
 }

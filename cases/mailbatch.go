@@ -281,11 +281,33 @@ func (b *mailBatch) fileReport(in ReportInput, statusToken string) (*batchFiling
 	if err != nil {
 		return nil, fmt.Errorf("find open case: %w", err)
 	}
+	var reopened map[string]any
+	var reopenEvent Event
+	if c == nil {
+		old, err := s.reopenable(b.tx, m.groupKey, now)
+		if err != nil {
+			return nil, err
+		}
+		if old != nil {
+			c = old
+			reopened, reopenEvent = s.reopen(c, now)
+			b.open[m.groupKey] = c
+			b.refs[c.Ref] = c
+		}
+	}
 	newCase := c == nil
 	if newCase {
 		c = &Case{}
 	}
 	updates, events := s.planFiling(m, in, c, newCase, now)
+	if reopened != nil {
+		for k, v := range reopened {
+			if _, set := updates[k]; !set {
+				updates[k] = v
+			}
+		}
+		events = append([]Event{reopenEvent}, events...)
+	}
 	if newCase {
 		b.newCases = append(b.newCases, c)
 		b.open[m.groupKey] = c

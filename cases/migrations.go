@@ -59,6 +59,7 @@ var migrations = []migration{
 		`CREATE UNIQUE INDEX cases_open_key ON cases (open_key)`,
 		`CREATE INDEX cases_queue ON cases (status, contain_by)`,
 		`CREATE INDEX cases_account_ref ON cases (account_ref)`,
+		`CREATE INDEX cases_group_key ON cases (group_key, status)`,
 
 		`CREATE TABLE reports (
 			id {{pk}},

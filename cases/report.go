@@ -281,8 +281,28 @@ func (s *Service) fileReport(tx *gorm.DB, in ReportInput, statusToken string) (F
 	if err := tx.Where("open_key = ?", m.groupKey).Limit(1).Find(&c).Error; err != nil {
 		return Filed{}, fmt.Errorf("find open case: %w", err)
 	}
+	var reopened map[string]any
+	var reopenEvent Event
+	if c.ID == 0 {
+		old, err := s.reopenable(tx, m.groupKey, now)
+		if err != nil {
+			return Filed{}, err
+		}
+		if old != nil {
+			c = *old
+			reopened, reopenEvent = s.reopen(&c, now)
+		}
+	}
 	newCase := c.ID == 0
 	updates, events := s.planFiling(m, in, &c, newCase, now)
+	if reopened != nil {
+		for k, v := range reopened {
+			if _, set := updates[k]; !set {
+				updates[k] = v
+			}
+		}
+		events = append([]Event{reopenEvent}, events...)
+	}
 	if newCase {
 		if err := tx.Create(&c).Error; err != nil {
 			return Filed{}, fmt.Errorf("open case: %w", err)

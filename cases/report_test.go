@@ -341,6 +341,8 @@ func TestFileReportRaiseNeverDelays(t *testing.T) {
 	}
 }
 
+// TestClosedCaseTakesNoReports: a dismissed case, or one resolved longer
+// ago than the reopen window, never takes a new report.
 func TestClosedCaseTakesNoReports(t *testing.T) {
 	for _, status := range []Status{StatusResolved, StatusDismissed} {
 		t.Run(string(status), func(t *testing.T) {
@@ -348,10 +350,11 @@ func TestClosedCaseTakesNoReports(t *testing.T) {
 			tok := d.mint(t, "acct-1", "registration").Token
 			first := d.file(t, ReportInput{Token: tok})
 			err := d.store.w.Model(&Case{}).Where("id = ?", first.Case.ID).
-				Updates(map[string]any{"status": status, "open_key": nil}).Error
+				Updates(map[string]any{"status": status, "open_key": nil, "updated_at": d.clock.Now()}).Error
 			if err != nil {
 				t.Fatalf("close case: %v", err)
 			}
+			d.clock.Advance(DefaultReopenWindow + time.Minute)
 			next := d.file(t, ReportInput{Token: tok})
 			if !next.NewCase || next.CaseRef == first.CaseRef {
 				t.Errorf("FileReport(after %s) = case %s new %v, want a new case, not %s", status, next.CaseRef, next.NewCase, first.CaseRef)

@@ -104,6 +104,9 @@ type Options struct {
 	MessageIDDomain string
 	// NoteMaxChars bounds a reporter's note; 0 means 2000.
 	NoteMaxChars int
+	// ReopenWindow: a new report within it of a case's resolution reopens
+	// the case. Default DefaultReopenWindow.
+	ReopenWindow time.Duration
 	Acks         AckOptions
 	Now          func() time.Time
 	Logger       *slog.Logger
@@ -126,6 +129,7 @@ type Service struct {
 	publicURL    string
 	msgIDDomain  string
 	noteMaxChars int
+	reopenWindow time.Duration
 	acks         AckOptions
 	now          func() time.Time
 	log          *slog.Logger
@@ -148,11 +152,15 @@ func NewService(o Options) (*Service, error) {
 		msgIDDomain:  o.MessageIDDomain,
 		noteMaxChars: o.NoteMaxChars,
 		acks:         o.Acks.withDefaults(),
+		reopenWindow: o.ReopenWindow,
 		now:          o.Now,
 		log:          o.Logger,
 	}
 	if s.noteMaxChars <= 0 {
 		s.noteMaxChars = 2000
+	}
+	if s.reopenWindow <= 0 {
+		s.reopenWindow = DefaultReopenWindow
 	}
 	if s.now == nil {
 		s.now = time.Now

@@ -106,7 +106,7 @@ func TestDovecotRestartLosesNothing(t *testing.T) {
 	}
 
 	startPoller(t, d, cfg)
-	waitFor(t, 60*time.Second, "all reports", func() bool { return d.mailReports(t) >= len(ts) })
+	waitFor(t, 180*time.Second, "all reports", func() bool { return d.mailReports(t) >= len(ts) })
 	waitFor(t, 10*time.Second, "an empty INBOX", func() bool { return folderCount(t, c, "INBOX") == 0 })
 	checkReports(t, d, ts)
 	checkAllMoved(t, u, ts, false)
@@ -133,7 +133,7 @@ func TestDovecotKilledServerLosesNothing(t *testing.T) {
 	waitFor(t, 10*time.Second, "the failure in the mailbox health", func() bool { return d.mailbox(t, "reports").LastError != "" })
 	srv.restart(t)
 
-	waitFor(t, 90*time.Second, "all reports", func() bool { return d.mailReports(t) >= len(ts) })
+	waitFor(t, 240*time.Second, "all reports", func() bool { return d.mailReports(t) >= len(ts) })
 	waitFor(t, 10*time.Second, "an empty INBOX", func() bool { return folderCount(t, u.client(t), "INBOX") == 0 })
 	waitFor(t, 10*time.Second, "a successful round", func() bool { return d.mailbox(t, "reports").LastError == "" })
 	if at >= len(ts) {
