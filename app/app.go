@@ -63,16 +63,17 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (*A
 		return nil, err
 	}
 	svc, err := cases.NewService(cases.Options{
-		Store:           db.Store,
-		Sealer:          sealer,
-		Kinds:           cfg.kinds(),
-		ContainBy:       cfg.containBy(),
-		PublicURL:       cfg.PublicURL(),
-		MessageIDDomain: cfg.MessageIDDomain(),
-		NoteMaxChars:    cfg.Reports.NoteMaxChars,
-		ReopenWindow:    cfg.Reports.ReopenWindow.D(),
-		Acks:            cases.AckOptions{Window: cfg.Mail.AckWindow.D()},
-		Logger:          log,
+		Store:                db.Store,
+		Sealer:               sealer,
+		Kinds:                cfg.kinds(),
+		ContainBy:            cfg.containBy(),
+		PublicURL:            cfg.PublicURL(),
+		MessageIDDomain:      cfg.MessageIDDomain(),
+		NoteMaxChars:         cfg.Reports.NoteMaxChars,
+		ReopenWindow:         cfg.Reports.ReopenWindow.D(),
+		NoTakeoverEscalation: !cfg.Escalation.PossibleTakeover,
+		Acks:                 cases.AckOptions{Window: cfg.Mail.AckWindow.D()},
+		Logger:               log,
 	})
 	if err != nil {
 		db.Close()

@@ -29,15 +29,23 @@ import (
 // Defaults, then the YAML file, then NOTME_* environment variables, and
 // validates it; nothing reads configuration from anywhere else.
 type Config struct {
-	DataDir  string                `yaml:"data_dir"`
-	Log      LogConfig             `yaml:"log"`
-	HTTP     HTTPConfig            `yaml:"http"`
-	Database DatabaseConfig        `yaml:"database"`
-	Tokens   TokensConfig          `yaml:"tokens"`
-	Kinds    map[string]KindConfig `yaml:"kinds"`
-	SLA      SLAConfig             `yaml:"sla"`
-	Reports  ReportsConfig         `yaml:"reports"`
-	Mail     MailConfig            `yaml:"mail"`
+	DataDir    string                `yaml:"data_dir"`
+	Log        LogConfig             `yaml:"log"`
+	HTTP       HTTPConfig            `yaml:"http"`
+	Database   DatabaseConfig        `yaml:"database"`
+	Tokens     TokensConfig          `yaml:"tokens"`
+	Kinds      map[string]KindConfig `yaml:"kinds"`
+	SLA        SLAConfig             `yaml:"sla"`
+	Reports    ReportsConfig         `yaml:"reports"`
+	Mail       MailConfig            `yaml:"mail"`
+	Escalation EscalationConfig      `yaml:"escalation"`
+}
+
+// EscalationConfig switches the automatic escalation rules.
+type EscalationConfig struct {
+	// PossibleTakeover escalates a case at once when the reporter used the
+	// link of a credential mail (set a password, or opened it).
+	PossibleTakeover bool `yaml:"possible_takeover"`
 }
 
 type LogConfig struct {
@@ -188,6 +196,7 @@ func Defaults() Config {
 			NoteMaxChars: 2000,
 			ReopenWindow: Duration(14 * 24 * time.Hour),
 		},
+		Escalation: EscalationConfig{PossibleTakeover: true},
 		Mail: MailConfig{
 			MaxSize:    25 << 20,
 			SMTP:       SMTPConfig{Security: "starttls", HelloName: "localhost"},

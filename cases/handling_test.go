@@ -192,3 +192,36 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// TestPossibleTakeoverEscalates: a credential mail whose link the reporter
+// used goes to the leads at once, whether it opens the case or joins it;
+// other reports do not.
+func TestPossibleTakeoverEscalates(t *testing.T) {
+	d := newTestDesk(t)
+	for _, tc := range []struct {
+		kind string
+		in   ReportInput
+		want bool
+	}{
+		{"registration", ReportInput{SetPassword: true}, true},
+		{"registration", ReportInput{OpenedLink: true}, true},
+		{"registration", ReportInput{NeverSignedUp: true}, false},
+		{"postal_notice", ReportInput{SetPassword: true}, false},
+	} {
+		tc.in.Token = d.mint(t, "ACC-"+tc.kind+fmt.Sprint(tc.in), tc.kind).Token
+		f := d.file(t, tc.in)
+		if c := d.caseRow(t, f.CaseRef); c.Escalated != tc.want {
+			t.Errorf("%s %+v: escalated = %v, want %v", tc.kind, tc.in, c.Escalated, tc.want)
+		}
+	}
+	// Joining: a plain report first, then the takeover tick.
+	reg := d.mint(t, "ACC-join", "registration").Token
+	first := d.file(t, ReportInput{Token: reg})
+	if d.caseRow(t, first.CaseRef).Escalated {
+		t.Fatalf("a plain report escalated the case")
+	}
+	d.file(t, ReportInput{Token: reg, SetPassword: true})
+	if c := d.caseRow(t, first.CaseRef); !c.Escalated || c.Severity != SeverityCritical {
+		t.Errorf("after the takeover report: %+v, want escalated and critical", c)
+	}
+}

@@ -64,6 +64,11 @@ func TestQueue(t *testing.T) {
 	if err := d.store.w.Model(&Case{}).Where("ref = ?", high2.CaseRef).Update("escalated", true).Error; err != nil {
 		t.Fatalf("escalate case: %v", err)
 	}
+	// The critical case was escalated as a possible takeover when filed;
+	// this test wants exactly one escalated case.
+	if err := d.store.w.Model(&Case{}).Where("ref = ?", crit.CaseRef).Update("escalated", false).Error; err != nil {
+		t.Fatalf("de-escalate case: %v", err)
+	}
 	filters := []struct {
 		name string
 		f    QueueFilter
@@ -157,7 +162,7 @@ func TestCaseByRef(t *testing.T) {
 	if len(got.Reports) != 2 || !got.Reports[0].ReceivedAt.Before(got.Reports[1].ReceivedAt) {
 		t.Errorf("CaseByRef().Reports = %+v, want two, oldest first", got.Reports)
 	}
-	wantEvents := []string{EventOpened, EventReportAdded, EventSeverityRaised, EventReportAdded}
+	wantEvents := []string{EventOpened, EventReportAdded, EventSeverityRaised, EventEscalated, EventReportAdded}
 	var evs []string
 	for _, e := range got.Events {
 		evs = append(evs, e.Type)

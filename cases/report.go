@@ -347,8 +347,13 @@ func (s *Service) planFiling(m match, in ReportInput, c *Case, newCase bool, now
 		if why != "" {
 			events = append(events, Event{Type: EventSeverityRaised, Detail: "Severity " + string(sev) + ": " + why + "."})
 		}
+		if reason := s.takeoverReason(m, in); reason != "" {
+			c.Escalated = true
+			events = append(events, Event{Type: EventEscalated, Detail: "Escalated to the security leads: " + reason})
+		}
 		return nil, events
 	}
+
 	updates := map[string]any{"updated_at": now}
 	if sev.rank() > c.Severity.rank() {
 		due := now.Add(s.containBy[sev])
@@ -367,8 +372,28 @@ func (s *Service) planFiling(m match, in ReportInput, c *Case, newCase bool, now
 		updates["confidence"] = m.confidence
 		c.Match = m.confidence
 	}
+	if reason := s.takeoverReason(m, in); reason != "" && !c.Escalated {
+		c.Escalated, updates["escalated"] = true, true
+		events = append(events, Event{Type: EventEscalated, Detail: "Escalated to the security leads: " + reason})
+	}
 	c.UpdatedAt = now
 	return updates, events
+}
+
+// takeoverReason says why a report is a possible account takeover, or "":
+// the mail carried a credential link and the reporter used it.
+func (s *Service) takeoverReason(m match, in ReportInput) string {
+	if !s.escalateTakeover {
+		return ""
+	}
+	k, ok := s.kinds[m.kind]
+	if !ok || !k.Credential || !(in.SetPassword || in.OpenedLink) {
+		return ""
+	}
+	if in.SetPassword {
+		return "possible takeover: the reporter set a password or entered details from a credential mail."
+	}
+	return "possible takeover: the reporter opened the link of a credential mail."
 }
 
 // newReport is the report row of a filing on case caseID.

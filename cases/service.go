@@ -107,9 +107,12 @@ type Options struct {
 	// ReopenWindow: a new report within it of a case's resolution reopens
 	// the case. Default DefaultReopenWindow.
 	ReopenWindow time.Duration
-	Acks         AckOptions
-	Now          func() time.Time
-	Logger       *slog.Logger
+	// NoTakeoverEscalation turns off the rule that escalates a possible
+	// takeover (a credential mail whose link the reporter used) at once.
+	NoTakeoverEscalation bool
+	Acks                 AckOptions
+	Now                  func() time.Time
+	Logger               *slog.Logger
 }
 
 // DefaultContainBy is the containment deadline per severity.
@@ -122,17 +125,18 @@ var DefaultContainBy = map[Severity]time.Duration{
 
 // Service is the desk's domain: every use-case is a method, one transaction each.
 type Service struct {
-	store        *Store
-	sealer       *Sealer
-	kinds        map[string]Kind
-	containBy    map[Severity]time.Duration
-	publicURL    string
-	msgIDDomain  string
-	noteMaxChars int
-	reopenWindow time.Duration
-	acks         AckOptions
-	now          func() time.Time
-	log          *slog.Logger
+	store            *Store
+	sealer           *Sealer
+	kinds            map[string]Kind
+	containBy        map[Severity]time.Duration
+	publicURL        string
+	msgIDDomain      string
+	noteMaxChars     int
+	reopenWindow     time.Duration
+	escalateTakeover bool
+	acks             AckOptions
+	now              func() time.Time
+	log              *slog.Logger
 }
 
 // NewService checks the options and returns a Service.
@@ -144,17 +148,18 @@ func NewService(o Options) (*Service, error) {
 		return nil, errors.New("cases: PublicURL and MessageIDDomain are required")
 	}
 	s := &Service{
-		store:        o.Store,
-		sealer:       o.Sealer,
-		kinds:        map[string]Kind{},
-		containBy:    map[Severity]time.Duration{},
-		publicURL:    strings.TrimRight(o.PublicURL, "/"),
-		msgIDDomain:  o.MessageIDDomain,
-		noteMaxChars: o.NoteMaxChars,
-		acks:         o.Acks.withDefaults(),
-		reopenWindow: o.ReopenWindow,
-		now:          o.Now,
-		log:          o.Logger,
+		store:            o.Store,
+		sealer:           o.Sealer,
+		kinds:            map[string]Kind{},
+		containBy:        map[Severity]time.Duration{},
+		publicURL:        strings.TrimRight(o.PublicURL, "/"),
+		msgIDDomain:      o.MessageIDDomain,
+		noteMaxChars:     o.NoteMaxChars,
+		acks:             o.Acks.withDefaults(),
+		reopenWindow:     o.ReopenWindow,
+		escalateTakeover: !o.NoTakeoverEscalation,
+		now:              o.Now,
+		log:              o.Logger,
 	}
 	if s.noteMaxChars <= 0 {
 		s.noteMaxChars = 2000
