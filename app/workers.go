@@ -114,11 +114,7 @@ func (a *App) watchMailboxes(ctx context.Context) error {
 		}
 		now := time.Now()
 		for _, m := range mbs {
-			last := m.UpdatedAt
-			if m.LastSuccess != nil {
-				last = *m.LastSuccess
-			}
-			stale := now.Sub(last) > staleAfter
+			stale := m.Stale(now, staleAfter)
 			switch {
 			case stale && !alerted[m.Name]:
 				a.Log.Error("mailbox not read: reports sent by mail are waiting", "mailbox", m.Name,

@@ -262,3 +262,43 @@ func TestSameBatchReplyToNewCase(t *testing.T) {
 		t.Errorf("%d cases, want 2 (the dismissed one and one new)", n)
 	}
 }
+
+// TestMailboxStale: a mailbox that never had a successful fetch goes stale
+// counted from its first round, however often its rounds fail since.
+func TestMailboxStale(t *testing.T) {
+	d := newTestDesk(t)
+	ctx := context.Background()
+	fail := MailboxRound{Err: errors.New("LOGIN failed")}
+	read := func(name string) Mailbox {
+		ms, err := d.Mailboxes(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range ms {
+			if m.Name == name {
+				return m
+			}
+		}
+		t.Fatalf("no mailbox %s", name)
+		return Mailbox{}
+	}
+	for range 4 {
+		if err := d.RecordMailboxRound(ctx, "broken", fail); err != nil {
+			t.Fatal(err)
+		}
+		d.clock.Advance(5 * time.Minute)
+	}
+	if m := read("broken"); !m.Stale(d.clock.Now(), 15*time.Minute) {
+		t.Errorf("mailbox failing for 20 min since its first round: Stale = false, want true")
+	}
+	d.RecordMailboxRound(ctx, "ok", MailboxRound{UIDValidity: 1})
+	d.clock.Advance(10 * time.Minute)
+	d.RecordMailboxRound(ctx, "ok", fail)
+	if m := read("ok"); m.Stale(d.clock.Now(), 15*time.Minute) {
+		t.Errorf("mailbox with a success 10 min ago: Stale = true, want false")
+	}
+	d.clock.Advance(10 * time.Minute)
+	if m := read("ok"); !m.Stale(d.clock.Now(), 15*time.Minute) {
+		t.Errorf("mailbox with its last success 20 min ago: Stale = false, want true")
+	}
+}

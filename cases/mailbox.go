@@ -18,7 +18,19 @@ type Mailbox struct {
 	LastError   string
 	LastErrorAt *time.Time
 	Waiting     int64 // messages left in the folder after the last round
+	FirstSeen   time.Time
 	UpdatedAt   time.Time
+}
+
+// Stale reports whether no fetch has succeeded for longer than after:
+// counted from the last success, or from the first round for a mailbox
+// that never had one (a wrong password from the start must alert too).
+func (m Mailbox) Stale(now time.Time, after time.Duration) bool {
+	since := m.FirstSeen
+	if m.LastSuccess != nil {
+		since = *m.LastSuccess
+	}
+	return now.Sub(since) > after
 }
 
 // MailboxRound is what one poll of a mailbox saw.
@@ -43,6 +55,9 @@ func recordRound(tx *gorm.DB, name string, r MailboxRound, now time.Time) error 
 		return fmt.Errorf("read mailbox %s: %w", name, err)
 	}
 	m := prev
+	if prev.Name == "" {
+		m.FirstSeen = now
+	}
 	m.Name, m.UpdatedAt = name, now
 	if r.Err != nil {
 		m.LastError, m.LastErrorAt = truncate(r.Err.Error(), 1000), &now

@@ -156,6 +156,7 @@ var migrations = []migration{
 			last_error TEXT NOT NULL DEFAULT '',
 			last_error_at {{time}},
 			waiting BIGINT NOT NULL DEFAULT 0,
+			first_seen {{time}} NOT NULL,
 			updated_at {{time}} NOT NULL
 		)`,
 

@@ -47,14 +47,7 @@ func (s *Server) readyz(c echo.Context) error {
 	return c.String(http.StatusOK, b.String())
 }
 
-// mailboxStale: no fetch has succeeded for longer than the configured
-// time (counted from the first record when there never was one).
+// mailboxStale: no fetch has succeeded for longer than the configured time.
 func (s *Server) mailboxStale(m cases.Mailbox, now time.Time) bool {
-	since := m.UpdatedAt
-	if m.LastSuccess != nil {
-		since = *m.LastSuccess
-	} else if m.LastErrorAt != nil && m.LastErrorAt.Before(since) {
-		since = *m.LastErrorAt
-	}
-	return now.Sub(since) > s.opts.MailboxStaleAfter
+	return m.Stale(now, s.opts.MailboxStaleAfter)
 }
