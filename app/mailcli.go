@@ -48,29 +48,34 @@ func parserOptions(cfg Config) mailparse.Options {
 	return o
 }
 
-func cmdParse(ctx context.Context, args []string, env Env) error {
-	fs := flag.NewFlagSet("parse", flag.ContinueOnError)
+// mailCommand reads the flags, the config and the one mail of `notme
+// parse` and `notme ingest`.
+func mailCommand(name string, args []string, env Env) (cfg Config, raw []byte, asJSON bool, err error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	cfgPath := fs.String("config", "", "config file")
-	asJSON := fs.Bool("json", false, "print JSON")
+	jsonFlag := fs.Bool("json", false, "print JSON")
 	pos, err := parseFlags(fs, args, env)
 	if err != nil {
-		return err
+		return cfg, nil, false, err
 	}
 	if len(pos) != 1 {
-		fmt.Fprintln(env.Stderr, "usage: notme parse [--json] FILE|-")
-		return errUsage
+		fmt.Fprintf(env.Stderr, "usage: notme %s [--json] FILE|-\n", name)
+		return cfg, nil, false, errUsage
 	}
-	cfg, err := loadConfig(*cfgPath, env)
+	if cfg, err = loadConfig(*cfgPath, env); err != nil {
+		return cfg, nil, false, err
+	}
+	raw, err = readMail(pos[0], env.Stdin, cfg.Mail.MaxSize)
+	return cfg, raw, *jsonFlag, err
+}
+
+func cmdParse(ctx context.Context, args []string, env Env) error {
+	cfg, raw, asJSON, err := mailCommand("parse", args, env)
 	if err != nil {
 		return err
 	}
-	opts := parserOptions(cfg)
-	raw, err := readMail(pos[0], env.Stdin, cfg.Mail.MaxSize)
-	if err != nil {
-		return err
-	}
-	r := mailparse.Parse(raw, opts)
-	if *asJSON {
+	r := mailparse.Parse(raw, parserOptions(cfg))
+	if asJSON {
 		return printJSON(env.Stdout, r)
 	}
 	fmt.Fprintf(env.Stdout, "class:       %s\n", r.Class)
@@ -91,22 +96,7 @@ func cmdParse(ctx context.Context, args []string, env Env) error {
 }
 
 func cmdIngest(ctx context.Context, args []string, env Env) error {
-	fs := flag.NewFlagSet("ingest", flag.ContinueOnError)
-	cfgPath := fs.String("config", "", "config file")
-	asJSON := fs.Bool("json", false, "print JSON")
-	pos, err := parseFlags(fs, args, env)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		fmt.Fprintln(env.Stderr, "usage: notme ingest [--json] FILE|-")
-		return errUsage
-	}
-	cfg, err := loadConfig(*cfgPath, env)
-	if err != nil {
-		return err
-	}
-	raw, err := readMail(pos[0], env.Stdin, cfg.Mail.MaxSize)
+	cfg, raw, asJSON, err := mailCommand("ingest", args, env)
 	if err != nil {
 		return err
 	}
@@ -116,7 +106,7 @@ func cmdIngest(ctx context.Context, args []string, env Env) error {
 			return err
 		}
 		r := out[0]
-		if *asJSON {
+		if asJSON {
 			return printJSON(env.Stdout, map[string]any{
 				"mail_id": r.MailID, "disposition": r.Disposition, "reason": r.Reason, "case": r.CaseRef,
 				"acknowledge": r.AckTo != "",
