@@ -77,6 +77,10 @@ type Case struct {
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
 	ContainBy  time.Time
+	ResolveBy  *time.Time // nil on cases opened before resolve deadlines existed
+	AssessBy   *time.Time // breach-assessment deadline; see needsAssessment
+	AssessedAt *time.Time
+	Assessment string // notifiable | not_notifiable once a lead assessed it
 }
 
 // Report is one report from one channel, on one case.
@@ -95,6 +99,9 @@ type Report struct {
 	Reporter      string // reporter's address where the channel gives one
 	StatusHash    []byte
 	ReceivedAt    time.Time
+	// RecipientDomain is the domain of the address the misdirected mail
+	// went to (ledger recipient, else the reporter's), for domain clusters.
+	RecipientDomain string
 }
 
 // Event is one entry of a case's append-only timeline.

@@ -105,20 +105,11 @@ func (s *Service) TakeNext(ctx context.Context, a Actor) (Case, error) {
 	return taken, err
 }
 
-// Take assigns one case to the actor.
+// Take assigns one case to the actor; only a lead may take it from
+// someone else.
 func (s *Service) Take(ctx context.Context, a Actor, ref string) (Case, error) {
 	return s.inCase(ctx, a, ref, func(tx *gorm.DB, c *Case, now time.Time) error {
-		if !c.Status.Open() {
-			return Errorf(ECONFLICT, "This case is closed.")
-		}
-		if c.AssigneeID != nil && *c.AssigneeID == a.User.ID {
-			return nil
-		}
-		c.AssigneeID, c.UpdatedAt = &a.User.ID, now
-		if err := tx.Model(&Case{}).Where("id = ?", c.ID).Updates(map[string]any{"assignee_id": a.User.ID, "updated_at": now}).Error; err != nil {
-			return fmt.Errorf("assign %s: %w", c.Ref, err)
-		}
-		return tx.Create(&[]Event{event(c, a, now, EventAssigned, "Taken by "+a.User.Email+".")}).Error
+		return s.assign(tx, a, c, *a.User, now)
 	})
 }
 
@@ -291,7 +282,9 @@ func (s *Service) reopenable(tx *gorm.DB, key string, now time.Time) (*Case, err
 func (s *Service) reopen(c *Case, now time.Time) (map[string]any, Event) {
 	key := c.GroupKey
 	c.Status, c.OpenKey, c.ContainBy, c.UpdatedAt = StatusNew, &key, now.Add(s.containBy[c.Severity]), now
-	return map[string]any{"status": StatusNew, "open_key": key, "contain_by": c.ContainBy},
+	rb := now.Add(s.sla.resolveBy[c.Severity])
+	c.ResolveBy = &rb
+	return map[string]any{"status": StatusNew, "open_key": key, "contain_by": c.ContainBy, "resolve_by": rb},
 		Event{CaseID: c.ID, At: now, Type: EventReopened, Detail: "Reopened: a new report came within " +
 			s.reopenWindow.String() + " of the resolution; contain by " + c.ContainBy.Format(time.RFC3339) + "."}
 }

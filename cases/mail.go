@@ -175,6 +175,9 @@ func (s *Service) ingestBatch(tx *gorm.DB, batch []InboundMail, tokens []string)
 	if err := b.flush(); err != nil {
 		return nil, err
 	}
+	if err := s.escalateFiled(tx, b.filed()); err != nil {
+		return nil, err
+	}
 	for i := range out {
 		if mailOf[i] >= 0 {
 			out[i].MailID = b.mails[mailOf[i]].row.ID

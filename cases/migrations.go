@@ -192,6 +192,37 @@ var migrations = []migration{
 		)`,
 		`CREATE INDEX audit_log_at ON audit_log (at)`,
 	}, []string{"audit_log"}},
+	{4, "SLA deadlines, breaches, escalation rules", []string{
+		// NULL on cases opened before this step: no deadline is invented
+		// for them.
+		`ALTER TABLE cases ADD COLUMN resolve_by {{time}}`,
+		`ALTER TABLE cases ADD COLUMN assess_by {{time}}`,
+		`ALTER TABLE cases ADD COLUMN assessed_at {{time}}`,
+		`ALTER TABLE cases ADD COLUMN assessment TEXT NOT NULL DEFAULT ''`,
+		`CREATE INDEX cases_resolve_by ON cases (status, resolve_by)`,
+		`CREATE INDEX cases_assess_by ON cases (assess_by)`,
+		`ALTER TABLE reports ADD COLUMN recipient_domain TEXT NOT NULL DEFAULT ''`,
+		`CREATE INDEX reports_recipient_domain ON reports (recipient_domain, received_at)`,
+		`CREATE INDEX reports_reporter ON reports (reporter)`,
+		// One row per passed deadline: the unique key makes marking
+		// idempotent, also with several instances.
+		`CREATE TABLE sla_breaches (
+			id {{pk}},
+			case_id BIGINT NOT NULL REFERENCES cases (id),
+			deadline TEXT NOT NULL,
+			due_at {{time}} NOT NULL,
+			marked_at {{time}} NOT NULL
+		)`,
+		`CREATE UNIQUE INDEX sla_breaches_once ON sla_breaches (case_id, deadline, due_at)`,
+		// Each automatic rule escalates a case at most once.
+		`CREATE TABLE case_escalations (
+			id {{pk}},
+			case_id BIGINT NOT NULL REFERENCES cases (id),
+			rule TEXT NOT NULL,
+			at {{time}} NOT NULL
+		)`,
+		`CREATE UNIQUE INDEX case_escalations_once ON case_escalations (case_id, rule)`,
+	}, nil},
 }
 
 // schemaVersion is the version the code expects.

@@ -53,6 +53,7 @@ type match struct {
 	keyID      int
 	messageID  string
 	groupKey   string
+	recipient  string // the ledger message's recipient, if one matched
 }
 
 // FileReport runs the matching ladder and puts the report on the open case
@@ -192,7 +193,7 @@ func (s *Service) matchWith(l matchLookup, in ReportInput) (match, error) {
 		}
 		if m.ID != 0 {
 			return match{confidence: MatchExact, by: "ledger", accountRef: m.AccountRef, kind: m.Kind,
-				messageID: m.MessageID, groupKey: "account:" + m.AccountRef}, nil
+				messageID: m.MessageID, groupKey: "account:" + m.AccountRef, recipient: m.Recipient}, nil
 		}
 	}
 	// A reply to the desk's own acknowledgement (Message-ID
@@ -220,7 +221,7 @@ func (s *Service) matchWith(l matchLookup, in ReportInput) (match, error) {
 		}
 		if m.ID != 0 {
 			return match{confidence: MatchProbable, by: "recipient", accountRef: m.AccountRef, kind: m.Kind,
-				messageID: m.MessageID, groupKey: "account:" + m.AccountRef}, nil
+				messageID: m.MessageID, groupKey: "account:" + m.AccountRef, recipient: m.Recipient}, nil
 		}
 	}
 	// Unmatched. Reports of the same link or message still share a case, so
@@ -323,6 +324,9 @@ func (s *Service) fileReport(tx *gorm.DB, in ReportInput, statusToken string) (F
 	if err := tx.Create(&events).Error; err != nil {
 		return Filed{}, fmt.Errorf("append timeline: %w", err)
 	}
+	if err := s.escalateFiled(tx, []filedReport{{&c, r}}); err != nil {
+		return Filed{}, err
+	}
 	return Filed{CaseRef: c.Ref, NewCase: newCase, Case: c, Report: r}, nil
 }
 
@@ -341,6 +345,7 @@ func (s *Service) planFiling(m match, in ReportInput, c *Case, newCase bool, now
 			Status: StatusNew, Severity: sev, Tier: TierSecurity, Match: m.confidence,
 			CreatedAt: now, UpdatedAt: now, ContainBy: now.Add(s.containBy[sev]),
 		}
+		s.openDeadlines(c, in, now)
 		events = append(events, Event{Type: EventOpened, Detail: fmt.Sprintf(
 			"Opened from a %s report, %s match by %s; severity %s; to the %s tier; contain by %s.",
 			in.Channel, m.confidence, m.by, sev, TierSecurity, c.ContainBy.Format(time.RFC3339))})
@@ -355,6 +360,7 @@ func (s *Service) planFiling(m match, in ReportInput, c *Case, newCase bool, now
 	}
 
 	updates := map[string]any{"updated_at": now}
+	s.moveDeadlines(c, sev, in, now, updates)
 	if sev.rank() > c.Severity.rank() {
 		due := now.Add(s.containBy[sev])
 		if due.Before(c.ContainBy) {
@@ -403,6 +409,7 @@ func (s *Service) newReport(m match, in ReportInput, caseID int64, statusToken s
 		MessageID: m.messageID, TokenKeyID: m.keyID,
 		OpenedLink: in.OpenedLink, SetPassword: in.SetPassword, NeverSignedUp: in.NeverSignedUp,
 		Note: in.Note, Reporter: in.Reporter, StatusHash: hashSecret(statusToken), ReceivedAt: now,
+		RecipientDomain: recipientDomain(m.recipient, in.Reporter),
 	}
 }
 

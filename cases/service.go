@@ -113,6 +113,11 @@ type Options struct {
 	Acks                 AckOptions
 	Now                  func() time.Time
 	Logger               *slog.Logger
+
+	// SLA and Escalation: resolve and breach-assessment deadlines, and the
+	// automatic escalation rules (cases/sla.go, cases/escalation.go).
+	SLA        SLAOptions
+	Escalation EscalationRules
 }
 
 // DefaultContainBy is the containment deadline per severity.
@@ -134,6 +139,8 @@ type Service struct {
 	noteMaxChars     int
 	reopenWindow     time.Duration
 	escalateTakeover bool
+	sla              slaRules
+	esc              EscalationRules
 	acks             AckOptions
 	now              func() time.Time
 	log              *slog.Logger
@@ -181,6 +188,9 @@ func NewService(o Options) (*Service, error) {
 			return nil, fmt.Errorf("cases: contain-by for %q: bad severity or duration", sev)
 		}
 		s.containBy[sev] = d
+	}
+	if err := s.configureRules(o); err != nil {
+		return nil, err
 	}
 	for _, k := range o.Kinds {
 		if k.Name == "" || !k.Severity.Valid() {

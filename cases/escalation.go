@@ -1,0 +1,401 @@
+package cases
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"gorm.io/gorm"
+)
+
+// Automatic escalation rules; each names itself on the timeline.
+const (
+	RuleMultipleReporters = "multiple_reporters"
+	RuleSharedRecipient   = "shared_recipient"
+	RuleDomainCluster     = "domain_cluster"
+	RuleSLABreach         = "sla_breach"
+)
+
+// EscalationRules configures the automatic escalation rules besides the
+// possible takeover (Options.NoTakeoverEscalation). The zero value turns
+// them all off; DefaultEscalationRules is what the desk ships with.
+type EscalationRules struct {
+	// MultipleReporters escalates an account reported by at least this
+	// many distinct reporter addresses; 0 is off.
+	MultipleReporters int
+	// SharedRecipient escalates a case whose reporter or recipient address
+	// received mail for at least this many accounts; 0 is off.
+	SharedRecipient int
+	// DomainCluster escalates every open case of a recipient domain once
+	// at least this many cases of it had reports within DomainWindow; 0
+	// is off. DomainIgnore lists domains that never cluster (big mailbox
+	// providers, where many cases a day are normal).
+	DomainCluster int
+	DomainWindow  time.Duration
+	DomainIgnore  []string
+	// SLABreach escalates a case when one of its deadlines passes unmet.
+	SLABreach bool
+}
+
+// DefaultEscalationRules are the rules as the desk ships them.
+var DefaultEscalationRules = EscalationRules{
+	MultipleReporters: 2, SharedRecipient: 2,
+	DomainCluster: 3, DomainWindow: 24 * time.Hour, SLABreach: true,
+}
+
+func (s *Service) configureEscalation(r EscalationRules) error {
+	if r.MultipleReporters < 0 || r.SharedRecipient < 0 || r.DomainCluster < 0 {
+		return fmt.Errorf("cases: escalation thresholds must not be negative")
+	}
+	if r.DomainCluster > 0 && r.DomainWindow <= 0 {
+		return fmt.Errorf("cases: escalation domain window %v must be positive", r.DomainWindow)
+	}
+	r.DomainIgnore = slices.Clone(r.DomainIgnore)
+	for i, d := range r.DomainIgnore {
+		r.DomainIgnore[i] = strings.ToLower(strings.TrimSpace(d))
+	}
+	s.esc = r
+	return nil
+}
+
+// EventEscalated detail prefix: the leads read why at a glance.
+const escalatedPrefix = "Escalated to the security leads: "
+
+// escalateByRule escalates c for rule once per (case, key) and returns the
+// timeline event; none when the rule escalated this case before (a lead's
+// de-escalation sticks). On an escalated case the reason is still added.
+func (s *Service) escalateByRule(tx *gorm.DB, c *Case, key, rule, fact string, now time.Time) ([]Event, error) {
+	if key != "" {
+		res := tx.Exec(`INSERT INTO case_escalations (case_id, rule, at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, c.ID, key, now)
+		if res.Error != nil {
+			return nil, fmt.Errorf("record %s escalation of %s: %w", rule, c.Ref, res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return nil, nil
+		}
+	}
+	detail := "rule " + rule + ": " + fact + "."
+	if c.Escalated {
+		return []Event{{CaseID: c.ID, At: now, Actor: "rules", Type: EventEscalated, Detail: "Further escalation reason, " + detail}}, nil
+	}
+	if err := tx.Model(&Case{}).Where("id = ?", c.ID).Updates(map[string]any{"escalated": true, "updated_at": now}).Error; err != nil {
+		return nil, fmt.Errorf("escalate %s: %w", c.Ref, err)
+	}
+	c.Escalated, c.UpdatedAt = true, now
+	return []Event{{CaseID: c.ID, At: now, Actor: "rules", Type: EventEscalated, Detail: escalatedPrefix + detail}}, nil
+}
+
+// filedReport is a report just written and its case.
+type filedReport struct {
+	c *Case
+	r Report
+}
+
+// filed lists the reports a mail batch wrote, once it has flushed.
+func (b *mailBatch) filed() []filedReport {
+	out := make([]filedReport, len(b.filings))
+	for i, f := range b.filings {
+		out[i] = filedReport{c: f.c, r: f.report}
+	}
+	return out
+}
+
+// escalateFiled evaluates the filing-time rules that look across reports —
+// multiple_reporters, shared_recipient and domain_cluster — for reports
+// just written in tx, with a few set-wise queries however many there are.
+// (possible_takeover needs only the report and is decided in planFiling.)
+// Event details name the rule and the facts, never an address of the
+// holder or a reporter: domains and counts only.
+func (s *Service) escalateFiled(tx *gorm.DB, filed []filedReport) error {
+	if len(filed) == 0 {
+		return nil
+	}
+	now := s.clock()
+	var evs []Event
+	fire := func(c *Case, rule, fact string) error {
+		ev, err := s.escalateByRule(tx, c, rule, rule, fact, now)
+		evs = append(evs, ev...)
+		return err
+	}
+	if s.esc.MultipleReporters > 0 {
+		if err := s.multipleReporters(tx, filed, fire); err != nil {
+			return err
+		}
+	}
+	if s.esc.SharedRecipient > 0 {
+		if err := s.sharedRecipient(tx, filed, fire); err != nil {
+			return err
+		}
+	}
+	if s.esc.DomainCluster > 0 {
+		if err := s.domainCluster(tx, filed, now, fire); err != nil {
+			return err
+		}
+	}
+	if len(evs) == 0 {
+		return nil
+	}
+	if err := chunks(evs, rowChunk, func(es []Event) error { return tx.Create(&es).Error }); err != nil {
+		return fmt.Errorf("append escalations to the timeline: %w", err)
+	}
+	return nil
+}
+
+type fireFunc func(c *Case, rule, fact string) error
+
+// multipleReporters: one account reported by several distinct reporters.
+// Reporters are told apart by address only. Link, form and API reports
+// carry none, and one person who clicks twice, or clicks and then forwards
+// the mail, must not look like two; so they do not count.
+func (s *Service) multipleReporters(tx *gorm.DB, filed []filedReport, fire fireFunc) error {
+	accounts := map[string]bool{}
+	caseIDs := map[int64]bool{} // unmatched cases have no account
+	for _, f := range filed {
+		switch {
+		case f.r.Reporter == "":
+		case f.c.AccountRef != "":
+			accounts[f.c.AccountRef] = true
+		default:
+			caseIDs[f.c.ID] = true
+		}
+	}
+	count := map[string]int{}
+	err := chunks(keysOf(accounts), inChunk, func(as []string) error {
+		var rows []struct {
+			K string
+			N int
+		}
+		err := tx.Table("reports").Select("cases.account_ref AS k, COUNT(DISTINCT reports.reporter) AS n").
+			Joins("JOIN cases ON cases.id = reports.case_id").
+			Where("cases.account_ref IN ? AND reports.reporter <> ''", as).Group("cases.account_ref").Scan(&rows).Error
+		for _, r := range rows {
+			count["account:"+r.K] = r.N
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("count reporters per account: %w", err)
+	}
+	ids := make([]int64, 0, len(caseIDs))
+	for id := range caseIDs {
+		ids = append(ids, id)
+	}
+	err = chunks(ids, inChunk, func(is []int64) error {
+		var rows []struct {
+			K int64
+			N int
+		}
+		err := tx.Table("reports").Select("case_id AS k, COUNT(DISTINCT reporter) AS n").
+			Where("case_id IN ? AND reporter <> ''", is).Group("case_id").Scan(&rows).Error
+		for _, r := range rows {
+			count[fmt.Sprintf("case:%d", r.K)] = r.N
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("count reporters per case: %w", err)
+	}
+	for _, f := range filed {
+		if f.r.Reporter == "" {
+			continue
+		}
+		k := "account:" + f.c.AccountRef
+		what := "this account"
+		if f.c.AccountRef == "" {
+			k, what = fmt.Sprintf("case:%d", f.c.ID), "this case"
+		}
+		if n := count[k]; n >= s.esc.MultipleReporters {
+			if err := fire(f.c, RuleMultipleReporters, fmt.Sprintf("%d distinct reporter addresses reported %s", n, what)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// sharedRecipient: one address received mail for several accounts, as the
+// ledger's recipients and the reporters of matched reports show. The
+// addresses of a report are its reporter's and the ledger recipient of the
+// message it matched.
+func (s *Service) sharedRecipient(tx *gorm.DB, filed []filedReport, fire fireFunc) error {
+	msgIDs := map[string]bool{}
+	for _, f := range filed {
+		if f.r.MessageID != "" {
+			msgIDs[f.r.MessageID] = true
+		}
+	}
+	recipientOf := map[string]string{}
+	err := chunks(keysOf(msgIDs), inChunk, func(ids []string) error {
+		var rows []LedgerMessage
+		err := tx.Select("message_id, recipient").Where("message_id IN ?", ids).Find(&rows).Error
+		for _, r := range rows {
+			recipientOf[r.MessageID] = r.Recipient
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("look up recipients: %w", err)
+	}
+	addrsOf := func(f filedReport) []string {
+		var out []string
+		if f.r.Reporter != "" {
+			out = append(out, f.r.Reporter)
+		}
+		if r := recipientOf[f.r.MessageID]; r != "" && r != f.r.Reporter {
+			out = append(out, r)
+		}
+		return out
+	}
+	addrs := map[string]bool{}
+	for _, f := range filed {
+		for _, a := range addrsOf(f) {
+			addrs[a] = true
+		}
+	}
+	accounts := map[string]map[string]bool{}
+	add := func(addr, account string) {
+		if accounts[addr] == nil {
+			accounts[addr] = map[string]bool{}
+		}
+		accounts[addr][account] = true
+	}
+	err = chunks(keysOf(addrs), inChunk, func(as []string) error {
+		var rows []struct{ Addr, Account string }
+		if err := tx.Table("ledger_messages").Distinct("recipient AS addr, account_ref AS account").
+			Where("recipient IN ?", as).Scan(&rows).Error; err != nil {
+			return err
+		}
+		for _, r := range rows {
+			add(r.Addr, r.Account)
+		}
+		rows = nil
+		if err := tx.Table("reports").Distinct("reports.reporter AS addr, cases.account_ref AS account").
+			Joins("JOIN cases ON cases.id = reports.case_id").
+			Where("reports.reporter IN ? AND cases.account_ref <> ''", as).Scan(&rows).Error; err != nil {
+			return err
+		}
+		for _, r := range rows {
+			add(r.Addr, r.Account)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("count accounts per address: %w", err)
+	}
+	for _, f := range filed {
+		for _, a := range addrsOf(f) {
+			if n := len(accounts[a]); n >= s.esc.SharedRecipient {
+				fact := fmt.Sprintf("one address at %s received mail for %d accounts", domainOf(a), n)
+				if err := fire(f.c, RuleSharedRecipient, fact); err != nil {
+					return err
+				}
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// domainCluster: many cases from one recipient domain within the window, as
+// when a typo domain (gmial.com) receives the mail of many accounts. Every
+// open case of the cluster is escalated, each once.
+func (s *Service) domainCluster(tx *gorm.DB, filed []filedReport, now time.Time, fire fireFunc) error {
+	domains := map[string]bool{}
+	for _, f := range filed {
+		if d := f.r.RecipientDomain; d != "" && !slices.Contains(s.esc.DomainIgnore, d) {
+			domains[d] = true
+		}
+	}
+	members := map[string][]int64{}
+	err := chunks(keysOf(domains), inChunk, func(ds []string) error {
+		var rows []struct {
+			Domain string
+			CaseID int64
+		}
+		err := tx.Table("reports").Distinct("recipient_domain AS domain, case_id").
+			Where("recipient_domain IN ? AND received_at > ?", ds, now.Add(-s.esc.DomainWindow)).
+			Order("case_id").Scan(&rows).Error
+		for _, r := range rows {
+			members[r.Domain] = append(members[r.Domain], r.CaseID)
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("count cases per recipient domain: %w", err)
+	}
+	known := map[int64]*Case{}
+	for _, f := range filed {
+		known[f.c.ID] = f.c
+	}
+	for _, d := range sortedKeys(members) {
+		ids := members[d]
+		if len(ids) < s.esc.DomainCluster {
+			continue
+		}
+		var load []int64
+		for _, id := range ids {
+			if known[id] == nil {
+				load = append(load, id)
+			}
+		}
+		err := chunks(load, inChunk, func(is []int64) error {
+			var cs []Case
+			err := tx.Where("id IN ?", is).Find(&cs).Error
+			for i := range cs {
+				known[cs[i].ID] = &cs[i]
+			}
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("read cases of a domain cluster: %w", err)
+		}
+		fact := fmt.Sprintf("%d cases from recipient domain %s within %s", len(ids), d, s.esc.DomainWindow)
+		for _, id := range ids {
+			if c := known[id]; c != nil && c.Status.Open() {
+				if err := fire(c, RuleDomainCluster, fact); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// domainOf returns the lower-cased domain of an address, or "".
+func domainOf(addr string) string {
+	i := strings.LastIndexByte(addr, '@')
+	if i < 0 || i == len(addr)-1 {
+		return ""
+	}
+	return strings.ToLower(strings.TrimSpace(addr[i+1:]))
+}
+
+// recipientDomain is the domain the misdirected mail went to: the ledger's
+// recipient when the report matched one, else the reporter's address.
+func recipientDomain(ledgerRecipient, reporter string) string {
+	if d := domainOf(ledgerRecipient); d != "" {
+		return d
+	}
+	return domainOf(reporter)
+}
+
+// requireReason cleans a staff member's reason and insists on one of at
+// most 500 characters.
+func requireReason(reason, msg string) (string, error) {
+	reason = strings.TrimSpace(cleanNote(reason))
+	if reason == "" || utf8.RuneCountInString(reason) > 500 {
+		return "", Errorf(EINVALID, "%s", msg)
+	}
+	return reason, nil
+}
