@@ -351,7 +351,7 @@ func (s *Service) domainCluster(tx *gorm.DB, filed []filedReport, now time.Time,
 		if err != nil {
 			return fmt.Errorf("read cases of a domain cluster: %w", err)
 		}
-		fact := fmt.Sprintf("%d cases from recipient domain %s within %s", len(ids), d, s.esc.DomainWindow)
+		fact := fmt.Sprintf("%d cases from recipient domain %s within %s", len(ids), d, roundDuration(s.esc.DomainWindow))
 		for _, id := range ids {
 			if c := known[id]; c != nil && c.Status.Open() {
 				if err := fire(c, RuleDomainCluster, fact); err != nil {
@@ -370,6 +370,19 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// roundDuration writes a window as people do: "24h", "90m", "7 days".
+func roundDuration(d time.Duration) string {
+	switch {
+	case d >= 48*time.Hour && d%(24*time.Hour) == 0:
+		return fmt.Sprintf("%d days", d/(24*time.Hour))
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%dh", d/time.Hour)
+	case d%time.Minute == 0:
+		return fmt.Sprintf("%dm", d/time.Minute)
+	}
+	return d.String()
 }
 
 // domainOf returns the lower-cased domain of an address, or "".
