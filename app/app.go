@@ -74,6 +74,8 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (*A
 		NoTakeoverEscalation: !cfg.Escalation.PossibleTakeover,
 		Acks:                 cases.AckOptions{Window: cfg.Mail.AckWindow.D()},
 		Logger:               log,
+		SLA:                  cfg.slaOptions(),
+		Escalation:           cfg.escalationRules(),
 	})
 	if err != nil {
 		db.Close()

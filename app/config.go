@@ -46,6 +46,11 @@ type EscalationConfig struct {
 	// PossibleTakeover escalates a case at once when the reporter used the
 	// link of a credential mail (set a password, or opened it).
 	PossibleTakeover bool `yaml:"possible_takeover"`
+	// The rules of app/slaconfig.go: thresholds, 0 turns a rule off.
+	MultipleReporters int                 `yaml:"multiple_reporters"`
+	SharedRecipient   int                 `yaml:"shared_recipient"`
+	DomainCluster     DomainClusterConfig `yaml:"domain_cluster"`
+	SLABreach         bool                `yaml:"sla_breach"`
 }
 
 type LogConfig struct {
@@ -108,6 +113,10 @@ type SLAConfig struct {
 	// ContainBy is the time from the first report to containment, per
 	// severity. A config map merges over the defaults.
 	ContainBy map[string]Duration `yaml:"contain_by"`
+	// ResolveBy likewise, to resolution; BreachAssessment is the time a
+	// lead has to assess a case that exposed personal data.
+	ResolveBy        map[string]Duration `yaml:"resolve_by"`
+	BreachAssessment Duration            `yaml:"breach_assessment"`
 }
 
 // MailConfig is the desk's mail: the mailboxes it reads reports from and
@@ -191,12 +200,13 @@ func Defaults() Config {
 			ReadConns:   4,
 		},
 		Kinds: defaultKinds(),
-		SLA:   SLAConfig{ContainBy: defaultContainBy()},
+		SLA: SLAConfig{ContainBy: defaultContainBy(), ResolveBy: defaultResolveBy(),
+			BreachAssessment: Duration(72 * time.Hour)},
 		Reports: ReportsConfig{
 			NoteMaxChars: 2000,
 			ReopenWindow: Duration(14 * 24 * time.Hour),
 		},
-		Escalation: EscalationConfig{PossibleTakeover: true},
+		Escalation: defaultEscalation(),
 		Mail: MailConfig{
 			MaxSize:    25 << 20,
 			SMTP:       SMTPConfig{Security: "starttls", HelloName: "localhost"},
@@ -341,6 +351,7 @@ func (c *Config) normalize() {
 			c.SLA.ContainBy[sev] = d
 		}
 	}
+	c.normalizeSLA()
 	for name, k := range c.Kinds {
 		if k.Label == "" {
 			k.Label = name
@@ -440,6 +451,7 @@ func (c *Config) Validate() error {
 			v.add("sla.contain_by."+sev, "missing")
 		}
 	}
+	c.validateSLA(&v)
 	if c.Reports.NoteMaxChars < 1 {
 		v.add("reports.note_max_chars", "must be at least 1")
 	}

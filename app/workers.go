@@ -42,6 +42,7 @@ func (a *App) workers() ([]worker, error) {
 	if len(a.Config.Mail.Mailboxes) > 0 {
 		ws = append(ws, worker{name: "mailbox watch", run: a.watchMailboxes})
 	}
+	ws = append(ws, a.slaWorker())
 	if s := a.Config.Mail.SMTP; s.Addr != "" {
 		pw, err := s.SMTPPassword()
 		if err != nil {

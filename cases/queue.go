@@ -19,7 +19,8 @@ type QueueFilter struct {
 // QueueCase is a case as the queue lists it.
 type QueueCase struct {
 	Case
-	Reports int
+	Reports  int
+	Assignee string // the assignee's email, "" when nobody has it
 }
 
 // Queue lists cases, the nearest containment deadline first.
@@ -34,7 +35,8 @@ func (s *Service) Queue(ctx context.Context, a Actor, f QueueFilter) ([]QueueCas
 		f.Statuses = OpenStatuses
 	}
 	q := s.store.r.WithContext(ctx).Model(&Case{}).
-		Select("cases.*, (SELECT COUNT(*) FROM reports WHERE reports.case_id = cases.id) AS reports").
+		Select("cases.*, (SELECT COUNT(*) FROM reports WHERE reports.case_id = cases.id) AS reports, "+
+			"COALESCE((SELECT email FROM users WHERE users.id = cases.assignee_id), '') AS assignee").
 		Where("status IN ?", f.Statuses)
 	if f.Severity != "" {
 		q = q.Where("severity = ?", f.Severity)
