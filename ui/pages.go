@@ -55,6 +55,8 @@ func parsePages() (*pages, error) {
 		"date":     func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
 		"overdue":  func(t time.Time) bool { return time.Now().After(t) },
 		"lower":    strings.ToLower,
+		"next":     nextDeadline,
+		"isLead":   isLead,
 	}
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {

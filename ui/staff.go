@@ -36,6 +36,8 @@ type casePage struct {
 	Detail cases.CaseDetail
 	Kind   cases.Kind
 	Mine   bool // assigned to the viewer
+	// Assignable: whom a lead may assign the case to (leads only).
+	Assignable []cases.User
 }
 
 type adminPage struct {
@@ -112,7 +114,13 @@ func (s *Server) casePage(c echo.Context) error {
 	k, _ := s.svc.Kind(d.Case.Kind)
 	u := currentUser(c)
 	mine := d.Case.AssigneeID != nil && u != nil && *d.Case.AssigneeID == u.ID
-	return s.render(c, http.StatusOK, "case", casePage{page: s.page(c, "Case "+d.Case.Ref), Detail: d, Kind: k, Mine: mine})
+	p := casePage{page: s.page(c, "Case "+d.Case.Ref), Detail: d, Kind: k, Mine: mine}
+	if isLead(u) && d.Case.Status.Open() {
+		if p.Assignable, err = s.svc.Assignable(c.Request().Context(), actor(c)); err != nil {
+			return err
+		}
+	}
+	return s.render(c, http.StatusOK, "case", p)
 }
 
 // leads is GET /leads: escalations for security leads, and mailboxes
