@@ -16,7 +16,7 @@ func TestEscalationRules(t *testing.T) {
 	// A filing is one report on the account: a mail from reporter that
 	// answers a ledger message to rcpt, or the same pasted into the web form
 	// when reporter is "" (no address), or a link click (no address, no
-	// ledger message) when link is set.
+	// ledger message's link) when link is set.
 	type filing struct {
 		account, rcpt, reporter string
 		after                   time.Duration // the clock moves on first
@@ -64,6 +64,12 @@ func TestEscalationRules(t *testing.T) {
 			filings: []filing{{"A", "a@gmial.com", "a@gmial.com", 0, false}, {"B", "b@gmial.com", "b@gmial.com", 0, false},
 				{"C", "c@gmial.com", "c@gmial.com", 0, false}},
 			escalated: []string{"A", "B", "C"}, reason: "rule domain_cluster: 3 cases from recipient domain gmial.com within 24h"},
+		{name: "domain_cluster: link clicks on ledger mail", rules: on,
+			filings: []filing{{"A", "a@gmial.com", "", 0, true}, {"B", "b@gmial.com", "", 0, true},
+				{"C", "c@gmial.com", "", 0, true}},
+			escalated: []string{"A", "B", "C"}, reason: "rule domain_cluster: 3 cases from recipient domain gmial.com within 24h"},
+		{name: "domain_cluster: two link clicks", rules: on,
+			filings: []filing{{"A", "a@gmial.com", "", 0, true}, {"B", "b@gmial.com", "", 0, true}}},
 		{name: "domain_cluster: two cases", rules: on,
 			filings: []filing{{"A", "a@gmial.com", "", 0, false}, {"B", "b@gmial.com", "", 0, false}}},
 		{name: "domain_cluster: spread wider than the window", rules: on,
@@ -87,13 +93,13 @@ func TestEscalationRules(t *testing.T) {
 				accounts[f.account] = true
 				d.clock.Advance(f.after)
 				id := fmt.Sprintf("<f-%d@mail.example.com>", i)
-				d.register(t, id, f.account, f.rcpt, "order_confirmation")
+				reg := d.register(t, id, f.account, f.rcpt, "order_confirmation")
 				switch {
 				case tt.batch:
 					batch = append(batch, InboundMail{Mailbox: "INBOX", UIDValidity: 1, UID: uint32(i + 1), Raw: []byte("r"),
 						Parsed: ParsedMail{Class: ClassReport, MessageID: fmt.Sprintf("<r-%d@x>", i), From: f.reporter, MessageIDs: []string{id}}})
 				case f.link:
-					d.file(t, ReportInput{Channel: ChannelLink, Token: d.mint(t, f.account, "order_confirmation").Token})
+					d.file(t, ReportInput{Channel: ChannelLink, Token: reg.URL[strings.LastIndexByte(reg.URL, '/')+1:]})
 				case f.reporter == "":
 					d.file(t, ReportInput{Channel: ChannelForm, MessageIDs: []string{id}})
 				default:

@@ -172,13 +172,13 @@ func (s *Service) matchWith(l matchLookup, in ReportInput) (match, error) {
 			continue
 		}
 		if c, err := s.sealer.Open(tok); err == nil {
-			return s.tokenMatch(c, ""), nil
+			return s.withLedgerRecipient(l, c, s.tokenMatch(c, ""))
 		}
 	}
 	for _, id := range in.MessageIDs {
 		if tok := TokenFromMessageID(id); tok != "" {
 			if c, err := s.sealer.Open(tok); err == nil {
-				return s.tokenMatch(c, NormalizeMessageID(id)), nil
+				return s.withLedgerRecipient(l, c, s.tokenMatch(c, NormalizeMessageID(id)))
 			}
 		}
 	}
