@@ -89,15 +89,16 @@ func (s *Service) escalateByRule(tx *gorm.DB, c *Case, key, rule, fact string, n
 
 // filedReport is a report just written and its case.
 type filedReport struct {
-	c *Case
-	r Report
+	c         *Case
+	r         Report
+	recipient string // the matched ledger message's recipient, when known
 }
 
 // filed lists the reports a mail batch wrote, once it has flushed.
 func (b *mailBatch) filed() []filedReport {
 	out := make([]filedReport, len(b.filings))
 	for i, f := range b.filings {
-		out[i] = filedReport{c: f.c, r: f.report}
+		out[i] = filedReport{c: f.c, r: f.report} // recipients come from the ledger by Message-ID
 	}
 	return out
 }
@@ -243,7 +244,11 @@ func (s *Service) sharedRecipient(tx *gorm.DB, filed []filedReport, fire fireFun
 		if f.r.Reporter != "" {
 			out = append(out, f.r.Reporter)
 		}
-		if r := recipientOf[f.r.MessageID]; r != "" && r != f.r.Reporter {
+		r := f.recipient
+		if r == "" {
+			r = recipientOf[f.r.MessageID]
+		}
+		if r != "" && r != f.r.Reporter {
 			out = append(out, r)
 		}
 		return out

@@ -23,7 +23,12 @@ type QueueCase struct {
 	Assignee string // the assignee's email, "" when nobody has it
 }
 
-// Queue lists cases, the nearest containment deadline first.
+// queueOrder puts the nearest deadline still to meet first: containment
+// while new, then resolution (Case.NextDeadline also weighs the breach
+// assessment, which the order leaves out to stay portable SQL).
+const queueOrder = "CASE WHEN status = 'new' OR resolve_by IS NULL THEN contain_by ELSE resolve_by END, id"
+
+// Queue lists cases, the nearest deadline first.
 func (s *Service) Queue(ctx context.Context, a Actor, f QueueFilter) ([]QueueCase, error) {
 	if !a.canReadCases() {
 		return nil, errNotTrained
@@ -51,7 +56,7 @@ func (s *Service) Queue(ctx context.Context, a Actor, f QueueFilter) ([]QueueCas
 		q = q.Where("escalated = ?", *f.Escalated)
 	}
 	var out []QueueCase
-	if err := q.Order("contain_by, id").Limit(f.Limit).Scan(&out).Error; err != nil {
+	if err := q.Order(queueOrder).Limit(f.Limit).Scan(&out).Error; err != nil {
 		return nil, fmt.Errorf("list queue: %w", err)
 	}
 	return out, nil

@@ -324,7 +324,7 @@ func (s *Service) fileReport(tx *gorm.DB, in ReportInput, statusToken string) (F
 	if err := tx.Create(&events).Error; err != nil {
 		return Filed{}, fmt.Errorf("append timeline: %w", err)
 	}
-	if err := s.escalateFiled(tx, []filedReport{{&c, r}}); err != nil {
+	if err := s.escalateFiled(tx, []filedReport{{&c, r, m.recipient}}); err != nil {
 		return Filed{}, err
 	}
 	return Filed{CaseRef: c.Ref, NewCase: newCase, Case: c, Report: r}, nil

@@ -286,3 +286,31 @@ func TestRecordAssessment(t *testing.T) {
 		t.Errorf("AuditLog() = %+v, %v; want one breach_assessment of case:%s", audit, err, f.CaseRef)
 	}
 }
+
+func TestQueueOrdersByTheNearestUnmetDeadline(t *testing.T) {
+	d := newTestDesk(t)
+	ctx := context.Background()
+	low := d.file(t, ReportInput{Token: d.mint(t, "Q-low", "newsletter").Token}) // contain at 24h
+	order := d.file(t, ReportInput{Token: d.mint(t, "Q-order", "order_confirmation").Token})
+	d.clock.Advance(time.Hour)
+	crit := d.file(t, ReportInput{Token: d.mint(t, "Q-crit", "registration").Token, SetPassword: true}) // 1h15m, resolve 25h
+	refs := func() []string {
+		list, err := d.Queue(ctx, trainedAgent(), QueueFilter{})
+		if err != nil {
+			t.Fatalf("Queue() = %v", err)
+		}
+		return queueRefs(list)
+	}
+	if got, want := refs(), []string{crit.CaseRef, order.CaseRef, low.CaseRef}; !slices.Equal(got, want) {
+		t.Errorf("Queue() = %v, want %v (containment deadlines)", got, want)
+	}
+	for _, ref := range []string{crit.CaseRef, order.CaseRef} {
+		if _, err := d.SetStatus(ctx, trainedAgent(), ref, StatusContained, ""); err != nil {
+			t.Fatalf("SetStatus(%s, contained) = %v", ref, err)
+		}
+	}
+	// Contained cases wait for their resolution: critical at 25h, normal at 5 days.
+	if got, want := refs(), []string{low.CaseRef, crit.CaseRef, order.CaseRef}; !slices.Equal(got, want) {
+		t.Errorf("Queue() after containment = %v, want %v", got, want)
+	}
+}
