@@ -313,17 +313,17 @@ func (s *Service) domainCluster(tx *gorm.DB, filed []filedReport, now time.Time,
 			domains[d] = true
 		}
 	}
-	members := map[string][]int64{}
+	since := now.Add(-s.esc.DomainWindow)
+	count := map[string]int{}
 	err := chunks(keysOf(domains), inChunk, func(ds []string) error {
 		var rows []struct {
 			Domain string
-			CaseID int64
+			N      int
 		}
-		err := tx.Table("reports").Distinct("recipient_domain AS domain, case_id").
-			Where("recipient_domain IN ? AND received_at > ?", ds, now.Add(-s.esc.DomainWindow)).
-			Order("case_id").Scan(&rows).Error
+		err := tx.Table("reports").Select("recipient_domain AS domain, COUNT(DISTINCT case_id) AS n").
+			Where("recipient_domain IN ? AND received_at > ?", ds, since).Group("recipient_domain").Scan(&rows).Error
 		for _, r := range rows {
-			members[r.Domain] = append(members[r.Domain], r.CaseID)
+			count[r.Domain] = r.N
 		}
 		return err
 	})
@@ -334,34 +334,30 @@ func (s *Service) domainCluster(tx *gorm.DB, filed []filedReport, now time.Time,
 	for _, f := range filed {
 		known[f.c.ID] = f.c
 	}
-	for _, d := range sortedKeys(members) {
-		ids := members[d]
-		if len(ids) < s.esc.DomainCluster {
+	for _, d := range sortedKeys(count) {
+		n := count[d]
+		if n < s.esc.DomainCluster {
 			continue
 		}
-		var load []int64
-		for _, id := range ids {
-			if known[id] == nil {
-				load = append(load, id)
-			}
-		}
-		err := chunks(load, inChunk, func(is []int64) error {
-			var cs []Case
-			err := tx.Where("id IN ?", is).Find(&cs).Error
-			for i := range cs {
-				known[cs[i].ID] = &cs[i]
-			}
-			return err
-		})
+		// Only the open members this rule has not escalated yet: during a
+		// flood from one domain each batch reads its own new cases, not
+		// the whole cluster again.
+		var fresh []Case
+		err := tx.Where("status IN ? AND id IN (SELECT case_id FROM reports WHERE recipient_domain = ? AND received_at > ?)",
+			OpenStatuses, d, since).
+			Where("NOT EXISTS (SELECT 1 FROM case_escalations e WHERE e.case_id = cases.id AND e.rule = ?)", RuleDomainCluster).
+			Order("id").Find(&fresh).Error
 		if err != nil {
 			return fmt.Errorf("read cases of a domain cluster: %w", err)
 		}
-		fact := fmt.Sprintf("%d cases from recipient domain %s within %s", len(ids), d, roundDuration(s.esc.DomainWindow))
-		for _, id := range ids {
-			if c := known[id]; c != nil && c.Status.Open() {
-				if err := fire(c, RuleDomainCluster, fact); err != nil {
-					return err
-				}
+		fact := fmt.Sprintf("%d cases from recipient domain %s within %s", n, d, roundDuration(s.esc.DomainWindow))
+		for i := range fresh {
+			c := known[fresh[i].ID]
+			if c == nil {
+				c = &fresh[i]
+			}
+			if err := fire(c, RuleDomainCluster, fact); err != nil {
+				return err
 			}
 		}
 	}
