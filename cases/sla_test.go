@@ -314,3 +314,31 @@ func TestQueueOrdersByTheNearestUnmetDeadline(t *testing.T) {
 		t.Errorf("Queue() after containment = %v, want %v", got, want)
 	}
 }
+
+// A reopened case gets fresh contain and resolve deadlines, as it is new
+// again; its breach assessment stands.
+func TestReopenSetsFreshDeadlines(t *testing.T) {
+	d := newTestDesk(t)
+	ctx := context.Background()
+	tok := d.mint(t, "RO-1", "postal_notice").Token
+	f := d.file(t, ReportInput{Token: tok})
+	for _, st := range []Status{StatusContained, StatusResolved} {
+		if _, err := d.SetStatus(ctx, trainedAgent(), f.CaseRef, st, ""); err != nil {
+			t.Fatalf("SetStatus(%s) = %v", st, err)
+		}
+	}
+	d.clock.Advance(5 * 24 * time.Hour)
+	again := d.file(t, ReportInput{Token: tok})
+	if again.CaseRef != f.CaseRef {
+		t.Fatalf("second report opened %s, want %s reopened", again.CaseRef, f.CaseRef)
+	}
+	c := d.caseRow(t, f.CaseRef)
+	now := d.clock.Now()
+	if c.Status != StatusNew || !c.ContainBy.Equal(now.Add(time.Hour)) || c.ResolveBy == nil || !c.ResolveBy.Equal(now.Add(3*24*time.Hour)) {
+		t.Errorf("reopened case: status %s, contain_by %v, resolve_by %v; want new, %v, %v",
+			c.Status, c.ContainBy, c.ResolveBy, now.Add(time.Hour), now.Add(3*24*time.Hour))
+	}
+	if first := f.Case.AssessBy; c.AssessBy == nil || !c.AssessBy.Equal(*first) {
+		t.Errorf("reopened case assess_by = %v, want the first %v", c.AssessBy, first)
+	}
+}
