@@ -105,9 +105,6 @@ type Deadline struct {
 	Due  time.Time
 }
 
-// Overdue reports whether the deadline has passed at now.
-func (d Deadline) Overdue(now time.Time) bool { return !now.Before(d.Due) }
-
 // Unmet returns the case's deadlines not met yet, in no particular order.
 func (c Case) Unmet() []Deadline {
 	var out []Deadline
