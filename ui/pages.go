@@ -55,6 +55,8 @@ func parsePages() (*pages, error) {
 		"date":     func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
 		"overdue":  func(t time.Time) bool { return time.Now().After(t) },
 		"lower":    strings.ToLower,
+		"t":        tr,
+		"tdate":    localDate,
 	}
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
@@ -117,10 +119,12 @@ type page struct {
 	User  *cases.User
 	Path  string
 	Demo  bool // the demo's outbox exists
+	// Lang is en or ja, for <html lang>: public pages choose, the console is English.
+	Lang string
 }
 
 func (s *Server) page(c echo.Context, title string) page {
-	return page{Title: title, CSRF: csrfToken(c), User: currentUser(c), Path: c.Request().URL.Path, Demo: s.opts.Outbox != nil}
+	return page{Title: title, CSRF: csrfToken(c), User: currentUser(c), Path: c.Request().URL.Path, Demo: s.opts.Outbox != nil, Lang: langEN}
 }
 
 type errorPage struct {
