@@ -57,6 +57,8 @@ func parsePages() (*pages, error) {
 		"lower":    strings.ToLower,
 		"t":        tr,
 		"tdate":    localDate,
+
+		"revealMinutes": func() int { return int(cases.RevealTTL / time.Minute) },
 	}
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
