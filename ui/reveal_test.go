@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"notme/cases"
 )
@@ -101,4 +102,35 @@ func regexpField(t *testing.T, body, prefix string) string {
 	}
 	rest := body[i+len(`name="field" value="`):]
 	return rest[:strings.IndexByte(rest, '"')]
+}
+
+// After retention, the case page says when the raw mail was purged.
+func TestCaseShowsPurgedEvidence(t *testing.T) {
+	d := newDesk(t)
+	ctx := context.Background()
+	svc := d.app.Service
+	d.addUser(t, "agent@desk.example", cases.RoleAgent, true)
+	got, err := svc.IngestMail(ctx, []cases.InboundMail{{Raw: []byte("hello"), Parsed: cases.ParsedMail{
+		Class: cases.ClassUnrelated, MessageID: "x1@example.com", From: "someone@example.com", Subject: "Hello there"}}})
+	if err != nil {
+		t.Fatalf("IngestMail() = %v", err)
+	}
+	agent := d.login(t, "agent@desk.example")
+	r := agent.post(t, "/mail/"+itoa(got[0].MailID)+"/case", url.Values{"_csrf": {agent.csrf(t, "/mail")}})
+	r.wantStatus(t, http.StatusSeeOther)
+	casePath := r.location()
+	if page := agent.get(t, casePath); !strings.Contains(page.body, "raw mail kept") {
+		t.Errorf("%s before the purge does not say the raw mail is kept", page.call)
+	}
+	// A retention of one nanosecond purges everything received before now.
+	if n, err := svc.PurgeEvidence(ctx, time.Nanosecond, 0); err != nil || n != 1 {
+		t.Fatalf("PurgeEvidence() = %d, %v; want 1", n, err)
+	}
+	page := agent.get(t, casePath)
+	if !strings.Contains(page.body, "raw mail purged on ") || strings.Contains(page.body, "raw mail kept") {
+		t.Errorf("%s after the purge does not say when the raw mail was purged", page.call)
+	}
+	if !strings.Contains(page.body, "Raw evidence mail purged after") || !strings.Contains(page.body, "Hello there") {
+		t.Errorf("%s after the purge lacks the timeline event or the mail's metadata", page.call)
+	}
 }
