@@ -134,6 +134,9 @@ func (s *Server) leads(c echo.Context) error {
 		return err
 	}
 	p := leadsPage{page: s.page(c, "Leads"), Cases: list}
+	if p.Dashboard, err = s.dashboard(c); err != nil {
+		return err
+	}
 	now := time.Now()
 	for _, m := range mbs {
 		if s.mailboxStale(m, now) {
@@ -145,8 +148,9 @@ func (s *Server) leads(c echo.Context) error {
 
 type leadsPage struct {
 	page
-	Cases []cases.QueueCase
-	Stale []cases.Mailbox
+	Cases     []cases.QueueCase
+	Stale     []cases.Mailbox
+	Dashboard dashboardView
 }
 
 // admin is GET /admin: the staff list.
