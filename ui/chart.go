@@ -137,7 +137,7 @@ func layoutReportsChart(days []cases.DayReports, kinds []string, labels map[stri
 				Title: fmt.Sprintf("%s: %s, %d", row.Day, s.Label, n)})
 		}
 		c.Table = append(c.Table, row)
-		if i%7 == 0 || i == len(days)-1 {
+		if (len(days)-1-i)%7 == 0 { // today and each week back
 			c.DayLabels = append(c.DayLabels, chartDayLabel{X: x + chartBarW/2, Y: c.Baseline + 16, Label: d.Day.Format("01-02")})
 		}
 	}
