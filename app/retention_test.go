@@ -1,8 +1,12 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -74,5 +78,50 @@ func TestEvidencePurgerRounds(t *testing.T) {
 	stop()
 	if err := <-done; err != nil {
 		t.Fatalf("Run() after cancel = %v, want nil", err)
+	}
+}
+
+// A purged mail's bytes are gone from the database file, not merely
+// unlinked: SQLite zeroes freed space (secure_delete).
+func TestPurgedEvidenceLeavesNoBytesInTheFile(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	a := openTestApp(t, dir)
+	defer a.Close()
+	marker := "EVIDENCE-" + strings.Repeat("Z", 64) + "-hanako.yamada@example.net"
+	raw := []byte("Subject: hi\r\n\r\n" + strings.Repeat(marker+"\r\n", 3))
+	if _, err := a.Service.IngestMail(ctx, []cases.InboundMail{{Raw: raw, Parsed: cases.ParsedMail{
+		Class: cases.ClassUnrelated, MessageID: "<u1@example.org>", From: "z@example.org"}}}); err != nil {
+		t.Fatalf("IngestMail() = %v", err)
+	}
+	checkpoint := func() {
+		t.Helper()
+		if err := a.DB.writer.Exec("PRAGMA wal_checkpoint(TRUNCATE)").Error; err != nil {
+			t.Fatalf("wal_checkpoint = %v", err)
+		}
+	}
+	inFiles := func() bool {
+		t.Helper()
+		for _, name := range []string{"notme.db", "notme.db-wal"} {
+			b, err := os.ReadFile(filepath.Join(dir, name))
+			if err != nil && !os.IsNotExist(err) {
+				t.Fatal(err)
+			}
+			if bytes.Contains(b, []byte(marker)) {
+				return true
+			}
+		}
+		return false
+	}
+	checkpoint()
+	if !inFiles() {
+		t.Fatalf("the mail's bytes are not in the database before the purge; the test looks in the wrong place")
+	}
+	if n, err := a.Service.PurgeEvidence(ctx, time.Nanosecond, 0); err != nil || n != 1 {
+		t.Fatalf("PurgeEvidence() = %d, %v; want 1", n, err)
+	}
+	checkpoint()
+	if inFiles() {
+		t.Errorf("after the purge and a checkpoint, the mail's bytes are still in the database file")
 	}
 }
