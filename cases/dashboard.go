@@ -205,9 +205,9 @@ func reportsPerDay(db *gorm.DB, now time.Time) ([]DayReports, []string, error) {
 	return days, kinds, nil
 }
 
-// group collects case references per key, keeps keys with at least min
-// distinct cases, and orders them by size, then key.
-func group(pairs [][2]string, min int) []PatternAlert {
+// group collects case references per key, keeps keys with at least
+// `least` distinct cases, and orders them by size, then key.
+func group(pairs [][2]string, least int) []PatternAlert {
 	byKey := map[string][]string{}
 	seen := map[[2]string]bool{}
 	for _, p := range pairs {
@@ -219,7 +219,7 @@ func group(pairs [][2]string, min int) []PatternAlert {
 	}
 	var out []PatternAlert
 	for k, refs := range byKey {
-		if len(refs) >= min {
+		if len(refs) >= least {
 			out = append(out, PatternAlert{Key: k, Cases: refs})
 		}
 	}
