@@ -39,6 +39,16 @@ type Config struct {
 	Reports    ReportsConfig         `yaml:"reports"`
 	Mail       MailConfig            `yaml:"mail"`
 	Escalation EscalationConfig      `yaml:"escalation"`
+	Retention  RetentionConfig       `yaml:"retention"`
+}
+
+// RetentionConfig bounds how long personal data is kept.
+type RetentionConfig struct {
+	// Evidence: raw report mail older than this is purged; the case, its
+	// reports and timeline and the mail's metadata stay.
+	Evidence Duration `yaml:"evidence"`
+	// Interval: how often the purge runs (and once at start).
+	Interval Duration `yaml:"interval"`
 }
 
 // EscalationConfig switches the automatic escalation rules.
@@ -207,6 +217,7 @@ func Defaults() Config {
 			ReopenWindow: Duration(14 * 24 * time.Hour),
 		},
 		Escalation: defaultEscalation(),
+		Retention:  RetentionConfig{Evidence: Duration(90 * 24 * time.Hour), Interval: Duration(24 * time.Hour)},
 		Mail: MailConfig{
 			MaxSize:    25 << 20,
 			SMTP:       SMTPConfig{Security: "starttls", HelloName: "localhost"},
@@ -457,6 +468,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Reports.ReopenWindow <= 0 {
 		v.add("reports.reopen_window", "must be positive")
+	}
+	if c.Retention.Evidence < Duration(24*time.Hour) {
+		v.add("retention.evidence", "must be at least 1d: evidence of cases still being worked must stay")
+	}
+	if c.Retention.Interval < Duration(time.Minute) {
+		v.add("retention.interval", "must be at least 1m")
 	}
 	return v.err()
 }

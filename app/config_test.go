@@ -322,6 +322,9 @@ func TestValidateNamesKey(t *testing.T) {
 		{"sla.contain_by.high", func(c *Config) { c.SLA.ContainBy["high"] = 0 }},
 		{"sla.contain_by.low", func(c *Config) { delete(c.SLA.ContainBy, "low") }},
 		{"reports.note_max_chars", func(c *Config) { c.Reports.NoteMaxChars = 0 }},
+		{"retention.evidence", func(c *Config) { c.Retention.Evidence = Duration(23 * time.Hour) }},
+		{"retention.evidence", func(c *Config) { c.Retention.Evidence = 0 }},
+		{"retention.interval", func(c *Config) { c.Retention.Interval = Duration(time.Second) }},
 	} {
 		cfg := Defaults()
 		c.mutate(&cfg)

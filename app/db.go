@@ -83,6 +83,9 @@ func openSQLite(path string, busy time.Duration, readConns int, log *slog.Logger
 	q.Set("_foreign_keys", "on")
 	q.Set("_synchronous", "NORMAL")
 	q.Set("_txlock", "immediate")
+	// Purged evidence must be gone from the file, not merely unlinked:
+	// SQLite zeroes the space it frees.
+	q.Set("_secure_delete", "on")
 	// The DSN is a URI: a '?' or '#' in the path would end it early and
 	// open another file, so escape them (and '%').
 	uri := "file:" + strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path) + "?"

@@ -20,7 +20,7 @@ type worker struct {
 // workers builds the pollers of the configured mailboxes and the
 // acknowledgement sender.
 func (a *App) workers() ([]worker, error) {
-	var ws []worker
+	ws := []worker{a.evidencePurger()}
 	for _, mb := range a.Config.Mail.Mailboxes {
 		pw, err := mb.MailboxPassword()
 		if err != nil {

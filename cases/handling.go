@@ -208,7 +208,6 @@ func (s *Service) queueOutcomes(tx *gorm.DB, c *Case, now time.Time) (int, error
 	return len(out), nil
 }
 
-
 // Escalation events.
 const (
 	EventEscalated   = "escalated"

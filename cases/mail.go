@@ -87,6 +87,7 @@ type MailMessage struct {
 	ParserVersion int
 	Problems      string
 	ReceivedAt    time.Time
+	PurgedAt      *time.Time // when retention removed Raw
 }
 
 // Ingested is what became of one inbound mail.
@@ -283,7 +284,7 @@ func (b *mailBatch) ingestOne(m InboundMail, statusToken string) (Ingested, erro
 func bounceDetail(p ParsedMail) string {
 	detail := "Address undeliverable: a bounce came back for this account's mail"
 	if len(p.BounceRecipients) > 0 {
-		detail += " (" + strings.Join(p.BounceRecipients, ", ") + ")"
+		detail += " (" + maskText(strings.Join(p.BounceRecipients, ", ")) + ")"
 	}
 	return detail + "."
 }
@@ -326,6 +327,9 @@ func (s *Service) MailList(ctx context.Context, a Actor, f MailFilter) ([]MailMe
 	var ms []MailMessage
 	if err := q.Order("received_at DESC, id DESC").Limit(f.Limit).Find(&ms).Error; err != nil {
 		return nil, fmt.Errorf("list mail: %w", err)
+	}
+	for i := range ms {
+		ms[i].FromAddr = MaskAddress(ms[i].FromAddr)
 	}
 	return ms, nil
 }

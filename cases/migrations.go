@@ -223,6 +223,21 @@ var migrations = []migration{
 		)`,
 		`CREATE UNIQUE INDEX case_escalations_once ON case_escalations (case_id, rule)`,
 	}, nil},
+	{6, "evidence retention, revealed addresses", []string{
+		`ALTER TABLE mail_messages ADD COLUMN purged_at {{time}}`,
+		// The retention job walks unpurged mail oldest first.
+		`CREATE INDEX mail_messages_unpurged ON mail_messages (received_at, id) WHERE purged_at IS NULL`,
+		`CREATE TABLE reveals (
+			id {{pk}},
+			session_hash {{blob}} NOT NULL,
+			user_id BIGINT NOT NULL REFERENCES users (id),
+			case_id BIGINT NOT NULL REFERENCES cases (id),
+			field TEXT NOT NULL,
+			expires_at {{time}} NOT NULL
+		)`,
+		`CREATE INDEX reveals_session ON reveals (session_hash, case_id)`,
+		`CREATE INDEX audit_log_action ON audit_log (action, id)`,
+	}, nil},
 }
 
 // schemaVersion is the version the code expects.

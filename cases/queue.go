@@ -110,6 +110,7 @@ func (s *Service) CaseByRef(ctx context.Context, a Actor, ref string) (CaseDetai
 			d.Assignee = &u
 		}
 	}
+	maskDetail(&d)
 	return d, nil
 }
 

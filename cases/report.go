@@ -448,6 +448,7 @@ func orDefault(s, def string) string {
 type ReporterStatus struct {
 	CaseRef    string
 	Status     Status
+	Stage      ReporterStage
 	ReceivedAt time.Time
 	UpdatedAt  time.Time
 }
@@ -460,11 +461,12 @@ func (s *Service) StatusByToken(ctx context.Context, token string) (ReporterStat
 	var row struct {
 		Ref        string
 		Status     Status
+		AssigneeID *int64
 		ReceivedAt time.Time
 		UpdatedAt  time.Time
 	}
 	err := s.store.r.WithContext(ctx).Table("reports").
-		Select("cases.ref, cases.status, reports.received_at, cases.updated_at").
+		Select("cases.ref, cases.status, cases.assignee_id, reports.received_at, cases.updated_at").
 		Joins("JOIN cases ON cases.id = reports.case_id").
 		Where("reports.status_hash = ?", hashSecret(token)).Limit(1).Scan(&row).Error
 	if err != nil {
@@ -473,7 +475,8 @@ func (s *Service) StatusByToken(ctx context.Context, token string) (ReporterStat
 	if row.Ref == "" {
 		return ReporterStatus{}, Errorf(ENOTFOUND, "no such status link")
 	}
-	return ReporterStatus{CaseRef: row.Ref, Status: row.Status, ReceivedAt: row.ReceivedAt, UpdatedAt: row.UpdatedAt}, nil
+	return ReporterStatus{CaseRef: row.Ref, Status: row.Status, Stage: reporterStage(row.Status, row.AssigneeID != nil),
+		ReceivedAt: row.ReceivedAt, UpdatedAt: row.UpdatedAt}, nil
 }
 
 // caseRefFromAckID returns the case reference inside the Message-ID of an

@@ -48,8 +48,8 @@ func TestWorkingACase(t *testing.T) {
 	agent.post(t, "/cases/"+ref+"/note", url.Values{"_csrf": {tok}, "note": {"Links revoked in the account system."}}).wantStatus(t, http.StatusSeeOther)
 	agent.post(t, "/cases/"+ref+"/status", url.Values{"_csrf": {tok}, "status": {"resolved"}}).wantStatus(t, http.StatusConflict)
 	agent.post(t, "/cases/"+ref+"/status", url.Values{"_csrf": {tok}, "status": {"contained"}}).wantStatus(t, http.StatusSeeOther)
-	if s := reporter.get(t, statusPath); !strings.Contains(s.body, "has been stopped") {
-		t.Errorf("%s after containment does not say the mail has been stopped", s.call)
+	if s := reporter.get(t, statusPath); !strings.Contains(s.body, "Being handled by our security team") {
+		t.Errorf("%s after containment does not say the security team is handling it", s.call)
 	}
 	agent.post(t, "/cases/"+ref+"/status", url.Values{"_csrf": {tok}, "status": {"resolved"}}).wantStatus(t, http.StatusSeeOther)
 	s := reporter.get(t, statusPath)

@@ -62,8 +62,8 @@ func TestMailPageAndHealth(t *testing.T) {
 	if !strings.HasPrefix(r.location(), "/cases/NM-") {
 		t.Fatalf("%s: Location = %q, want the new case", r.call, r.location())
 	}
-	if c := agent.get(t, r.location()); !strings.Contains(c.body, "who@example.org") || !strings.Contains(c.body, "Opened by hand") {
-		t.Errorf("%s does not show the mail and the reason it was opened", c.call)
+	if c := agent.get(t, r.location()); !strings.Contains(c.body, "w***@example.org") || strings.Contains(c.body, "who@example.org") || !strings.Contains(c.body, "Opened by hand") {
+		t.Errorf("%s does not show the mail (its sender masked) and the reason it was opened", c.call)
 	}
 	if r := agent.get(t, "/mail"); strings.Contains(r.body, "Hello there") {
 		t.Errorf("%s still lists the mail that became a case", r.call)

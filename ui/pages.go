@@ -57,6 +57,10 @@ func parsePages() (*pages, error) {
 		"lower":    strings.ToLower,
 		"next":     nextDeadline,
 		"isLead":   isLead,
+		"t":        tr,
+		"tdate":    localDate,
+
+		"revealMinutes": func() int { return int(cases.RevealTTL / time.Minute) },
 	}
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
@@ -119,10 +123,12 @@ type page struct {
 	User  *cases.User
 	Path  string
 	Demo  bool // the demo's outbox exists
+	// Lang is en or ja, for <html lang>: public pages choose, the console is English.
+	Lang string
 }
 
 func (s *Server) page(c echo.Context, title string) page {
-	return page{Title: title, CSRF: csrfToken(c), User: currentUser(c), Path: c.Request().URL.Path, Demo: s.opts.Outbox != nil}
+	return page{Title: title, CSRF: csrfToken(c), User: currentUser(c), Path: c.Request().URL.Path, Demo: s.opts.Outbox != nil, Lang: langEN}
 }
 
 type errorPage struct {

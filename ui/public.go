@@ -24,6 +24,7 @@ type statusPage struct {
 	Status    cases.ReporterStatus
 	Filed     bool
 	StatusURL string
+	OtherLang string // the language switch's target
 }
 
 type reportPage struct {
@@ -70,20 +71,27 @@ func (s *Server) linkReport(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/s/"+filed.StatusToken+"?filed=1")
 }
 
-// statusPage is GET /s/{status-token}: the reporter's private status.
+// statusPage is GET /s/{status-token}: the reporter's private status, in
+// Japanese or English (?lang=, else Accept-Language).
 func (s *Server) statusPage(c echo.Context) error {
 	token := c.Param("token")
+	lang := pageLang(c)
+	setLang(c, lang)
+	c.Response().Header().Set("Cache-Control", "no-store")
 	st, err := s.svc.StatusByToken(c.Request().Context(), token)
 	if cases.ErrorCode(err) == cases.ENOTFOUND {
-		return s.renderError(c, http.StatusNotFound, "We can't find this status page",
-			"Please check that you copied the whole address. If you reported an email, your report is safe with us even if this page does not open.")
+		p := s.page(c, tr(lang, "status.404.title"))
+		p.Lang = lang
+		return s.render(c, http.StatusNotFound, "error", errorPage{page: p, Message: tr(lang, "status.404.body")})
 	}
 	if err != nil {
 		return err
 	}
+	p := s.page(c, tr(lang, "status.title")+" "+st.CaseRef)
+	p.Lang = lang
 	return s.render(c, http.StatusOK, "status", statusPage{
-		page: s.page(c, "Your report "+st.CaseRef), Status: st, Filed: c.QueryParam("filed") != "",
-		StatusURL: s.publicURL + "/s/" + token,
+		page: p, Status: st, Filed: c.QueryParam("filed") != "",
+		StatusURL: s.publicURL + "/s/" + token, OtherLang: otherLang(lang),
 	})
 }
 

@@ -52,6 +52,7 @@ func (s *Server) routes() {
 	e.POST("/cases/:ref/deescalate", s.caseDeescalate, with(s.requireUser, requireRole("lead", "admin"))...)
 	e.POST("/cases/:ref/assign", s.caseAssign, with(s.requireUser, requireRole("lead", "admin"))...)
 	e.POST("/cases/:ref/assessment", s.caseAssessment, with(s.requireUser, requireRole("lead", "admin"))...)
+	e.POST("/cases/:ref/reveal", s.caseReveal, with(s.requireUser)...)
 	e.GET("/mail", s.mailList, with(s.requireUser)...)
 	e.POST("/mail/:id/case", s.mailOpenCase, with(s.requireUser)...)
 	e.GET("/demo/outbox", s.outbox, with(s.requireUser)...)

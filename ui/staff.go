@@ -38,6 +38,7 @@ type casePage struct {
 	Mine   bool // assigned to the viewer
 	// Assignable: whom a lead may assign the case to (leads only).
 	Assignable []cases.User
+	Addresses  []cases.CaseAddress // masked unless this session revealed one
 }
 
 type adminPage struct {
@@ -114,7 +115,11 @@ func (s *Server) casePage(c echo.Context) error {
 	k, _ := s.svc.Kind(d.Case.Kind)
 	u := currentUser(c)
 	mine := d.Case.AssigneeID != nil && u != nil && *d.Case.AssigneeID == u.ID
-	p := casePage{page: s.page(c, "Case "+d.Case.Ref), Detail: d, Kind: k, Mine: mine}
+	addrs, err := s.svc.CaseAddresses(c.Request().Context(), actor(c), sessionToken(c), d.Case.Ref)
+	if err != nil {
+		return err
+	}
+	p := casePage{page: s.page(c, "Case "+d.Case.Ref), Detail: d, Kind: k, Mine: mine, Addresses: addrs}
 	if isLead(u) && d.Case.Status.Open() {
 		if p.Assignable, err = s.svc.Assignable(c.Request().Context(), actor(c)); err != nil {
 			return err
@@ -137,6 +142,9 @@ func (s *Server) leads(c echo.Context) error {
 		return err
 	}
 	p := leadsPage{page: s.page(c, "Leads"), Cases: list}
+	if p.Dashboard, err = s.dashboard(c); err != nil {
+		return err
+	}
 	now := time.Now()
 	for _, m := range mbs {
 		if s.mailboxStale(m, now) {
@@ -148,8 +156,9 @@ func (s *Server) leads(c echo.Context) error {
 
 type leadsPage struct {
 	page
-	Cases []cases.QueueCase
-	Stale []cases.Mailbox
+	Cases     []cases.QueueCase
+	Stale     []cases.Mailbox
+	Dashboard dashboardView
 }
 
 // admin is GET /admin: the staff list.

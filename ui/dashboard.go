@@ -1,0 +1,71 @@
+package ui
+
+import (
+	"fmt"
+	"html/template"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"notme/cases"
+)
+
+// dashboardView is the leads' dashboard below the escalations.
+type dashboardView struct {
+	cases.Dashboard
+	Chart       template.HTML // the SVG, or "" without reports
+	ChartKinds  []string      // table header: the kinds' labels
+	ChartTable  []chartRow
+	ChartTotal  int
+	ContainRows []containRow
+}
+
+type containRow struct {
+	Days     int
+	N        int
+	P50, P90 string
+}
+
+// dashboard computes the leads' dashboard and lays out its chart.
+func (s *Server) dashboard(c echo.Context) (dashboardView, error) {
+	d, err := s.svc.Dashboard(c.Request().Context(), actor(c))
+	if err != nil {
+		return dashboardView{}, err
+	}
+	labels := map[string]string{}
+	for _, k := range s.svc.Kinds() {
+		labels[k.Name] = k.Label
+	}
+	v := dashboardView{Dashboard: d}
+	for _, st := range d.Containment {
+		r := containRow{Days: st.Days, N: st.N, P50: "no data", P90: "no data"}
+		if st.N > 0 {
+			r.P50, r.P90 = spell(st.P50), spell(st.P90)
+		}
+		v.ContainRows = append(v.ContainRows, r)
+	}
+	ch := layoutReportsChart(d.Days, d.Kinds, labels)
+	for _, k := range ch.Series {
+		v.ChartKinds = append(v.ChartKinds, k.Label)
+	}
+	v.ChartTable, v.ChartTotal = ch.Table, ch.Total
+	if ch.Total > 0 {
+		if v.Chart, err = renderReportsChart(ch); err != nil {
+			return v, err
+		}
+	}
+	return v, nil
+}
+
+// spell writes a duration as people read it at a glance.
+func spell(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%d s", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%d min", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%d h %d min", int(d.Hours()), int(d.Minutes())%60)
+	}
+	return fmt.Sprintf("%.1f days", d.Hours()/24)
+}
