@@ -39,6 +39,7 @@ type Config struct {
 	Reports    ReportsConfig         `yaml:"reports"`
 	Mail       MailConfig            `yaml:"mail"`
 	Escalation EscalationConfig      `yaml:"escalation"`
+	Webhooks   WebhooksConfig        `yaml:"webhooks"`
 }
 
 // EscalationConfig switches the automatic escalation rules.
@@ -197,6 +198,7 @@ func Defaults() Config {
 			ReopenWindow: Duration(14 * 24 * time.Hour),
 		},
 		Escalation: EscalationConfig{PossibleTakeover: true},
+		Webhooks:   defaultWebhooks(),
 		Mail: MailConfig{
 			MaxSize:    25 << 20,
 			SMTP:       SMTPConfig{Security: "starttls", HelloName: "localhost"},
@@ -426,6 +428,7 @@ func (c *Config) Validate() error {
 	c.validateTokens(&v)
 	c.validateKinds(&v)
 	c.validateMail(&v)
+	c.validateWebhooks(&v)
 
 	for _, sev := range sortedKeys(c.SLA.ContainBy) {
 		key := "sla.contain_by." + sev
