@@ -89,10 +89,11 @@ func (o WebhookOptions) withDefaults() WebhookOptions {
 // hitting a recovering receiver together. A floor of a tenth of BackoffMin
 // keeps a retry from being immediate.
 func (o WebhookOptions) retryDelay(n int) time.Duration {
-	ceil := o.BackoffMax
-	if n-1 < 40 {
-		ceil = min(o.BackoffMax, o.BackoffMin<<(n-1))
+	ceil := o.BackoffMin
+	for i := 1; i < n && ceil < o.BackoffMax; i++ {
+		ceil *= 2
 	}
+	ceil = min(ceil, o.BackoffMax)
 	return max(o.BackoffMin/10, rand.N(ceil+1))
 }
 
