@@ -301,13 +301,13 @@ const MaxResultDetail = 500
 // ConfirmContainment records what the account system did (an API key with
 // cases:write). Reporting the same result again changes nothing. When every
 // requested action is confirmed done and the case is still new, it becomes
-// contained by itself.
-func (s *Service) ConfirmContainment(ctx context.Context, a Actor, ref string, results []ContainmentResult) ([]ContainmentAction, error) {
+// contained by itself. It returns the case and its actions as they are now.
+func (s *Service) ConfirmContainment(ctx context.Context, a Actor, ref string, results []ContainmentResult) (Case, []ActionView, error) {
 	if a.APIKey == nil || !a.APIKey.HasScope(ScopeCasesWrite) {
-		return nil, Errorf(EFORBIDDEN, "Confirming containment needs an API key with the cases:write scope.")
+		return Case{}, nil, Errorf(EFORBIDDEN, "Confirming containment needs an API key with the cases:write scope.")
 	}
 	if len(results) == 0 || len(results) > len(Actions) {
-		return nil, Errorf(EINVALID, "results must list 1 to %d actions.", len(Actions))
+		return Case{}, nil, Errorf(EINVALID, "results must list 1 to %d actions.", len(Actions))
 	}
 	seen := map[string]bool{}
 	for i := range results {
@@ -315,23 +315,24 @@ func (s *Service) ConfirmContainment(ctx context.Context, a Actor, ref string, r
 		r.Detail = cleanNote(r.Detail)
 		switch {
 		case !validAction(r.Action):
-			return nil, Errorf(EINVALID, "results[%d]: unknown action %q; known: %s.", i, r.Action, strings.Join(Actions, ", "))
+			return Case{}, nil, Errorf(EINVALID, "results[%d]: unknown action %q; known: %s.", i, r.Action, strings.Join(Actions, ", "))
 		case r.Status != ResultDone && r.Status != ResultFailed:
-			return nil, Errorf(EINVALID, "results[%d]: status must be %q or %q.", i, ResultDone, ResultFailed)
+			return Case{}, nil, Errorf(EINVALID, "results[%d]: status must be %q or %q.", i, ResultDone, ResultFailed)
 		case utf8.RuneCountInString(r.Detail) > MaxResultDetail:
-			return nil, Errorf(EINVALID, "results[%d]: detail is longer than %d characters.", i, MaxResultDetail)
+			return Case{}, nil, Errorf(EINVALID, "results[%d]: detail is longer than %d characters.", i, MaxResultDetail)
 		case seen[r.Action]:
-			return nil, Errorf(EINVALID, "results[%d]: %s is listed twice.", i, r.Action)
+			return Case{}, nil, Errorf(EINVALID, "results[%d]: %s is listed twice.", i, r.Action)
 		}
 		seen[r.Action] = true
 	}
 	ref = NormalizeCaseRef(ref)
 	if ref == "" {
-		return nil, Errorf(ENOTFOUND, "no such case")
+		return Case{}, nil, Errorf(ENOTFOUND, "no such case")
 	}
 	var acts []ContainmentAction
+	var c Case
+	var views []ActionView
 	err := s.store.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var c Case
 		if err := tx.Where("ref = ?", ref).Limit(1).Find(&c).Error; err != nil {
 			return fmt.Errorf("read case %s: %w", ref, err)
 		}
@@ -369,12 +370,14 @@ func (s *Service) ConfirmContainment(ctx context.Context, a Actor, ref string, r
 			evs = append(evs, Event{CaseID: c.ID, At: now, Actor: a.String(), Type: EventContainmentResult, Detail: detail + "."})
 		}
 		if len(evs) == 0 {
-			return nil
+			var err error
+			views, err = actionViews(tx, c.ID, acts)
+			return err
 		}
 		upd := map[string]any{"updated_at": now}
 		allDone := !slices.ContainsFunc(acts, func(x ContainmentAction) bool { return x.State != ActionConfirmed })
 		if allDone && c.Status == StatusNew {
-			upd["status"] = StatusContained
+			upd["status"], c.Status = StatusContained, StatusContained
 			evs = append(evs, Event{CaseID: c.ID, At: now, Actor: actorAccountSystem, Type: EventStatus,
 				Detail: "Status new → contained: every requested containment action was confirmed done."})
 		}
@@ -385,12 +388,18 @@ func (s *Service) ConfirmContainment(ctx context.Context, a Actor, ref string, r
 		if err := q.Updates(upd).Error; err != nil {
 			return fmt.Errorf("update case %s: %w", ref, err)
 		}
-		return tx.Create(&evs).Error
+		c.UpdatedAt = now
+		if err := tx.Create(&evs).Error; err != nil {
+			return err
+		}
+		var err error
+		views, err = actionViews(tx, c.ID, acts)
+		return err
 	})
 	if err != nil {
-		return nil, err
+		return Case{}, nil, err
 	}
-	return acts, nil
+	return c, views, nil
 }
 
 // ActionView is a requested action with its webhook delivery, for staff
@@ -411,6 +420,11 @@ func (s *Service) ContainmentOf(ctx context.Context, a Actor, caseID int64) ([]A
 	if err := db.Where("case_id = ?", caseID).Order("id").Find(&acts).Error; err != nil {
 		return nil, fmt.Errorf("read containment of case %d: %w", caseID, err)
 	}
+	return actionViews(db, caseID, acts)
+}
+
+// actionViews joins a case's actions with their deliveries.
+func actionViews(db *gorm.DB, caseID int64, acts []ContainmentAction) ([]ActionView, error) {
 	var ds []Delivery
 	if err := db.Where("case_id = ?", caseID).Order("id").Find(&ds).Error; err != nil {
 		return nil, fmt.Errorf("read webhooks of case %d: %w", caseID, err)

@@ -210,7 +210,7 @@ func TestConfirmContainment(t *testing.T) {
 		{"twice", system, []ContainmentResult{{ActionRevokePendingLinks, ResultDone, ""}, {ActionRevokePendingLinks, ResultDone, ""}}, EINVALID, "twice"},
 		{"long detail", system, []ContainmentResult{{ActionRevokePendingLinks, ResultDone, strings.Repeat("x", 501)}}, EINVALID, "500"},
 	} {
-		_, err := d.ConfirmContainment(ctx, tt.actor, f.CaseRef, tt.results)
+		_, _, err := d.ConfirmContainment(ctx, tt.actor, f.CaseRef, tt.results)
 		wantCode(t, "ConfirmContainment("+tt.name+")", err, tt.code, tt.mention)
 	}
 	if got := d.caseRow(t, f.CaseRef).Status; got != StatusNew {
@@ -218,7 +218,7 @@ func TestConfirmContainment(t *testing.T) {
 	}
 
 	// One of two done: still new.
-	acts, err := d.ConfirmContainment(ctx, system, f.CaseRef, []ContainmentResult{{ActionRevokePendingLinks, ResultDone, "2 links revoked"}})
+	_, acts, err := d.ConfirmContainment(ctx, system, f.CaseRef, []ContainmentResult{{ActionRevokePendingLinks, ResultDone, "2 links revoked"}})
 	if err != nil {
 		t.Fatalf("ConfirmContainment(revoke done) = %v", err)
 	}
@@ -229,7 +229,7 @@ func TestConfirmContainment(t *testing.T) {
 		t.Errorf("with one action of two confirmed, status = %s, want new", got)
 	}
 	// Failed is no containment.
-	if _, err := d.ConfirmContainment(ctx, system, f.CaseRef, []ContainmentResult{{ActionRequireReverification, ResultFailed, "account locked"}}); err != nil {
+	if _, _, err := d.ConfirmContainment(ctx, system, f.CaseRef, []ContainmentResult{{ActionRequireReverification, ResultFailed, "account locked"}}); err != nil {
 		t.Fatalf("ConfirmContainment(reverify failed) = %v", err)
 	}
 	if got := d.caseRow(t, f.CaseRef).Status; got != StatusNew {
@@ -237,7 +237,7 @@ func TestConfirmContainment(t *testing.T) {
 	}
 	// Both done: the case is contained by itself.
 	d.clock.Advance(time.Minute)
-	if _, err := d.ConfirmContainment(ctx, system, f.CaseRef, []ContainmentResult{{ActionRequireReverification, ResultDone, ""}}); err != nil {
+	if _, _, err := d.ConfirmContainment(ctx, system, f.CaseRef, []ContainmentResult{{ActionRequireReverification, ResultDone, ""}}); err != nil {
 		t.Fatalf("ConfirmContainment(reverify done) = %v", err)
 	}
 	if got := d.caseRow(t, f.CaseRef).Status; got != StatusContained {
@@ -252,7 +252,7 @@ func TestConfirmContainment(t *testing.T) {
 	}
 	// The same report again changes nothing.
 	n := len(d.events(t, f.Case.ID))
-	if _, err := d.ConfirmContainment(ctx, system, f.CaseRef, []ContainmentResult{{ActionRequireReverification, ResultDone, ""}}); err != nil {
+	if _, _, err := d.ConfirmContainment(ctx, system, f.CaseRef, []ContainmentResult{{ActionRequireReverification, ResultDone, ""}}); err != nil {
 		t.Fatalf("ConfirmContainment(repeated) = %v", err)
 	}
 	if m := len(d.events(t, f.Case.ID)); m != n {

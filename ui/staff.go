@@ -33,9 +33,10 @@ type queuePage struct {
 
 type casePage struct {
 	page
-	Detail cases.CaseDetail
-	Kind   cases.Kind
-	Mine   bool // assigned to the viewer
+	Detail      cases.CaseDetail
+	Kind        cases.Kind
+	Mine        bool // assigned to the viewer
+	Containment containmentView
 }
 
 type adminPage struct {
@@ -112,7 +113,11 @@ func (s *Server) casePage(c echo.Context) error {
 	k, _ := s.svc.Kind(d.Case.Kind)
 	u := currentUser(c)
 	mine := d.Case.AssigneeID != nil && u != nil && *d.Case.AssigneeID == u.ID
-	return s.render(c, http.StatusOK, "case", casePage{page: s.page(c, "Case "+d.Case.Ref), Detail: d, Kind: k, Mine: mine})
+	cv, err := s.containmentOf(c, d)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "case", casePage{page: s.page(c, "Case "+d.Case.Ref), Detail: d, Kind: k, Mine: mine, Containment: cv})
 }
 
 // leads is GET /leads: escalations for security leads, and mailboxes
