@@ -459,9 +459,9 @@ func (d *Deliverer) deliver(ctx, record context.Context, dl Delivery) (bool, err
 		if err := d.svc.deliveryDone(record, dl); err != nil {
 			return false, err
 		}
-		d.log.Info("webhook delivered", "case", dl.CaseRef, "action", dl.Action, "delivery_id", dl.ID, "attempt", w.Attempt)
+		d.log.Info("webhook delivered", "case", dl.CaseRef, "action", dl.Action, "webhook_id", dl.ID, "attempt", w.Attempt)
 		return true, nil
 	}
-	d.log.Warn("webhook failed", "case", dl.CaseRef, "action", dl.Action, "delivery_id", dl.ID, "attempt", w.Attempt, "err", sendErr)
+	d.log.Warn("webhook failed", "case", dl.CaseRef, "action", dl.Action, "webhook_id", dl.ID, "attempt", w.Attempt, "err", sendErr)
 	return false, d.svc.deliveryFailed(record, dl, sendErr)
 }
