@@ -170,30 +170,45 @@ func (s *Service) claimDeliveries(ctx context.Context, limit int) ([]Delivery, e
 	return ds, nil
 }
 
-// deliveryDone records a 2xx: the delivery and its action are delivered.
-// It holds even if the lease ran out meanwhile: the receiver has it.
-func (s *Service) deliveryDone(ctx context.Context, d Delivery) error {
+// deliveriesDone records 2xx answers in one transaction: the deliveries
+// and their actions are delivered. It holds even if a lease ran out
+// meanwhile: the receiver has the webhook.
+func (s *Service) deliveriesDone(ctx context.Context, ds []Delivery) error {
+	if len(ds) == 0 {
+		return nil
+	}
 	now := s.clock()
 	return s.store.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		res := tx.Model(&Delivery{}).Where("id = ? AND state = ?", d.ID, DeliveryPending).Updates(map[string]any{
-			"state": DeliveryDelivered, "delivered_at": now, "attempts": gorm.Expr("attempts + 1"),
-			"last_error": "", "lease_owner": "", "lease_until": nil,
-		})
-		if res.Error != nil {
-			return fmt.Errorf("mark webhook %d delivered: %w", d.ID, res.Error)
+		var evs []Event
+		var actionIDs []int64
+		// One UPDATE per row keeps each row's attempt count; the batch is
+		// small and in one transaction, so this is one commit.
+		for _, d := range ds {
+			res := tx.Model(&Delivery{}).Where("id = ? AND state = ?", d.ID, DeliveryPending).Updates(map[string]any{
+				"state": DeliveryDelivered, "delivered_at": now, "attempts": d.Attempts + 1,
+				"last_error": "", "lease_owner": "", "lease_until": nil,
+			})
+			if res.Error != nil {
+				return fmt.Errorf("mark webhook %d delivered: %w", d.ID, res.Error)
+			}
+			if res.RowsAffected == 0 {
+				continue // delivered by another worker after a lost lease
+			}
+			actionIDs = append(actionIDs, d.ActionID)
+			evs = append(evs, Event{CaseID: d.CaseID, At: now, Actor: actorDesk, Type: EventContainmentDelivered,
+				Detail: fmt.Sprintf("Webhook %s delivered to the account system (attempt %d).", d.Action, d.Attempts+1)})
 		}
-		if res.RowsAffected == 0 {
-			return nil // delivered by another worker after a lost lease
+		if len(evs) == 0 {
+			return nil
 		}
 		// A confirmation may have come before this mark: keep its state.
-		if err := tx.Model(&ContainmentAction{}).Where("id = ?", d.ActionID).Updates(map[string]any{
+		if err := tx.Model(&ContainmentAction{}).Where("id IN ?", actionIDs).Updates(map[string]any{
 			"delivered_at": now,
 			"state":        gorm.Expr("CASE WHEN state = ? THEN ? ELSE state END", ActionRequested, ActionDelivered),
 		}).Error; err != nil {
-			return fmt.Errorf("mark action %d delivered: %w", d.ActionID, err)
+			return fmt.Errorf("mark actions delivered: %w", err)
 		}
-		return tx.Create(&Event{CaseID: d.CaseID, At: now, Actor: actorDesk, Type: EventContainmentDelivered,
-			Detail: fmt.Sprintf("Webhook %s delivered to the account system (attempt %d).", d.Action, d.Attempts+1)}).Error
+		return tx.Create(&evs).Error
 	})
 }
 
@@ -394,56 +409,73 @@ func (d *Deliverer) idle(ctx context.Context) (time.Duration, error) {
 // not returned; the error is for the round (the database). Once ctx is
 // done no new webhook starts, and claimed ones not yet sent are released.
 func (d *Deliverer) DeliverDue(ctx context.Context) (int, error) {
-	var delivered atomic.Int64
-	// Outcomes are recorded even while stopping: the webhook went out.
+	delivered := 0
+	// Outcomes are recorded even while stopping: the webhooks went out.
 	record := context.WithoutCancel(ctx)
 	for ctx.Err() == nil {
-		ds, err := d.svc.claimDeliveries(ctx, 2*d.conc)
+		ds, err := d.svc.claimDeliveries(ctx, deliveryBatch*d.conc)
 		if err != nil {
 			if ctx.Err() != nil {
 				break
 			}
-			return int(delivered.Load()), err
+			return delivered, err
 		}
 		if len(ds) == 0 {
 			break
 		}
-		var wg sync.WaitGroup
-		var mu sync.Mutex
-		var firstErr error
-		sem := make(chan struct{}, d.conc)
-		for _, dl := range ds {
-			wg.Add(1)
-			sem <- struct{}{}
-			go func() {
-				defer func() { <-sem; wg.Done() }()
-				ok, err := d.deliver(ctx, record, dl)
-				if ok {
-					delivered.Add(1)
-				}
-				if err != nil {
-					mu.Lock()
-					firstErr = firstOf(firstErr, err)
-					mu.Unlock()
-				}
-			}()
+		ok, err := d.sendAll(ctx, record, ds)
+		// Successes are recorded together: one commit per claim, not per
+		// webhook, so the single SQLite writer keeps up with the filings.
+		if rerr := d.svc.deliveriesDone(record, ok); rerr != nil {
+			return delivered, rerr
 		}
-		wg.Wait()
-		if firstErr != nil {
-			return int(delivered.Load()), firstErr
+		delivered += len(ok)
+		for _, dl := range ok {
+			d.log.Info("webhook delivered", "case", dl.CaseRef, "action", dl.Action, "webhook_id", dl.ID, "attempt", dl.Attempts+1)
+		}
+		if err != nil {
+			return delivered, err
 		}
 	}
-	return int(delivered.Load()), nil
+	return delivered, nil
 }
 
-func firstOf(a, b error) error {
-	if a != nil {
-		return a
+// deliveryBatch is how many deliveries per concurrent sender one claim
+// takes.
+const deliveryBatch = 8
+
+// sendAll sends the claimed deliveries, Concurrency at a time, records
+// each failure, and returns those the receiver took.
+func (d *Deliverer) sendAll(ctx, record context.Context, ds []Delivery) ([]Delivery, error) {
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		ok       []Delivery
+		firstErr error
+	)
+	sem := make(chan struct{}, d.conc)
+	for _, dl := range ds {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			sent, err := d.deliver(ctx, record, dl)
+			mu.Lock()
+			defer mu.Unlock()
+			if sent {
+				ok = append(ok, dl)
+			}
+			if err != nil && firstErr == nil {
+				firstErr = err
+			}
+		}()
 	}
-	return b
+	wg.Wait()
+	return ok, firstErr
 }
 
-// deliver sends one claimed delivery and records the outcome.
+// deliver sends one claimed delivery; it records a failure, and reports a
+// success for the caller to record.
 func (d *Deliverer) deliver(ctx, record context.Context, dl Delivery) (bool, error) {
 	if ctx.Err() != nil {
 		return false, d.svc.releaseDelivery(record, dl)
@@ -456,10 +488,6 @@ func (d *Deliverer) deliver(ctx, record context.Context, dl Delivery) (bool, err
 	// the sender's own timeout bounds it.
 	sendErr := d.send.SendWebhook(record, w)
 	if sendErr == nil {
-		if err := d.svc.deliveryDone(record, dl); err != nil {
-			return false, err
-		}
-		d.log.Info("webhook delivered", "case", dl.CaseRef, "action", dl.Action, "webhook_id", dl.ID, "attempt", w.Attempt)
 		return true, nil
 	}
 	d.log.Warn("webhook failed", "case", dl.CaseRef, "action", dl.Action, "webhook_id", dl.ID, "attempt", w.Attempt, "err", sendErr)

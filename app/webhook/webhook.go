@@ -61,7 +61,10 @@ func New(c Config) (*Sender, error) {
 		c.Timeout = 10 * time.Second
 	}
 	if c.Client == nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = 64 // one receiver: keep a connection per concurrent sender
 		c.Client = &http.Client{
+			Transport:     t,
 			Timeout:       c.Timeout,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		}
