@@ -93,19 +93,37 @@ func (s *Service) autoActions(c *Case) []string {
 type actionRequest struct {
 	c      *Case
 	action string
+	fresh  bool // the case was opened in this transaction: it has no actions yet
 }
 
 // containFiled requests, in the filing's transaction, the automatic
 // actions of the cases a filing touched; actions requested before are not
-// requested again. It returns how many requests it queued.
-func (s *Service) containFiled(tx *gorm.DB, cs []*Case, now time.Time) (int, error) {
+// requested again. It returns how many requests it queued and their
+// timeline events, for the caller to append with its own.
+func (s *Service) containFiled(tx *gorm.DB, cs []*Case, fresh map[*Case]bool, now time.Time) (int, []Event, error) {
 	var reqs []actionRequest
 	for _, c := range cs {
 		for _, a := range s.autoActions(c) {
-			reqs = append(reqs, actionRequest{c, a})
+			reqs = append(reqs, actionRequest{c, a, fresh[c]})
 		}
 	}
 	return s.requestActions(tx, reqs, actorDesk, now)
+}
+
+// containBatch is containFiled for a flushed mail batch.
+func (s *Service) containBatch(tx *gorm.DB, b *mailBatch) error {
+	fresh := map[*Case]bool{}
+	for _, c := range b.newCases {
+		fresh[c] = true
+	}
+	_, evs, err := s.containFiled(tx, b.filedCases(), fresh, s.clock())
+	if err != nil || len(evs) == 0 {
+		return err
+	}
+	if err := tx.Create(&evs).Error; err != nil {
+		return fmt.Errorf("append timeline: %w", err)
+	}
+	return nil
 }
 
 // filedCases are the cases the batch filed reports on, each once, with
@@ -133,17 +151,18 @@ func (s *Service) wakeAfterIngest(out []Ingested) {
 	}
 }
 
-// requestActions writes the action rows, their outbox rows and one
-// timeline event per case, skipping actions the case has already. The
-// unique index on (case_id, action) backs this up.
-func (s *Service) requestActions(tx *gorm.DB, reqs []actionRequest, actor string, now time.Time) (int, error) {
+// requestActions writes the action rows and their outbox rows, skipping
+// actions the case has already, and returns one timeline event per case
+// for the caller to store. The unique index on (case_id, action) backs
+// this up.
+func (s *Service) requestActions(tx *gorm.DB, reqs []actionRequest, actor string, now time.Time) (int, []Event, error) {
 	if len(reqs) == 0 {
-		return 0, nil
+		return 0, nil, nil
 	}
 	var ids []int64
 	idSeen := map[int64]bool{}
 	for _, r := range reqs {
-		if !idSeen[r.c.ID] {
+		if !idSeen[r.c.ID] && !r.fresh {
 			idSeen[r.c.ID] = true
 			ids = append(ids, r.c.ID)
 		}
@@ -166,7 +185,7 @@ func (s *Service) requestActions(tx *gorm.DB, reqs []actionRequest, actor string
 		return nil
 	})
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	var keep []actionRequest
 	var acts []ContainmentAction
@@ -183,10 +202,10 @@ func (s *Service) requestActions(tx *gorm.DB, reqs []actionRequest, actor string
 			RequestedBy: actor, RequestedAt: now})
 	}
 	if len(keep) == 0 {
-		return 0, nil
+		return 0, nil, nil
 	}
 	if err := chunks(acts, rowChunk, func(rs []ContainmentAction) error { return tx.Create(&rs).Error }); err != nil {
-		return 0, fmt.Errorf("store containment actions: %w", err)
+		return 0, nil, fmt.Errorf("store containment actions: %w", err)
 	}
 	// chunks hands Create sub-slices of acts, so the IDs land in acts.
 	outbox := make([]Delivery, len(keep))
@@ -200,17 +219,14 @@ func (s *Service) requestActions(tx *gorm.DB, reqs []actionRequest, actor string
 		perCase[r.c.ID] = append(perCase[r.c.ID], r.action)
 	}
 	if err := chunks(outbox, rowChunk, func(rs []Delivery) error { return tx.Create(&rs).Error }); err != nil {
-		return 0, fmt.Errorf("queue webhooks: %w", err)
+		return 0, nil, fmt.Errorf("queue webhooks: %w", err)
 	}
 	evs := make([]Event, 0, len(order))
 	for _, c := range order {
 		evs = append(evs, Event{CaseID: c.ID, At: now, Actor: actor, Type: EventContainmentRequested,
 			Detail: "Containment requested from the account system: " + strings.Join(perCase[c.ID], ", ") + "."})
 	}
-	if err := tx.Create(&evs).Error; err != nil {
-		return 0, fmt.Errorf("append timeline: %w", err)
-	}
-	return len(keep), nil
+	return len(keep), evs, nil
 }
 
 // ConfirmMatch is a security-trained agent's word that a probable match is
@@ -232,17 +248,18 @@ func (s *Service) ConfirmMatch(ctx context.Context, a Actor, ref string) (Case, 
 			return fmt.Errorf("confirm match of %s: %w", c.Ref, err)
 		}
 		c.Match, c.UpdatedAt = MatchExact, now
-		if err := tx.Create(&[]Event{event(c, a, now, EventMatchConfirmed,
-			"Match confirmed: account "+c.AccountRef+" (probable → exact).")}).Error; err != nil {
-			return err
-		}
 		var reqs []actionRequest
 		for _, act := range s.autoActions(c) {
-			reqs = append(reqs, actionRequest{c, act})
+			reqs = append(reqs, actionRequest{c: c, action: act})
 		}
+		var evs []Event
 		var err error
-		n, err = s.requestActions(tx, reqs, a.String(), now)
-		return err
+		if n, evs, err = s.requestActions(tx, reqs, a.String(), now); err != nil {
+			return err
+		}
+		evs = append([]Event{event(c, a, now, EventMatchConfirmed,
+			"Match confirmed: account "+c.AccountRef+" (probable → exact).")}, evs...)
+		return tx.Create(&evs).Error
 	})
 	if err == nil && n > 0 {
 		s.wakeDeliveries()
@@ -267,12 +284,15 @@ func (s *Service) RequestContainment(ctx context.Context, a Actor, ref, action s
 		case c.Match != MatchExact || c.AccountRef == "":
 			return Errorf(ECONFLICT, "Confirm the match to an account first: containment acts on the account.")
 		}
-		n, err := s.requestActions(tx, []actionRequest{{c, action}}, a.String(), now)
+		n, evs, err := s.requestActions(tx, []actionRequest{{c: c, action: action}}, a.String(), now)
 		if err != nil {
 			return err
 		}
 		if n == 0 {
 			return Errorf(ECONFLICT, "%s has been requested for this case already.", action)
+		}
+		if err := tx.Create(&evs).Error; err != nil {
+			return err
 		}
 		return tx.Model(&Case{}).Where("id = ?", c.ID).Update("updated_at", now).Error
 	})

@@ -354,9 +354,6 @@ func (s *Service) NewDeliverer(send WebhookSender, o DelivererOptions) *Delivere
 	return &Deliverer{svc: s, send: send, conc: o.Concurrency, maxIdle: o.MaxIdle, log: o.Logger}
 }
 
-// Notify wakes Run, as a commit that queued webhooks does; it never blocks.
-func (d *Deliverer) Notify() { d.svc.wakeDeliveries() }
-
 // Run delivers until ctx is done, then lets the webhooks in flight finish
 // (each bounded by the sender's timeout) and returns nil. It sleeps until
 // the next delivery is due, a commit queues one, or MaxIdle.

@@ -176,7 +176,7 @@ func (s *Service) ingestBatch(tx *gorm.DB, batch []InboundMail, tokens []string)
 	if err := b.flush(); err != nil {
 		return nil, err
 	}
-	if _, err := s.containFiled(tx, b.filedCases(), s.clock()); err != nil {
+	if err := s.containBatch(tx, b); err != nil {
 		return nil, err
 	}
 	for i := range out {

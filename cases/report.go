@@ -324,12 +324,13 @@ func (s *Service) fileReport(tx *gorm.DB, in ReportInput, statusToken string) (F
 	for i := range events {
 		events[i].CaseID, events[i].At, events[i].Actor = c.ID, now, in.Actor
 	}
-	if err := tx.Create(&events).Error; err != nil {
-		return Filed{}, fmt.Errorf("append timeline: %w", err)
-	}
-	requested, err := s.containFiled(tx, []*Case{&c}, now)
+	requested, contained, err := s.containFiled(tx, []*Case{&c}, map[*Case]bool{&c: newCase}, now)
 	if err != nil {
 		return Filed{}, err
+	}
+	events = append(events, contained...)
+	if err := tx.Create(&events).Error; err != nil {
+		return Filed{}, fmt.Errorf("append timeline: %w", err)
 	}
 	return Filed{CaseRef: c.Ref, NewCase: newCase, Case: c, Report: r, Requested: requested}, nil
 }
