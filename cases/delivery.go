@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -178,28 +179,36 @@ func (s *Service) deliveriesDone(ctx context.Context, ds []Delivery) error {
 		return nil
 	}
 	now := s.clock()
+	ids := make([]int64, len(ds))
+	for i, d := range ds {
+		ids[i] = d.ID
+	}
 	return s.store.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		// Rows delivered meanwhile by another worker (after a lost lease)
+		// are left alone: the transaction holds the write lock, so what
+		// this read finds pending is what the UPDATE changes.
+		var pending []int64
+		if err := tx.Model(&Delivery{}).Where("id IN ? AND state = ?", ids, DeliveryPending).Pluck("id", &pending).Error; err != nil {
+			return fmt.Errorf("read webhooks to mark delivered: %w", err)
+		}
+		if len(pending) == 0 {
+			return nil
+		}
+		if err := tx.Model(&Delivery{}).Where("id IN ? AND state = ?", pending, DeliveryPending).Updates(map[string]any{
+			"state": DeliveryDelivered, "delivered_at": now, "attempts": gorm.Expr("attempts + 1"),
+			"last_error": "", "lease_owner": "", "lease_until": nil,
+		}).Error; err != nil {
+			return fmt.Errorf("mark webhooks delivered: %w", err)
+		}
 		var evs []Event
 		var actionIDs []int64
-		// One UPDATE per row keeps each row's attempt count; the batch is
-		// small and in one transaction, so this is one commit.
 		for _, d := range ds {
-			res := tx.Model(&Delivery{}).Where("id = ? AND state = ?", d.ID, DeliveryPending).Updates(map[string]any{
-				"state": DeliveryDelivered, "delivered_at": now, "attempts": d.Attempts + 1,
-				"last_error": "", "lease_owner": "", "lease_until": nil,
-			})
-			if res.Error != nil {
-				return fmt.Errorf("mark webhook %d delivered: %w", d.ID, res.Error)
-			}
-			if res.RowsAffected == 0 {
-				continue // delivered by another worker after a lost lease
+			if !slices.Contains(pending, d.ID) {
+				continue
 			}
 			actionIDs = append(actionIDs, d.ActionID)
 			evs = append(evs, Event{CaseID: d.CaseID, At: now, Actor: actorDesk, Type: EventContainmentDelivered,
 				Detail: fmt.Sprintf("Webhook %s delivered to the account system (attempt %d).", d.Action, d.Attempts+1)})
-		}
-		if len(evs) == 0 {
-			return nil
 		}
 		// A confirmation may have come before this mark: keep its state.
 		if err := tx.Model(&ContainmentAction{}).Where("id IN ?", actionIDs).Updates(map[string]any{
@@ -439,7 +448,7 @@ func (d *Deliverer) DeliverDue(ctx context.Context) (int, error) {
 
 // deliveryBatch is how many deliveries per concurrent sender one claim
 // takes.
-const deliveryBatch = 8
+const deliveryBatch = 16
 
 // sendAll sends the claimed deliveries, Concurrency at a time, records
 // each failure, and returns those the receiver took.
