@@ -277,3 +277,26 @@ func TestRetryDelayFullJitter(t *testing.T) {
 		}
 	}
 }
+
+// A probable case that a later exact report proves requests its actions
+// then; another report on it requests nothing more.
+func TestContainmentWhenTheMatchImproves(t *testing.T) {
+	d := newTestDesk(t)
+	d.register(t, "<p2@mail.example.com>", "ACC-4", "taro@gmial.com", "registration")
+	f := d.file(t, ReportInput{Channel: ChannelForm, Reporter: "taro@gmial.com"})
+	if got := d.requested(t, f.Case.ID); len(got) != 0 {
+		t.Fatalf("FileReport(probable) requested %v, want nothing", got)
+	}
+	tok := d.mint(t, "ACC-4", "registration").Token
+	g := d.file(t, ReportInput{Token: tok})
+	want := []string{ActionRevokePendingLinks, ActionRequireReverification}
+	if g.Case.ID != f.Case.ID || g.Requested != 2 {
+		t.Fatalf("FileReport(exact, same account) = case %d requested %d, want case %d requested 2", g.Case.ID, g.Requested, f.Case.ID)
+	}
+	if got := d.requested(t, f.Case.ID); !slices.Equal(got, want) {
+		t.Errorf("after the exact report requested %v, want %v", got, want)
+	}
+	if h := d.file(t, ReportInput{Token: tok}); h.Requested != 0 {
+		t.Errorf("FileReport(exact again).Requested = %d, want 0", h.Requested)
+	}
+}

@@ -324,11 +324,17 @@ func (s *Service) fileReport(tx *gorm.DB, in ReportInput, statusToken string) (F
 	for i := range events {
 		events[i].CaseID, events[i].At, events[i].Actor = c.ID, now, in.Actor
 	}
-	requested, contained, err := s.containFiled(tx, []*Case{&c}, map[*Case]bool{&c: newCase}, now)
-	if err != nil {
-		return Filed{}, err
+	var requested int
+	if newCase || updates["confidence"] == MatchExact {
+		// A case asks for containment when it becomes an exact match;
+		// later reports on it add nothing.
+		var contained []Event
+		requested, contained, err = s.containFiled(tx, []*Case{&c}, map[*Case]bool{&c: newCase}, now)
+		if err != nil {
+			return Filed{}, err
+		}
+		events = append(events, contained...)
 	}
-	events = append(events, contained...)
 	if err := tx.Create(&events).Error; err != nil {
 		return Filed{}, fmt.Errorf("append timeline: %w", err)
 	}
