@@ -99,8 +99,8 @@ func (w WebhooksConfig) WebhookSecret() (string, error) {
 	return w.Secret.Reveal(), nil
 }
 
-// webhookOptions is the retry policy cases applies. A worker holds a
-// delivery for its timeout and then some before another may send it.
+// webhookOptions is the retry policy cases applies. The lease leaves a
+// full timeout and then some for a send started with half of it left.
 func (c Config) webhookOptions() cases.WebhookOptions {
 	w := c.Webhooks
 	return cases.WebhookOptions{MaxAge: w.MaxAge.D(), BackoffMin: w.BackoffMin.D(), BackoffMax: w.BackoffMax.D(),

@@ -63,9 +63,10 @@ type WebhookOptions struct {
 	// retry waits a uniformly random time up to min(BackoffMax,
 	// BackoffMin·2ⁿ⁻¹) ("full jitter"). Defaults 1s and 15m.
 	BackoffMin, BackoffMax time.Duration
-	// Lease is how long a worker holds a delivery it is sending; a crashed
-	// worker's delivery goes again after it. It must exceed the sender's
-	// timeout. Default 2m.
+	// Lease is how long a worker holds the deliveries it claimed; a crashed
+	// worker's deliveries go again after it. A delivery is only started
+	// with half its lease left, so half must exceed the sender's timeout.
+	// Default 2m.
 	Lease time.Duration
 }
 
@@ -484,6 +485,11 @@ func (d *Deliverer) sendAll(ctx, record context.Context, ds []Delivery) ([]Deliv
 // success for the caller to record.
 func (d *Deliverer) deliver(ctx, record context.Context, dl Delivery) (bool, error) {
 	if ctx.Err() != nil {
+		return false, d.svc.releaseDelivery(record, dl)
+	}
+	if dl.LeaseUntil != nil && dl.LeaseUntil.Sub(d.svc.clock()) < d.svc.webhooks.Lease/2 {
+		// It waited its turn behind slow receivers: another worker may
+		// claim it before this send could end, so give it back.
 		return false, d.svc.releaseDelivery(record, dl)
 	}
 	w, err := d.svc.webhook(dl)
