@@ -505,3 +505,44 @@ func (d *Deliverer) deliver(ctx, record context.Context, dl Delivery) (bool, err
 	d.log.Warn("webhook failed", "case", dl.CaseRef, "action", dl.Action, "webhook_id", dl.ID, "attempt", w.Attempt, "err", sendErr)
 	return false, d.svc.deliveryFailed(record, dl, sendErr)
 }
+
+// WebhookBacklog is what an operator alerts on: webhooks waiting, dead
+// letters, and how long the oldest waiting one has waited.
+type WebhookBacklog struct {
+	Pending, Dead int64
+	OldestPending *time.Time // created_at of the oldest pending delivery
+}
+
+// WebhookBacklog counts the deliveries not delivered, for /metrics.
+func (s *Service) WebhookBacklog(ctx context.Context) (WebhookBacklog, error) {
+	var b WebhookBacklog
+	var rows []struct {
+		State string
+		N     int64
+	}
+	db := s.store.r.WithContext(ctx)
+	// Delivered rows are most of the table; the (state, …) index skips them.
+	err := db.Model(&Delivery{}).Select("state, COUNT(*) AS n").
+		Where("state IN ?", []string{DeliveryPending, DeliveryDead}).Group("state").Scan(&rows).Error
+	if err != nil {
+		return b, fmt.Errorf("count webhooks: %w", err)
+	}
+	for _, r := range rows {
+		switch r.State {
+		case DeliveryPending:
+			b.Pending = r.N
+		case DeliveryDead:
+			b.Dead = r.N
+		}
+	}
+	if b.Pending > 0 {
+		var oldest Delivery
+		if err := db.Where("state = ?", DeliveryPending).Order("created_at, id").Limit(1).Find(&oldest).Error; err != nil {
+			return b, fmt.Errorf("oldest pending webhook: %w", err)
+		}
+		if oldest.ID != 0 {
+			b.OldestPending = &oldest.CreatedAt
+		}
+	}
+	return b, nil
+}

@@ -1,12 +1,14 @@
 package ui
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"notme/cases"
 )
@@ -144,4 +146,40 @@ func (s *Server) apiContainment(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, containmentOut{Ref: got.Ref, Status: got.Status, Containment: toContainmentJSON(views)})
+}
+
+// webhookCollector reports the webhook backlog at scrape time, from the
+// database: dead letters and a growing queue are what to alert on.
+type webhookCollector struct {
+	s                 *Server
+	backlog, oldestAt *prometheus.Desc
+}
+
+func (s *Server) webhookCollector() prometheus.Collector {
+	return &webhookCollector{s: s,
+		backlog: prometheus.NewDesc("notme_webhooks", "Containment webhooks not delivered, by state (pending, dead).",
+			[]string{"state"}, nil),
+		oldestAt: prometheus.NewDesc("notme_webhook_oldest_pending_timestamp_seconds",
+			"When the oldest pending containment webhook was queued.", nil, nil),
+	}
+}
+
+func (w *webhookCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- w.backlog
+	ch <- w.oldestAt
+}
+
+func (w *webhookCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	b, err := w.s.svc.WebhookBacklog(ctx)
+	if err != nil {
+		w.s.log.Warn("metrics: read webhook backlog", "err", err)
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(w.backlog, prometheus.GaugeValue, float64(b.Pending), cases.DeliveryPending)
+	ch <- prometheus.MustNewConstMetric(w.backlog, prometheus.GaugeValue, float64(b.Dead), cases.DeliveryDead)
+	if b.OldestPending != nil {
+		ch <- prometheus.MustNewConstMetric(w.oldestAt, prometheus.GaugeValue, float64(b.OldestPending.Unix()))
+	}
 }

@@ -144,6 +144,10 @@ func TestDeadLetterRetryOnTheCasePage(t *testing.T) {
 			t.Errorf("%s does not show %q", page.call, want)
 		}
 	}
+	if mt := d.browser(t).get(t, "/metrics"); !strings.Contains(mt.body, `notme_webhooks{state="dead"} 1`) ||
+		!strings.Contains(mt.body, `notme_webhooks{state="pending"} 0`) {
+		t.Errorf("%s does not count the dead letter", mt.call)
+	}
 	m := regexp.MustCompile(`/cases/` + ref + `/deliveries/(\d+)/retry`).FindStringSubmatch(page.body)
 	if m == nil {
 		t.Fatalf("%s has no retry form", page.call)
