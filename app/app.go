@@ -73,6 +73,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (*A
 		ReopenWindow:         cfg.Reports.ReopenWindow.D(),
 		NoTakeoverEscalation: !cfg.Escalation.PossibleTakeover,
 		Acks:                 cases.AckOptions{Window: cfg.Mail.AckWindow.D()},
+		Webhooks:             cfg.webhookOptions(),
 		Logger:               log,
 		SLA:                  cfg.slaOptions(),
 		Escalation:           cfg.escalationRules(),

@@ -40,6 +40,7 @@ type Config struct {
 	Mail       MailConfig            `yaml:"mail"`
 	Escalation EscalationConfig      `yaml:"escalation"`
 	Retention  RetentionConfig       `yaml:"retention"`
+	Webhooks   WebhooksConfig        `yaml:"webhooks"`
 }
 
 // RetentionConfig bounds how long personal data is kept.
@@ -218,6 +219,7 @@ func Defaults() Config {
 		},
 		Escalation: defaultEscalation(),
 		Retention:  RetentionConfig{Evidence: Duration(90 * 24 * time.Hour), Interval: Duration(24 * time.Hour)},
+		Webhooks:   defaultWebhooks(),
 		Mail: MailConfig{
 			MaxSize:    25 << 20,
 			SMTP:       SMTPConfig{Security: "starttls", HelloName: "localhost"},
@@ -448,6 +450,7 @@ func (c *Config) Validate() error {
 	c.validateTokens(&v)
 	c.validateKinds(&v)
 	c.validateMail(&v)
+	c.validateWebhooks(&v)
 
 	for _, sev := range sortedKeys(c.SLA.ContainBy) {
 		key := "sla.contain_by." + sev

@@ -58,6 +58,14 @@ func cmdDemo(ctx context.Context, args []string, env Env) error {
 		_, port, _ := net.SplitHostPort(ln.Addr().String())
 		cfg.HTTP.PublicURL = "http://localhost:" + port
 	}
+	log := NewLogger(cfg.Log, env.Stderr)
+	receiver, err := startDemoReceiver(log)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("demo account system: %w", err)
+	}
+	defer receiver.close()
+	cfg.Webhooks.URL, cfg.Webhooks.Secret, cfg.Webhooks.SecretFile = receiver.URL, Secret(receiver.Secret), ""
 	imapSrv, err := startDemoIMAP()
 	if err != nil {
 		ln.Close()
@@ -80,7 +88,6 @@ func cmdDemo(ctx context.Context, args []string, env Env) error {
 		ln.Close()
 		return err
 	}
-	log := NewLogger(cfg.Log, env.Stderr)
 	a, err := Open(ctx, cfg, log, func(o *ui.Options) { o.Outbox = outbox.Mails })
 	if err != nil {
 		ln.Close()
@@ -104,6 +111,8 @@ func cmdDemo(ctx context.Context, args []string, env Env) error {
 		}
 	}
 	seed.Mails = len(mails)
+	seed.Receiver = receiver.URL
+	go receiver.run(ctx, seed.APIKey)
 	seed.print(env.Stdout, cfg.PublicURL(), *dataDir)
 	return a.Run(ctx, ln)
 }
@@ -114,6 +123,8 @@ type DemoSeed struct {
 	APIKey string
 	Links  []DemoLink
 	Mails  int // report mails waiting in the demo mailbox
+	// Receiver is the URL of the demo's stand-in for the account system.
+	Receiver string
 }
 
 // DemoUser is a seeded staff login.
@@ -184,6 +195,11 @@ func (s DemoSeed) print(w io.Writer, base, dataDir string) {
 		fmt.Fprintf(w, "\n   The desk's mailbox holds %d mails (a reply, a Japanese forward, an ARF report, an\n"+
 			"   out-of-office reply); they become reports in seconds. Staff read the desk's\n"+
 			"   acknowledgements at %s/demo/outbox and kept mail at %s/mail.\n", s.Mails, base, base)
+	}
+	if s.Receiver != "" {
+		fmt.Fprintf(w, "\n   A stand-in for the company's account system takes the signed containment\n"+
+			"   webhooks at %s, logs them and confirms each\n"+
+			"   action back: a case's Containment section shows requested → delivered → confirmed.\n", s.Receiver)
 	}
 	fmt.Fprintf(w, "\n3. The company's systems use the API with this key (all scopes):\n   %s\n", s.APIKey)
 	fmt.Fprintf(w, "   curl -s -H 'Authorization: Bearer %s' %s/api/v1/cases\n\nPress Ctrl-C to stop.\n\n", s.APIKey, base)

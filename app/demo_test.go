@@ -64,7 +64,7 @@ func TestDemo(t *testing.T) {
 		key = regexp.MustCompile(`nmk_[a-z0-9_]+`).FindString(s)
 	}
 	s := out.String()
-	for _, want := range []string{"/r/", "agent@example.com", "password", "/demo/outbox"} {
+	for _, want := range []string{"/r/", "agent@example.com", "password", "/demo/outbox", "account system"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, s)
 		}
@@ -77,6 +77,7 @@ func TestDemo(t *testing.T) {
 	// The seeded mails become three cases, one per reported account.
 	var list struct {
 		Cases []struct {
+			Ref        string `json:"ref"`
 			AccountRef string `json:"account_ref"`
 			Match      string `json:"match"`
 		} `json:"cases"`
@@ -112,5 +113,46 @@ func TestDemo(t *testing.T) {
 	}
 	if _, ok := accounts["ACC-1004"]; ok || len(list.Cases) != 3 {
 		t.Errorf("demo cases = %v; the out-of-office reply must not become one", accounts)
+	}
+
+	// The demo's account system takes the containment webhooks and
+	// confirms them, so each exact case becomes contained by itself.
+	for _, c := range list.Cases {
+		for {
+			var got struct {
+				Status      string `json:"status"`
+				Containment []struct {
+					Action string `json:"action"`
+					State  string `json:"state"`
+				} `json:"containment"`
+			}
+			req, _ := http.NewRequest(http.MethodGet, base+"/api/v1/cases/"+c.Ref, nil)
+			req.Header.Set("Authorization", "Bearer "+key)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = json.NewDecoder(resp.Body).Decode(&got)
+			resp.Body.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Status == "contained" && len(got.Containment) > 0 {
+				for _, a := range got.Containment {
+					if a.State != "confirmed" {
+						t.Errorf("case %s contained with %s %s, want every action confirmed", c.Ref, a.Action, a.State)
+					}
+				}
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("case %s of %s is %s with containment %+v after 20s, want contained by the demo account system; stderr:\n%s",
+					c.Ref, c.AccountRef, got.Status, got.Containment, errs.String())
+			}
+			<-tick.C
+		}
+	}
+	if !strings.Contains(errs.String(), "webhook accepted") {
+		t.Errorf("the demo account system logged no accepted webhook; stderr:\n%s", errs.String())
 	}
 }

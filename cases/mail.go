@@ -131,6 +131,7 @@ func (s *Service) IngestMail(ctx context.Context, batch []InboundMail) ([]Ingest
 		}
 		return nil, fmt.Errorf("ingest mail: %w", err)
 	}
+	s.wakeAfterIngest(out)
 	for _, r := range out {
 		if !r.Again {
 			s.log.Info("mail ingested", "mail_id", r.MailID, "disposition", r.Disposition, "reason", r.Reason, "case", r.CaseRef)
@@ -177,6 +178,9 @@ func (s *Service) ingestBatch(tx *gorm.DB, batch []InboundMail, tokens []string)
 		return nil, err
 	}
 	if err := s.escalateFiled(tx, b.filed()); err != nil {
+		return nil, err
+	}
+	if err := s.containBatch(tx, b); err != nil {
 		return nil, err
 	}
 	for i := range out {

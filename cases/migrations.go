@@ -223,6 +223,50 @@ var migrations = []migration{
 		)`,
 		`CREATE UNIQUE INDEX case_escalations_once ON case_escalations (case_id, rule)`,
 	}, nil},
+	{5, "containment actions and their webhook outbox", []string{
+		// One row per action requested for a case, never two.
+		`CREATE TABLE containment_actions (
+			id {{pk}},
+			case_id BIGINT NOT NULL REFERENCES cases (id),
+			action TEXT NOT NULL,
+			state TEXT NOT NULL,
+			requested_by TEXT NOT NULL,
+			requested_at {{time}} NOT NULL,
+			delivered_at {{time}},
+			confirmed_at {{time}},
+			result_detail TEXT NOT NULL DEFAULT '',
+			result_by TEXT NOT NULL DEFAULT ''
+		)`,
+		`CREATE UNIQUE INDEX containment_actions_case_action ON containment_actions (case_id, action)`,
+		// The outbox: written in the transaction of the case change. The
+		// idempotency key is made once and sent with every attempt; a lease
+		// (lease_owner, lease_until) lets one worker at a time send a row,
+		// and a crashed worker's rows go again once the lease runs out.
+		`CREATE TABLE webhook_deliveries (
+			id {{pk}},
+			case_id BIGINT NOT NULL REFERENCES cases (id),
+			action_id BIGINT NOT NULL REFERENCES containment_actions (id),
+			idempotency_key TEXT NOT NULL,
+			event TEXT NOT NULL,
+			case_ref TEXT NOT NULL,
+			account_ref TEXT NOT NULL,
+			kind TEXT NOT NULL,
+			action TEXT NOT NULL,
+			requested_at {{time}} NOT NULL,
+			state TEXT NOT NULL,
+			attempts INTEGER NOT NULL DEFAULT 0,
+			next_attempt_at {{time}} NOT NULL,
+			expires_at {{time}} NOT NULL,
+			last_error TEXT NOT NULL DEFAULT '',
+			lease_owner TEXT NOT NULL DEFAULT '',
+			lease_until {{time}},
+			created_at {{time}} NOT NULL,
+			delivered_at {{time}}
+		)`,
+		`CREATE UNIQUE INDEX webhook_deliveries_key ON webhook_deliveries (idempotency_key)`,
+		`CREATE INDEX webhook_deliveries_due ON webhook_deliveries (state, next_attempt_at)`,
+		`CREATE INDEX webhook_deliveries_case_id ON webhook_deliveries (case_id)`,
+	}, nil},
 	{6, "evidence retention, revealed addresses", []string{
 		`ALTER TABLE mail_messages ADD COLUMN purged_at {{time}}`,
 		// The retention job walks unpurged mail oldest first.

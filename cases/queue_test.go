@@ -162,7 +162,7 @@ func TestCaseByRef(t *testing.T) {
 	if len(got.Reports) != 2 || !got.Reports[0].ReceivedAt.Before(got.Reports[1].ReceivedAt) {
 		t.Errorf("CaseByRef().Reports = %+v, want two, oldest first", got.Reports)
 	}
-	wantEvents := []string{EventOpened, EventReportAdded, EventSeverityRaised, EventEscalated, EventReportAdded}
+	wantEvents := []string{EventOpened, EventReportAdded, EventContainmentRequested, EventSeverityRaised, EventEscalated, EventReportAdded}
 	var evs []string
 	for _, e := range got.Events {
 		evs = append(evs, e.Type)

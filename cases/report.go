@@ -42,6 +42,7 @@ type Filed struct {
 	NewCase     bool
 	Case        Case
 	Report      Report
+	Requested   int // containment actions the filing requested
 }
 
 // match is the outcome of the matching ladder for one report.
@@ -82,6 +83,9 @@ func (s *Service) FileReport(ctx context.Context, in ReportInput) (Filed, error)
 		return Filed{}, fmt.Errorf("file %s report: %w", in.Channel, err)
 	}
 	filed.StatusToken = statusToken
+	if filed.Requested > 0 {
+		s.wakeDeliveries()
+	}
 	s.log.Info("report filed", "case", filed.CaseRef, "channel", in.Channel,
 		"match", filed.Report.Match, "matched_by", filed.Report.MatchedBy, "new_case", filed.NewCase)
 	return filed, nil
@@ -321,13 +325,24 @@ func (s *Service) fileReport(tx *gorm.DB, in ReportInput, statusToken string) (F
 	for i := range events {
 		events[i].CaseID, events[i].At, events[i].Actor = c.ID, now, in.Actor
 	}
+	var requested int
+	if newCase || updates["confidence"] == MatchExact {
+		// A case asks for containment when it becomes an exact match;
+		// later reports on it add nothing.
+		var contained []Event
+		requested, contained, err = s.containFiled(tx, []*Case{&c}, map[*Case]bool{&c: newCase}, now)
+		if err != nil {
+			return Filed{}, err
+		}
+		events = append(events, contained...)
+	}
 	if err := tx.Create(&events).Error; err != nil {
 		return Filed{}, fmt.Errorf("append timeline: %w", err)
 	}
 	if err := s.escalateFiled(tx, []filedReport{{&c, r, m.recipient}}); err != nil {
 		return Filed{}, err
 	}
-	return Filed{CaseRef: c.Ref, NewCase: newCase, Case: c, Report: r}, nil
+	return Filed{CaseRef: c.Ref, NewCase: newCase, Case: c, Report: r, Requested: requested}, nil
 }
 
 // planFiling decides, without touching the database, what a report matched

@@ -240,7 +240,10 @@ func TestFileReportSeverity(t *testing.T) {
 				base = k.Severity
 			}
 			// Escalation of a possible takeover has its own test.
-			got := slices.DeleteFunc(d.events(t, f.Case.ID), func(e string) bool { return e == EventEscalated })
+			// So have the containment requests of an exact match.
+			got := slices.DeleteFunc(d.events(t, f.Case.ID), func(e string) bool {
+				return e == EventEscalated || e == EventContainmentRequested
+			})
 			switch {
 			case tt.want.rank() > base.rank():
 				if want := []string{EventOpened, EventSeverityRaised, EventReportAdded}; !slices.Equal(got, want) {
@@ -479,7 +482,12 @@ func TestFileReportTimeline(t *testing.T) {
 	if err := d.store.w.Where("case_id = ?", f.Case.ID).Order("id").Find(&evs).Error; err != nil {
 		t.Fatalf("read timeline: %v", err)
 	}
-	if len(evs) != 4 || evs[2].Type != EventEscalated {
+	// The containment the exact match requests comes last, by the desk.
+	if len(evs) != 5 || evs[4].Type != EventContainmentRequested || evs[4].Actor != "desk" {
+		t.Fatalf("timeline has %d events, want opened, severity_raised, escalated, report_added, containment_requested by the desk", len(evs))
+	}
+	evs = evs[:4]
+	if evs[2].Type != EventEscalated {
 		t.Fatalf("timeline has %d events, want opened, severity_raised, escalated (possible takeover), report_added", len(evs))
 	}
 	for _, e := range evs {

@@ -111,6 +111,7 @@ type Options struct {
 	// takeover (a credential mail whose link the reporter used) at once.
 	NoTakeoverEscalation bool
 	Acks                 AckOptions
+	Webhooks             WebhookOptions
 	Now                  func() time.Time
 	Logger               *slog.Logger
 
@@ -142,6 +143,8 @@ type Service struct {
 	sla              slaRules
 	esc              EscalationRules
 	acks             AckOptions
+	webhooks         WebhookOptions
+	deliveryWake     chan struct{} // a commit queued webhooks
 	now              func() time.Time
 	log              *slog.Logger
 }
@@ -163,6 +166,8 @@ func NewService(o Options) (*Service, error) {
 		msgIDDomain:      o.MessageIDDomain,
 		noteMaxChars:     o.NoteMaxChars,
 		acks:             o.Acks.withDefaults(),
+		webhooks:         o.Webhooks.withDefaults(),
+		deliveryWake:     make(chan struct{}, 1),
 		reopenWindow:     o.ReopenWindow,
 		escalateTakeover: !o.NoTakeoverEscalation,
 		now:              o.Now,

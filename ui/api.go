@@ -255,6 +255,8 @@ type caseJSON struct {
 	Reports    []reportJSON   `json:"reports"`
 	CreatedAt  time.Time      `json:"created_at"`
 	ContainBy  time.Time      `json:"contain_by"`
+	// Containment is given for one case (GET /api/v1/cases/{ref}).
+	Containment []containmentJSON `json:"containment,omitempty"`
 }
 
 func toCaseJSON(c cases.Case, reports []cases.Report) caseJSON {
@@ -320,5 +322,11 @@ func (s *Server) apiCase(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, toCaseJSON(d.Case, d.Reports))
+	out := toCaseJSON(d.Case, d.Reports)
+	views, err := s.svc.ContainmentOf(c.Request().Context(), actor(c), d.Case.ID)
+	if err != nil {
+		return err
+	}
+	out.Containment = toContainmentJSON(views)
+	return c.JSON(http.StatusOK, out)
 }

@@ -53,6 +53,9 @@ func (s *Server) routes() {
 	e.POST("/cases/:ref/assign", s.caseAssign, with(s.requireUser, requireRole("lead", "admin"))...)
 	e.POST("/cases/:ref/assessment", s.caseAssessment, with(s.requireUser, requireRole("lead", "admin"))...)
 	e.POST("/cases/:ref/reveal", s.caseReveal, with(s.requireUser)...)
+	e.POST("/cases/:ref/confirm-match", s.caseConfirmMatch, with(s.requireUser)...)
+	e.POST("/cases/:ref/containment", s.caseContainment, with(s.requireUser)...)
+	e.POST("/cases/:ref/deliveries/:id/retry", s.caseRetryDelivery, with(s.requireUser)...)
 	e.GET("/mail", s.mailList, with(s.requireUser)...)
 	e.POST("/mail/:id/case", s.mailOpenCase, with(s.requireUser)...)
 	e.GET("/demo/outbox", s.outbox, with(s.requireUser)...)
@@ -67,6 +70,7 @@ func (s *Server) routes() {
 	e.POST("/api/v1/reports", s.apiFileReport, small, s.requireScope("reports:write"))
 	e.GET("/api/v1/cases", s.apiCases, s.requireScope("cases:read"))
 	e.GET("/api/v1/cases/:ref", s.apiCase, s.requireScope("cases:read"))
+	e.POST("/api/v1/cases/:ref/containment", s.apiContainment, small, s.requireScope("cases:write"))
 	// The batch streams its own, larger body.
 	e.POST("/api/v1/messages/batch", s.apiRegisterBatch, s.requireScope("messages:write"))
 }

@@ -105,7 +105,7 @@ func New(o Options) (*Server, error) {
 		publicURL: strings.TrimRight(o.PublicURL, "/"),
 		opts:      o,
 	}
-	if s.metrics, err = newMetrics(o.Registry, s.mailboxCollector()); err != nil {
+	if s.metrics, err = newMetrics(o.Registry, s.mailboxCollector(), s.webhookCollector()); err != nil {
 		return nil, err
 	}
 	s.echo.HideBanner = true

@@ -37,8 +37,9 @@ type casePage struct {
 	Kind   cases.Kind
 	Mine   bool // assigned to the viewer
 	// Assignable: whom a lead may assign the case to (leads only).
-	Assignable []cases.User
-	Addresses  []cases.CaseAddress // masked unless this session revealed one
+	Assignable  []cases.User
+	Addresses   []cases.CaseAddress // masked unless this session revealed one
+	Containment containmentView
 }
 
 type adminPage struct {
@@ -119,7 +120,11 @@ func (s *Server) casePage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p := casePage{page: s.page(c, "Case "+d.Case.Ref), Detail: d, Kind: k, Mine: mine, Addresses: addrs}
+	cv, err := s.containmentOf(c, d)
+	if err != nil {
+		return err
+	}
+	p := casePage{page: s.page(c, "Case "+d.Case.Ref), Detail: d, Kind: k, Mine: mine, Addresses: addrs, Containment: cv}
 	if isLead(u) && d.Case.Status.Open() {
 		if p.Assignable, err = s.svc.Assignable(c.Request().Context(), actor(c)); err != nil {
 			return err

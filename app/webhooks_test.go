@@ -1,0 +1,83 @@
+package app
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+const testHookSecret = "0123456789abcdef0123456789abcdef"
+
+func TestValidateWebhooks(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "hook-secret")
+	if err := os.WriteFile(file, []byte(testHookSecret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name   string
+		mutate func(*WebhooksConfig)
+		key    string // "" = valid
+	}{
+		{"no url: record only", func(w *WebhooksConfig) {}, ""},
+		{"https", func(w *WebhooksConfig) { w.URL, w.Secret = "https://crm.example.com/hooks/notme", testHookSecret }, ""},
+		{"http to loopback", func(w *WebhooksConfig) { w.URL, w.Secret = "http://127.0.0.1:9000/hook", testHookSecret }, ""},
+		{"secret from a file", func(w *WebhooksConfig) { w.URL, w.SecretFile = "https://crm.example.com/h", file }, ""},
+		{"http elsewhere", func(w *WebhooksConfig) { w.URL, w.Secret = "http://crm.example.com/h", testHookSecret }, "webhooks.url"},
+		{"not a URL", func(w *WebhooksConfig) { w.URL, w.Secret = "crm.example.com/h", testHookSecret }, "webhooks.url"},
+		{"user info", func(w *WebhooksConfig) { w.URL, w.Secret = "https://u:p@crm.example.com/h", testHookSecret }, "webhooks.url"},
+		{"no secret", func(w *WebhooksConfig) { w.URL = "https://crm.example.com/h" }, "webhooks.secret"},
+		{"both secrets", func(w *WebhooksConfig) {
+			w.URL, w.Secret, w.SecretFile = "https://crm.example.com/h", testHookSecret, file
+		}, "webhooks.secret"},
+		{"short secret", func(w *WebhooksConfig) { w.URL, w.Secret = "https://crm.example.com/h", "hunter2" }, "webhooks.secret"},
+		{"missing secret file", func(w *WebhooksConfig) { w.URL, w.SecretFile = "https://crm.example.com/h", file+".gone" }, "webhooks.secret_file"},
+		{"timeout", func(w *WebhooksConfig) { w.Timeout = 0 }, "webhooks.timeout"},
+		{"max age", func(w *WebhooksConfig) { w.MaxAge = Duration(time.Second) }, "webhooks.max_age"},
+		{"backoff min", func(w *WebhooksConfig) { w.BackoffMin = 0 }, "webhooks.backoff_min"},
+		{"backoff max", func(w *WebhooksConfig) { w.BackoffMax = Duration(time.Millisecond) }, "webhooks.backoff_max"},
+		{"concurrency", func(w *WebhooksConfig) { w.Concurrency = 0 }, "webhooks.concurrency"},
+	} {
+		cfg := Defaults()
+		tt.mutate(&cfg.Webhooks)
+		err := cfg.Validate()
+		switch {
+		case tt.key == "" && err != nil:
+			t.Errorf("Validate(%s) = %v, want nil", tt.name, err)
+		case tt.key != "" && (err == nil || !strings.Contains(err.Error(), tt.key+":")):
+			t.Errorf("Validate(%s) = %v, want an error naming %s", tt.name, err, tt.key)
+		case err != nil && strings.Contains(err.Error(), testHookSecret):
+			t.Errorf("Validate(%s) = %v repeats the secret", tt.name, err)
+		}
+	}
+}
+
+func TestWebhookSecretFromEnvironment(t *testing.T) {
+	cfg, err := Load("", envMap(map[string]string{
+		"NOTME_WEBHOOKS_URL":     "https://crm.example.com/hooks/notme",
+		"NOTME_WEBHOOKS_SECRET":  testHookSecret,
+		"NOTME_WEBHOOKS_MAX_AGE": "2d",
+	}))
+	if err != nil {
+		t.Fatalf("Load(NOTME_WEBHOOKS_*) = %v", err)
+	}
+	if s, err := cfg.Webhooks.WebhookSecret(); err != nil || s != testHookSecret {
+		t.Errorf("WebhookSecret() = %q, %v; want the variable's value", s, err)
+	}
+	if got := cfg.webhookOptions(); got.MaxAge != 48*time.Hour || got.Lease <= cfg.Webhooks.Timeout.D() {
+		t.Errorf("webhookOptions() = %+v, want max age 48h and a lease longer than the timeout", got)
+	}
+}
+
+func TestNoWebhookURLIsSaidAtStart(t *testing.T) {
+	var buf syncBuffer
+	a := &App{Config: Defaults(), Log: NewLogger(LogConfig{Level: "info", Format: "text"}, &buf)}
+	w, err := a.webhookWorker()
+	if w != nil || err != nil {
+		t.Fatalf("webhookWorker() without a URL = %v, %v; want no worker", w, err)
+	}
+	if !strings.Contains(buf.String(), "containment requests are recorded on cases but not sent") {
+		t.Errorf("webhookWorker() without a URL logged %q, want a warning that nothing is sent", buf.String())
+	}
+}

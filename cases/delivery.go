@@ -1,0 +1,548 @@
+package cases
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// The webhook outbox and its worker. cases owns the retry policy; the
+// transport is a WebhookSender the app gives it (HTTP in app/webhook).
+
+// Delivery states.
+const (
+	DeliveryPending   = "pending"
+	DeliveryDelivered = "delivered"
+	DeliveryDead      = "dead" // gave up after WebhookOptions.MaxAge; staff may retry
+)
+
+// WebhookEventContainment is the event field of the webhook body.
+const WebhookEventContainment = "containment.requested"
+
+// Delivery is one webhook in the outbox. Its IdempotencyKey is made when
+// the row is written and sent with every attempt, across restarts.
+type Delivery struct {
+	ID             int64
+	CaseID         int64
+	ActionID       int64
+	IdempotencyKey string
+	Event          string
+	CaseRef        string
+	AccountRef     string
+	Kind           string
+	Action         string
+	RequestedAt    time.Time
+	State          string
+	Attempts       int
+	NextAttemptAt  time.Time
+	ExpiresAt      time.Time // failing after this, the delivery is dead
+	LastError      string
+	LeaseOwner     string
+	LeaseUntil     *time.Time
+	CreatedAt      time.Time
+	DeliveredAt    *time.Time
+}
+
+func (Delivery) TableName() string { return "webhook_deliveries" }
+
+// WebhookOptions is the retry policy of webhook deliveries.
+type WebhookOptions struct {
+	// MaxAge: a delivery still failing this long after it was queued (or
+	// retried by staff) becomes a dead letter. Default 24h.
+	MaxAge time.Duration
+	// BackoffMin and BackoffMax bound the exponential back-off: the n-th
+	// retry waits a uniformly random time up to min(BackoffMax,
+	// BackoffMin·2ⁿ⁻¹) ("full jitter"). Defaults 1s and 15m.
+	BackoffMin, BackoffMax time.Duration
+	// Lease is how long a worker holds the deliveries it claimed; a crashed
+	// worker's deliveries go again after it. A delivery is only started
+	// with half its lease left, so half must exceed the sender's timeout.
+	// Default 2m.
+	Lease time.Duration
+}
+
+func (o WebhookOptions) withDefaults() WebhookOptions {
+	if o.MaxAge <= 0 {
+		o.MaxAge = 24 * time.Hour
+	}
+	if o.BackoffMin <= 0 {
+		o.BackoffMin = time.Second
+	}
+	if o.BackoffMax < o.BackoffMin {
+		o.BackoffMax = max(o.BackoffMin, 15*time.Minute)
+	}
+	if o.Lease <= 0 {
+		o.Lease = 2 * time.Minute
+	}
+	return o
+}
+
+// retryDelay is the wait before retry n (n ≥ 1): full jitter under an
+// exponential cap, so that many failing deliveries spread out instead of
+// hitting a recovering receiver together. A floor of a tenth of BackoffMin
+// keeps a retry from being immediate.
+func (o WebhookOptions) retryDelay(n int) time.Duration {
+	ceil := o.BackoffMin
+	for i := 1; i < n && ceil < o.BackoffMax; i++ {
+		ceil *= 2
+	}
+	ceil = min(ceil, o.BackoffMax)
+	return max(o.BackoffMin/10, rand.N(ceil+1))
+}
+
+func (s *Service) newDelivery(c *Case, act ContainmentAction, now time.Time) Delivery {
+	return Delivery{CaseID: c.ID, ActionID: act.ID, IdempotencyKey: "nmd_" + randomToken(18),
+		Event: WebhookEventContainment, CaseRef: c.Ref, AccountRef: c.AccountRef, Kind: c.Kind,
+		Action: act.Action, RequestedAt: now, State: DeliveryPending, NextAttemptAt: now,
+		ExpiresAt: now.Add(s.webhooks.MaxAge), CreatedAt: now}
+}
+
+// Webhook is one delivery as the sender puts it on the wire: the same Key
+// and Body on every attempt.
+type Webhook struct {
+	ID      int64
+	Key     string
+	Body    []byte
+	Attempt int // 1 for the first
+}
+
+// WebhookBody is the JSON the account system receives. It carries only
+// what the company knows already: no reporter, no address, no note.
+type WebhookBody struct {
+	Event       string    `json:"event"`
+	DeliveryID  string    `json:"delivery_id"` // = the Idempotency-Key header
+	CaseRef     string    `json:"case_ref"`
+	AccountRef  string    `json:"account_ref"`
+	Kind        string    `json:"kind"`
+	Action      string    `json:"action"`
+	RequestedAt time.Time `json:"requested_at"`
+	ConfirmURL  string    `json:"confirm_url"`
+}
+
+func (s *Service) webhook(d Delivery) (Webhook, error) {
+	body, err := json.Marshal(WebhookBody{Event: d.Event, DeliveryID: d.IdempotencyKey, CaseRef: d.CaseRef,
+		AccountRef: d.AccountRef, Kind: d.Kind, Action: d.Action, RequestedAt: d.RequestedAt.UTC(),
+		ConfirmURL: s.publicURL + "/api/v1/cases/" + d.CaseRef + "/containment"})
+	if err != nil {
+		return Webhook{}, fmt.Errorf("encode webhook %d: %w", d.ID, err)
+	}
+	return Webhook{ID: d.ID, Key: d.IdempotencyKey, Body: body, Attempt: d.Attempts + 1}, nil
+}
+
+// wakeDeliveries tells the worker that deliveries were queued; called after
+// the transaction that queued them commits. It never blocks.
+func (s *Service) wakeDeliveries() {
+	select {
+	case s.deliveryWake <- struct{}{}:
+	default:
+	}
+}
+
+// claimDeliveries leases up to limit due deliveries to one claim. The
+// conditional UPDATE re-checks state and lease row by row, so two workers
+// (or two desks on one PostgreSQL) never hold the same delivery.
+func (s *Service) claimDeliveries(ctx context.Context, limit int) ([]Delivery, error) {
+	now := s.clock()
+	owner := randomToken(12)
+	due := "state = ? AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?)"
+	db := s.store.w.WithContext(ctx)
+	sub := db.Model(&Delivery{}).Select("id").Where(due, DeliveryPending, now, now).
+		Order("next_attempt_at, id").Limit(limit)
+	res := db.Model(&Delivery{}).Where(due, DeliveryPending, now, now).Where("id IN (?)", sub).
+		Updates(map[string]any{"lease_owner": owner, "lease_until": now.Add(s.webhooks.Lease)})
+	if res.Error != nil {
+		return nil, fmt.Errorf("claim webhooks: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return nil, nil
+	}
+	var ds []Delivery
+	if err := db.Where("lease_owner = ? AND state = ?", owner, DeliveryPending).Order("next_attempt_at, id").Find(&ds).Error; err != nil {
+		return nil, fmt.Errorf("read claimed webhooks: %w", err)
+	}
+	return ds, nil
+}
+
+// deliveriesDone records 2xx answers in one transaction: the deliveries
+// and their actions are delivered. It holds even if a lease ran out
+// meanwhile: the receiver has the webhook.
+func (s *Service) deliveriesDone(ctx context.Context, ds []Delivery) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	now := s.clock()
+	ids := make([]int64, len(ds))
+	for i, d := range ds {
+		ids[i] = d.ID
+	}
+	return s.store.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		// Rows delivered meanwhile by another worker (after a lost lease)
+		// are left alone: the transaction holds the write lock, so what
+		// this read finds pending is what the UPDATE changes.
+		var pending []int64
+		if err := tx.Model(&Delivery{}).Where("id IN ? AND state = ?", ids, DeliveryPending).Pluck("id", &pending).Error; err != nil {
+			return fmt.Errorf("read webhooks to mark delivered: %w", err)
+		}
+		if len(pending) == 0 {
+			return nil
+		}
+		if err := tx.Model(&Delivery{}).Where("id IN ? AND state = ?", pending, DeliveryPending).Updates(map[string]any{
+			"state": DeliveryDelivered, "delivered_at": now, "attempts": gorm.Expr("attempts + 1"),
+			"last_error": "", "lease_owner": "", "lease_until": nil,
+		}).Error; err != nil {
+			return fmt.Errorf("mark webhooks delivered: %w", err)
+		}
+		var evs []Event
+		var actionIDs []int64
+		for _, d := range ds {
+			if !slices.Contains(pending, d.ID) {
+				continue
+			}
+			actionIDs = append(actionIDs, d.ActionID)
+			evs = append(evs, Event{CaseID: d.CaseID, At: now, Actor: actorDesk, Type: EventContainmentDelivered,
+				Detail: fmt.Sprintf("Webhook %s delivered to the account system (attempt %d).", d.Action, d.Attempts+1)})
+		}
+		// A confirmation may have come before this mark: keep its state.
+		if err := tx.Model(&ContainmentAction{}).Where("id IN ?", actionIDs).Updates(map[string]any{
+			"delivered_at": now,
+			"state":        gorm.Expr("CASE WHEN state = ? THEN ? ELSE state END", ActionRequested, ActionDelivered),
+		}).Error; err != nil {
+			return fmt.Errorf("mark actions delivered: %w", err)
+		}
+		return tx.Create(&evs).Error
+	})
+}
+
+// deliveryFailed records a failed attempt: retried after a back-off, or a
+// dead letter once the delivery's age is up. Only the lease holder may.
+func (s *Service) deliveryFailed(ctx context.Context, d Delivery, sendErr error) error {
+	now := s.clock()
+	return s.store.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		upd := map[string]any{"attempts": d.Attempts + 1, "last_error": truncate(sendErr.Error(), 1000),
+			"lease_owner": "", "lease_until": nil}
+		dead := !now.Before(d.ExpiresAt)
+		if dead {
+			upd["state"] = DeliveryDead
+		} else {
+			next := now.Add(s.webhooks.retryDelay(d.Attempts + 1))
+			if next.After(d.ExpiresAt) {
+				next = d.ExpiresAt // one last attempt at the deadline
+			}
+			upd["next_attempt_at"] = next
+		}
+		res := tx.Model(&Delivery{}).Where("id = ? AND state = ? AND lease_owner = ?", d.ID, DeliveryPending, d.LeaseOwner).Updates(upd)
+		if res.Error != nil {
+			return fmt.Errorf("record failed webhook %d: %w", d.ID, res.Error)
+		}
+		if !dead || res.RowsAffected == 0 {
+			return nil
+		}
+		return tx.Create(&Event{CaseID: d.CaseID, At: now, Actor: actorDesk, Type: EventWebhookDead, Detail: fmt.Sprintf(
+			"Webhook %s not delivered after %d attempts since %s; staff can send it again. Last error: %s",
+			d.Action, d.Attempts+1, d.CreatedAt.Format(time.RFC3339), truncate(sendErr.Error(), 300))}).Error
+	})
+}
+
+// releaseDelivery gives a claimed delivery back unsent (the worker is
+// stopping), so that the next start sends it at once.
+func (s *Service) releaseDelivery(ctx context.Context, d Delivery) error {
+	err := s.store.w.WithContext(ctx).Model(&Delivery{}).Where("id = ? AND lease_owner = ?", d.ID, d.LeaseOwner).
+		Updates(map[string]any{"lease_owner": "", "lease_until": nil}).Error
+	if err != nil {
+		return fmt.Errorf("release webhook %d: %w", d.ID, err)
+	}
+	return nil
+}
+
+// nextDeliveryAt returns when the next pending delivery may be claimed:
+// the earliest next attempt of a free row, or the earliest end of a lease
+// someone else holds (a crashed worker's row goes again then).
+func (s *Service) nextDeliveryAt(ctx context.Context) (time.Time, bool, error) {
+	now := s.clock()
+	db := s.store.r.WithContext(ctx)
+	var free, leased Delivery
+	err := db.Where("state = ? AND (lease_until IS NULL OR lease_until <= ?)", DeliveryPending, now).
+		Order("next_attempt_at").Limit(1).Find(&free).Error
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("next webhook: %w", err)
+	}
+	err = db.Where("state = ? AND lease_until > ?", DeliveryPending, now).Order("lease_until").Limit(1).Find(&leased).Error
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("next leased webhook: %w", err)
+	}
+	switch {
+	case free.ID != 0 && leased.ID != 0 && leased.LeaseUntil.Before(free.NextAttemptAt):
+		return *leased.LeaseUntil, true, nil
+	case free.ID != 0:
+		return free.NextAttemptAt, true, nil
+	case leased.ID != 0:
+		return *leased.LeaseUntil, true, nil
+	}
+	return time.Time{}, false, nil
+}
+
+// RetryDelivery sends a dead letter again with the same idempotency key;
+// staff may, and it is audited.
+func (s *Service) RetryDelivery(ctx context.Context, a Actor, ref string, id int64) (Case, error) {
+	c, err := s.inCase(ctx, a, ref, func(tx *gorm.DB, c *Case, now time.Time) error {
+		var d Delivery
+		if err := tx.Where("id = ? AND case_id = ?", id, c.ID).Limit(1).Find(&d).Error; err != nil {
+			return fmt.Errorf("read webhook %d: %w", id, err)
+		}
+		if d.ID == 0 {
+			return Errorf(ENOTFOUND, "no such webhook on this case")
+		}
+		if d.State != DeliveryDead {
+			return Errorf(ECONFLICT, "Only an undelivered (dead) webhook can be sent again; this one is %s.", d.State)
+		}
+		if err := tx.Model(&Delivery{}).Where("id = ? AND state = ?", d.ID, DeliveryDead).Updates(map[string]any{
+			"state": DeliveryPending, "next_attempt_at": now, "expires_at": now.Add(s.webhooks.MaxAge),
+			"lease_owner": "", "lease_until": nil,
+		}).Error; err != nil {
+			return fmt.Errorf("retry webhook %d: %w", d.ID, err)
+		}
+		if err := tx.Create(&[]Event{event(c, a, now, EventWebhookRetried,
+			fmt.Sprintf("Webhook %s sent again (same idempotency key) after %d failed attempts.", d.Action, d.Attempts))}).Error; err != nil {
+			return err
+		}
+		return tx.Create(&AuditEntry{At: now, Actor: a.String(), Action: AuditRetryWebhook,
+			Subject: "case:" + c.Ref, Detail: fmt.Sprintf("webhook %d (%s)", d.ID, d.Action)}).Error
+	})
+	if err == nil {
+		s.wakeDeliveries()
+	}
+	return c, err
+}
+
+// WebhookSender puts one webhook on the wire. nil means the receiver took
+// it (HTTP 2xx); any error is retried under the Service's policy.
+type WebhookSender interface {
+	SendWebhook(ctx context.Context, w Webhook) error
+}
+
+// DelivererOptions configures a Deliverer.
+type DelivererOptions struct {
+	// Concurrency is how many webhooks are in flight at once. Default 4.
+	Concurrency int
+	// MaxIdle bounds the sleep when nothing is due, so that deliveries
+	// queued by another desk on the same PostgreSQL go out within it.
+	// Default 1m.
+	MaxIdle time.Duration
+	Logger  *slog.Logger
+}
+
+// Deliverer sends the outbox's webhooks.
+type Deliverer struct {
+	svc     *Service
+	send    WebhookSender
+	conc    int
+	maxIdle time.Duration
+	log     *slog.Logger
+	running atomic.Bool
+}
+
+// NewDeliverer returns the worker that sends webhooks through send.
+func (s *Service) NewDeliverer(send WebhookSender, o DelivererOptions) *Deliverer {
+	if o.Concurrency <= 0 {
+		o.Concurrency = 4
+	}
+	if o.MaxIdle <= 0 {
+		o.MaxIdle = time.Minute
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Deliverer{svc: s, send: send, conc: o.Concurrency, maxIdle: o.MaxIdle, log: o.Logger}
+}
+
+// Run delivers until ctx is done, then lets the webhooks in flight finish
+// (each bounded by the sender's timeout) and returns nil. It sleeps until
+// the next delivery is due, a commit queues one, or MaxIdle.
+func (d *Deliverer) Run(ctx context.Context) error {
+	if !d.running.CompareAndSwap(false, true) {
+		return errors.New("cases: Deliverer.Run is already running")
+	}
+	defer d.running.Store(false)
+	timer := time.NewTimer(d.maxIdle)
+	defer timer.Stop()
+	failures := 0
+	for {
+		_, err := d.DeliverDue(ctx)
+		var wait time.Duration
+		if err == nil {
+			wait, err = d.idle(ctx)
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			failures++
+			wait = min(time.Second<<min(failures-1, 6), time.Minute)
+			d.log.Error("webhooks: round failed, retrying", "err", err, "retry_in", wait.String())
+		} else {
+			failures = 0
+		}
+		timer.Reset(wait)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-d.svc.deliveryWake:
+		case <-timer.C:
+		}
+	}
+}
+
+// idle says how long to sleep until the next delivery is due.
+func (d *Deliverer) idle(ctx context.Context) (time.Duration, error) {
+	next, ok, err := d.svc.nextDeliveryAt(ctx)
+	if err != nil || !ok {
+		return d.maxIdle, err
+	}
+	// Never spin: something due right after a full round waits a little.
+	return min(d.maxIdle, max(50*time.Millisecond, next.Sub(d.svc.clock()))), nil
+}
+
+// DeliverDue sends every delivery due now, Concurrency at a time, and
+// returns how many were delivered. A failed webhook is recorded on its row,
+// not returned; the error is for the round (the database). Once ctx is
+// done no new webhook starts, and claimed ones not yet sent are released.
+func (d *Deliverer) DeliverDue(ctx context.Context) (int, error) {
+	delivered := 0
+	// Outcomes are recorded even while stopping: the webhooks went out.
+	record := context.WithoutCancel(ctx)
+	for ctx.Err() == nil {
+		ds, err := d.svc.claimDeliveries(ctx, deliveryBatch*d.conc)
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			return delivered, err
+		}
+		if len(ds) == 0 {
+			break
+		}
+		ok, err := d.sendAll(ctx, record, ds)
+		// Successes are recorded together: one commit per claim, not per
+		// webhook, so the single SQLite writer keeps up with the filings.
+		if rerr := d.svc.deliveriesDone(record, ok); rerr != nil {
+			return delivered, rerr
+		}
+		delivered += len(ok)
+		for _, dl := range ok {
+			d.log.Info("webhook delivered", "case", dl.CaseRef, "action", dl.Action, "webhook_id", dl.ID, "attempt", dl.Attempts+1)
+		}
+		if err != nil {
+			return delivered, err
+		}
+	}
+	return delivered, nil
+}
+
+// deliveryBatch is how many deliveries per concurrent sender one claim
+// takes.
+const deliveryBatch = 16
+
+// sendAll sends the claimed deliveries, Concurrency at a time, records
+// each failure, and returns those the receiver took.
+func (d *Deliverer) sendAll(ctx, record context.Context, ds []Delivery) ([]Delivery, error) {
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		ok       []Delivery
+		firstErr error
+	)
+	sem := make(chan struct{}, d.conc)
+	for _, dl := range ds {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			sent, err := d.deliver(ctx, record, dl)
+			mu.Lock()
+			defer mu.Unlock()
+			if sent {
+				ok = append(ok, dl)
+			}
+			if err != nil && firstErr == nil {
+				firstErr = err
+			}
+		}()
+	}
+	wg.Wait()
+	return ok, firstErr
+}
+
+// deliver sends one claimed delivery; it records a failure, and reports a
+// success for the caller to record.
+func (d *Deliverer) deliver(ctx, record context.Context, dl Delivery) (bool, error) {
+	if ctx.Err() != nil {
+		return false, d.svc.releaseDelivery(record, dl)
+	}
+	if dl.LeaseUntil != nil && dl.LeaseUntil.Sub(d.svc.clock()) < d.svc.webhooks.Lease/2 {
+		// It waited its turn behind slow receivers: another worker may
+		// claim it before this send could end, so give it back.
+		return false, d.svc.releaseDelivery(record, dl)
+	}
+	w, err := d.svc.webhook(dl)
+	if err != nil {
+		return false, d.svc.deliveryFailed(record, dl, err)
+	}
+	// The send is not cut short by shutdown: it is the unit in hand, and
+	// the sender's own timeout bounds it.
+	sendErr := d.send.SendWebhook(record, w)
+	if sendErr == nil {
+		return true, nil
+	}
+	d.log.Warn("webhook failed", "case", dl.CaseRef, "action", dl.Action, "webhook_id", dl.ID, "attempt", w.Attempt, "err", sendErr)
+	return false, d.svc.deliveryFailed(record, dl, sendErr)
+}
+
+// WebhookBacklog is what an operator alerts on: webhooks waiting, dead
+// letters, and how long the oldest waiting one has waited.
+type WebhookBacklog struct {
+	Pending, Dead int64
+	OldestPending *time.Time // created_at of the oldest pending delivery
+}
+
+// WebhookBacklog counts the deliveries not delivered, for /metrics.
+func (s *Service) WebhookBacklog(ctx context.Context) (WebhookBacklog, error) {
+	var b WebhookBacklog
+	var rows []struct {
+		State string
+		N     int64
+	}
+	db := s.store.r.WithContext(ctx)
+	// Delivered rows are most of the table; the (state, …) index skips them.
+	err := db.Model(&Delivery{}).Select("state, COUNT(*) AS n").
+		Where("state IN ?", []string{DeliveryPending, DeliveryDead}).Group("state").Scan(&rows).Error
+	if err != nil {
+		return b, fmt.Errorf("count webhooks: %w", err)
+	}
+	for _, r := range rows {
+		switch r.State {
+		case DeliveryPending:
+			b.Pending = r.N
+		case DeliveryDead:
+			b.Dead = r.N
+		}
+	}
+	if b.Pending > 0 {
+		var oldest Delivery
+		if err := db.Where("state = ?", DeliveryPending).Order("created_at, id").Limit(1).Find(&oldest).Error; err != nil {
+			return b, fmt.Errorf("oldest pending webhook: %w", err)
+		}
+		if oldest.ID != 0 {
+			b.OldestPending = &oldest.CreatedAt
+		}
+	}
+	return b, nil
+}
