@@ -118,6 +118,10 @@ type MailConfig struct {
 	Address string `yaml:"address"`
 	// OwnAddresses are further addresses of the desk (loop protection).
 	OwnAddresses []string `yaml:"own_addresses"`
+	// TrustedAuthservIDs are the authserv-ids of the desk's own receiving
+	// MTA: a DMARC or SPF failure in its Authentication-Results holds the
+	// acknowledgement back (backscatter). Others' fields are ignored.
+	TrustedAuthservIDs []string `yaml:"trusted_authserv_ids"`
 	// MaxSize is the largest mail parsed, in bytes; larger mail is kept
 	// as evidence with the reason "too-large".
 	MaxSize   int64           `yaml:"max_size"`
@@ -304,6 +308,9 @@ func (c *Config) readFile(path string) error {
 func (c *Config) normalize() {
 	if len(c.Mail.OwnAddresses) == 0 {
 		c.Mail.OwnAddresses = nil
+	}
+	if len(c.Mail.TrustedAuthservIDs) == 0 {
+		c.Mail.TrustedAuthservIDs = nil
 	}
 	if len(c.Mail.Mailboxes) == 0 {
 		c.Mail.Mailboxes = nil
@@ -1062,6 +1069,11 @@ func (c *Config) validateMail(v *validator) {
 	for i, a := range m.OwnAddresses {
 		if !plainAddress(a) {
 			v.add(fmt.Sprintf("mail.own_addresses[%d]", i), "must be a plain address")
+		}
+	}
+	for i, id := range m.TrustedAuthservIDs {
+		if id = strings.TrimSpace(id); id == "" || strings.ContainsAny(id, " \t;()\"") {
+			v.add(fmt.Sprintf("mail.trusted_authserv_ids[%d]", i), "must be an authserv-id like mx.desk.example.com")
 		}
 	}
 	if m.MaxSize < 64<<10 {

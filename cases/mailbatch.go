@@ -62,6 +62,7 @@ type batchAck struct {
 	ref  string
 	tok  string
 	now  time.Time
+	held string // set: recorded as suppressed with this reason, never sent
 }
 
 // inChunk bounds the parameters of one IN list or multi-row INSERT, well
@@ -468,6 +469,11 @@ func (b *mailBatch) flushAcks() error {
 				within = true
 				break
 			}
+		}
+		if a.held != "" {
+			rows[i] = s.newAck(b.mails[a.mail].row.ID, a.c.ID, a.p, a.ref, "", a.now, true)
+			rows[i].LastError = a.held
+			continue
 		}
 		rows[i] = s.newAck(b.mails[a.mail].row.ID, a.c.ID, a.p, a.ref, a.tok, a.now, within)
 		if rows[i].State == AckPending {
