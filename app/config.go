@@ -146,6 +146,11 @@ type MailboxConfig struct {
 	DoneFolder   string   `yaml:"done_folder"`
 	PollInterval Duration `yaml:"poll_interval"`
 	FullCheck    Duration `yaml:"full_check"`
+	// IdleRefresh: IDLE is ended, a NOOP sent and IDLE re-issued this often
+	// (RFC 2177: at most 29m); Timeout: the most silence while awaiting the
+	// server before the connection is dropped and made again.
+	IdleRefresh Duration `yaml:"idle_refresh"`
+	Timeout     Duration `yaml:"timeout"`
 	BatchSize    int      `yaml:"batch_size"`
 }
 
@@ -334,6 +339,12 @@ func (c *Config) normalize() {
 		}
 		if m.BatchSize == 0 {
 			m.BatchSize = 100
+		}
+		if m.IdleRefresh == 0 {
+			m.IdleRefresh = Duration(4 * time.Minute)
+		}
+		if m.Timeout == 0 {
+			m.Timeout = Duration(time.Minute)
 		}
 	}
 	c.HTTP.PublicURL = strings.TrimRight(c.HTTP.PublicURL, "/")
@@ -1115,6 +1126,12 @@ func (c *Config) validateMail(v *validator) {
 		}
 		if b.PollInterval < Duration(time.Second) || b.FullCheck < Duration(time.Second) {
 			v.add(key+".poll_interval", "poll_interval and full_check must be at least 1s")
+		}
+		if b.IdleRefresh < Duration(time.Second) || b.IdleRefresh > Duration(29*time.Minute) {
+			v.add(key+".idle_refresh", "must be 1s to 29m (RFC 2177)")
+		}
+		if b.Timeout < Duration(time.Second) {
+			v.add(key+".timeout", "must be at least 1s")
 		}
 	}
 	if s := m.SMTP; s.Addr != "" {

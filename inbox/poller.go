@@ -34,6 +34,13 @@ const (
 	DefaultFullCheck    = 5 * time.Minute
 	DefaultBatchSize    = 100
 	DefaultBatchBytes   = 32 << 20
+	// DefaultIdleRefresh re-issues IDLE below the idle timeouts of common
+	// NATs and firewalls (often 5 minutes), far below RFC 2177's 29.
+	DefaultIdleRefresh = 4 * time.Minute
+	DefaultTimeout     = time.Minute
+	// maxIdleRefresh: RFC 2177 section 3 lets a server drop a client idle
+	// for 30 minutes.
+	maxIdleRefresh = 29 * time.Minute
 )
 
 // Back-off between failed connections.
@@ -60,6 +67,8 @@ type MailboxConfig struct {
 	FullCheck    time.Duration // between full checks even with IDLE; default 5m
 	BatchSize    int           // messages per fetch, transaction and move; default 100
 	BatchBytes   int64         // bound of a batch's RFC822.SIZE total; default 32 MB; also the most read of one message
+	IdleRefresh  time.Duration // IDLE is ended, a NOOP sent and IDLE re-issued this often; default 4m, at most 29m
+	Timeout      time.Duration // the most silence while awaiting the server (and per write) before dropping the connection; default 1m
 	TLSConfig    *tls.Config   // optional: for example a private CA's pool
 }
 
@@ -82,6 +91,8 @@ func (c MailboxConfig) withDefaults() MailboxConfig {
 	c.FullCheck = cmp.Or(c.FullCheck, DefaultFullCheck)
 	c.BatchSize = cmp.Or(c.BatchSize, DefaultBatchSize)
 	c.BatchBytes = cmp.Or(c.BatchBytes, DefaultBatchBytes)
+	c.IdleRefresh = cmp.Or(c.IdleRefresh, DefaultIdleRefresh)
+	c.Timeout = cmp.Or(c.Timeout, DefaultTimeout)
 	return c
 }
 
@@ -112,6 +123,12 @@ func (c MailboxConfig) validate() error {
 	}
 	if c.PollInterval < 0 || c.FullCheck < 0 {
 		bad("poll interval and full check must be positive")
+	}
+	if c.IdleRefresh < 0 || c.IdleRefresh > maxIdleRefresh {
+		bad("idle refresh %v must be positive and at most %v (RFC 2177)", c.IdleRefresh, maxIdleRefresh)
+	}
+	if c.Timeout < 0 {
+		bad("timeout %v must be positive", c.Timeout)
 	}
 	if c.BatchSize < 0 || c.BatchSize > 10000 {
 		bad("batch size %d must be 1 to 10000", c.BatchSize)
@@ -261,6 +278,7 @@ func (p *Poller) session(ctx context.Context) (progressed bool, err error) {
 	if err != nil {
 		return false, err
 	}
+	defer func() { err = mc.explain(err) }()
 	// Once ctx is done the batch in hand may finish, but not forever.
 	ended := make(chan struct{})
 	stopGrace := context.AfterFunc(ctx, func() {
@@ -304,7 +322,7 @@ func (p *Poller) session(ctx context.Context) (progressed bool, err error) {
 			return true, nil
 		}
 		if mc.caps.Has(imap.CapIdle) {
-			err = mc.idle(ctx, p.wake, p.cfg.FullCheck)
+			err = mc.idle(ctx, p.wake, p.cfg.FullCheck, p.cfg.IdleRefresh)
 		} else {
 			err = p.sleep(ctx, mc)
 		}
