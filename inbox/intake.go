@@ -15,6 +15,12 @@ import (
 // that memory stays a small multiple of BatchBytes.
 const intakeAhead = 3
 
+// moveAtLeast is how many committed messages wait for one MOVE while more
+// batches follow. A server's MOVE costs mostly per command and per folder
+// (Dovecot rewrites its Maildir index and UID list), not per message: 500
+// at once cost about as much as 100 here.
+const moveAtLeast = 1000
+
 // intakeBatch is one batch on its way through the stages.
 type intakeBatch struct {
 	mails []fetchedMail
@@ -28,8 +34,8 @@ type intakeBatch struct {
 // batch N+1 and moves what is committed while a parser goroutine parses
 // batch N on all cores and a store goroutine commits the batch before it,
 // one transaction per batch and one batch after the other. Moves follow
-// commits in order; those that are ready together go in one MOVE, since
-// the server's cost is mostly per command.
+// commits in order, several batches in one MOVE (moveAtLeast), since the
+// server's cost is mostly per command.
 //
 // The order of work per message is unchanged (fetched, committed, then
 // moved), so a crash between any two steps leaves at worst a stored
@@ -73,7 +79,7 @@ func (p *Poller) takeIn(ctx context.Context, mc *mailConn, r *roundResult, uids 
 	}()
 
 	inFlight := 0
-	var committed []*intakeBatch // stored, waiting for their MOVE
+	var committed []imap.UID // stored, waiting for their MOVE
 	var storeErr, connErr error
 	accept := func(b *intakeBatch) {
 		inFlight--
@@ -82,7 +88,9 @@ func (p *Poller) takeIn(ctx context.Context, mc *mailConn, r *roundResult, uids 
 			return
 		}
 		p.count(r, b)
-		committed = append(committed, b)
+		for _, m := range b.mails {
+			committed = append(committed, m.uid)
+		}
 	}
 	// collect takes the stored batches that are ready, waiting for one at
 	// least when wait is set.
@@ -99,11 +107,11 @@ func (p *Poller) takeIn(ctx context.Context, mc *mailConn, r *roundResult, uids 
 			}
 		}
 	}
-	moveCommitted := func() {
-		if len(committed) == 0 || connErr != nil {
+	moveCommitted := func(atLeast int) {
+		if len(committed) == 0 || len(committed) < atLeast || connErr != nil {
 			return
 		}
-		connErr = p.moveBatches(mc, r, committed)
+		connErr = p.moveCommitted(mc, r, committed)
 		committed = nil
 	}
 
@@ -112,7 +120,7 @@ func (p *Poller) takeIn(ctx context.Context, mc *mailConn, r *roundResult, uids 
 			break
 		}
 		collect(inFlight >= intakeAhead)
-		moveCommitted()
+		moveCommitted(moveAtLeast)
 		if connErr != nil {
 			break
 		}
@@ -131,7 +139,7 @@ func (p *Poller) takeIn(ctx context.Context, mc *mailConn, r *roundResult, uids 
 	for inFlight > 0 {
 		collect(true)
 	}
-	moveCommitted()
+	moveCommitted(0)
 	return cmpErr(connErr, storeErr)
 }
 
@@ -186,16 +194,10 @@ func (p *Poller) count(r *roundResult, b *intakeBatch) {
 	r.lastUID = max(r.lastUID, uint32(b.mails[len(b.mails)-1].uid))
 }
 
-// moveBatches moves committed batches out of the folder in one command. A
-// NO leaves them stored but in the folder, to be recognised and moved next
-// round; only a broken connection is returned.
-func (p *Poller) moveBatches(mc *mailConn, r *roundResult, bs []*intakeBatch) error {
-	var uids []imap.UID
-	for _, b := range bs {
-		for _, m := range b.mails {
-			uids = append(uids, m.uid)
-		}
-	}
+// moveCommitted moves committed messages out of the folder in one
+// command. A NO leaves them stored but in the folder, to be recognised and
+// moved next round; only a broken connection is returned.
+func (p *Poller) moveCommitted(mc *mailConn, r *roundResult, uids []imap.UID) error {
 	if err := mc.move(uids); err != nil {
 		if isStatusError(err) {
 			r.problem = errors.Join(r.problem, err)
