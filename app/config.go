@@ -1127,10 +1127,11 @@ func (c *Config) validateMail(v *validator) {
 		if b.PollInterval < Duration(time.Second) || b.FullCheck < Duration(time.Second) {
 			v.add(key+".poll_interval", "poll_interval and full_check must be at least 1s")
 		}
-		if b.IdleRefresh < Duration(time.Second) || b.IdleRefresh > Duration(29*time.Minute) {
+		// 0, in a config built in code, is the default.
+		if b.IdleRefresh != 0 && (b.IdleRefresh < Duration(time.Second) || b.IdleRefresh > Duration(29*time.Minute)) {
 			v.add(key+".idle_refresh", "must be 1s to 29m (RFC 2177)")
 		}
-		if b.Timeout < Duration(time.Second) {
+		if b.Timeout != 0 && b.Timeout < Duration(time.Second) {
 			v.add(key+".timeout", "must be at least 1s")
 		}
 	}
