@@ -62,6 +62,11 @@ func (c *deadlineConn) applyLocked() {
 }
 
 func (c *deadlineConn) Read(b []byte) (int, error) {
+	if c.silent.Load() {
+		// Sticky: go-imap peeks before each response and would otherwise
+		// swallow the first timeout and start a fresh deadline.
+		return 0, os.ErrDeadlineExceeded
+	}
 	n, err := c.Conn.Read(b)
 	if n > 0 {
 		c.mu.Lock()
