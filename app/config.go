@@ -146,12 +146,12 @@ type MailboxConfig struct {
 	DoneFolder   string   `yaml:"done_folder"`
 	PollInterval Duration `yaml:"poll_interval"`
 	FullCheck    Duration `yaml:"full_check"`
+	BatchSize    int      `yaml:"batch_size"`
 	// IdleRefresh: IDLE is ended, a NOOP sent and IDLE re-issued this often
 	// (RFC 2177: at most 29m); Timeout: the most silence while awaiting the
 	// server before the connection is dropped and made again.
 	IdleRefresh Duration `yaml:"idle_refresh"`
 	Timeout     Duration `yaml:"timeout"`
-	BatchSize    int      `yaml:"batch_size"`
 }
 
 // SMTPConfig is the submission server for acknowledgements; an empty Addr

@@ -121,8 +121,8 @@ type roundWatch struct {
 }
 
 func (w *roundWatch) Enabled(context.Context, slog.Level) bool { return true }
-func (w *roundWatch) WithAttrs([]slog.Attr) slog.Handler      { return w }
-func (w *roundWatch) WithGroup(string) slog.Handler           { return w }
+func (w *roundWatch) WithAttrs([]slog.Attr) slog.Handler       { return w }
+func (w *roundWatch) WithGroup(string) slog.Handler            { return w }
 
 func (w *roundWatch) Handle(_ context.Context, r slog.Record) error {
 	if r.Message != "mailbox round" {
