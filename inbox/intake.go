@@ -10,15 +10,17 @@ import (
 	"notme/cases"
 )
 
-// intakeAhead bounds the batches fetched but not yet moved: enough to keep
-// the connection, the parser and the database busy at once, few enough
-// that memory stays a small multiple of BatchBytes.
+// intakeAhead bounds the batches fetched but not yet committed: enough to
+// keep the connection, the parser and the database busy at once, few
+// enough that memory stays a small multiple of BatchBytes. (Committed
+// batches waiting for their MOVE keep only their UIDs.)
 const intakeAhead = 3
 
 // moveAtLeast is how many committed messages wait for one MOVE while more
 // batches follow. A server's MOVE costs mostly per command and per folder
-// (Dovecot rewrites its Maildir index and UID list), not per message: 500
-// at once cost about as much as 100 here.
+// (Dovecot updates its Maildir index and UID list), little per message:
+// here 100 took 20-45 ms and 1,000 about 140 ms. A crash meanwhile only
+// means more mail recognised and moved on the next fetch.
 const moveAtLeast = 1000
 
 // intakeBatch is one batch on its way through the stages.
