@@ -138,6 +138,10 @@ type MailConfig struct {
 	Address string `yaml:"address"`
 	// OwnAddresses are further addresses of the desk (loop protection).
 	OwnAddresses []string `yaml:"own_addresses"`
+	// TrustedAuthservIDs are the authserv-ids of the desk's own receiving
+	// MTA: a DMARC or SPF failure in its Authentication-Results holds the
+	// acknowledgement back (backscatter). Others' fields are ignored.
+	TrustedAuthservIDs []string `yaml:"trusted_authserv_ids"`
 	// MaxSize is the largest mail parsed, in bytes; larger mail is kept
 	// as evidence with the reason "too-large".
 	MaxSize   int64           `yaml:"max_size"`
@@ -163,6 +167,11 @@ type MailboxConfig struct {
 	PollInterval Duration `yaml:"poll_interval"`
 	FullCheck    Duration `yaml:"full_check"`
 	BatchSize    int      `yaml:"batch_size"`
+	// IdleRefresh: IDLE is ended, a NOOP sent and IDLE re-issued this often
+	// (RFC 2177: at most 29m); Timeout: the most silence while awaiting the
+	// server before the connection is dropped and made again.
+	IdleRefresh Duration `yaml:"idle_refresh"`
+	Timeout     Duration `yaml:"timeout"`
 }
 
 // SMTPConfig is the submission server for acknowledgements; an empty Addr
@@ -328,6 +337,9 @@ func (c *Config) normalize() {
 	if len(c.Mail.OwnAddresses) == 0 {
 		c.Mail.OwnAddresses = nil
 	}
+	if len(c.Mail.TrustedAuthservIDs) == 0 {
+		c.Mail.TrustedAuthservIDs = nil
+	}
 	if len(c.Mail.Mailboxes) == 0 {
 		c.Mail.Mailboxes = nil
 	}
@@ -350,6 +362,12 @@ func (c *Config) normalize() {
 		}
 		if m.BatchSize == 0 {
 			m.BatchSize = 100
+		}
+		if m.IdleRefresh == 0 {
+			m.IdleRefresh = Duration(4 * time.Minute)
+		}
+		if m.Timeout == 0 {
+			m.Timeout = Duration(time.Minute)
 		}
 	}
 	c.HTTP.PublicURL = strings.TrimRight(c.HTTP.PublicURL, "/")
@@ -1096,6 +1114,11 @@ func (c *Config) validateMail(v *validator) {
 			v.add(fmt.Sprintf("mail.own_addresses[%d]", i), "must be a plain address")
 		}
 	}
+	for i, id := range m.TrustedAuthservIDs {
+		if id = strings.TrimSpace(id); id == "" || strings.ContainsAny(id, " \t;()\"") {
+			v.add(fmt.Sprintf("mail.trusted_authserv_ids[%d]", i), "must be an authserv-id like mx.desk.example.com")
+		}
+	}
 	if m.MaxSize < 64<<10 {
 		v.add("mail.max_size", "must be at least 65536 bytes")
 	}
@@ -1135,6 +1158,13 @@ func (c *Config) validateMail(v *validator) {
 		}
 		if b.PollInterval < Duration(time.Second) || b.FullCheck < Duration(time.Second) {
 			v.add(key+".poll_interval", "poll_interval and full_check must be at least 1s")
+		}
+		// 0, in a config built in code, is the default.
+		if b.IdleRefresh != 0 && (b.IdleRefresh < Duration(time.Second) || b.IdleRefresh > Duration(29*time.Minute)) {
+			v.add(key+".idle_refresh", "must be 1s to 29m (RFC 2177)")
+		}
+		if b.Timeout != 0 && b.Timeout < Duration(time.Second) {
+			v.add(key+".timeout", "must be at least 1s")
 		}
 	}
 	if s := m.SMTP; s.Addr != "" {

@@ -292,6 +292,7 @@ func TestValidateNamesKey(t *testing.T) {
 		{"database.url", func(c *Config) { c.Database.URL = "mysql://root:hunter2@db/x" }},
 		{"database.url", func(c *Config) { c.Database.URL = "sqlite:" }},
 		{"database.busy_timeout", func(c *Config) { c.Database.BusyTimeout = -1 }},
+		{"mail.trusted_authserv_ids[1]", func(c *Config) { c.Mail.TrustedAuthservIDs = []string{"mx.desk.example.com", "mx; dmarc=pass"} }},
 		{"database.read_conns", func(c *Config) { c.Database.ReadConns = 0 }},
 		{"tokens.keys[0].id", func(c *Config) { c.Tokens.Keys = []TokenKeyConfig{{ID: 0, Secret: Secret(key32(1))}} }},
 		{"tokens.keys[0].id", func(c *Config) { c.Tokens.Keys = []TokenKeyConfig{{ID: 256, Secret: Secret(key32(1))}} }},

@@ -41,7 +41,7 @@ func parserOptions(cfg Config) mailparse.Options {
 		host = strings.TrimPrefix(strings.TrimPrefix(u, "https://"), "http://")
 		host, _, _ = strings.Cut(host, "/")
 	}
-	o := mailparse.Options{MaxSize: cfg.Mail.MaxSize, OwnAddresses: own}
+	o := mailparse.Options{MaxSize: cfg.Mail.MaxSize, OwnAddresses: own, TrustedAuthservIDs: cfg.Mail.TrustedAuthservIDs}
 	if host != "" && !strings.HasPrefix(host, "localhost") {
 		o.LinkHosts = []string{host}
 	}

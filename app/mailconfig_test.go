@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestMailConfig(t *testing.T) {
@@ -28,7 +29,8 @@ mail:
 		t.Fatalf("Load = %v", err)
 	}
 	b := cfg.Mail.Mailboxes[0]
-	if b.Security != "tls" || b.Folder != "INBOX" || b.DoneFolder != "notme/processed" || b.BatchSize != 100 {
+	if b.Security != "tls" || b.Folder != "INBOX" || b.DoneFolder != "notme/processed" || b.BatchSize != 100 ||
+		b.IdleRefresh.D() != 4*time.Minute || b.Timeout.D() != time.Minute {
 		t.Errorf("mailbox defaults = %+v", b)
 	}
 	if pw, err := b.MailboxPassword(); pw != "s3cret" || err != nil {
@@ -48,6 +50,9 @@ mail:
 		{"mail: {smtp: {addr: 'smtp.example.com:25', security: plain}}", "mail.smtp.security"},
 		{"mail: {address: 'Desk <notme@example.com>'}", "mail.address"},
 		{"mail: {max_size: 10}", "mail.max_size"},
+		{"mail: {mailboxes: [{name: a, addr: 'h:1', username: u, password: p, idle_refresh: 30m}]}", "mail.mailboxes[0].idle_refresh"},
+		{"mail: {mailboxes: [{name: a, addr: 'h:1', username: u, password: p, timeout: 10ms}]}", "mail.mailboxes[0].timeout"},
+		{"mail: {trusted_authserv_ids: ['mx.example.com (ours)']}", "mail.trusted_authserv_ids[0]"},
 	} {
 		os.WriteFile(file, []byte(tc.yaml), 0o600)
 		_, err := Load(file, func(string) (string, bool) { return "", false })

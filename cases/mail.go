@@ -251,6 +251,7 @@ func (b *mailBatch) ingestOne(m InboundMail, statusToken string) (Ingested, erro
 	}
 
 	bm := batchMail{}
+	held := "" // why a person's report gets no acknowledgement
 	if row.Disposition == DispositionReport {
 		in, err := s.mailReportInput(p)
 		if err != nil {
@@ -261,8 +262,12 @@ func (b *mailBatch) ingestOne(m InboundMail, statusToken string) (Ingested, erro
 		}
 		bm.c = bm.filing.c
 		res.CaseRef, res.StatusToken = bm.c.Ref, statusToken
-		if p.Auto == "" && p.Class == ClassReport && p.From != "" {
-			res.AckTo = p.From
+		if p.Class == ClassReport && p.From != "" {
+			if p.Auto == "" {
+				res.AckTo = p.From
+			} else {
+				held = heldAckReason(p.Auto)
+			}
 		}
 		b.seen[row.MessageID] = true
 	}
@@ -275,12 +280,19 @@ func (b *mailBatch) ingestOne(m InboundMail, statusToken string) (Ingested, erro
 	}
 	bm.row = row
 	b.mails = append(b.mails, bm)
-	if res.AckTo != "" {
-		p.From = res.AckTo
-		b.acks = append(b.acks, batchAck{mail: len(b.mails) - 1, c: bm.filing.c, p: p, ref: res.CaseRef, tok: statusToken, now: now})
+	if res.AckTo != "" || held != "" {
+		b.acks = append(b.acks, batchAck{mail: len(b.mails) - 1, c: bm.filing.c, p: p, ref: res.CaseRef, tok: statusToken, now: now, held: held})
 	}
 	res.Disposition, res.Reason = row.Disposition, row.Reason
 	return res, nil
+}
+
+// heldAckReason says on the case why a report mail was not answered: it
+// asked for no automatic answer, or an answer could land on an innocent
+// third party (a null reverse path, RFC 5321 section 4.5.5; a DMARC or SPF
+// failure at the desk's own receiving server).
+func heldAckReason(auto string) string {
+	return truncate("held back, never sent: "+auto, 1000)
 }
 
 // bounceDetail is the timeline entry of a bounce on its account's case:

@@ -29,6 +29,9 @@ type mailBatch struct {
 	recipient map[string]LedgerMessage // newest ledger message per address
 	refs      map[string]*Case         // case by ref; nil = none
 	open      map[string]*Case         // open case by group key; nil = none
+	// resolved holds, for the group keys looked up before the first mail,
+	// the newest case resolved within the reopen window; nil = none.
+	resolved map[string]*Case
 
 	newCases []*Case // to insert, in order
 	updates  map[*Case]map[string]any
@@ -62,6 +65,7 @@ type batchAck struct {
 	ref  string
 	tok  string
 	now  time.Time
+	held string // set: recorded as suppressed with this reason, never sent
 }
 
 // inChunk bounds the parameters of one IN list or multi-row INSERT, well
@@ -95,7 +99,7 @@ func newMailBatch(s *Service, tx *gorm.DB) *mailBatch {
 	return &mailBatch{s: s, tx: tx,
 		fetched: map[string]MailMessage{}, reports: map[string]bool{}, ledger: map[string]LedgerMessage{},
 		byKey: map[string]int{}, seen: map[string]bool{}, recipient: map[string]LedgerMessage{},
-		refs: map[string]*Case{}, open: map[string]*Case{}, updates: map[*Case]map[string]any{},
+		refs: map[string]*Case{}, open: map[string]*Case{}, resolved: map[string]*Case{}, updates: map[*Case]map[string]any{},
 	}
 }
 
@@ -191,10 +195,13 @@ func (b *mailBatch) prefetch(batch []InboundMail) error {
 		}
 	}
 	// The open cases of the accounts the ledger found: most reports join or
-	// open one of these.
+	// open one of these. Where none is open, a case resolved within the
+	// reopen window is reopened instead of a new one opened.
 	for k := range accounts {
 		b.open[k] = nil
+		b.resolved[k] = nil
 	}
+	since := b.s.clock().Add(-b.s.reopenWindow)
 	return chunks(keysOf(accounts), inChunk, func(ks []string) error {
 		var cs []Case
 		if err := b.tx.Where("open_key IN ?", ks).Find(&cs).Error; err != nil {
@@ -204,8 +211,36 @@ func (b *mailBatch) prefetch(batch []InboundMail) error {
 			c := cs[i]
 			b.open[*c.OpenKey] = &c
 		}
+		var rs []Case
+		err := b.tx.Where("group_key IN ? AND status = ? AND updated_at > ?", ks, StatusResolved, since).Find(&rs).Error
+		if err != nil {
+			return fmt.Errorf("find resolved cases: %w", err)
+		}
+		for i := range rs {
+			c := rs[i]
+			// The newest, as reopenable picks it.
+			if prev := b.resolved[c.GroupKey]; prev == nil || c.UpdatedAt.After(prev.UpdatedAt) ||
+				c.UpdatedAt.Equal(prev.UpdatedAt) && c.ID > prev.ID {
+				b.resolved[c.GroupKey] = &c
+			}
+		}
 		return nil
 	})
+}
+
+// reopenable is Service.reopenable, answered from the look-up before the
+// first mail when the group key was in it. The clock only moves on, so a
+// case resolved within the window at each mail's time was in that look-up.
+func (b *mailBatch) reopenable(key string, now time.Time) (*Case, error) {
+	c, ok := b.resolved[key]
+	if !ok {
+		return b.s.reopenable(b.tx, key, now)
+	}
+	if c == nil || !c.UpdatedAt.After(now.Add(-b.s.reopenWindow)) {
+		return nil, nil
+	}
+	b.resolved[key] = nil // reopened now: from here on it is the open case
+	return c, nil
 }
 
 func (b *mailBatch) ledgerByMessageID(id string) (LedgerMessage, error) {
@@ -284,7 +319,7 @@ func (b *mailBatch) fileReport(in ReportInput, statusToken string) (*batchFiling
 	var reopened map[string]any
 	var reopenEvent Event
 	if c == nil {
-		old, err := s.reopenable(b.tx, m.groupKey, now)
+		old, err := b.reopenable(m.groupKey, now)
 		if err != nil {
 			return nil, err
 		}
@@ -468,6 +503,11 @@ func (b *mailBatch) flushAcks() error {
 				within = true
 				break
 			}
+		}
+		if a.held != "" {
+			rows[i] = s.newAck(b.mails[a.mail].row.ID, a.c.ID, a.p, a.ref, "", a.now, true)
+			rows[i].LastError = a.held
+			continue
 		}
 		rows[i] = s.newAck(b.mails[a.mail].row.ID, a.c.ID, a.p, a.ref, a.tok, a.now, within)
 		if rows[i].State == AckPending {

@@ -16,10 +16,6 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 )
 
-// idleMax bounds one IDLE: RFC 2177 section 3 lets a server drop a client
-// idle for 30 minutes, so the poller re-issues IDLE well before 29.
-const idleMax = 25 * time.Minute
-
 // errConnClosed says the server or the network ended the connection.
 var errConnClosed = errors.New("connection closed")
 
@@ -28,6 +24,7 @@ var errConnClosed = errors.New("connection closed")
 // the server's own hierarchy delimiter.
 type mailConn struct {
 	c    *imapclient.Client
+	dc   *deadlineConn // under c: drops the connection when the server falls silent
 	caps imap.CapSet
 	// folder and done are the configured folder names with "/" replaced by
 	// the server's delimiter.
@@ -53,6 +50,10 @@ func dialIMAP(ctx context.Context, cfg MailboxConfig, wake chan<- struct{}) (*ma
 	// ends any blocked handshake or command.
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
+	dc := newDeadlineConn(conn, cfg.Timeout)
+	conn = dc
+	// From the greeting to the folder names, the poller awaits answers.
+	defer dc.await()()
 
 	opts := &imapclient.Options{
 		UnilateralDataHandler: &imapclient.UnilateralDataHandler{
@@ -107,14 +108,14 @@ func dialIMAP(ctx context.Context, cfg MailboxConfig, wake chan<- struct{}) (*ma
 		return nil, fmt.Errorf("unknown security %q", cfg.Security)
 	}
 
-	mc := &mailConn{c: c}
+	mc := &mailConn{c: c, dc: dc}
 	if err := mc.login(ctx, cfg.Username, cfg.Password); err != nil {
 		c.Close()
-		return nil, err
+		return nil, mc.explain(err)
 	}
 	if err := mc.resolveFolders(cfg.Folder, cfg.DoneFolder); err != nil {
 		c.Close()
-		return nil, ctxErr(ctx, err)
+		return nil, mc.explain(ctxErr(ctx, err))
 	}
 	return mc, nil
 }
@@ -177,6 +178,7 @@ func (mc *mailConn) resolveFolders(folder, done string) error {
 
 // ensureDone creates the folder processed mail goes to, unless it exists.
 func (mc *mailConn) ensureDone() error {
+	defer mc.dc.await()()
 	list, err := mc.c.List("", mc.done, nil).Collect()
 	if err != nil {
 		return fmt.Errorf("look for folder %s: %w", mc.done, err)
@@ -212,6 +214,7 @@ func isStatusError(err error) bool {
 
 // selectFolder opens the folder read-write.
 func (mc *mailConn) selectFolder() (*imap.SelectData, error) {
+	defer mc.dc.await()()
 	sel, err := mc.c.Select(mc.folder, nil).Wait()
 	if err != nil {
 		return nil, fmt.Errorf("select %s: %w", mc.folder, err)
@@ -224,6 +227,7 @@ func (mc *mailConn) selectFolder() (*imap.SelectData, error) {
 // \Deleted is left alone: someone decided it should go, or the poller
 // itself copied it out on a server it cannot expunge on (see move).
 func (mc *mailConn) searchAfter(after imap.UID) ([]imap.UID, error) {
+	defer mc.dc.await()()
 	crit := imap.SearchCriteria{NotFlag: []imap.Flag{imap.FlagDeleted}}
 	if after > 0 {
 		crit.UID = []imap.UIDSet{{{Start: after + 1, Stop: 0}}}
@@ -254,6 +258,7 @@ type sizedUID struct {
 // bounded in bytes before any body is fetched. A message expunged in the
 // meantime is simply missing from the answer.
 func (mc *mailConn) sizes(uids []imap.UID) ([]sizedUID, error) {
+	defer mc.dc.await()()
 	cmd := mc.c.Fetch(imap.UIDSetNum(uids...), &imap.FetchOptions{UID: true, RFC822Size: true})
 	defer cmd.Close()
 	out := make([]sizedUID, 0, len(uids))
@@ -292,6 +297,7 @@ type fetchedMail struct {
 // corrupt file on the server, say) returns what did arrive together with
 // the error: the others are not held back.
 func (mc *mailConn) fetchBodies(uids []imap.UID, maxBytes int64, cut bool) ([]fetchedMail, error) {
+	defer mc.dc.await()()
 	section := &imap.FetchItemBodySection{Peek: true}
 	if cut {
 		section.Partial = &imap.SectionPartial{Offset: 0, Size: maxBytes}
@@ -351,6 +357,7 @@ func (mc *mailConn) fetchBodies(uids []imap.UID, maxBytes int64, cut bool) ([]fe
 // UIDs (RFC 4315 section 2.1), and with no UIDPLUS no expunge at all: the
 // flagged messages stay, and searchAfter skips them.
 func (mc *mailConn) move(uids []imap.UID) error {
+	defer mc.dc.await()()
 	set := imap.UIDSetNum(uids...)
 	if mc.caps.Has(imap.CapMove) {
 		_, err := mc.c.Move(set, mc.done).Wait()
@@ -389,34 +396,72 @@ func (mc *mailConn) move(uids []imap.UID) error {
 	return nil
 }
 
-// idle waits in IDLE (RFC 2177) until new mail, max, ctx or the end of the
-// connection, then ends the IDLE and waits for the server to confirm, after
-// which the connection takes commands again.
-func (mc *mailConn) idle(ctx context.Context, wake <-chan struct{}, max time.Duration) error {
-	cmd, err := mc.c.Idle()
-	if err != nil {
-		return fmt.Errorf("idle: %w", err)
+// idle waits in IDLE (RFC 2177) until new mail, the full check is due,
+// ctx or the end of the connection. Every refresh it ends the IDLE, sends a
+// NOOP and idles again: RFC 2177 section 3 asks to re-issue IDLE at least
+// every 29 minutes, and both answers come under the watchdog's deadline,
+// so a server that went silent is noticed then at the latest.
+func (mc *mailConn) idle(ctx context.Context, wake <-chan struct{}, fullCheck, refresh time.Duration) error {
+	due := time.Now().Add(fullCheck)
+	for {
+		again, err := mc.idleOnce(ctx, wake, min(refresh, time.Until(due)))
+		if err != nil || !again || ctx.Err() != nil || time.Until(due) <= 0 {
+			return err
+		}
+		if err := mc.noop(); err != nil {
+			return err
+		}
 	}
-	t := time.NewTimer(min(max, idleMax))
+}
+
+// idleOnce is one IDLE of at most d; again says it ended only because d
+// was up.
+func (mc *mailConn) idleOnce(ctx context.Context, wake <-chan struct{}, d time.Duration) (again bool, err error) {
+	done := mc.dc.await()
+	cmd, err := mc.c.Idle()
+	done()
+	if err != nil {
+		return false, fmt.Errorf("idle: %w", err)
+	}
+	t := time.NewTimer(d)
 	defer t.Stop()
 	closed := false
 	select {
 	case <-wake:
 	case <-t.C:
+		again = true
 	case <-ctx.Done():
 	case <-mc.c.Closed():
 		closed = true
 	}
+	defer mc.dc.await()()
 	if err := cmd.Close(); err != nil {
-		return fmt.Errorf("end idle: %w", err)
+		return false, fmt.Errorf("end idle: %w", err)
 	}
 	if err := cmd.Wait(); err != nil {
-		return fmt.Errorf("idle: %w", err)
+		return false, fmt.Errorf("idle: %w", err)
 	}
 	if closed {
-		return fmt.Errorf("idle: %w", errConnClosed)
+		return false, fmt.Errorf("idle: %w", errConnClosed)
+	}
+	return again, nil
+}
+
+// noop asks the server for a sign of life (RFC 9051 section 6.1.2).
+func (mc *mailConn) noop() error {
+	defer mc.dc.await()()
+	if err := mc.c.Noop().Wait(); err != nil {
+		return fmt.Errorf("noop: %w", err)
 	}
 	return nil
+}
+
+// explain says when an error came from the server falling silent.
+func (mc *mailConn) explain(err error) error {
+	if err != nil && mc.dc.silent.Load() {
+		return fmt.Errorf("no answer from the server within %v, connection dropped: %w", mc.dc.timeout, err)
+	}
+	return err
 }
 
 // logout says goodbye when the connection still works, then closes it.
@@ -424,7 +469,9 @@ func (mc *mailConn) logout() {
 	select {
 	case <-mc.c.Closed():
 	default:
+		done := mc.dc.await()
 		_ = mc.c.Logout().Wait()
+		done()
 	}
 	_ = mc.c.Close()
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"runtime"
+	"sync"
 
 	"notme/cases"
 )
@@ -36,9 +38,35 @@ func NewPipeline(svc *cases.Service, parse ParseFunc, log *slog.Logger) *Pipelin
 // Ingest parses and stores a batch. The messages need Raw, and for IMAP
 // mail Mailbox, UIDValidity and UID; Parsed is filled here.
 func (p *Pipeline) Ingest(ctx context.Context, batch []cases.InboundMail) ([]cases.Ingested, error) {
-	for i := range batch {
-		batch[i].Parsed = p.parse(batch[i].Raw)
+	p.Parse(batch)
+	return p.Store(ctx, batch)
+}
+
+// Parse fills Parsed of every message, on all cores: parsing is pure CPU
+// work per message, and a batch is the unit the poller hands over.
+func (p *Pipeline) Parse(batch []cases.InboundMail) {
+	workers := min(runtime.GOMAXPROCS(0), len(batch))
+	if workers <= 1 {
+		for i := range batch {
+			batch[i].Parsed = p.parse(batch[i].Raw)
+		}
+		return
 	}
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			// Striped rather than chunked: big and small mail spread evenly.
+			for i := w; i < len(batch); i += workers {
+				batch[i].Parsed = p.parse(batch[i].Raw)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// Store takes in a batch whose messages Parse has filled, in one
+// transaction.
+func (p *Pipeline) Store(ctx context.Context, batch []cases.InboundMail) ([]cases.Ingested, error) {
 	out, err := p.svc.IngestMail(ctx, batch)
 	if err != nil {
 		return nil, fmt.Errorf("ingest %d mails: %w", len(batch), err)

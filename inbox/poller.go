@@ -34,6 +34,13 @@ const (
 	DefaultFullCheck    = 5 * time.Minute
 	DefaultBatchSize    = 100
 	DefaultBatchBytes   = 32 << 20
+	// DefaultIdleRefresh re-issues IDLE below the idle timeouts of common
+	// NATs and firewalls (often 5 minutes), far below RFC 2177's 29.
+	DefaultIdleRefresh = 4 * time.Minute
+	DefaultTimeout     = time.Minute
+	// maxIdleRefresh: RFC 2177 section 3 lets a server drop a client idle
+	// for 30 minutes.
+	maxIdleRefresh = 29 * time.Minute
 )
 
 // Back-off between failed connections.
@@ -60,6 +67,8 @@ type MailboxConfig struct {
 	FullCheck    time.Duration // between full checks even with IDLE; default 5m
 	BatchSize    int           // messages per fetch, transaction and move; default 100
 	BatchBytes   int64         // bound of a batch's RFC822.SIZE total; default 32 MB; also the most read of one message
+	IdleRefresh  time.Duration // IDLE is ended, a NOOP sent and IDLE re-issued this often; default 4m, at most 29m
+	Timeout      time.Duration // the most silence while awaiting the server (and per write) before dropping the connection; default 1m
 	TLSConfig    *tls.Config   // optional: for example a private CA's pool
 }
 
@@ -82,6 +91,8 @@ func (c MailboxConfig) withDefaults() MailboxConfig {
 	c.FullCheck = cmp.Or(c.FullCheck, DefaultFullCheck)
 	c.BatchSize = cmp.Or(c.BatchSize, DefaultBatchSize)
 	c.BatchBytes = cmp.Or(c.BatchBytes, DefaultBatchBytes)
+	c.IdleRefresh = cmp.Or(c.IdleRefresh, DefaultIdleRefresh)
+	c.Timeout = cmp.Or(c.Timeout, DefaultTimeout)
 	return c
 }
 
@@ -112,6 +123,12 @@ func (c MailboxConfig) validate() error {
 	}
 	if c.PollInterval < 0 || c.FullCheck < 0 {
 		bad("poll interval and full check must be positive")
+	}
+	if c.IdleRefresh < 0 || c.IdleRefresh > maxIdleRefresh {
+		bad("idle refresh %v must be positive and at most %v (RFC 2177)", c.IdleRefresh, maxIdleRefresh)
+	}
+	if c.Timeout < 0 {
+		bad("timeout %v must be positive", c.Timeout)
 	}
 	if c.BatchSize < 0 || c.BatchSize > 10000 {
 		bad("batch size %d must be 1 to 10000", c.BatchSize)
@@ -261,6 +278,7 @@ func (p *Poller) session(ctx context.Context) (progressed bool, err error) {
 	if err != nil {
 		return false, err
 	}
+	defer func() { err = mc.explain(err) }()
 	// Once ctx is done the batch in hand may finish, but not forever.
 	ended := make(chan struct{})
 	stopGrace := context.AfterFunc(ctx, func() {
@@ -304,7 +322,7 @@ func (p *Poller) session(ctx context.Context) (progressed bool, err error) {
 			return true, nil
 		}
 		if mc.caps.Has(imap.CapIdle) {
-			err = mc.idle(ctx, p.wake, p.cfg.FullCheck)
+			err = mc.idle(ctx, p.wake, p.cfg.FullCheck, p.cfg.IdleRefresh)
 		} else {
 			err = p.sleep(ctx, mc)
 		}
@@ -387,85 +405,6 @@ func (p *Poller) round(ctx context.Context, mc *mailConn) (roundResult, error) {
 			"again", r.again, "moved", r.moved, "waiting", r.waiting, "took", time.Since(start).Round(time.Millisecond))
 	}
 	return r, nil
-}
-
-// takeIn fetches, stores and moves the messages uids in batches. Cancelling
-// ctx stops it after the batch in hand.
-func (p *Poller) takeIn(ctx context.Context, mc *mailConn, r *roundResult, uids []imap.UID) error {
-	sized, err := mc.sizes(uids)
-	if err != nil {
-		return err
-	}
-	r.waiting += len(sized)
-	for _, batch := range planBatches(sized, p.cfg.BatchSize, p.cfg.BatchBytes) {
-		if ctx.Err() != nil {
-			return nil
-		}
-		if err := p.takeInBatch(ctx, mc, r, batch); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (p *Poller) takeInBatch(ctx context.Context, mc *mailConn, r *roundResult, batch []sizedUID) error {
-	uids := make([]imap.UID, len(batch))
-	cut := false
-	for i, s := range batch {
-		uids[i] = s.uid
-		cut = cut || s.size > p.cfg.BatchBytes
-	}
-	mails, err := mc.fetchBodies(uids, p.cfg.BatchBytes, cut)
-	if err != nil {
-		if !isStatusError(err) {
-			return err
-		}
-		r.problem = errors.Join(r.problem, err) // take in what did arrive
-	}
-	if len(mails) == 0 {
-		return nil
-	}
-	in := make([]cases.InboundMail, len(mails))
-	for i, m := range mails {
-		in[i] = cases.InboundMail{Mailbox: p.source, UIDValidity: r.uidValidity, UID: uint32(m.uid), Raw: m.raw}
-	}
-	// The batch in hand is finished even when ctx is cancelled: one
-	// transaction, then the move.
-	out, err := p.pipe.Ingest(context.WithoutCancel(ctx), in)
-	if err != nil {
-		return fmt.Errorf("store %d messages: %w", len(in), err)
-	}
-	if len(out) != len(in) {
-		return fmt.Errorf("store %d messages: the pipeline answered for %d", len(in), len(out))
-	}
-	r.fetched += len(in)
-	for _, o := range out {
-		switch {
-		case o.Again:
-			r.again++
-		case o.Disposition == cases.DispositionReport:
-			r.reports++
-		default:
-			r.ignored++
-		}
-	}
-	r.lastUID = max(r.lastUID, uint32(mails[len(mails)-1].uid))
-	moved := make([]imap.UID, len(mails))
-	for i, m := range mails {
-		moved[i] = m.uid
-	}
-	if err := mc.move(moved); err != nil {
-		if isStatusError(err) {
-			// Stored but not moved: the next round fetches these again,
-			// recognises them and moves them then.
-			r.problem = errors.Join(r.problem, err)
-			return nil
-		}
-		return err
-	}
-	r.moved += len(moved)
-	r.waiting -= len(moved)
-	return nil
 }
 
 // planBatches cuts the messages into batches of at most size messages and,

@@ -219,6 +219,9 @@ func TestNewPollerChecksConfig(t *testing.T) {
 		{"done is a named folder", func(c *inbox.MailboxConfig) { c.Folder, c.DoneFolder = "Reports", "Reports" }, "differ"},
 		{"huge batch", func(c *inbox.MailboxConfig) { c.BatchSize = 1 << 20 }, "batch size"},
 		{"tiny batch bytes", func(c *inbox.MailboxConfig) { c.BatchBytes = 1000 }, "batch bytes"},
+		{"idle refresh at RFC 2177's bound", func(c *inbox.MailboxConfig) { c.IdleRefresh = 29 * time.Minute }, ""},
+		{"idle refresh past RFC 2177's bound", func(c *inbox.MailboxConfig) { c.IdleRefresh = 30 * time.Minute }, "idle refresh"},
+		{"negative timeout", func(c *inbox.MailboxConfig) { c.Timeout = -time.Second }, "timeout"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := good

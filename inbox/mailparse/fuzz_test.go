@@ -18,8 +18,10 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add([]byte("Content-Type: multipart/mixed; boundary=a\r\n\r\n--a\r\nContent-Type: message/rfc822\r\n\r\n--a--"))
 	f.Add([]byte("Subject: =?iso-2022-jp?B?GyRCJCIbKEI=?= =?utf-8*ja?Q?=E3=81=82?=\r\n\r\n"))
+	f.Add([]byte("Authentication-Results: mx.desk.example.com 1; (c; \\) x) spf = fail reason=\"a;b\\\"\"; dkim=pass\r\nReturn-Path: <>\r\n\r\n"))
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		o := Options{MaxSize: 1 << 20, MaxParts: 50, MaxDepth: 6, LinkHosts: []string{"desk.example.com"}, OwnAddresses: []string{"notme@desk.example.com"}}
+		o := Options{MaxSize: 1 << 20, MaxParts: 50, MaxDepth: 6, LinkHosts: []string{"desk.example.com"}, OwnAddresses: []string{"notme@desk.example.com"},
+			TrustedAuthservIDs: []string{"mx.desk.example.com"}}
 		checkInvariants(t, Parse(raw, o))
 	})
 }

@@ -96,6 +96,10 @@ type Options struct {
 	OwnAddresses []string // the desk's own addresses: mail from them is Auto "own-address" (loop protection)
 	// LinkHosts: hosts whose /r/TOKEN URLs count as not-me links; empty = any host.
 	LinkHosts []string
+	// TrustedAuthservIDs are the authserv-ids of the desk's own receiving
+	// servers: only their Authentication-Results fields (RFC 8601) count,
+	// and a DMARC or SPF failure there makes the mail Auto (never answered).
+	TrustedAuthservIDs []string
 }
 
 const (

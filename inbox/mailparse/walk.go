@@ -9,12 +9,13 @@ import (
 
 // parser holds what one Parse call has found so far.
 type parser struct {
-	o          Options
-	ownAddrs   map[string]bool // lower-cased
-	ownLocal   map[string]bool // local parts whose +TOKEN subaddress carries a token
-	ownDomains map[string]bool
-	ownIDs     map[string]bool // Message-IDs of the report mail itself (Message-ID, Resent-Message-ID)
-	linkHosts  map[string]bool // Options.LinkHosts, lower-cased, without scheme or port
+	o               Options
+	ownAddrs        map[string]bool // lower-cased
+	ownLocal        map[string]bool // local parts whose +TOKEN subaddress carries a token
+	ownDomains      map[string]bool
+	ownIDs          map[string]bool // Message-IDs of the report mail itself (Message-ID, Resent-Message-ID)
+	linkHosts       map[string]bool // Options.LinkHosts, lower-cased, without scheme or port
+	trustedAuthserv map[string]bool // Options.TrustedAuthservIDs, lower-cased
 
 	ids, toks candidates
 	seq       int
@@ -80,6 +81,14 @@ func newParser(o Options) *parser {
 				p.linkHosts = map[string]bool{}
 			}
 			p.linkHosts[h] = true
+		}
+	}
+	for _, id := range p.o.TrustedAuthservIDs {
+		if id = strings.ToLower(strings.TrimSpace(id)); id != "" {
+			if p.trustedAuthserv == nil {
+				p.trustedAuthserv = map[string]bool{}
+			}
+			p.trustedAuthserv[id] = true
 		}
 	}
 	for _, a := range p.o.OwnAddresses {

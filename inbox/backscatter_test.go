@@ -1,0 +1,74 @@
+package inbox_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"notme/cases"
+	"notme/inbox"
+	"notme/inbox/mailparse"
+)
+
+// Report mails whose answer could land on an innocent third party still
+// become reports, but their acknowledgement is held back, visibly on the
+// case, and never reaches the SMTP server; the others are answered.
+func TestBackscatterAcksAreHeldBack(t *testing.T) {
+	d := openAckDesk(t)
+	sk := startAckSink(t, ackSinkOptions{})
+	parse := inbox.Parser{Options: mailparse.Options{
+		OwnAddresses: []string{ackDeskFrom}, TrustedAuthservIDs: []string{"mx.desk.example.com"},
+	}}.ParseMail
+	for i, tc := range []struct {
+		name, top string
+		wantHeld  string // "" = acknowledged
+	}{
+		{"clean", "Authentication-Results: mx.desk.example.com; spf=pass smtp.mailfrom=example.org; dmarc=pass header.from=example.org\r\n", ""},
+		{"null reverse path", "Return-Path: <>\r\n", "null return-path"},
+		{"dmarc fail", "Authentication-Results: mx.desk.example.com; dmarc=fail header.from=example.org\r\n", "dmarc=fail"},
+		{"spf fail without dkim pass", "Authentication-Results: mx.desk.example.com; spf=fail smtp.mailfrom=example.org; dkim=neutral\r\n", "spf=fail"},
+		{"spf fail with dkim pass", "Authentication-Results: mx.desk.example.com; spf=fail smtp.mailfrom=example.org; dkim=pass header.d=example.org\r\n", ""},
+		{"failure claimed by an untrusted server", "Authentication-Results: relay.example.net; dmarc=fail header.from=example.org\r\n", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			from := fmt.Sprintf("reporter%d@example.org", i)
+			raw := tc.top + "From: " + from + "\r\n" +
+				"To: " + ackDeskFrom + "\r\n" +
+				"Subject: Re: Welcome\r\n" +
+				fmt.Sprintf("Message-ID: <bs%d@example.org>\r\n", i) +
+				"In-Reply-To: <" + ackLedgerID1 + ">\r\n" +
+				"Content-Type: text/plain; charset=utf-8\r\n\r\n" +
+				"This is not my account.\r\n"
+			m := cases.InboundMail{Raw: []byte(raw)}
+			m.Parsed = parse(m.Raw)
+			got := d.ingest(t, m)[0]
+			if got.Disposition != cases.DispositionReport {
+				t.Fatalf("IngestMail() disposition = %q (%s), want a report", got.Disposition, got.Reason)
+			}
+			a := d.ackTo(t, got.CaseRef, from)
+			s := newAckSender(t, d, inbox.SMTPConfig{Addr: sk.addr})
+			n, err := s.SendDue(context.Background())
+			if err != nil {
+				t.Fatalf("SendDue() = %v", err)
+			}
+			if tc.wantHeld == "" {
+				if got.AckTo != from || a.State != cases.AckPending || n != 1 {
+					t.Fatalf("clean report: AckTo %q, ack state %q, SendDue sent %d; want an ack to %s sent", got.AckTo, a.State, n, from)
+				}
+				if dl := sk.next(t); len(dl.to) != 1 || dl.to[0] != from {
+					t.Errorf("ack went to %v, want %s", dl.to, from)
+				}
+				return
+			}
+			if got.AckTo != "" || a.State != cases.AckSuppressed || !strings.Contains(a.LastError, tc.wantHeld) || a.StatusURL != "" {
+				t.Errorf("ack = AckTo %q, state %q, reason %q, status URL %q; want held back (suppressed) saying %q, no URL",
+					got.AckTo, a.State, a.LastError, a.StatusURL, tc.wantHeld)
+			}
+			if n != 0 {
+				t.Errorf("SendDue() sent %d, want 0", n)
+			}
+			sk.none(t)
+		})
+	}
+}
