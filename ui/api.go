@@ -255,6 +255,12 @@ type caseJSON struct {
 	Reports    []reportJSON   `json:"reports"`
 	CreatedAt  time.Time      `json:"created_at"`
 	ContainBy  time.Time      `json:"contain_by"`
+	// ResolveBy is absent on cases opened before resolve deadlines existed;
+	// AssessBy only on cases that exposed personal data (a breach
+	// assessment is owed), AssessedAt once a lead recorded it.
+	ResolveBy  *time.Time `json:"resolve_by,omitempty"`
+	AssessBy   *time.Time `json:"assess_by,omitempty"`
+	AssessedAt *time.Time `json:"assessed_at,omitempty"`
 	// Containment is given for one case (GET /api/v1/cases/{ref}).
 	Containment []containmentJSON `json:"containment,omitempty"`
 }
@@ -262,7 +268,7 @@ type caseJSON struct {
 func toCaseJSON(c cases.Case, reports []cases.Report) caseJSON {
 	out := caseJSON{Ref: c.Ref, AccountRef: c.AccountRef, Kind: c.Kind, Status: c.Status, Severity: c.Severity,
 		Tier: c.Tier, Match: c.Match, Escalated: c.Escalated, CreatedAt: c.CreatedAt, ContainBy: c.ContainBy,
-		Reports: []reportJSON{}}
+		ResolveBy: c.ResolveBy, AssessBy: c.AssessBy, AssessedAt: c.AssessedAt, Reports: []reportJSON{}}
 	for _, r := range reports {
 		out.Reports = append(out.Reports, reportJSON{Channel: r.Channel, MatchedBy: r.MatchedBy, Match: r.Match, ReceivedAt: r.ReceivedAt})
 	}

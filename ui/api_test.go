@@ -339,7 +339,7 @@ func TestAPIReportsAndCases(t *testing.T) {
 	if len(shape.Cases) != 1 {
 		t.Fatalf("%s: %d cases, want 1", list.call, len(shape.Cases))
 	}
-	for _, f := range []string{"ref", "account_ref", "status", "severity", "tier", "match", "escalated", "reports", "created_at", "contain_by"} {
+	for _, f := range []string{"ref", "account_ref", "status", "severity", "tier", "match", "escalated", "reports", "created_at", "contain_by", "resolve_by"} {
 		if _, ok := shape.Cases[0][f]; !ok {
 			t.Errorf("%s: a case lacks %q: %s", list.call, f, list.body)
 		}

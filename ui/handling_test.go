@@ -83,8 +83,8 @@ func TestEscalationReachesTheLeads(t *testing.T) {
 	agent.post(t, "/cases/"+ref+"/deescalate", url.Values{"_csrf": {tok}, "reason": {"fine"}}).wantStatus(t, http.StatusForbidden)
 
 	lead := d.login(t, "lead@desk.example")
-	if r := lead.get(t, "/leads"); !strings.Contains(r.body, ref) {
-		t.Fatalf("%s does not list the escalated case %s", r.call, ref)
+	if r := lead.get(t, "/leads"); !strings.Contains(r.body, ref) || !strings.Contains(r.body, "card posted to a stranger") {
+		t.Fatalf("%s does not list the escalated case %s with its reason", r.call, ref)
 	}
 	if r := lead.get(t, "/cases/"+ref); !strings.Contains(r.body, "card posted to a stranger") || !strings.Contains(r.body, "De-escalate") {
 		t.Fatalf("%s lacks the escalation reason or the de-escalate action", r.call)

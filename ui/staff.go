@@ -147,6 +147,9 @@ func (s *Server) leads(c echo.Context) error {
 		return err
 	}
 	p := leadsPage{page: s.page(c, "Leads"), Cases: list}
+	if p.Alerts, err = s.svc.LeadAlerts(ctx, actor(c)); err != nil {
+		return err
+	}
 	if p.Dashboard, err = s.dashboard(c); err != nil {
 		return err
 	}
@@ -163,6 +166,7 @@ type leadsPage struct {
 	page
 	Cases     []cases.QueueCase
 	Stale     []cases.Mailbox
+	Alerts    cases.LeadAlerts
 	Dashboard dashboardView
 }
 
