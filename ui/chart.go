@@ -106,8 +106,16 @@ func layoutReportsChart(days []cases.DayReports, kinds []string, labels map[stri
 	c.PlotRight = chartLeft + len(days)*(chartBarW+chartGap)
 	c.Baseline = chartTop + chartPlotH
 	c.Width = c.PlotRight + 10
-	for i := 0; i <= 2; i++ {
-		v := top * i / 2
+	// Gridlines in round steps: halves of 1, 2 or 10×; fifths of 5×.
+	steps := 2
+	switch {
+	case top == 1:
+		steps = 1
+	case top%2 != 0:
+		steps = 5
+	}
+	for i := 0; i <= steps; i++ {
+		v := top * i / steps
 		y := c.Baseline - chartPlotH*v/top
 		c.Ticks = append(c.Ticks, chartTick{Y: y, TextX: chartLeft - 6, TextY: y + 4, Label: strconv.Itoa(v)})
 	}

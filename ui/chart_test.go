@@ -133,8 +133,22 @@ func TestReportsChartStructure(t *testing.T) {
 			}
 			var ticks []svgNode
 			root.group("axis").all("text", &ticks)
-			if len(ticks) == 0 || ticks[2].Text != tc.top {
-				t.Errorf("axis labels = %+v, want the top of the axis at %s", ticks, tc.top)
+			// The value labels (right-aligned) ascend in equal steps from 0
+			// to the top; the day labels follow them.
+			var values []int
+			for _, tk := range ticks {
+				if tk.attr("text-anchor") == "end" {
+					v, _ := strconv.Atoi(tk.Text)
+					values = append(values, v)
+				}
+			}
+			if len(values) < 2 || values[0] != 0 || strconv.Itoa(values[len(values)-1]) != tc.top {
+				t.Errorf("axis values = %v, want 0 up to %s", values, tc.top)
+			}
+			for i := 2; i < len(values); i++ {
+				if values[i]-values[i-1] != values[1]-values[0] {
+					t.Errorf("axis values = %v, want equal steps", values)
+				}
 			}
 			var legend []svgNode
 			root.group("legend").all("text", &legend)
