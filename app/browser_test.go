@@ -328,6 +328,26 @@ var (
 	kanaRE    = regexp.MustCompile(`[\p{Hiragana}\p{Katakana}]`)
 )
 
+// fitsPhone checks that the page needs no sideways scrolling on a
+// 360-px-wide phone, the narrowest the reporter pages promise to serve.
+func fitsPhone(t *testing.T, ctx context.Context, what string) {
+	t.Helper()
+	err := chromedp.Do(ctx, chromedp.EmulateViewport(360, 740, chromedp.EmulateScale(1), chromedp.EmulateMobile))
+	var width int
+	if err == nil {
+		width, err = chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
+	}
+	if err == nil {
+		_, err = chromedp.Call(ctx, emulation.ClearDeviceMetricsOverride, cdp.Empty{})
+	}
+	if err != nil {
+		t.Fatalf("measure %s at 360 px: %v", what, err)
+	}
+	if width > 360 {
+		t.Errorf("%s is %d px wide on a 360-px phone: the reader must scroll sideways", what, width)
+	}
+}
+
 // screenshots writes each page at phone and desktop width, only when
 // NOTME_SCREENSHOTS names a directory.
 type screenshots struct{ dir string }
@@ -403,6 +423,7 @@ func TestBrowser(t *testing.T) {
 			if link.Status != http.StatusOK {
 				t.Fatalf("GET not-me link = %d, want 200", link.Status)
 			}
+			fitsPhone(t, ctx, "the not-me link page")
 			shots.take(t, ctx, "link-"+tc.lang)
 
 			filed := click(t, ctx, `form[action^="/r/"] button[type="submit"]`)
@@ -430,6 +451,7 @@ func TestBrowser(t *testing.T) {
 			if hasKana := kanaRE.MatchString(status.Main); hasKana != (tc.lang == "ja") {
 				t.Errorf("status page for a %s browser reads:\n%s\nwant it written in %s", tc.acceptLanguage, status.Main, tc.lang)
 			}
+			fitsPhone(t, ctx, "the status page")
 			shots.take(t, ctx, "status-"+tc.lang)
 			reported[tc.lang] = ref
 		})
@@ -441,6 +463,7 @@ func TestBrowser(t *testing.T) {
 		if p.Status != http.StatusOK || !exists(t, ctx, `form[action="/report"] textarea`) {
 			t.Fatalf("GET /report = %d, want 200 with a form to paste the mail into", p.Status)
 		}
+		fitsPhone(t, ctx, "the report form")
 		shots.take(t, ctx, "report")
 	})
 
