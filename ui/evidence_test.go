@@ -84,8 +84,8 @@ func TestEvidenceViewer(t *testing.T) {
 	r.wantHTML(t)
 	wantIn(t, r,
 		"<th scope=\"row\">Subject</th><td>Not mine – Ihre Bestellung</td>", // RFC 2047 decoded
-		"m***@example.net",                          // the reporter, masked
-		"&lt;evidence-html-1@example.net&gt;",       // Message-IDs stay readable
+		"m***@example.net",                    // the reporter, masked
+		"&lt;evidence-html-1@example.net&gt;", // Message-IDs stay readable
 		"Hello, this is not my order. Link: https://shop.example.com/set-password?t=secret123</pre>",
 		`<iframe class="ev-frame" sandbox src="`+base+`/html"`,
 		"invoice.exe", "receipt.html", "領収書.svg", `href="`+base+`/attachments/1"`)
