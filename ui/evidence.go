@@ -146,7 +146,7 @@ func (s *Server) mailEvidenceHTML(c echo.Context) error {
 		return err
 	}
 	if e.Purged() {
-		return cases.Errorf(cases.ENOTFOUND, "The raw mail was purged on %s.", e.Mail.PurgedAt.UTC().Format("2006-01-02"))
+		return purged(e)
 	}
 	html := v.HTML
 	if c.QueryParam("part") == "forwarded" {
@@ -174,7 +174,7 @@ func (s *Server) mailAttachment(c echo.Context) error {
 		return err
 	}
 	if e.Purged() {
-		return cases.Errorf(cases.ENOTFOUND, "The raw mail was purged on %s.", e.Mail.PurgedAt.UTC().Format("2006-01-02"))
+		return purged(e)
 	}
 	n, err := strconv.Atoi(c.Param("n"))
 	if err != nil || n < 1 || n > len(v.Attachments) {
@@ -190,6 +190,14 @@ func (s *Server) mailAttachment(c echo.Context) error {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
 	return c.Blob(http.StatusOK, downloadType(a.Type), a.Data)
+}
+
+// purged is the answer for the parts of a mail whose raw bytes are gone.
+func purged(e cases.Evidence) error {
+	if e.Mail.PurgedAt == nil {
+		return cases.Errorf(cases.ENOTFOUND, "The raw mail is not kept.")
+	}
+	return cases.Errorf(cases.ENOTFOUND, "The raw mail was purged on %s.", e.Mail.PurgedAt.UTC().Format("2006-01-02"))
 }
 
 // passiveTypes are the media types a browser only displays: anything else
