@@ -50,6 +50,7 @@ type evidencePage struct {
 	Ref         string
 	Mail        cases.MailMessage
 	PurgedAt    *time.Time // set when retention removed the raw mail
+	NoRaw       bool       // no raw bytes, and no purge either (an empty mail)
 	Headers     []MailHeader
 	Text        string
 	HasHTML     bool
@@ -108,10 +109,7 @@ func (s *Server) mailEvidence(c echo.Context) error {
 	base := "/cases/" + e.Case.Ref + "/mail/" + strconv.FormatInt(e.Mail.ID, 10)
 	p := evidencePage{page: s.page(c, "Mail "+strconv.FormatInt(e.Mail.ID, 10)+" of case "+e.Case.Ref), Ref: e.Case.Ref, Mail: e.Mail, Base: base}
 	if e.Purged() {
-		p.PurgedAt = e.Mail.PurgedAt
-		if p.PurgedAt == nil {
-			p.PurgedAt = &e.Mail.ReceivedAt
-		}
+		p.PurgedAt, p.NoRaw = e.Mail.PurgedAt, e.Mail.PurgedAt == nil
 	} else {
 		p.Headers, p.Text, p.HasHTML, p.Problems = maskHeaders(e, v.Headers), e.Mask(v.Text), strings.TrimSpace(v.HTML) != "", v.Problems
 		for i, a := range v.Attachments {
