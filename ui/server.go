@@ -47,6 +47,9 @@ type Options struct {
 	MailboxStaleAfter time.Duration
 	// Outbox, in the demo only, lists what the SMTP sink received.
 	Outbox func() []OutboxMail
+	// ViewMail reads a stored mail for the evidence viewer; ui reads no
+	// MIME itself. nil shows the raw mail as text.
+	ViewMail func(raw []byte) MailView
 	// Ready reports whether the desk can take work (database reachable,
 	// schema current); /readyz calls it.
 	Ready func(r *http.Request) error

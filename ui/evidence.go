@@ -1,0 +1,238 @@
+package ui
+
+import (
+	"mime"
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/labstack/echo/v4"
+
+	"notme/cases"
+)
+
+// MailView is a stored mail as the evidence viewer shows it. ui may not
+// read MIME: Options.ViewMail builds it (app wires inbox/mailparse.View).
+type MailView struct {
+	Headers     []MailHeader
+	Text        string
+	HTML        string // unsanitized; the viewer sanitizes it where it serves it
+	Attachments []MailAttachment
+	Forwarded   *ForwardedMail
+	Problems    []string
+}
+
+// MailHeader is one decoded header field.
+type MailHeader struct{ Name, Value string }
+
+// MailAttachment is one attachment, its bytes decoded.
+type MailAttachment struct {
+	Name      string
+	Type      string
+	Data      []byte
+	Forwarded bool // inside the forwarded original
+}
+
+// ForwardedMail is the original a reporter forwarded, attached or inline.
+type ForwardedMail struct {
+	Inline  bool
+	Headers []MailHeader
+	Text    string
+	HTML    string
+}
+
+// evidencePage is the evidence viewer of one mail of a case.
+type evidencePage struct {
+	page
+	Ref         string
+	Mail        cases.MailMessage
+	PurgedAt    *time.Time // set when retention removed the raw mail
+	NoRaw       bool       // no raw bytes, and no purge either (an empty mail)
+	Headers     []MailHeader
+	Text        string
+	HasHTML     bool
+	Attachments []attachmentRow
+	Forwarded   *ForwardedMail
+	FwdHTML     bool
+	Problems    []string
+	Base        string // /cases/{ref}/mail/{id}
+}
+
+type attachmentRow struct {
+	N         int
+	Name      string
+	Type      string
+	Size      int
+	Forwarded bool
+}
+
+// unmaskedHeaders carry Message-IDs, which look like addresses but are the
+// evidence that matches a report to its account.
+var unmaskedHeaders = map[string]bool{"Message-ID": true, "In-Reply-To": true, "References": true, "Resent-Message-ID": true}
+
+// evidence reads the mail of the request's case for the viewer.
+func (s *Server) evidence(c echo.Context) (cases.Evidence, MailView, error) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return cases.Evidence{}, MailView{}, cases.Errorf(cases.ENOTFOUND, "This case has no such mail.")
+	}
+	e, err := s.svc.MailEvidence(c.Request().Context(), actor(c), sessionToken(c), c.Param("ref"), id)
+	if err != nil || e.Purged() {
+		return e, MailView{}, err
+	}
+	if s.opts.ViewMail == nil {
+		return e, MailView{Text: string(e.Mail.Raw), Problems: []string{"no mail reader is configured: showing the raw mail"}}, nil
+	}
+	return e, s.opts.ViewMail(e.Mail.Raw), nil
+}
+
+func maskHeaders(e cases.Evidence, hs []MailHeader) []MailHeader {
+	out := make([]MailHeader, len(hs))
+	for i, h := range hs {
+		out[i] = h
+		if !unmaskedHeaders[h.Name] {
+			out[i].Value = e.Mask(h.Value)
+		}
+	}
+	return out
+}
+
+// mailEvidence is GET /cases/{ref}/mail/{id}: the evidence viewer.
+func (s *Server) mailEvidence(c echo.Context) error {
+	e, v, err := s.evidence(c)
+	if err != nil {
+		return err
+	}
+	base := "/cases/" + e.Case.Ref + "/mail/" + strconv.FormatInt(e.Mail.ID, 10)
+	p := evidencePage{page: s.page(c, "Mail "+strconv.FormatInt(e.Mail.ID, 10)+" of case "+e.Case.Ref), Ref: e.Case.Ref, Mail: e.Mail, Base: base}
+	if e.Purged() {
+		p.PurgedAt, p.NoRaw = e.Mail.PurgedAt, e.Mail.PurgedAt == nil
+	} else {
+		p.Headers, p.Text, p.HasHTML, p.Problems = maskHeaders(e, v.Headers), e.Mask(v.Text), strings.TrimSpace(v.HTML) != "", v.Problems
+		for i, a := range v.Attachments {
+			p.Attachments = append(p.Attachments, attachmentRow{N: i + 1, Name: displayName(a.Name, i+1), Type: a.Type, Size: len(a.Data), Forwarded: a.Forwarded})
+		}
+		if f := v.Forwarded; f != nil {
+			p.Forwarded = &ForwardedMail{Inline: f.Inline, Headers: maskHeaders(e, f.Headers), Text: e.Mask(f.Text)}
+			p.FwdHTML = strings.TrimSpace(f.HTML) != ""
+		}
+	}
+	// The HTML part is shown in a sandboxed frame from this site: the one
+	// thing this page's policy adds to the strict default.
+	h := c.Response().Header()
+	h.Set("Content-Security-Policy", h.Get("Content-Security-Policy")+"; frame-src 'self'")
+	return s.render(c, http.StatusOK, "evidence", p)
+}
+
+// mailHTMLCSP is the Content-Security-Policy of a sanitized HTML part.
+// Sanitizing left no script, style, image, link or form; the policy makes
+// sure nothing could load or run even if it had: nothing is fetched
+// (default-src 'none'; no style-src, as the sanitizer keeps no styles), the
+// document is sandboxed without scripts, forms or same-origin, and only
+// this site may frame it.
+const mailHTMLCSP = "default-src 'none'; sandbox; frame-ancestors 'self'; base-uri 'none'; form-action 'none'"
+
+// mailEvidenceHTML is GET /cases/{ref}/mail/{id}/html (?part=forwarded for
+// the forwarded original's): the HTML part, sanitized, for the viewer's
+// sandboxed frame.
+func (s *Server) mailEvidenceHTML(c echo.Context) error {
+	e, v, err := s.evidence(c)
+	if err != nil {
+		return err
+	}
+	if e.Purged() {
+		return purged(e)
+	}
+	html := v.HTML
+	if c.QueryParam("part") == "forwarded" {
+		html = ""
+		if v.Forwarded != nil {
+			html = v.Forwarded.HTML
+		}
+	}
+	if strings.TrimSpace(html) == "" {
+		return cases.Errorf(cases.ENOTFOUND, "This mail has no HTML part.")
+	}
+	h := c.Response().Header()
+	h.Set("Content-Security-Policy", mailHTMLCSP)
+	h.Set("X-Frame-Options", "SAMEORIGIN")
+	// Masking after sanitizing only turns address characters into "***": it
+	// cannot make markup.
+	return c.HTMLBlob(http.StatusOK, []byte(e.Mask(string(sanitizeMailHTML(html)))))
+}
+
+// mailAttachment is GET /cases/{ref}/mail/{id}/attachments/{n}: one
+// attachment as a download, written to the audit log first.
+func (s *Server) mailAttachment(c echo.Context) error {
+	e, v, err := s.evidence(c)
+	if err != nil {
+		return err
+	}
+	if e.Purged() {
+		return purged(e)
+	}
+	n, err := strconv.Atoi(c.Param("n"))
+	if err != nil || n < 1 || n > len(v.Attachments) {
+		return cases.Errorf(cases.ENOTFOUND, "This mail has no such attachment.")
+	}
+	a := v.Attachments[n-1]
+	name := downloadName(a.Name, n)
+	if err := s.svc.RecordAttachmentDownload(c.Request().Context(), actor(c), e.Case.Ref, e.Mail.ID, name, a.Type, len(a.Data)); err != nil {
+		return err
+	}
+	h := c.Response().Header()
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	return c.Blob(http.StatusOK, downloadType(a.Type), a.Data)
+}
+
+// purged is the answer for the parts of a mail whose raw bytes are gone.
+func purged(e cases.Evidence) error {
+	if e.Mail.PurgedAt == nil {
+		return cases.Errorf(cases.ENOTFOUND, "The raw mail is not kept.")
+	}
+	return cases.Errorf(cases.ENOTFOUND, "The raw mail was purged on %s.", e.Mail.PurgedAt.UTC().Format("2006-01-02"))
+}
+
+// passiveTypes are the media types a browser only displays: anything else
+// (HTML, SVG, XML, scripts, mail) is served as bytes to save.
+var passiveTypes = map[string]bool{
+	"image/png": true, "image/jpeg": true, "image/gif": true, "image/webp": true,
+	"application/pdf": true, "application/zip": true, "text/plain": true, "text/csv": true,
+}
+
+func downloadType(t string) string {
+	t = strings.ToLower(strings.TrimSpace(t))
+	if passiveTypes[t] {
+		return t
+	}
+	return "application/octet-stream"
+}
+
+// downloadName is a file name safe to offer: no directories, no control
+// or bidi-override characters (an "exe.pdf" trick), never empty.
+func downloadName(name string, n int) string {
+	name = path.Base(strings.ReplaceAll(name, "\\", "/"))
+	name = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '"' {
+			return -1
+		}
+		return r
+	}, name)
+	name = strings.TrimLeft(strings.TrimSpace(name), ".")
+	if name == "" || name == "/" {
+		return "attachment-" + strconv.Itoa(n) + ".bin"
+	}
+	return name
+}
+
+func displayName(name string, n int) string {
+	if strings.TrimSpace(name) == "" {
+		return "(no name) attachment " + strconv.Itoa(n)
+	}
+	return downloadName(name, n)
+}
