@@ -101,6 +101,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (*A
 		ReportRate:        ui.Rate{PerMinute: cfg.HTTP.ReportRate.PerMinute, Burst: cfg.HTTP.ReportRate.Burst},
 		LoginRate:         ui.Rate{PerMinute: cfg.HTTP.LoginRate.PerMinute, Burst: cfg.HTTP.LoginRate.Burst},
 		MaxBatchBytes:     cfg.HTTP.MaxBatchBytes,
+		DefaultLang:       cfg.HTTP.DefaultLanguage,
 		MailboxStaleAfter: cfg.Mail.StaleAfter.D(),
 		Ready: func(r *http.Request) error {
 			if err := svc.Ping(r.Context()); err != nil {
