@@ -102,6 +102,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (*A
 		LoginRate:         ui.Rate{PerMinute: cfg.HTTP.LoginRate.PerMinute, Burst: cfg.HTTP.LoginRate.Burst},
 		MaxBatchBytes:     cfg.HTTP.MaxBatchBytes,
 		DefaultLang:       cfg.HTTP.DefaultLanguage,
+		ScanMail:          reportScanner(parserOptions(cfg)),
 		MailboxStaleAfter: cfg.Mail.StaleAfter.D(),
 		Ready: func(r *http.Request) error {
 			if err := svc.Ping(r.Context()); err != nil {

@@ -92,7 +92,7 @@ func (s *Server) reportCheck(c echo.Context) error {
 	if strings.TrimSpace(raw) == "" {
 		return again(http.StatusUnprocessableEntity, "report.empty")
 	}
-	found := cases.ScanText(raw)
+	found := s.scan(raw)
 	orig, err := s.svc.FindOriginal(c.Request().Context(), found.Tokens, found.MessageIDs)
 	if err != nil {
 		return err
@@ -133,6 +133,30 @@ func (s *Server) reportSend(c echo.Context) error {
 	}
 	s.metrics.reported(filed)
 	return s.filedRedirect(c, p.Lang, filed.StatusToken)
+}
+
+// scan finds the candidates for the original: the mail parser's first,
+// strongest first, then whatever the text scan adds (pasted headers of the
+// original itself, whose own Message-ID the parser rightly skips).
+func (s *Server) scan(raw string) cases.Found {
+	text := cases.ScanText(raw)
+	if s.opts.ScanMail == nil {
+		return text
+	}
+	f := s.opts.ScanMail([]byte(raw))
+	return cases.Found{Tokens: union(f.Tokens, text.Tokens), MessageIDs: union(f.MessageIDs, text.MessageIDs)}
+}
+
+func union(a, b []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, v := range append(append([]string{}, a...), b...) {
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 var errTooBig = errors.New("upload too big")

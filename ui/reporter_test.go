@@ -426,3 +426,35 @@ func TestReporterPagesShowNoAccountData(t *testing.T) {
 		}
 	}
 }
+
+// An uploaded .eml goes through the mail parser: a link split by
+// quoted-printable soft line breaks, which a plain text scan cannot see
+// whole, still finds the original.
+func TestReportUploadUsesTheMailParser(t *testing.T) {
+	d := newDesk(t)
+	key := d.readKey(t)
+	m := d.mint(t, "acct-qp", "registration")
+	var qp strings.Builder
+	link := m.URL
+	for len(link) > 60 {
+		qp.WriteString(link[:60] + "=\r\n")
+		link = link[60:]
+	}
+	qp.WriteString(link + "\r\n")
+	eml := "From: stranger@example.net\r\nTo: desk@example.org\r\nSubject: Fwd: set your password\r\n" +
+		"Message-ID: <fwd-1@example.net>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n" +
+		"Content-Transfer-Encoding: quoted-printable\r\n\r\n---------- Forwarded message ---------\r\n" + qp.String()
+	if found := regexp.MustCompile(`/r/([A-Za-z0-9_-]{16,})`).FindStringSubmatch(eml); found != nil && found[1] == m.Token {
+		t.Fatal("the link is whole in the raw mail, so this test would not need the parser")
+	}
+	b := d.browser(t)
+	check := b.postMultipart(t, "/report?lang=en", formOf(b.get(t, "/report").body), []byte(eml))
+	check.wantStatus(t, http.StatusOK)
+	if !strings.Contains(check.body, "We found the email") {
+		t.Fatalf("%s with a quoted-printable forward: the original was not found:\n%s", check.call, clip(check.body))
+	}
+	b.post(t, "/report", formOf(check.body)).wantStatus(t, http.StatusSeeOther)
+	if c := d.cases(t, key, "account_ref=acct-qp"); len(c) != 1 || c[0].Match != "exact" {
+		t.Fatalf("after the upload: %+v, want one exact case", c)
+	}
+}

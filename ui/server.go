@@ -43,6 +43,10 @@ type Options struct {
 	// DefaultLang (en or ja) is the reporter pages' language when neither
 	// ?lang= nor Accept-Language chooses one. Default en.
 	DefaultLang string
+	// ScanMail, when set, finds the candidates for the original in a mail
+	// pasted or uploaded to /report with the full mail parser (MIME parts,
+	// attachments, charsets); its finds come before the plain text scan's.
+	ScanMail func(raw []byte) cases.Found
 	// Registry receives the HTTP and report metrics; nil makes a new one.
 	Registry *prometheus.Registry
 	// MailboxStaleAfter: a mailbox with no successful fetch for this long
