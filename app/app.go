@@ -101,6 +101,8 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (*A
 		ReportRate:        ui.Rate{PerMinute: cfg.HTTP.ReportRate.PerMinute, Burst: cfg.HTTP.ReportRate.Burst},
 		LoginRate:         ui.Rate{PerMinute: cfg.HTTP.LoginRate.PerMinute, Burst: cfg.HTTP.LoginRate.Burst},
 		MaxBatchBytes:     cfg.HTTP.MaxBatchBytes,
+		DefaultLang:       cfg.HTTP.DefaultLanguage,
+		ScanMail:          reportScanner(parserOptions(cfg)),
 		MailboxStaleAfter: cfg.Mail.StaleAfter.D(),
 		ViewMail:          viewMail(parserOptions(cfg)),
 		Ready: func(r *http.Request) error {

@@ -460,7 +460,7 @@ func TestBrowser(t *testing.T) {
 	t.Run("report_form", func(t *testing.T) {
 		ctx := person(t, bctx, "en")
 		p := open(t, ctx, d.base+"/report")
-		if p.Status != http.StatusOK || !exists(t, ctx, `form[action="/report"] textarea`) {
+		if p.Status != http.StatusOK || !exists(t, ctx, `form[action^="/report"] textarea`) {
 			t.Fatalf("GET /report = %d, want 200 with a form to paste the mail into", p.Status)
 		}
 		fitsPhone(t, ctx, "the report form")

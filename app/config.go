@@ -82,6 +82,9 @@ type HTTPConfig struct {
 	ReportRate      RateConfig `yaml:"report_rate"` // public report POSTs per client IP
 	LoginRate       RateConfig `yaml:"login_rate"`
 	MaxBatchBytes   int64      `yaml:"max_batch_bytes"` // body limit of the NDJSON ledger batch
+	// DefaultLanguage is the reporter pages' language when neither ?lang=
+	// nor Accept-Language names en or ja.
+	DefaultLanguage string `yaml:"default_language"`
 }
 
 type RateConfig struct {
@@ -214,6 +217,7 @@ func Defaults() Config {
 			ReportRate:      RateConfig{PerMinute: 20, Burst: 10},
 			LoginRate:       RateConfig{PerMinute: 10, Burst: 5},
 			MaxBatchBytes:   512 << 20,
+			DefaultLanguage: "en",
 		},
 		Database: DatabaseConfig{
 			BusyTimeout: Duration(5 * time.Second),
@@ -524,6 +528,9 @@ func (c *Config) validateHTTP(v *validator) {
 			v.add(fmt.Sprintf("http.trusted_proxies[%d]", i),
 				fmt.Sprintf("%q is not a CIDR like 10.0.0.0/8 (one address: 192.0.2.1/32)", p))
 		}
+	}
+	if h.DefaultLanguage != "en" && h.DefaultLanguage != "ja" {
+		v.add("http.default_language", "must be en or ja")
 	}
 	if h.SessionTTL <= 0 {
 		v.add("http.session_ttl", "must be positive")

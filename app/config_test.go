@@ -283,6 +283,8 @@ func TestValidateNamesKey(t *testing.T) {
 		{"http.public_url", func(c *Config) { c.HTTP.PublicURL = "https://u:p@notme.example.com" }},
 		{"http.trusted_proxies[1]", func(c *Config) { c.HTTP.TrustedProxies = []string{"10.0.0.0/8", "10.0.0.1"} }},
 		{"http.session_ttl", func(c *Config) { c.HTTP.SessionTTL = 0 }},
+		{"http.default_language", func(c *Config) { c.HTTP.DefaultLanguage = "fr" }},
+		{"http.default_language", func(c *Config) { c.HTTP.DefaultLanguage = "" }},
 		{"http.shutdown_timeout", func(c *Config) { c.HTTP.ShutdownTimeout = -1 }},
 		{"http.report_rate.per_minute", func(c *Config) { c.HTTP.ReportRate.PerMinute = 0 }},
 		{"http.report_rate.burst", func(c *Config) { c.HTTP.ReportRate.Burst = 0 }},

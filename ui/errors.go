@@ -61,33 +61,45 @@ func (s *Server) handleError(err error, c echo.Context) {
 		_ = c.JSON(status, apiError{Error: msg})
 		return
 	}
-	title := map[int]string{
-		http.StatusNotFound:              "We can't find this page",
-		http.StatusForbidden:             "You don't have access to this",
-		http.StatusUnauthorized:          "Please log in",
-		http.StatusMethodNotAllowed:      "This page can't do that",
-		http.StatusRequestEntityTooLarge: "That was too large",
-	}[status]
-	if title == "" {
-		if status >= 500 {
-			title, msg = "Something went wrong", "Something went wrong on our side. Nothing you sent is lost if you saw a reference; otherwise please try again in a moment."
-		} else {
-			title = http.StatusText(status)
-		}
-	}
-	switch status {
-	case http.StatusNotFound:
-		msg = "The address may be mistyped, or the page has moved."
-	case http.StatusRequestEntityTooLarge:
-		msg = "What you sent is larger than this page accepts. Please send less, or only the email's headers."
-	case http.StatusMethodNotAllowed:
-		msg = "Please use the page's own buttons and links."
-	}
-	_ = s.renderError(c, status, title, msg)
+	_ = s.errorPage(c, status, msg)
 }
 
 func (s *Server) renderError(c echo.Context, status int, title, msg string) error {
 	return s.render(c, status, "error", errorPage{page: s.page(c, title), Message: msg})
+}
+
+// errorPage answers with the error page in the reader's language. msg is
+// a domain message (English, for staff) shown for 401, 403 and 409; every
+// other status gets the catalog's calm text, which says what happens next.
+func (s *Server) errorPage(c echo.Context, status int, msg string) error {
+	key := map[int]string{
+		http.StatusNotFound:              "err.404",
+		http.StatusForbidden:             "err.403",
+		http.StatusUnauthorized:          "err.401",
+		http.StatusMethodNotAllowed:      "err.405",
+		http.StatusRequestEntityTooLarge: "err.413",
+		http.StatusTooManyRequests:       "err.429",
+	}[status]
+	switch {
+	case status >= 500:
+		key = "err.500"
+	case key == "":
+		key = "err.other"
+	}
+	p := s.reporterPage(c, key+".title")
+	ep := errorPage{page: p, Message: msg}
+	switch status {
+	case http.StatusForbidden, http.StatusUnauthorized, http.StatusConflict, http.StatusUnprocessableEntity:
+		if msg == "" {
+			ep.Message = tr(p.Lang, "err.other.body")
+		}
+	default:
+		ep.Message = tr(p.Lang, key+".body")
+	}
+	if status == http.StatusRequestEntityTooLarge && c.Path() == "/report" {
+		ep.Next, ep.NextText = "/report?lang="+p.Lang, tr(p.Lang, "report.again")
+	}
+	return s.render(c, status, "error", ep)
 }
 
 func slogLevel(status int) slog.Level {

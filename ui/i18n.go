@@ -45,6 +45,9 @@ var messages = map[string]struct{ en, ja string }{
 func tr(lang, key string) string {
 	m, ok := messages[key]
 	if !ok {
+		m, ok = reporterMessages[key]
+	}
+	if !ok {
 		return "?" + key + "?"
 	}
 	if lang == langJA {
@@ -66,21 +69,39 @@ func localDate(lang string, t time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04 UTC")
 }
 
-// pageLang picks the language of a public page: ?lang=ja|en when given,
-// else the browser's Accept-Language, else English.
-func pageLang(c echo.Context) string {
-	switch l := c.QueryParam("lang"); l {
+// pageLang picks the language of a public page: ?lang=ja|en (or a lang
+// field of a form already read, so a choice survives a POST), else the
+// browser's Accept-Language, else the configured default. It never reads a
+// body itself, so error pages can call it safely.
+func (s *Server) pageLang(c echo.Context) string {
+	l := c.QueryParam("lang")
+	if f := c.Request().Form; f != nil && f.Get("lang") != "" {
+		l = f.Get("lang")
+	}
+	switch l {
 	case langJA, langEN:
 		return l
 	}
-	return negotiateLang(c.Request().Header.Get("Accept-Language"))
+	if l, ok := negotiate(c.Request().Header.Get("Accept-Language")); ok {
+		return l
+	}
+	return s.opts.DefaultLang
 }
 
-// negotiateLang returns the supported language the Accept-Language header
-// (RFC 9110 section 12.5.4) prefers most: the highest q-value wins, the
-// earlier range on a tie; "*" and unsupported languages choose nothing.
+// negotiateLang is negotiate with English when nothing fits.
 func negotiateLang(header string) string {
-	best, bestQ := langEN, 0.0
+	if l, ok := negotiate(header); ok {
+		return l
+	}
+	return langEN
+}
+
+// negotiate returns the supported language the Accept-Language header
+// (RFC 9110 section 12.5.4) prefers most: the highest q-value wins, the
+// earlier range on a tie; "*" and unsupported languages choose nothing
+// (ok false).
+func negotiate(header string) (lang string, ok bool) {
+	best, bestQ := "", 0.0
 	for _, part := range strings.Split(header, ",") {
 		tag, params, _ := strings.Cut(strings.TrimSpace(part), ";")
 		primary, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(tag)), "-")
@@ -103,7 +124,7 @@ func negotiateLang(header string) string {
 			best, bestQ = primary, q
 		}
 	}
-	return best
+	return best, best != ""
 }
 
 // setLang marks an answer with its language; the Vary header tells caches

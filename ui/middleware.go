@@ -102,8 +102,8 @@ func (s *Server) csrf() echo.MiddlewareFunc {
 var errAnswered = errors.New("answered already")
 
 func (s *Server) csrfRefused(c echo.Context) error {
-	return s.renderError(c, http.StatusForbidden, "This form has expired",
-		"For your safety, forms are only accepted from this site and for a limited time. Please go back, reload the page and send it again.")
+	p := s.reporterPage(c, "err.csrf.title")
+	return s.render(c, http.StatusForbidden, "error", errorPage{page: p, Message: tr(p.Lang, "err.csrf.body")})
 }
 
 func csrfToken(c echo.Context) string {
@@ -132,8 +132,7 @@ func (s *Server) tooMany(c echo.Context) error {
 	if strings.HasPrefix(c.Request().URL.Path, "/api/") {
 		return c.JSON(http.StatusTooManyRequests, apiError{Error: "too many requests; retry later"})
 	}
-	return s.renderError(c, http.StatusTooManyRequests, "Too many reports at once",
-		"We received many reports from your network in a short time. Nothing you sent before is lost. Please wait a minute and try again.")
+	return s.errorPage(c, http.StatusTooManyRequests, "")
 }
 
 func (s *Server) tooManyLogins(c echo.Context) error {

@@ -125,6 +125,8 @@ type page struct {
 	Demo  bool // the demo's outbox exists
 	// Lang is en or ja, for <html lang>: public pages choose, the console is English.
 	Lang string
+	// OtherLang, on reporter pages, is the language the switch offers.
+	OtherLang string
 }
 
 func (s *Server) page(c echo.Context, title string) page {
@@ -134,6 +136,8 @@ func (s *Server) page(c echo.Context, title string) page {
 type errorPage struct {
 	page
 	Message string
+	// Next, when set, is a link to what the reader can do now.
+	Next, NextText string
 }
 
 // timeLeft says how long until t in words read at a glance.

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -24,30 +23,45 @@ type statusPage struct {
 	Status    cases.ReporterStatus
 	Filed     bool
 	StatusURL string
-	OtherLang string // the language switch's target
 }
 
-type reportPage struct {
-	page
-	Text  string
-	Note  string
-	Error string
+// reporterPage is the base of every reporter page: the language chosen by
+// pageLang, the title in it, and the switch to the other language.
+func (s *Server) reporterPage(c echo.Context, titleKey string) page {
+	lang := s.pageLang(c)
+	setLang(c, lang)
+	p := s.page(c, tr(lang, titleKey))
+	p.Lang, p.OtherLang = lang, otherLang(lang)
+	return p
+}
+
+// filedRedirect sends a reporter to their status page after a POST. The
+// language goes along only when it is not what the status page would pick
+// by itself, so the usual address stays short.
+func (s *Server) filedRedirect(c echo.Context, lang, statusToken string) error {
+	loc := "/s/" + statusToken + "?filed=1"
+	if l, ok := negotiate(c.Request().Header.Get("Accept-Language")); (ok && l != lang) || (!ok && lang != s.opts.DefaultLang) {
+		loc += "&lang=" + lang
+	}
+	return c.Redirect(http.StatusSeeOther, loc)
 }
 
 // home is GET /: what this desk is, for someone who arrives without a link.
 func (s *Server) home(c echo.Context) error {
-	return s.render(c, http.StatusOK, "home", s.page(c, "Report an email that was not meant for you"))
+	return s.render(c, http.StatusOK, "home", s.reporterPage(c, "home.title"))
 }
 
 // linkPage is GET /r/{token}: the "not me" page. It changes nothing and
 // looks the same for every token, real or not: mail scanners fetch links,
 // and a prober must not learn whether a token is real.
 func (s *Server) linkPage(c echo.Context) error {
-	return s.render(c, http.StatusOK, "link", linkPage{page: s.page(c, "This email was not meant for you?"), Token: c.Param("token")})
+	return s.render(c, http.StatusOK, "link", linkPage{page: s.reporterPage(c, "link.title"), Token: c.Param("token")})
 }
 
 // linkReport is POST /r/{token}: files the report and sends the reporter to
-// their private status page.
+// their private status page. A forged or unknown token is filed too, as an
+// unmatched report that staff triage: the reporter is never told the link
+// "did not work", because nothing they did was wrong.
 func (s *Server) linkReport(c echo.Context) error {
 	in := cases.ReportInput{
 		Channel:       cases.ChannelLink,
@@ -57,10 +71,12 @@ func (s *Server) linkReport(c echo.Context) error {
 		NeverSignedUp: c.FormValue("never_signed_up") != "",
 		Note:          c.FormValue("note"),
 	}
+	p := s.reporterPage(c, "link.title")
 	filed, err := s.svc.FileReport(c.Request().Context(), in)
 	if cases.ErrorCode(err) == cases.EINVALID {
+		// The only thing a reporter can get wrong here is the note's length.
 		return s.render(c, http.StatusUnprocessableEntity, "link", linkPage{
-			page: s.page(c, "This email was not meant for you?"), Token: in.Token, Error: cases.ErrorMessage(err),
+			page: p, Token: in.Token, Error: tr(p.Lang, "form.note"),
 			Note: in.Note, OpenedLink: in.OpenedLink, SetPassword: in.SetPassword, NeverSignedUp: in.NeverSignedUp,
 		})
 	}
@@ -68,71 +84,26 @@ func (s *Server) linkReport(c echo.Context) error {
 		return err
 	}
 	s.metrics.reported(filed)
-	return c.Redirect(http.StatusSeeOther, "/s/"+filed.StatusToken+"?filed=1")
+	return s.filedRedirect(c, p.Lang, filed.StatusToken)
 }
 
 // statusPage is GET /s/{status-token}: the reporter's private status, in
-// Japanese or English (?lang=, else Accept-Language).
+// Japanese or English (?lang=, else Accept-Language, else the default).
 func (s *Server) statusPage(c echo.Context) error {
 	token := c.Param("token")
-	lang := pageLang(c)
-	setLang(c, lang)
 	c.Response().Header().Set("Cache-Control", "no-store")
 	st, err := s.svc.StatusByToken(c.Request().Context(), token)
 	if cases.ErrorCode(err) == cases.ENOTFOUND {
-		p := s.page(c, tr(lang, "status.404.title"))
-		p.Lang = lang
-		return s.render(c, http.StatusNotFound, "error", errorPage{page: p, Message: tr(lang, "status.404.body")})
+		p := s.reporterPage(c, "status.404.title")
+		return s.render(c, http.StatusNotFound, "error", errorPage{page: p, Message: tr(p.Lang, "status.404.body")})
 	}
 	if err != nil {
 		return err
 	}
-	p := s.page(c, tr(lang, "status.title")+" "+st.CaseRef)
-	p.Lang = lang
+	p := s.reporterPage(c, "status.title")
+	p.Title += " " + st.CaseRef
 	return s.render(c, http.StatusOK, "status", statusPage{
 		page: p, Status: st, Filed: c.QueryParam("filed") != "",
-		StatusURL: s.publicURL + "/s/" + token, OtherLang: otherLang(lang),
+		StatusURL: s.publicURL + "/s/" + token,
 	})
-}
-
-// reportPage is GET /report: a report without a link, from pasted headers.
-func (s *Server) reportPage(c echo.Context) error {
-	return s.render(c, http.StatusOK, "report", reportPage{page: s.page(c, "Report an email that was not meant for you")})
-}
-
-// maxPasted bounds the pasted text; headers fit many times over.
-const maxPasted = 256 << 10
-
-// reportSubmit is POST /report.
-func (s *Server) reportSubmit(c echo.Context) error {
-	text := c.FormValue("text")
-	if len(text) > maxPasted {
-		text = text[:maxPasted]
-	}
-	if strings.TrimSpace(text) == "" {
-		return s.render(c, http.StatusUnprocessableEntity, "report", reportPage{
-			page:  s.page(c, "Report an email that was not meant for you"),
-			Error: "Please paste the email's headers or its whole text, so we can find which account it belongs to.",
-		})
-	}
-	found := cases.ScanText(text)
-	in := cases.ReportInput{
-		Channel:    cases.ChannelForm,
-		MessageIDs: found.MessageIDs,
-		Note:       c.FormValue("note"),
-	}
-	if len(found.Tokens) > 0 {
-		in.Token = found.Tokens[0]
-	}
-	filed, err := s.svc.FileReport(c.Request().Context(), in)
-	if cases.ErrorCode(err) == cases.EINVALID {
-		return s.render(c, http.StatusUnprocessableEntity, "report", reportPage{
-			page: s.page(c, "Report an email that was not meant for you"), Text: text, Note: in.Note, Error: cases.ErrorMessage(err),
-		})
-	}
-	if err != nil {
-		return err
-	}
-	s.metrics.reported(filed)
-	return c.Redirect(http.StatusSeeOther, "/s/"+filed.StatusToken+"?filed=1")
 }

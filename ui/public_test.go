@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"notme/app"
 	"notme/cases"
@@ -498,41 +497,3 @@ func TestStatusUnknown(t *testing.T) {
 		}
 	}
 }
-
-// The pasted-headers form finds the mail by its Message-ID.
-func TestReportFormMatchesLedger(t *testing.T) {
-	d := newDesk(t)
-	key := d.readKey(t)
-	d.register(t, cases.LedgerMessage{MessageID: "<order-42@shop.example>", AccountRef: "acct-form",
-		Recipient: "someone@example.net", Kind: "order_confirmation", SentAt: ptr(time.Now().Add(-time.Hour))})
-	b := d.browser(t)
-
-	empty := b.submit(t, "/report", url.Values{"text": {"   "}})
-	empty.wantStatus(t, http.StatusUnprocessableEntity)
-	if !strings.Contains(empty.body, "Please paste") {
-		t.Errorf("%s with no text: no clear error:\n%s", empty.call, clip(empty.body))
-	}
-
-	headers := "From: Shop <no-reply@shop.example>\nMessage-ID: <order-42@shop.example>\nSubject: Your order\n"
-	long := strings.Repeat("n", 2001)
-	tooLong := b.submit(t, "/report", url.Values{"text": {headers}, "note": {long}})
-	tooLong.wantStatus(t, http.StatusUnprocessableEntity)
-	if !strings.Contains(tooLong.body, "2000") || !strings.Contains(tooLong.body, "order-42@shop.example") || !strings.Contains(tooLong.body, long) {
-		t.Errorf("%s with a 2,001-character note: want the error, the pasted text and the note kept:\n%s", tooLong.call, clip(tooLong.body))
-	}
-	if n := len(d.allCases(t, key)); n != 0 {
-		t.Fatalf("after a refused form: %d cases, want 0", n)
-	}
-
-	r := b.submit(t, "/report", url.Values{"text": {"From: Shop <no-reply@shop.example>\nMessage-ID: <order-42@shop.example>\nSubject: Your order\n"}})
-	r.wantStatus(t, http.StatusSeeOther)
-	if !statusPathRE.MatchString(r.location()) {
-		t.Fatalf("%s: Location %q, want a status page", r.call, r.location())
-	}
-	c := d.cases(t, key, "account_ref=acct-form")
-	if len(c) != 1 || c[0].Match != "exact" || len(c[0].Reports) != 1 || c[0].Reports[0].Channel != "form" || c[0].Reports[0].MatchedBy != "ledger" {
-		t.Fatalf("after the form report: %+v, want one exact case with a form report matched by ledger", c)
-	}
-}
-
-func ptr[T any](v T) *T { return &v }

@@ -35,7 +35,8 @@ func (s *Server) routes() {
 	e.GET("/r/:token", s.linkPage, with()...)
 	e.POST("/r/:token", s.linkReport, with(reportLimit)...)
 	e.GET("/report", s.reportPage, with()...)
-	e.POST("/report", s.reportSubmit, with(reportLimit)...)
+	// An uploaded .eml needs a larger body than the other forms.
+	e.POST("/report", s.reportSubmit, middleware.BodyLimit(reportBodyLimit), s.csrf(), reportLimit)
 	e.GET("/s/:token", s.statusPage, with()...)
 
 	// Staff console.

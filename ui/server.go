@@ -40,6 +40,13 @@ type Options struct {
 	ReportRate     Rate
 	LoginRate      Rate
 	MaxBatchBytes  int64
+	// DefaultLang (en or ja) is the reporter pages' language when neither
+	// ?lang= nor Accept-Language chooses one. Default en.
+	DefaultLang string
+	// ScanMail, when set, finds the candidates for the original in a mail
+	// pasted or uploaded to /report with the full mail parser (MIME parts,
+	// attachments, charsets); its finds come before the plain text scan's.
+	ScanMail func(raw []byte) cases.Found
 	// Registry receives the HTTP and report metrics; nil makes a new one.
 	Registry *prometheus.Registry
 	// MailboxStaleAfter: a mailbox with no successful fetch for this long
@@ -92,6 +99,9 @@ func New(o Options) (*Server, error) {
 	}
 	if o.MailboxStaleAfter <= 0 {
 		o.MailboxStaleAfter = 15 * time.Minute
+	}
+	if o.DefaultLang != langJA {
+		o.DefaultLang = langEN
 	}
 	if o.Registry == nil {
 		o.Registry = prometheus.NewRegistry()

@@ -1,0 +1,204 @@
+package ui
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"notme/cases"
+)
+
+// The report form without a link is two steps on one route, POST /report:
+// step one reads the pasted or uploaded mail and shows what the desk found;
+// step two files the report.
+//
+// Between the steps the page carries the candidates found (sealed tokens
+// and Message-IDs, at most 20 of each, each at most 1,000 bytes), not the
+// mail: the mail is someone else's and may hold their name and address,
+// and nothing in it is needed once the candidates are known. So no
+// unfiled mail is kept on the server (no draft table, no clean-up, nothing
+// left behind by a reporter who walks away), and the second POST stays
+// small. A reporter could edit the hidden fields, but they could as well
+// paste other text in step one: both steps are equally untrusted, and
+// step two runs the full matching ladder itself.
+
+const (
+	// maxPasted bounds the pasted text; headers fit many times over.
+	maxPasted = 256 << 10
+	// maxUpload bounds an uploaded .eml; the route's body limit is a little
+	// larger, so a file just over it gets the form back with a message.
+	maxUpload       = 5 << 20
+	reportBodyLimit = "6M"
+	maxCandidates   = 20
+	maxCandidateLen = 1000
+)
+
+type reportPage struct {
+	page
+	Text  string
+	Error string
+}
+
+type reportCheckPage struct {
+	page
+	Found      bool
+	SentAt     time.Time
+	Tokens     []string
+	MessageIDs []string
+	Note       string
+	Error      string
+}
+
+// reportPage is GET /report: step one, paste the mail or upload it.
+func (s *Server) reportPage(c echo.Context) error {
+	return s.render(c, http.StatusOK, "report", reportPage{page: s.reporterPage(c, "report.title")})
+}
+
+// reportSubmit is POST /report: step one (check) unless the form says
+// step=send.
+func (s *Server) reportSubmit(c echo.Context) error {
+	if c.FormValue("step") == "send" {
+		return s.reportSend(c)
+	}
+	return s.reportCheck(c)
+}
+
+// reportCheck reads the mail, looks for the original without filing
+// anything, and shows what it found with the button that files.
+func (s *Server) reportCheck(c echo.Context) error {
+	p := s.reporterPage(c, "report.title")
+	text := c.FormValue("text")
+	if len(text) > maxPasted {
+		text = text[:maxPasted]
+	}
+	again := func(status int, key string) error {
+		return s.render(c, status, "report", reportPage{page: p, Text: text, Error: tr(p.Lang, key)})
+	}
+	upload, err := readUpload(c)
+	switch {
+	case errors.Is(err, errTooBig):
+		return again(http.StatusRequestEntityTooLarge, "report.toobig")
+	case err != nil:
+		return again(http.StatusUnprocessableEntity, "report.badfile")
+	}
+	raw := text
+	if upload != "" {
+		raw = upload + "\n" + text
+	}
+	if strings.TrimSpace(raw) == "" {
+		return again(http.StatusUnprocessableEntity, "report.empty")
+	}
+	found := s.scan(raw)
+	orig, err := s.svc.FindOriginal(c.Request().Context(), found.Tokens, found.MessageIDs)
+	if err != nil {
+		return err
+	}
+	p.Title = tr(p.Lang, map[bool]string{true: "report.found", false: "report.notfound"}[orig.Found])
+	return s.render(c, http.StatusOK, "report_check", reportCheckPage{
+		page: p, Found: orig.Found, SentAt: orig.SentAt,
+		Tokens: capped(found.Tokens), MessageIDs: capped(found.MessageIDs),
+	})
+}
+
+// reportSend files the report from the candidates step one found.
+func (s *Server) reportSend(c echo.Context) error {
+	p := s.reporterPage(c, "report.title")
+	form, err := c.FormParams()
+	if err != nil {
+		return err
+	}
+	in := cases.ReportInput{
+		Channel:    cases.ChannelForm,
+		Tokens:     capped(form["token"]),
+		MessageIDs: capped(form["mid"]),
+		Note:       c.FormValue("note"),
+	}
+	filed, err := s.svc.FileReport(c.Request().Context(), in)
+	if cases.ErrorCode(err) == cases.EINVALID {
+		orig, ferr := s.svc.FindOriginal(c.Request().Context(), in.Tokens, in.MessageIDs)
+		if ferr != nil {
+			return ferr
+		}
+		return s.render(c, http.StatusUnprocessableEntity, "report_check", reportCheckPage{
+			page: p, Found: orig.Found, SentAt: orig.SentAt, Tokens: in.Tokens, MessageIDs: in.MessageIDs,
+			Note: in.Note, Error: tr(p.Lang, "form.note"),
+		})
+	}
+	if err != nil {
+		return err
+	}
+	s.metrics.reported(filed)
+	return s.filedRedirect(c, p.Lang, filed.StatusToken)
+}
+
+// scan finds the candidates for the original: the mail parser's first,
+// strongest first, then whatever the text scan adds (pasted headers of the
+// original itself, whose own Message-ID the parser rightly skips).
+func (s *Server) scan(raw string) cases.Found {
+	text := cases.ScanText(raw)
+	if s.opts.ScanMail == nil {
+		return text
+	}
+	f := s.opts.ScanMail([]byte(raw))
+	return cases.Found{Tokens: union(f.Tokens, text.Tokens), MessageIDs: union(f.MessageIDs, text.MessageIDs)}
+}
+
+func union(a, b []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, v := range append(append([]string{}, a...), b...) {
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+var errTooBig = errors.New("upload too big")
+
+// readUpload returns the uploaded .eml as text, "" when none was chosen.
+func readUpload(c echo.Context) (string, error) {
+	fh, err := c.FormFile("eml")
+	if errors.Is(err, http.ErrMissingFile) || errors.Is(err, http.ErrNotMultipart) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	if fh.Size > maxUpload {
+		return "", errTooBig
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxUpload+1))
+	if err != nil {
+		return "", err
+	}
+	if len(b) > maxUpload {
+		return "", errTooBig
+	}
+	return string(b), nil
+}
+
+// capped keeps at most maxCandidates values, each at most maxCandidateLen
+// bytes: no longer value is a token or a Message-ID.
+func capped(vs []string) []string {
+	var out []string
+	for _, v := range vs {
+		if len(out) == maxCandidates {
+			break
+		}
+		if v = strings.TrimSpace(v); v != "" && len(v) <= maxCandidateLen {
+			out = append(out, v)
+		}
+	}
+	return out
+}

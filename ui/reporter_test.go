@@ -1,0 +1,460 @@
+package ui_test
+
+import (
+	"bytes"
+	"database/sql"
+	"html"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	_ "gorm.io/driver/sqlite" // registers database/sql's "sqlite3" driver
+
+	"notme/app"
+	"notme/cases"
+)
+
+// phrase is a sentence each reporter page shows, per language.
+var phrase = map[string]map[string]string{
+	"/":       {"en": "Got an email that was meant for someone else?", "ja": "ほかの方あてのメールが届きましたか？"},
+	"/r/":     {"en": "This email isn’t for me", "ja": "このメールは私あてではありません"},
+	"/report": {"en": "Check this email", "ja": "メールを確認する"},
+	"/s/":     {"en": "We can&#39;t find this status page", "ja": "この状況ページが見つかりません"},
+	"404":     {"en": "We can&#39;t find this page", "ja": "ページが見つかりません"},
+}
+
+// wantLang fails unless r is a whole page in lang with a switch to the
+// other language.
+func wantLang(t *testing.T, r response, lang, what string) {
+	t.Helper()
+	r.wantHTML(t)
+	other := map[string]string{"en": "ja", "ja": "en"}[lang]
+	switch {
+	case !strings.Contains(r.body, `<html lang="`+lang+`">`):
+		t.Errorf("%s (%s): want <html lang=%q>:\n%s", r.call, what, lang, clip(r.body))
+	case r.header.Get("Content-Language") != lang:
+		t.Errorf("%s (%s): Content-Language = %q, want %q", r.call, what, r.header.Get("Content-Language"), lang)
+	case !strings.Contains(r.body, `href="?lang=`+other+`"`):
+		t.Errorf("%s (%s): no visible switch to ?lang=%s", r.call, what, other)
+	}
+}
+
+// Every reporter page speaks the language chosen by ?lang=, else the
+// browser's Accept-Language, else the configured default.
+func TestReporterLanguageChoice(t *testing.T) {
+	for _, def := range []string{"en", "ja"} {
+		d := newDesk(t, func(c *app.Config) { c.HTTP.DefaultLanguage = def })
+		tok := d.mint(t, "acct-lang", "registration").Token
+		paths := map[string]string{"/": "/", "/r/": "/r/" + tok, "/report": "/report", "/s/": "/s/" + randomString(24), "404": "/no-such-page"}
+		for _, v := range []struct {
+			name, query, acceptLanguage, want string
+		}{
+			{"no header: the default", "", "", def},
+			{"unsupported languages: the default", "", "fr-FR, de;q=0.9", def},
+			{"wildcard: the default", "", "*", def},
+			{"Japanese browser", "", "ja-JP,ja;q=0.9,en;q=0.8", "ja"},
+			{"English browser", "", "en-US,en;q=0.9", "en"},
+			{"Japanese preferred by q", "", "en;q=0.3, ja;q=0.7", "ja"},
+			{"Japanese refused", "", "ja;q=0, en;q=0.5", "en"},
+			{"?lang=ja beats the header", "?lang=ja", "en-US", "ja"},
+			{"?lang=en beats the header", "?lang=en", "ja", "en"},
+			{"unknown ?lang= is ignored", "?lang=fr", "ja", "ja"},
+		} {
+			b := d.browser(t)
+			for key, path := range paths {
+				var hdr []string
+				if v.acceptLanguage != "" {
+					hdr = []string{"Accept-Language", v.acceptLanguage}
+				}
+				r := b.get(t, path+v.query, hdr...)
+				what := "default " + def + ", " + v.name
+				wantLang(t, r, v.want, what)
+				if !strings.Contains(r.body, phrase[key][v.want]) {
+					t.Errorf("%s (%s): no %q on the page:\n%s", r.call, what, phrase[key][v.want], clip(r.body))
+				}
+			}
+		}
+	}
+}
+
+// hiddenRE is one hidden form field as the templates write it.
+var hiddenRE = regexp.MustCompile(`<input type="hidden" name="([a-z_]+)" value="([^"]*)">`)
+
+// formOf returns the hidden fields of the page's last form, as a browser
+// would send them.
+func formOf(body string) url.Values {
+	f := url.Values{}
+	last := body[strings.LastIndex(body, "<form"):]
+	for _, m := range hiddenRE.FindAllStringSubmatch(last, -1) {
+		f.Add(m[1], html.UnescapeString(m[2]))
+	}
+	return f
+}
+
+// A language chosen with the switch survives the POST: the redirect, the
+// status page and a re-rendered form all stay in it, even when the browser
+// asks for the other language.
+func TestReporterLanguageSurvivesPost(t *testing.T) {
+	d := newDesk(t)
+	key := d.readKey(t)
+	en := []string{"Accept-Language", "en-US,en;q=0.9"}
+
+	t.Run("link", func(t *testing.T) {
+		b := d.browser(t)
+		tok := d.mint(t, "acct-keep-ja", "registration").Token
+		page := b.get(t, "/r/"+tok+"?lang=ja", en...)
+		wantLang(t, page, "ja", "switched to Japanese")
+
+		form := formOf(page.body)
+		form.Set("note", strings.Repeat("あ", 2001))
+		bad := b.post(t, "/r/"+tok, form, en...)
+		bad.wantStatus(t, http.StatusUnprocessableEntity)
+		wantLang(t, bad, "ja", "note too long")
+		if !strings.Contains(bad.body, `role="alert">ひとことが長すぎる`) || !strings.Contains(bad.body, "2,000文字") {
+			t.Errorf("%s: no Japanese error naming the 2,000-character limit:\n%s", bad.call, clip(bad.body))
+		}
+
+		form = formOf(bad.body)
+		r := b.post(t, "/r/"+tok, form, en...)
+		r.wantStatus(t, http.StatusSeeOther)
+		if !strings.HasSuffix(r.location(), "?filed=1&lang=ja") {
+			t.Fatalf("%s: Location = %q, want the status page with lang=ja", r.call, r.location())
+		}
+		st := b.get(t, r.location(), en...)
+		wantLang(t, st, "ja", "status after the POST")
+		if !strings.Contains(st.body, "ご報告ありがとうございます") {
+			t.Errorf("%s: no Japanese thanks:\n%s", st.call, clip(st.body))
+		}
+	})
+
+	t.Run("report form", func(t *testing.T) {
+		b := d.browser(t)
+		page := b.get(t, "/report?lang=ja", en...)
+		wantLang(t, page, "ja", "report form")
+		form := formOf(page.body)
+		form.Set("text", "Message-ID: <nothing-known@elsewhere.example>\n")
+		check := b.post(t, "/report?lang=ja", form, en...)
+		check.wantStatus(t, http.StatusOK)
+		wantLang(t, check, "ja", "step two")
+		if !strings.Contains(check.body, "どのメールかを特定できませんでした") {
+			t.Errorf("%s: step two does not say, in Japanese, that nothing was found:\n%s", check.call, clip(check.body))
+		}
+		r := b.post(t, "/report", formOf(check.body), en...)
+		r.wantStatus(t, http.StatusSeeOther)
+		if !strings.HasSuffix(r.location(), "&lang=ja") {
+			t.Errorf("%s: Location = %q, want lang=ja kept", r.call, r.location())
+		}
+	})
+
+	t.Run("the browser's own language adds nothing", func(t *testing.T) {
+		b := d.browser(t)
+		tok := d.mint(t, "acct-keep-en", "registration").Token
+		page := b.get(t, "/r/"+tok, en...)
+		r := b.post(t, "/r/"+tok, formOf(page.body), en...)
+		if !statusPathRE.MatchString(r.location()) {
+			t.Errorf("%s: Location = %q, want the plain status path", r.call, r.location())
+		}
+	})
+	if n := len(d.allCases(t, key)); n != 3 {
+		t.Errorf("after three filed reports: %d cases, want 3", n)
+	}
+}
+
+// postMultipart sends the /report form as a browser does when a file is
+// chosen.
+func (b *browser) postMultipart(t *testing.T, path string, fields url.Values, file []byte, header ...string) response {
+	t.Helper()
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	for k, vs := range fields {
+		for _, v := range vs {
+			_ = w.WriteField(k, v)
+		}
+	}
+	if file != nil {
+		fw, err := w.CreateFormFile("eml", "mail.eml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = fw.Write(file)
+	}
+	_ = w.Close()
+	req, err := http.NewRequest(http.MethodPost, b.d.url+path, &body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	setHeaders(req, header)
+	return b.do(t, req)
+}
+
+// /report without a link: the first POST shows what was found and files
+// nothing; only the second files the report.
+func TestReportTwoSteps(t *testing.T) {
+	d := newDesk(t)
+	key := d.readKey(t)
+	sent := time.Date(2026, 11, 20, 9, 30, 0, 0, time.UTC)
+	d.register(t, cases.LedgerMessage{MessageID: "<order-42@shop.example>", AccountRef: "acct-form",
+		Recipient: "someone@example.net", Kind: "order_confirmation", SentAt: &sent})
+	minted := d.mint(t, "acct-upload", "registration")
+	cases := func() int { return len(d.allCases(t, key)) }
+
+	t.Run("pasted headers found in the ledger", func(t *testing.T) {
+		b := d.browser(t)
+		form := formOf(b.get(t, "/report").body)
+		form.Set("text", "From: Shop <no-reply@shop.example>\nMessage-ID: <order-42@shop.example>\nSubject: Your order\n")
+		check := b.postMultipart(t, "/report", form, nil)
+		check.wantStatus(t, http.StatusOK)
+		for _, want := range []string{"We found the email", "2026-11-20 09:30 UTC", "Send report"} {
+			if !strings.Contains(check.body, want) {
+				t.Errorf("%s: step two does not show %q:\n%s", check.call, want, clip(check.body))
+			}
+		}
+		if n := cases(); n != 0 {
+			t.Fatalf("after step one: %d cases, want none filed", n)
+		}
+		r := b.post(t, "/report", formOf(check.body))
+		r.wantStatus(t, http.StatusSeeOther)
+		c := d.cases(t, key, "account_ref=acct-form")
+		if len(c) != 1 || c[0].Match != "exact" || c[0].Reports[0].Channel != "form" || c[0].Reports[0].MatchedBy != "ledger" {
+			t.Fatalf("after step two: %+v, want one exact form report matched by the ledger", c)
+		}
+	})
+
+	t.Run("uploaded .eml in Japanese", func(t *testing.T) {
+		b := d.browser(t)
+		form := formOf(b.get(t, "/report?lang=ja").body)
+		eml := "From: Shop <no-reply@shop.example>\r\nMessage-ID: " + minted.MessageID + "\r\nSubject: =?UTF-8?B?5pys55m76Yyy?=\r\n\r\nbody\r\n"
+		check := b.postMultipart(t, "/report?lang=ja", form, []byte(eml))
+		check.wantStatus(t, http.StatusOK)
+		if !strings.Contains(check.body, "該当するメールが見つかりました") || !strings.Contains(check.body, "（日本時間）") {
+			t.Errorf("%s: step two does not say in Japanese that the mail was found, with its date:\n%s", check.call, clip(check.body))
+		}
+		f := formOf(check.body)
+		f.Set("note", strings.Repeat("n", 2001))
+		bad := b.post(t, "/report", f)
+		bad.wantStatus(t, http.StatusUnprocessableEntity)
+		if !strings.Contains(bad.body, "2,000文字") || !strings.Contains(bad.body, strings.Repeat("n", 2001)) || formOf(bad.body).Get("mid") == "" {
+			t.Errorf("%s with a long note: want the Japanese error with the note and the found mail kept:\n%s", bad.call, clip(bad.body))
+		}
+		f = formOf(bad.body)
+		f.Set("note", "届いただけです")
+		b.post(t, "/report", f).wantStatus(t, http.StatusSeeOther)
+		if c := d.cases(t, key, "account_ref=acct-upload"); len(c) != 1 || c[0].Reports[0].MatchedBy != "token" {
+			t.Fatalf("after the upload: %+v, want one case matched by token", c)
+		}
+	})
+
+	t.Run("nothing found can still be sent", func(t *testing.T) {
+		b := d.browser(t)
+		before := cases()
+		form := formOf(b.get(t, "/report").body)
+		form.Set("text", "I got a mail for someone else, no headers, sorry")
+		check := b.post(t, "/report", form)
+		check.wantStatus(t, http.StatusOK)
+		if !strings.Contains(check.body, "We could not tell which email this is") || !strings.Contains(check.body, "you can still send it") {
+			t.Errorf("%s: step two does not say calmly that nothing was found:\n%s", check.call, clip(check.body))
+		}
+		b.post(t, "/report", formOf(check.body)).wantStatus(t, http.StatusSeeOther)
+		if n := len(d.cases(t, key, "match=unmatched")); n != 1 || cases() != before+1 {
+			t.Errorf("after sending an unmatched report: %d unmatched of %d cases, want 1 unmatched more", n, cases())
+		}
+	})
+
+	t.Run("empty", func(t *testing.T) {
+		b := d.browser(t)
+		r := b.post(t, "/report", url.Values{"_csrf": {formOf(b.get(t, "/report").body).Get("_csrf")}, "text": {"  "}})
+		r.wantStatus(t, http.StatusUnprocessableEntity)
+		if !strings.Contains(r.body, `role="alert">We did not receive any email text`) {
+			t.Errorf("%s: no clear error:\n%s", r.call, clip(r.body))
+		}
+	})
+
+	t.Run("file too big", func(t *testing.T) {
+		before := cases()
+		for _, lang := range []string{"en", "ja"} {
+			b := d.browser(t)
+			form := formOf(b.get(t, "/report?lang="+lang).body)
+			form.Set("text", "kept text")
+			r := b.postMultipart(t, "/report?lang="+lang, form, bytes.Repeat([]byte("x"), 5<<20+1))
+			r.wantStatus(t, http.StatusRequestEntityTooLarge)
+			wantLang(t, r, lang, "file over 5 MB")
+			want := map[string]string{"en": "larger than 5 MB", "ja": "5 MBを超えている"}[lang]
+			if !strings.Contains(r.body, want) || !strings.Contains(r.body, "kept text") || !strings.Contains(r.body, `enctype="multipart/form-data"`) {
+				t.Errorf("%s: want the form back with %q and the pasted text:\n%s", r.call, want, clip(r.body))
+			}
+			// Beyond the route's body limit the answer is the error page.
+			r = b.postMultipart(t, "/report?lang="+lang, form, bytes.Repeat([]byte("x"), 7<<20))
+			r.wantStatus(t, http.StatusRequestEntityTooLarge)
+			wantLang(t, r, lang, "body over the limit")
+			if !strings.Contains(r.body, `href="/report?lang=`+lang+`"`) {
+				t.Errorf("%s: the too-large page has no way back to the form:\n%s", r.call, clip(r.body))
+			}
+		}
+		if n := cases(); n != before {
+			t.Errorf("after refused uploads: %d cases, want %d", n, before)
+		}
+	})
+}
+
+// Every error a reporter can meet is a calm page in their language that
+// says what happens next: never a bare status or a stack trace.
+func TestReporterErrorPages(t *testing.T) {
+	d := newDesk(t, func(c *app.Config) { c.HTTP.ReportRate = app.RateConfig{PerMinute: 1, Burst: 1} })
+	tok := d.mint(t, "acct-errors", "registration").Token
+	reporter := d.browser(t)
+	_, statusPath := reporter.report(t, tok, nil) // uses the one report the rate allows
+
+	type errCase struct {
+		name   string
+		status int
+		call   func(b *browser, hdr []string) response
+		want   map[string]string
+	}
+	csrfOf := func(b *browser, path string, hdr []string) string {
+		return formOf(b.get(t, path, hdr...).body).Get("_csrf")
+	}
+	table := []errCase{
+		{"unknown page", 404, func(b *browser, h []string) response { return b.get(t, "/nothing/here", h...) },
+			map[string]string{"en": "The address may be mistyped", "ja": "アドレスが正しくないか"}},
+		{"unknown status link", 404, func(b *browser, h []string) response { return b.get(t, "/s/"+randomString(30), h...) },
+			map[string]string{"en": "your report is safe with us", "ja": "確かに受け付けています"}},
+		{"expired form", 403, func(b *browser, h []string) response {
+			return b.post(t, "/r/"+tok, url.Values{"_csrf": {"stale"}}, h...)
+		},
+			map[string]string{"en": "reload the page and send it again", "ja": "再読み込みしてから"}},
+		{"rate limit", 429, func(b *browser, h []string) response {
+			return b.post(t, "/r/"+tok, url.Values{"_csrf": {csrfOf(b, "/r/"+tok, h)}}, h...)
+		}, map[string]string{"en": "Nothing you sent before is lost", "ja": "失われていません"}},
+		{"wrong method", 405, func(b *browser, h []string) response {
+			req, _ := http.NewRequest(http.MethodPut, d.url+"/report", nil)
+			setHeaders(req, h)
+			return b.do(t, req)
+		}, map[string]string{"en": "use the page's own buttons", "ja": "ボタンやリンクをお使いください"}},
+	}
+	for _, lang := range []string{"en", "ja"} {
+		hdr := []string{"Accept-Language", lang}
+		for _, tc := range table {
+			b := d.browser(t)
+			r := tc.call(b, hdr)
+			r.wantStatus(t, tc.status)
+			wantLang(t, r, lang, tc.name)
+			body := html.UnescapeString(r.body)
+			if !strings.Contains(body, tc.want[lang]) || !strings.Contains(r.body, `href="/?lang=`+lang+`"`) {
+				t.Errorf("%s (%s, %s): want %q and a way back to the start:\n%s", r.call, tc.name, lang, tc.want[lang], clip(r.body))
+			}
+			if tc.status == 429 && r.header.Get("Retry-After") == "" {
+				t.Errorf("%s: 429 without Retry-After", r.call)
+			}
+		}
+	}
+
+	// A fault on our side: the reports table is gone.
+	db, err := sql.Open("sqlite3", "file:"+filepath.Join(d.cfg.DataDir, "notme.db"))
+	if err != nil {
+		t.Fatalf("sql.Open() = %v", err)
+	}
+	defer db.Close()
+	if _, err := db.Exec("ALTER TABLE reports RENAME TO reports_gone"); err != nil {
+		t.Fatalf("rename reports: %v", err)
+	}
+	for lang, want := range map[string]string{"en": "This is not something you did", "ja": "お客様の操作が原因ではありません"} {
+		r := reporter.get(t, statusPath, "Accept-Language", lang)
+		r.wantStatus(t, http.StatusInternalServerError)
+		wantLang(t, r, lang, "server fault")
+		if !strings.Contains(r.body, want) || strings.Contains(r.body, "reports") || strings.Contains(r.body, "SQL") {
+			t.Errorf("%s with the database broken: want %q and no internal detail:\n%s", r.call, want, clip(r.body))
+		}
+	}
+}
+
+// A reporter never sees anything about the account holder or the staff:
+// not the account ref, the recipient, the subject, a note or an assignee.
+func TestReporterPagesShowNoAccountData(t *testing.T) {
+	d := newDesk(t)
+	d.addUser(t, "agent.sato@desk.example", cases.RoleAgent, true)
+	secrets := []string{"acct-HOLDER-7731", "holder.tanaka@example.org", "Tanaka Hanako", "INTERNAL-NOTE-4412", "agent.sato@desk.example", "order_confirmation", "Order confirmation"}
+	d.register(t, cases.LedgerMessage{MessageID: "<order-7731@shop.example>", AccountRef: secrets[0],
+		Recipient: secrets[1], Kind: "order_confirmation", Subject: "Tanaka Hanako, your order has shipped"})
+
+	reporter := d.browser(t)
+	form := formOf(reporter.get(t, "/report").body)
+	form.Set("text", "Message-ID: <order-7731@shop.example>\n")
+	check := reporter.post(t, "/report", form)
+	r := reporter.post(t, "/report", formOf(check.body))
+	r.wantStatus(t, http.StatusSeeOther)
+	statusPath := r.location()
+	st := reporter.get(t, statusPath)
+	ref := caseRefRE.FindString(st.body)
+
+	agent := d.login(t, "agent.sato@desk.example")
+	tok := agent.csrf(t, "/queue")
+	agent.post(t, "/cases/"+ref+"/take", url.Values{"_csrf": {tok}}).wantStatus(t, http.StatusSeeOther)
+	agent.post(t, "/cases/"+ref+"/note", url.Values{"_csrf": {tok}, "note": {secrets[3] + " " + secrets[2]}}).wantStatus(t, http.StatusSeeOther)
+	if page := agent.get(t, "/cases/"+ref); !strings.Contains(page.body, secrets[3]) || !strings.Contains(page.body, secrets[4]) {
+		t.Fatalf("%s: the case has no note or assignee, so this test would prove nothing", page.call)
+	}
+
+	link := d.register(t, cases.LedgerMessage{MessageID: "<order-7732@shop.example>", AccountRef: secrets[0],
+		Recipient: secrets[1], Kind: "order_confirmation", Subject: "Tanaka Hanako, your order has shipped"})
+	for _, lang := range []string{"en", "ja"} {
+		q := "?lang=" + lang
+		pages := []response{
+			reporter.get(t, "/"+q), reporter.get(t, "/r/"+link+q), reporter.get(t, "/report"+q),
+			reporter.get(t, strings.TrimSuffix(statusPath, "?filed=1")+q), reporter.get(t, statusPath+"&lang="+lang),
+		}
+		f := formOf(reporter.get(t, "/report"+q).body)
+		f.Set("text", "Message-ID: <order-7731@shop.example>\n")
+		pages = append(pages, reporter.post(t, "/report"+q, f))
+		f = formOf(reporter.get(t, "/r/"+link+q).body)
+		f.Set("note", strings.Repeat("x", 2001))
+		pages = append(pages, reporter.post(t, "/r/"+link, f))
+		for _, p := range pages {
+			if p.status >= 500 {
+				t.Errorf("%s = %d", p.call, p.status)
+			}
+			for _, s := range secrets {
+				if strings.Contains(p.body, s) {
+					t.Errorf("%s (%s) shows %q to the reporter", p.call, lang, s)
+				}
+			}
+		}
+	}
+}
+
+// An uploaded .eml goes through the mail parser: a link split by
+// quoted-printable soft line breaks, which a plain text scan cannot see
+// whole, still finds the original.
+func TestReportUploadUsesTheMailParser(t *testing.T) {
+	d := newDesk(t)
+	key := d.readKey(t)
+	m := d.mint(t, "acct-qp", "registration")
+	var qp strings.Builder
+	link := m.URL
+	for len(link) > 60 {
+		qp.WriteString(link[:60] + "=\r\n")
+		link = link[60:]
+	}
+	qp.WriteString(link + "\r\n")
+	eml := "From: stranger@example.net\r\nTo: desk@example.org\r\nSubject: Fwd: set your password\r\n" +
+		"Message-ID: <fwd-1@example.net>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n" +
+		"Content-Transfer-Encoding: quoted-printable\r\n\r\n---------- Forwarded message ---------\r\n" + qp.String()
+	if found := regexp.MustCompile(`/r/([A-Za-z0-9_-]{16,})`).FindStringSubmatch(eml); found != nil && found[1] == m.Token {
+		t.Fatal("the link is whole in the raw mail, so this test would not need the parser")
+	}
+	b := d.browser(t)
+	check := b.postMultipart(t, "/report?lang=en", formOf(b.get(t, "/report").body), []byte(eml))
+	check.wantStatus(t, http.StatusOK)
+	if !strings.Contains(check.body, "We found the email") {
+		t.Fatalf("%s with a quoted-printable forward: the original was not found:\n%s", check.call, clip(check.body))
+	}
+	b.post(t, "/report", formOf(check.body)).wantStatus(t, http.StatusSeeOther)
+	if c := d.cases(t, key, "account_ref=acct-qp"); len(c) != 1 || c[0].Match != "exact" {
+		t.Fatalf("after the upload: %+v, want one exact case", c)
+	}
+}
