@@ -87,7 +87,8 @@ func (s *Server) handleError(err error, c echo.Context) {
 }
 
 func (s *Server) renderError(c echo.Context, status int, title, msg string) error {
-	return s.render(c, status, "error", errorPage{page: s.page(c, title), Message: msg})
+	s.staffOnError(c)
+	return s.render(c, status, "error", errorPage{page: s.page(c, title), Message: msg, Status: status})
 }
 
 func slogLevel(status int) slog.Level {

@@ -60,6 +60,9 @@ func parsePages() (*pages, error) {
 		"t":        tr,
 		"tdate":    localDate,
 
+		"irreversible": cases.LeadOnly,
+		"eventLabel":   eventLabel,
+
 		"revealMinutes": func() int { return int(cases.RevealTTL / time.Minute) },
 	}
 	names, err := fs.Glob(templateFS, "templates/*.html")
@@ -134,6 +137,7 @@ func (s *Server) page(c echo.Context, title string) page {
 type errorPage struct {
 	page
 	Message string
+	Status  int
 }
 
 // timeLeft says how long until t in words read at a glance.
