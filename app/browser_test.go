@@ -515,7 +515,10 @@ func TestBrowser(t *testing.T) {
 		if cp.Status != http.StatusOK || !exists(t, ctx, `form[action$="/status"] input[name="status"][value="resolved"]`) {
 			t.Fatalf("after Mark contained: %s = %d showing\n%s\nwant a Resolve button", cp.URL, cp.Status, cp.Main)
 		}
-		cp = click(t, ctx, `form[action$="/status"]:has(input[name="status"][value="resolved"]) button[type="submit"]`)
+		// Resolving cannot be undone: it sits behind a second, explicit button.
+		resolve := `form[action$="/status"]:has(input[name="status"][value="resolved"]) button[type="submit"][name="confirm"][value="yes"]`
+		unfold(t, ctx, `input[name="status"][value="resolved"]`)
+		cp = click(t, ctx, resolve)
 		if cp.Status != http.StatusOK || !regexp.MustCompile(`(?i)\bresolved\b`).MatchString(cp.Main) ||
 			exists(t, ctx, `form[action$="/status"] input[name="status"][value="resolved"]`) {
 			t.Fatalf("after Resolve: %s = %d showing\n%s\nwant the case resolved and no Resolve button", cp.URL, cp.Status, cp.Main)

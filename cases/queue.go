@@ -13,7 +13,12 @@ type QueueFilter struct {
 	Match      Match
 	AccountRef string
 	Escalated  *bool
-	Limit      int // 0 = 200
+	Kind       string
+	// AssigneeID narrows to one assignee's cases; Unassigned to nobody's.
+	AssigneeID *int64
+	Unassigned bool
+	Limit      int     // 0 = 200
+	ids        []int64 // set by FindCases: only these cases
 }
 
 // QueueCase is a case as the queue lists it.
@@ -54,6 +59,18 @@ func (s *Service) Queue(ctx context.Context, a Actor, f QueueFilter) ([]QueueCas
 	}
 	if f.Escalated != nil {
 		q = q.Where("escalated = ?", *f.Escalated)
+	}
+	if f.Kind != "" {
+		q = q.Where("kind = ?", f.Kind)
+	}
+	if f.AssigneeID != nil {
+		q = q.Where("assignee_id = ?", *f.AssigneeID)
+	}
+	if f.Unassigned {
+		q = q.Where("assignee_id IS NULL")
+	}
+	if f.ids != nil {
+		q = q.Where("cases.id IN ?", f.ids)
 	}
 	var out []QueueCase
 	if err := q.Order(queueOrder).Limit(f.Limit).Scan(&out).Error; err != nil {

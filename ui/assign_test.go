@@ -57,7 +57,7 @@ func TestLeadAssignsAndAssesses(t *testing.T) {
 	if p := lead.get(t, "/cases/"+ref); !strings.Contains(p.body, "Assigned to ann@desk.example.") {
 		t.Errorf("%s timeline lacks the assignment", p.call)
 	}
-	if q := lead.get(t, "/queue"); !strings.Contains(q.body, "<td>ann@desk.example</td>") {
+	if q := lead.get(t, "/queue"); !strings.Contains(q.body, `<td data-label="Assigned to">ann@desk.example</td>`) {
 		t.Errorf("%s does not show the case assigned to ann", q.call)
 	}
 

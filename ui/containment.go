@@ -25,7 +25,12 @@ func (s *Server) caseConfirmMatch(c echo.Context) error {
 
 // caseContainment is POST /cases/{ref}/containment: request one action
 // (lock_account and contact_owner: leads and admins only, checked in cases).
+// Locking the account and contacting the owner cannot be undone: they
+// need confirm=yes.
 func (s *Server) caseContainment(c echo.Context) error {
+	if a := c.FormValue("action"); cases.LeadOnly(a) && !confirmed(c) {
+		return s.refuseUnconfirmed(c, "request "+a+" for case "+c.Param("ref"), casePath(c)+"#containment")
+	}
 	got, err := s.svc.RequestContainment(c.Request().Context(), actor(c), c.Param("ref"), c.FormValue("action"))
 	if err != nil {
 		return err

@@ -49,7 +49,7 @@ func TestContainmentOnTheCasePage(t *testing.T) {
 	}
 
 	tok := agent.csrf(t, "/cases/"+ref)
-	agent.post(t, "/cases/"+ref+"/containment", url.Values{"_csrf": {tok}, "action": {"lock_account"}}).wantStatus(t, http.StatusForbidden)
+	agent.post(t, "/cases/"+ref+"/containment", url.Values{"_csrf": {tok}, "action": {"lock_account"}, "confirm": {"yes"}}).wantStatus(t, http.StatusForbidden)
 	agent.post(t, "/cases/"+ref+"/containment", url.Values{"action": {"revoke_pending_links"}}).wantStatus(t, http.StatusForbidden) // no CSRF
 	r := agent.post(t, "/cases/"+ref+"/containment", url.Values{"_csrf": {tok}, "action": {"revoke_pending_links"}})
 	r.wantStatus(t, http.StatusSeeOther)
@@ -60,7 +60,7 @@ func TestContainmentOnTheCasePage(t *testing.T) {
 
 	lead := d.login(t, "lead@desk.example")
 	tok = lead.csrf(t, "/cases/"+ref)
-	lead.post(t, "/cases/"+ref+"/containment", url.Values{"_csrf": {tok}, "action": {"lock_account"}}).wantStatus(t, http.StatusSeeOther)
+	lead.post(t, "/cases/"+ref+"/containment", url.Values{"_csrf": {tok}, "action": {"lock_account"}, "confirm": {"yes"}}).wantStatus(t, http.StatusSeeOther)
 	page = lead.get(t, "/cases/"+ref)
 	want = "suppress_recipient=requested require_reverification=requested revoke_pending_links=requested lock_account=requested"
 	if got := strings.Join(containmentRows(page.body), " "); got != want {

@@ -65,7 +65,8 @@ func (s *Server) handleError(err error, c echo.Context) {
 }
 
 func (s *Server) renderError(c echo.Context, status int, title, msg string) error {
-	return s.render(c, status, "error", errorPage{page: s.page(c, title), Message: msg})
+	s.staffOnError(c)
+	return s.render(c, status, "error", errorPage{page: s.page(c, title), Message: msg, Status: status})
 }
 
 // errorPage answers with the error page in the reader's language. msg is
@@ -86,8 +87,10 @@ func (s *Server) errorPage(c echo.Context, status int, msg string) error {
 	case key == "":
 		key = "err.other"
 	}
+	// A staff member's page keeps the console's navigation and help.
+	s.staffOnError(c)
 	p := s.reporterPage(c, key+".title")
-	ep := errorPage{page: p, Message: msg}
+	ep := errorPage{page: p, Message: msg, Status: status}
 	switch status {
 	case http.StatusForbidden, http.StatusUnauthorized, http.StatusConflict, http.StatusUnprocessableEntity:
 		if msg == "" {

@@ -40,9 +40,14 @@ func (s *Server) caseNote(c echo.Context) error {
 }
 
 // caseStatus is POST /cases/{ref}/status: contain, resolve or dismiss.
+// Resolving and dismissing cannot be undone: they need confirm=yes.
 func (s *Server) caseStatus(c echo.Context) error {
-	got, err := s.svc.SetStatus(c.Request().Context(), actor(c), c.Param("ref"),
-		cases.Status(c.FormValue("status")), c.FormValue("reason"))
+	to := cases.Status(c.FormValue("status"))
+	if (to == cases.StatusResolved || to == cases.StatusDismissed) && !confirmed(c) {
+		verb := map[cases.Status]string{cases.StatusResolved: "resolve", cases.StatusDismissed: "dismiss"}[to]
+		return s.refuseUnconfirmed(c, verb+" case "+c.Param("ref"), casePath(c))
+	}
+	got, err := s.svc.SetStatus(c.Request().Context(), actor(c), c.Param("ref"), to, c.FormValue("reason"))
 	if err != nil {
 		return err
 	}
@@ -60,6 +65,9 @@ func (s *Server) caseEscalate(c echo.Context) error {
 
 // caseDeescalate is POST /cases/{ref}/deescalate: leads only, with a reason.
 func (s *Server) caseDeescalate(c echo.Context) error {
+	if !confirmed(c) {
+		return s.refuseUnconfirmed(c, "de-escalate case "+c.Param("ref"), casePath(c))
+	}
 	got, err := s.svc.Deescalate(c.Request().Context(), actor(c), c.Param("ref"), c.FormValue("reason"))
 	if err != nil {
 		return err

@@ -46,12 +46,12 @@ func TestWorkingACase(t *testing.T) {
 	}
 
 	agent.post(t, "/cases/"+ref+"/note", url.Values{"_csrf": {tok}, "note": {"Links revoked in the account system."}}).wantStatus(t, http.StatusSeeOther)
-	agent.post(t, "/cases/"+ref+"/status", url.Values{"_csrf": {tok}, "status": {"resolved"}}).wantStatus(t, http.StatusConflict)
+	agent.post(t, "/cases/"+ref+"/status", url.Values{"_csrf": {tok}, "status": {"resolved"}, "confirm": {"yes"}}).wantStatus(t, http.StatusConflict)
 	agent.post(t, "/cases/"+ref+"/status", url.Values{"_csrf": {tok}, "status": {"contained"}}).wantStatus(t, http.StatusSeeOther)
 	if s := reporter.get(t, statusPath); !strings.Contains(s.body, "Being handled by our security team") {
 		t.Errorf("%s after containment does not say the security team is handling it", s.call)
 	}
-	agent.post(t, "/cases/"+ref+"/status", url.Values{"_csrf": {tok}, "status": {"resolved"}}).wantStatus(t, http.StatusSeeOther)
+	agent.post(t, "/cases/"+ref+"/status", url.Values{"_csrf": {tok}, "status": {"resolved"}, "confirm": {"yes"}}).wantStatus(t, http.StatusSeeOther)
 	s := reporter.get(t, statusPath)
 	if !strings.Contains(s.body, "removed from the account") || strings.Contains(s.body, "Links revoked") {
 		t.Errorf("%s after resolution: want the done message and never the internal note", s.call)
@@ -65,7 +65,7 @@ func TestWorkingACase(t *testing.T) {
 	if strings.Contains(page.body, "Mark contained") || strings.Contains(page.body, ">Resolve<") {
 		t.Errorf("%s still offers actions on a resolved case", page.call)
 	}
-	r = agent.post(t, "/cases/"+ref+"/status", url.Values{"_csrf": {tok}, "status": {"dismissed"}, "reason": {""}})
+	r = agent.post(t, "/cases/"+ref+"/status", url.Values{"_csrf": {tok}, "status": {"dismissed"}, "reason": {""}, "confirm": {"yes"}})
 	r.wantStatus(t, http.StatusUnprocessableEntity)
 }
 
@@ -80,7 +80,7 @@ func TestEscalationReachesTheLeads(t *testing.T) {
 	agent := d.login(t, "agent@desk.example")
 	tok := agent.csrf(t, "/queue")
 	agent.post(t, "/cases/"+ref+"/escalate", url.Values{"_csrf": {tok}, "reason": {"card posted to a stranger"}}).wantStatus(t, http.StatusSeeOther)
-	agent.post(t, "/cases/"+ref+"/deescalate", url.Values{"_csrf": {tok}, "reason": {"fine"}}).wantStatus(t, http.StatusForbidden)
+	agent.post(t, "/cases/"+ref+"/deescalate", url.Values{"_csrf": {tok}, "reason": {"fine"}, "confirm": {"yes"}}).wantStatus(t, http.StatusForbidden)
 
 	lead := d.login(t, "lead@desk.example")
 	if r := lead.get(t, "/leads"); !strings.Contains(r.body, ref) || !strings.Contains(r.body, "card posted to a stranger") {
@@ -90,7 +90,7 @@ func TestEscalationReachesTheLeads(t *testing.T) {
 		t.Fatalf("%s lacks the escalation reason or the de-escalate action", r.call)
 	}
 	tok = lead.csrf(t, "/queue")
-	lead.post(t, "/cases/"+ref+"/deescalate", url.Values{"_csrf": {tok}, "reason": {"owner reached by phone"}}).wantStatus(t, http.StatusSeeOther)
+	lead.post(t, "/cases/"+ref+"/deescalate", url.Values{"_csrf": {tok}, "reason": {"owner reached by phone"}, "confirm": {"yes"}}).wantStatus(t, http.StatusSeeOther)
 	if r := lead.get(t, "/leads"); strings.Contains(r.body, ref) {
 		t.Errorf("%s still lists %s after de-escalation", r.call, ref)
 	}

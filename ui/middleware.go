@@ -150,7 +150,7 @@ func (s *Server) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		u, err := s.svc.UserBySession(c.Request().Context(), ck.Value)
 		if cases.ErrorCode(err) == cases.EUNAUTHORIZED {
-			return redirectToLogin(c)
+			return s.sessionExpired(c)
 		}
 		if err != nil {
 			return err
@@ -161,7 +161,7 @@ func (s *Server) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 func redirectToLogin(c echo.Context) error {
-	return c.Redirect(http.StatusSeeOther, "/login?next="+urlQueryEscape(c.Request().URL.RequestURI()))
+	return c.Redirect(http.StatusSeeOther, "/login?next="+urlQueryEscape(returnPath(c.Request())))
 }
 
 // requireRole refuses staff whose role is not among roles.

@@ -60,6 +60,9 @@ func parsePages() (*pages, error) {
 		"t":        tr,
 		"tdate":    localDate,
 
+		"irreversible": cases.LeadOnly,
+		"eventLabel":   eventLabel,
+
 		"revealMinutes": func() int { return int(cases.RevealTTL / time.Minute) },
 	}
 	names, err := fs.Glob(templateFS, "templates/*.html")
@@ -138,6 +141,7 @@ type errorPage struct {
 	Message string
 	// Next, when set, is a link to what the reader can do now.
 	Next, NextText string
+	Status         int
 }
 
 // timeLeft says how long until t in words read at a glance.

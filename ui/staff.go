@@ -15,20 +15,9 @@ type loginPage struct {
 	Next  string
 	Email string
 	Error string
-}
-
-type queuePage struct {
-	page
-	Cases      []cases.QueueCase
-	Counts     map[cases.Severity]int
-	Severity   string
-	Status     string
-	Match      string
-	Severities []cases.Severity
-	Statuses   []cases.Status
-	Matches    []cases.Match
-	Kinds      map[string]cases.Kind
-	Empty      bool // "take next" found nothing
+	// Expired: the session ran out; the staff member logs in again and
+	// returns to Next.
+	Expired bool
 }
 
 type casePage struct {
@@ -50,7 +39,8 @@ type adminPage struct {
 
 // loginPage is GET /login.
 func (s *Server) loginPage(c echo.Context) error {
-	return s.render(c, http.StatusOK, "login", loginPage{page: s.page(c, "Staff login"), Next: localPath(c.QueryParam("next"))})
+	return s.render(c, http.StatusOK, "login", loginPage{page: s.page(c, "Staff login"), Next: localPath(c.QueryParam("next")),
+		Expired: c.QueryParam("expired") != ""})
 }
 
 // login is POST /login.
@@ -81,30 +71,6 @@ func (s *Server) logout(c echo.Context) error {
 	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1,
 		HttpOnly: true, Secure: s.opts.SecureCookies, SameSite: http.SameSiteStrictMode})
 	return c.Redirect(http.StatusSeeOther, "/login")
-}
-
-// queue is GET /queue: open cases, nearest deadline first.
-func (s *Server) queue(c echo.Context) error {
-	p := queuePage{
-		page: s.page(c, "Queue"), Severity: c.QueryParam("severity"), Status: c.QueryParam("status"), Match: c.QueryParam("match"),
-		Severities: cases.Severities, Statuses: cases.Statuses, Matches: cases.Matches, Kinds: map[string]cases.Kind{},
-		Empty: c.QueryParam("empty") != "",
-	}
-	f := cases.QueueFilter{Severity: cases.Severity(p.Severity), Match: cases.Match(p.Match)}
-	if p.Status != "" {
-		f.Statuses = []cases.Status{cases.Status(p.Status)}
-	}
-	var err error
-	if p.Cases, err = s.svc.Queue(c.Request().Context(), actor(c), f); err != nil {
-		return err
-	}
-	if p.Counts, err = s.svc.QueueCounts(c.Request().Context(), actor(c)); err != nil {
-		return err
-	}
-	for _, k := range s.svc.Kinds() {
-		p.Kinds[k.Name] = k
-	}
-	return s.render(c, http.StatusOK, "queue", p)
 }
 
 // casePage is GET /cases/{ref}: the case, its reports and timeline.
