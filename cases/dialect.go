@@ -1,6 +1,8 @@
 package cases
 
 import (
+	"context"
+	"fmt"
 	"strings"
 
 	"gorm.io/gorm"
@@ -55,4 +57,26 @@ func (d dialect) appendOnly(table string) []string {
 		`CREATE TRIGGER ` + table + `_no_delete BEFORE DELETE ON ` + table +
 			` BEGIN SELECT RAISE(ABORT, '` + table + ` is append-only'); END`,
 	}
+}
+
+// migrateLockKey is the PostgreSQL advisory lock key held while migrating
+// ("notmemig" in ASCII).
+const migrateLockKey int64 = 0x6e6f746d65_6d6967
+
+// lockMigrations keeps other instances out of Migrate until unlock. db must
+// be pinned to one connection: the PostgreSQL lock belongs to the session.
+// SQLite needs none: its writes are serialised and each step's transaction
+// begins IMMEDIATE.
+func (d dialect) lockMigrations(db *gorm.DB) (unlock func() error, err error) {
+	if d.name != "postgres" {
+		return func() error { return nil }, nil
+	}
+	if err := db.Exec(`SELECT pg_advisory_lock(?)`, migrateLockKey).Error; err != nil {
+		return nil, fmt.Errorf("take the migration lock: %w", err)
+	}
+	return func() error {
+		// A fresh context: the lock must go back even if ctx was cancelled
+		// (closing the session would release it too).
+		return db.WithContext(context.Background()).Exec(`SELECT pg_advisory_unlock(?)`, migrateLockKey).Error
+	}, nil
 }

@@ -202,7 +202,10 @@ func imapKey(m InboundMail) *string {
 	if m.Mailbox == "" || m.UID == 0 {
 		return nil
 	}
-	k := m.Mailbox + "\x00" + strconv.FormatUint(uint64(m.UIDValidity), 10) + "\x00" + strconv.FormatUint(uint64(m.UID), 10)
+	// The two numbers end the key, so any separator keeps it unique; not
+	// NUL, which a PostgreSQL text column refuses. (Keys stored by SQLite
+	// before held NUL: only a re-fetch across the upgrade would miss them.)
+	k := m.Mailbox + "\x1f" + strconv.FormatUint(uint64(m.UIDValidity), 10) + "\x1f" + strconv.FormatUint(uint64(m.UID), 10)
 	return &k
 }
 
