@@ -80,3 +80,14 @@ func (d dialect) lockMigrations(db *gorm.DB) (unlock func() error, err error) {
 		return db.WithContext(context.Background()).Exec(`SELECT pg_advisory_unlock(?)`, migrateLockKey).Error
 	}, nil
 }
+
+// storableText makes text from outside (mail headers, API fields) storable
+// in a text column of either database: PostgreSQL refuses NUL and invalid
+// UTF-8, which SQLite keeps. Done on both, so both store the same.
+func storableText(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if strings.IndexByte(s, 0) >= 0 {
+		s = strings.ReplaceAll(s, "\x00", "")
+	}
+	return s
+}
