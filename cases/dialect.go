@@ -2,6 +2,7 @@ package cases
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -90,4 +91,37 @@ func storableText(s string) string {
 		s = strings.ReplaceAll(s, "\x00", "")
 	}
 	return s
+}
+
+// unmatchableTextCallback names the callback registerUnmatchableText adds.
+const unmatchableTextCallback = "notme:unmatchable_text"
+
+// registerUnmatchableText makes PostgreSQL answer a read whose parameter
+// holds NUL or invalid UTF-8 (a login address or case reference typed by
+// anyone) the way SQLite does: no row, rather than an error that becomes a
+// 500. No stored text holds such bytes (storableText), so none could match.
+// Inside a transaction PostgreSQL has already aborted it; the error stays.
+func (d dialect) registerUnmatchableText(db *gorm.DB) {
+	if d.name != "postgres" || db.Callback().Query().Get(unmatchableTextCallback) != nil {
+		return
+	}
+	fn := func(tx *gorm.DB) {
+		var st interface{ SQLState() string }
+		if tx.Error == nil || !errors.As(tx.Error, &st) {
+			return
+		}
+		// 22021: invalid byte sequence (also NUL); 22P05: untranslatable.
+		if c := st.SQLState(); c != "22021" && c != "22P05" {
+			return
+		}
+		if _, inTx := tx.Statement.ConnPool.(gorm.TxCommitter); inTx {
+			return
+		}
+		tx.Error, tx.RowsAffected = nil, 0
+		if tx.Statement.RaiseErrorOnNotFound { // First, Take, Last
+			tx.Error = gorm.ErrRecordNotFound
+		}
+	}
+	_ = db.Callback().Query().After("gorm:query").Register(unmatchableTextCallback, fn)
+	_ = db.Callback().Row().After("gorm:row").Register(unmatchableTextCallback, fn)
 }

@@ -2,7 +2,9 @@ package cases
 
 import (
 	"context"
+	"fmt"
 	"testing"
+	"time"
 )
 
 // Text from outside that PostgreSQL refuses in a text column (NUL, invalid
@@ -40,5 +42,23 @@ func TestOutsideTextIsStorable(t *testing.T) {
 	if row.Subject != "Re: \uFFFD" || row.FromAddr != "taro@gmial.com" || string(row.Raw) != "x\x00y" {
 		t.Errorf("stored mail: subject %q, from %q, raw %q; want the text cleaned and the raw bytes kept",
 			row.Subject, row.FromAddr, row.Raw)
+	}
+}
+
+// A lookup by a key holding NUL or invalid UTF-8 finds nothing, on both
+// databases, instead of failing with an internal error.
+func TestLookupByUnstorableTextFindsNothing(t *testing.T) {
+	d := newTestDesk(t)
+	ctx := context.Background()
+	for _, email := range []string{"agent\x00@desk.example.com", "agent\xff@desk.example.com"} {
+		_, _, err := d.Login(ctx, email, "whatever password", time.Hour)
+		wantCode(t, fmt.Sprintf("Login(%q)", email), err, EUNAUTHORIZED, "")
+	}
+	_, err := d.CaseByRef(ctx, trainedAgent(), "NM-\x00")
+	wantCode(t, `CaseByRef("NM-\x00")`, err, ENOTFOUND, "")
+	if _, err := d.LedgerByMessageID(ctx, "a\x00@mail.example.com"); err == nil {
+		t.Errorf(`LedgerByMessageID("a\x00@…") = nil error, want not found`)
+	} else {
+		wantCode(t, `LedgerByMessageID("a\x00@…")`, err, ENOTFOUND, "")
 	}
 }
