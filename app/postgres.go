@@ -38,9 +38,7 @@ func openPostgres(ctx context.Context, rawURL string, pool PostgresPool, log *sl
 	if pool.MaxOpen <= 0 {
 		pool.MaxOpen = 20
 	}
-	if pool.MaxIdle <= 0 || pool.MaxIdle > pool.MaxOpen {
-		pool.MaxIdle = pool.MaxOpen
-	}
+	pool.MaxIdle = min(pool.MaxIdle, pool.MaxOpen) // 0: none kept idle
 	sqlDB.SetMaxOpenConns(pool.MaxOpen)
 	sqlDB.SetMaxIdleConns(pool.MaxIdle)
 	sqlDB.SetConnMaxLifetime(pool.MaxLifetime)

@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"strings"
 	"sync"
 	"testing"
 
@@ -122,4 +124,23 @@ func openSQLDB(t *testing.T, dataDir string) *sql.DB {
 		t.Fatalf("sql.Open(sqlite3) = %v", err)
 	}
 	return db
+}
+
+// The password in database.url never reaches a log line or an error.
+func TestPostgresURLStaysSecret(t *testing.T) {
+	const u = "postgres://desk:hunter2-pw@db.internal:5433/notme?sslmode=verify-full"
+	if got, want := postgresWhere(u), "postgres://db.internal:5433/notme"; got != want {
+		t.Errorf("postgresWhere() = %q, want %q", got, want)
+	}
+	err := redactURL(errors.New("cannot connect with "+u), u)
+	if strings.Contains(err.Error(), "hunter2-pw") {
+		t.Errorf("redactURL() = %q, still holds the password", err)
+	}
+	cfg := Defaults()
+	cfg.DataDir = t.TempDir()
+	cfg.Database.URL = "postgres://desk:hunter2-pw@127.0.0.1:1/notme?connect_timeout=2"
+	_, err = OpenDatabase(context.Background(), cfg, discardLogger())
+	if err == nil || strings.Contains(err.Error(), "hunter2-pw") || !strings.Contains(err.Error(), "127.0.0.1:1/notme") {
+		t.Errorf("OpenDatabase(unreachable postgres) = %v, want an error naming host and database, not the password", err)
+	}
 }
