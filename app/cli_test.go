@@ -22,6 +22,9 @@ func cli(t *testing.T, dataDir, stdin string, args ...string) (int, string, stri
 			if k == "NOTME_DATA_DIR" {
 				return dataDir, true
 			}
+			if u := testDatabaseURL(t, dataDir); k == "NOTME_DATABASE_URL" && u != "" {
+				return u, true
+			}
 			return "", false
 		},
 	}
@@ -82,8 +85,7 @@ func TestCLIUserAdd(t *testing.T) {
 
 func openTestApp(t *testing.T, dir string) *App {
 	t.Helper()
-	cfg := Defaults()
-	cfg.DataDir = dir
+	cfg := testConfig(t, dir)
 	a, err := Open(context.Background(), cfg, discardLogger())
 	if err != nil {
 		t.Fatalf("Open: %v", err)

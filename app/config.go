@@ -99,6 +99,10 @@ type DatabaseConfig struct {
 	URL         Secret   `yaml:"url"`
 	BusyTimeout Duration `yaml:"busy_timeout"`
 	ReadConns   int      `yaml:"read_conns"`
+	// PostgreSQL pool of each instance (SQLite ignores these).
+	MaxOpenConns    int      `yaml:"max_open_conns"`
+	MaxIdleConns    int      `yaml:"max_idle_conns"`
+	ConnMaxLifetime Duration `yaml:"conn_max_lifetime"`
 }
 
 type TokensConfig struct {
@@ -220,8 +224,11 @@ func Defaults() Config {
 			DefaultLanguage: "en",
 		},
 		Database: DatabaseConfig{
-			BusyTimeout: Duration(5 * time.Second),
-			ReadConns:   4,
+			BusyTimeout:     Duration(5 * time.Second),
+			ReadConns:       4,
+			MaxOpenConns:    20,
+			MaxIdleConns:    10,
+			ConnMaxLifetime: Duration(30 * time.Minute),
 		},
 		Kinds: defaultKinds(),
 		SLA: SLAConfig{ContainBy: defaultContainBy(), ResolveBy: defaultResolveBy(),
@@ -576,6 +583,15 @@ func (c *Config) validateDatabase(v *validator) {
 	}
 	if c.Database.ReadConns < 1 {
 		v.add("database.read_conns", "must be at least 1")
+	}
+	if c.Database.MaxOpenConns < 1 {
+		v.add("database.max_open_conns", "must be at least 1")
+	}
+	if c.Database.MaxIdleConns < 0 || c.Database.MaxIdleConns > c.Database.MaxOpenConns {
+		v.add("database.max_idle_conns", "must be between 0 and max_open_conns")
+	}
+	if c.Database.ConnMaxLifetime < 0 {
+		v.add("database.conn_max_lifetime", "must not be negative (0 keeps connections)")
 	}
 }
 

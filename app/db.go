@@ -46,7 +46,19 @@ func OpenDatabase(ctx context.Context, cfg Config, log *slog.Logger) (*Database,
 		}
 		return db, nil
 	case strings.HasPrefix(u, "postgres://"), strings.HasPrefix(u, "postgresql://"):
-		return nil, fmt.Errorf("database.url: PostgreSQL support is not built yet; use sqlite:PATH")
+		db, err := openPostgres(ctx, u, PostgresPool{
+			MaxOpen:     cfg.Database.MaxOpenConns,
+			MaxIdle:     cfg.Database.MaxIdleConns,
+			MaxLifetime: cfg.Database.ConnMaxLifetime.D(),
+		}, log)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := db.Store.Migrate(ctx); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("migrate %s: %w", db.Where, err)
+		}
+		return db, nil
 	}
 	return nil, fmt.Errorf("database.url: unknown scheme (want sqlite:PATH or postgres://…)")
 }

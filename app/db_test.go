@@ -25,8 +25,7 @@ import (
 // OpenDatabase, exactly as the desk does.
 func openDBForTest(t *testing.T) (*Database, Config) {
 	t.Helper()
-	cfg := Defaults()
-	cfg.DataDir = t.TempDir()
+	cfg := testConfig(t, t.TempDir())
 	db, err := OpenDatabase(context.Background(), cfg, discardLogger())
 	if err != nil {
 		t.Fatalf("OpenDatabase() = %v", err)
@@ -275,6 +274,7 @@ func TestSQLiteConcurrentReadThenWrite(t *testing.T) {
 }
 
 func TestSQLiteReadPoolSeesCommittedWrites(t *testing.T) {
+	sqliteOnly(t, "WAL and the pragmas of the separate read pool")
 	db, cfg := openDBForTest(t)
 	svc := serviceForTest(t, db, cfg)
 	ctx := context.Background()
@@ -330,6 +330,7 @@ func TestSQLiteReadPoolSeesCommittedWrites(t *testing.T) {
 }
 
 func TestSQLiteReaderIsReadOnly(t *testing.T) {
+	sqliteOnly(t, "the read-only SQLite pool; PostgreSQL has one pool")
 	db, _ := openDBForTest(t)
 	err := db.reader.Exec(`INSERT INTO ledger_messages (message_id, account_ref, recipient, kind, created_at)
 		VALUES ('x@y.example', 'a', 'r@y.example', 'newsletter', CURRENT_TIMESTAMP)`).Error
@@ -350,6 +351,7 @@ func TestSQLiteReaderIsReadOnly(t *testing.T) {
 // BEGIN, before any statement, so a second writer waits at BEGIN rather
 // than failing when it upgrades a read lock mid-transaction.
 func TestSQLiteWriterBeginsImmediate(t *testing.T) {
+	sqliteOnly(t, "BEGIN IMMEDIATE on the single SQLite writer")
 	db, cfg := openDBForTest(t)
 	path := strings.TrimPrefix(cfg.DatabaseURL(), "sqlite:")
 	other, err := gorm.Open(sqlite.Open("file:"+filepath.ToSlash(path)+"?"+url.Values{"_busy_timeout": {"0"}}.Encode()),
@@ -401,6 +403,7 @@ func TestSQLiteWriterBeginsImmediate(t *testing.T) {
 // TestSQLitePathNeedsNoEscaping: the data directory may hold characters
 // that mean something in a URI; the database must still be the file in it.
 func TestSQLitePathNeedsNoEscaping(t *testing.T) {
+	sqliteOnly(t, "the SQLite file path in its URI")
 	for _, name := range []string{"my desk", "a#b", "a?b", "100%", "x%3fy"} {
 		parent := t.TempDir()
 		cfg := Defaults()

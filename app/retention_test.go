@@ -18,8 +18,7 @@ import (
 // interval, with the desk's clock moved by hand, and stops with its context.
 func TestEvidencePurgerRounds(t *testing.T) {
 	ctx := context.Background()
-	cfg := Defaults()
-	cfg.DataDir = t.TempDir()
+	cfg := testConfig(t, t.TempDir())
 	db, err := OpenDatabase(ctx, cfg, discardLogger())
 	if err != nil {
 		t.Fatalf("OpenDatabase() = %v", err)
@@ -84,6 +83,7 @@ func TestEvidencePurgerRounds(t *testing.T) {
 // A purged mail's bytes are gone from the database file, not merely
 // unlinked: SQLite zeroes freed space (secure_delete).
 func TestPurgedEvidenceLeavesNoBytesInTheFile(t *testing.T) {
+	sqliteOnly(t, "secure_delete and the database file are SQLite's")
 	ctx := context.Background()
 	dir := t.TempDir()
 	a := openTestApp(t, dir)

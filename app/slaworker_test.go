@@ -25,8 +25,7 @@ func (c *testClock) Advance(d time.Duration) {
 // fell due and stops with its context.
 func TestSLATicker(t *testing.T) {
 	ctx := context.Background()
-	cfg := Defaults()
-	cfg.DataDir = t.TempDir()
+	cfg := testConfig(t, t.TempDir())
 	db, err := OpenDatabase(ctx, cfg, discardLogger())
 	if err != nil {
 		t.Fatalf("OpenDatabase() = %v", err)

@@ -2,13 +2,14 @@ package app
 
 import (
 	"context"
-	"database/sql"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	_ "github.com/mattn/go-sqlite3"
+
+	"notme/internal/testdb"
 )
 
 // TestTimelineIsAppendOnly: the database itself refuses to change or delete
@@ -25,10 +26,7 @@ func TestTimelineIsAppendOnly(t *testing.T) {
 	}
 	a.Close()
 
-	db, err := sql.Open("sqlite3", filepath.Join(dir, "notme.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := openSQLDB(t, dir)
 	defer db.Close()
 	var n int
 	if err := db.QueryRow(`SELECT COUNT(*) FROM case_events`).Scan(&n); err != nil || n == 0 {
@@ -53,7 +51,11 @@ func TestTimelineIsAppendOnly(t *testing.T) {
 func TestDatabaseFileIsPrivate(t *testing.T) {
 	dir := t.TempDir()
 	openTestApp(t, dir).Close()
-	for _, name := range []string{"notme.db", "token.key"} {
+	files := []string{"notme.db", "token.key"}
+	if testdb.Postgres() {
+		files = files[1:] // the database is not a file here
+	}
+	for _, name := range files {
 		st, err := os.Stat(filepath.Join(dir, name))
 		if err != nil {
 			t.Fatal(err)

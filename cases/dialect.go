@@ -1,6 +1,9 @@
 package cases
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"strings"
 
 	"gorm.io/gorm"
@@ -55,4 +58,70 @@ func (d dialect) appendOnly(table string) []string {
 		`CREATE TRIGGER ` + table + `_no_delete BEFORE DELETE ON ` + table +
 			` BEGIN SELECT RAISE(ABORT, '` + table + ` is append-only'); END`,
 	}
+}
+
+// migrateLockKey is the PostgreSQL advisory lock key held while migrating
+// ("notmemig" in ASCII).
+const migrateLockKey int64 = 0x6e6f746d65_6d6967
+
+// lockMigrations keeps other instances out of Migrate until unlock. db must
+// be pinned to one connection: the PostgreSQL lock belongs to the session.
+// SQLite needs none: its writes are serialised and each step's transaction
+// begins IMMEDIATE.
+func (d dialect) lockMigrations(db *gorm.DB) (unlock func() error, err error) {
+	if d.name != "postgres" {
+		return func() error { return nil }, nil
+	}
+	if err := db.Exec(`SELECT pg_advisory_lock(?)`, migrateLockKey).Error; err != nil {
+		return nil, fmt.Errorf("take the migration lock: %w", err)
+	}
+	return func() error {
+		// A fresh context: the lock must go back even if ctx was cancelled
+		// (closing the session would release it too).
+		return db.WithContext(context.Background()).Exec(`SELECT pg_advisory_unlock(?)`, migrateLockKey).Error
+	}, nil
+}
+
+// storableText makes text from outside (mail headers, API fields) storable
+// in a text column of either database: PostgreSQL refuses NUL and invalid
+// UTF-8, which SQLite keeps. Done on both, so both store the same.
+func storableText(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if strings.IndexByte(s, 0) >= 0 {
+		s = strings.ReplaceAll(s, "\x00", "")
+	}
+	return s
+}
+
+// unmatchableTextCallback names the callback registerUnmatchableText adds.
+const unmatchableTextCallback = "notme:unmatchable_text"
+
+// registerUnmatchableText makes PostgreSQL answer a read whose parameter
+// holds NUL or invalid UTF-8 (a login address or case reference typed by
+// anyone) the way SQLite does: no row, rather than an error that becomes a
+// 500. No stored text holds such bytes (storableText), so none could match.
+// Inside a transaction PostgreSQL has already aborted it; the error stays.
+func (d dialect) registerUnmatchableText(db *gorm.DB) {
+	if d.name != "postgres" || db.Callback().Query().Get(unmatchableTextCallback) != nil {
+		return
+	}
+	fn := func(tx *gorm.DB) {
+		var st interface{ SQLState() string }
+		if tx.Error == nil || !errors.As(tx.Error, &st) {
+			return
+		}
+		// 22021: invalid byte sequence (also NUL); 22P05: untranslatable.
+		if c := st.SQLState(); c != "22021" && c != "22P05" {
+			return
+		}
+		if _, inTx := tx.Statement.ConnPool.(gorm.TxCommitter); inTx {
+			return
+		}
+		tx.Error, tx.RowsAffected = nil, 0
+		if tx.Statement.RaiseErrorOnNotFound { // First, Take, Last
+			tx.Error = gorm.ErrRecordNotFound
+		}
+	}
+	_ = db.Callback().Query().After("gorm:query").Register(unmatchableTextCallback, fn)
+	_ = db.Callback().Row().After("gorm:row").Register(unmatchableTextCallback, fn)
 }

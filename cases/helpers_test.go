@@ -12,17 +12,29 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/stdlib"
+	"gorm.io/driver/postgres"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
+
+	"notme/internal/testdb"
 )
 
 // openTestStore opens a migrated SQLite file under t.TempDir() the way
 // app/db.go does: one writer connection whose transactions begin
 // IMMEDIATE and a separate read-only pool, WAL, foreign keys, a busy
 // timeout and gorm's error translation.
+//
+// With NOTME_TEST_POSTGRES set it opens a fresh PostgreSQL database
+// instead (openPostgresTestStore): every storage test runs on both.
 func openTestStore(t testing.TB) *Store {
 	t.Helper()
+	if testdb.Postgres() {
+		return openPostgresTestStore(t)
+	}
 	path := filepath.Join(t.TempDir(), "notme.db")
 	q := url.Values{}
 	q.Set("_busy_timeout", "5000")
@@ -67,6 +79,39 @@ func openTestStore(t testing.TB) *Store {
 	rdb.SetMaxOpenConns(4)
 	t.Cleanup(func() { rdb.Close() })
 	st := NewStore(w, r)
+	if _, err := st.Migrate(context.Background()); err != nil {
+		t.Fatalf("Migrate() = %v", err)
+	}
+	return st
+}
+
+// openPostgresTestStore opens a migrated database of the test's own the way
+// app/postgres.go does: one pool, timestamptz scanned as UTC, gorm's error
+// translation.
+func openPostgresTestStore(t testing.TB) *Store {
+	t.Helper()
+	cc, err := pgx.ParseConfig(testdb.NewPostgres(t))
+	if err != nil {
+		t.Fatalf("pgx.ParseConfig() = %v", err)
+	}
+	cc.RuntimeParams["timezone"] = "UTC"
+	sqlDB := stdlib.OpenDB(*cc, stdlib.OptionAfterConnect(func(_ context.Context, c *pgx.Conn) error {
+		c.TypeMap().RegisterType(&pgtype.Type{Name: "timestamptz", OID: pgtype.TimestamptzOID,
+			Codec: &pgtype.TimestamptzCodec{ScanLocation: time.UTC}})
+		return nil
+	}))
+	sqlDB.SetMaxOpenConns(8)
+	t.Cleanup(func() { sqlDB.Close() })
+	db, err := gorm.Open(postgres.New(postgres.Config{Conn: sqlDB}), &gorm.Config{
+		TranslateError:         true,
+		SkipDefaultTransaction: true,
+		Logger:                 logger.Discard,
+		NowFunc:                func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
+	})
+	if err != nil {
+		t.Fatalf("gorm.Open(postgres) = %v", err)
+	}
+	st := NewStore(db, db)
 	if _, err := st.Migrate(context.Background()); err != nil {
 		t.Fatalf("Migrate() = %v", err)
 	}

@@ -56,6 +56,7 @@ func (s *Service) prepareMessage(m *LedgerMessage) error {
 	m.AccountRef = strings.TrimSpace(m.AccountRef)
 	m.Recipient = strings.ToLower(strings.TrimSpace(m.Recipient))
 	m.Kind = strings.TrimSpace(m.Kind)
+	m.Subject = storableText(m.Subject)
 	switch {
 	case m.MessageID == "":
 		return Errorf(EINVALID, "message_id is required")

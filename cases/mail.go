@@ -116,6 +116,7 @@ func (s *Service) IngestMail(ctx context.Context, batch []InboundMail) ([]Ingest
 	for i := range tokens {
 		tokens[i] = randomToken(18)
 	}
+	batch = storableBatch(batch)
 	var out []Ingested
 	for attempt := 0; ; attempt++ {
 		err := s.store.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -202,7 +203,10 @@ func imapKey(m InboundMail) *string {
 	if m.Mailbox == "" || m.UID == 0 {
 		return nil
 	}
-	k := m.Mailbox + "\x00" + strconv.FormatUint(uint64(m.UIDValidity), 10) + "\x00" + strconv.FormatUint(uint64(m.UID), 10)
+	// The two numbers end the key, so any separator keeps it unique; not
+	// NUL, which a PostgreSQL text column refuses. (Keys stored by SQLite
+	// before held NUL: only a re-fetch across the upgrade would miss them.)
+	k := m.Mailbox + "\x1f" + strconv.FormatUint(uint64(m.UIDValidity), 10) + "\x1f" + strconv.FormatUint(uint64(m.UID), 10)
 	return &k
 }
 
@@ -410,4 +414,30 @@ func (s *Service) OpenCaseFromMail(ctx context.Context, a Actor, mailID int64) (
 	}
 	filed.StatusToken = statusToken
 	return filed, nil
+}
+
+// storableBatch returns the batch with every parsed text storable
+// (storableText): a NUL in one subject must not fail the whole batch on
+// PostgreSQL, nor become a query parameter it refuses. The caller's slices
+// are left alone.
+func storableBatch(batch []InboundMail) []InboundMail {
+	out := make([]InboundMail, len(batch))
+	list := func(in []string) []string {
+		if in == nil {
+			return nil
+		}
+		l := make([]string, len(in))
+		for i, s := range in {
+			l[i] = storableText(s)
+		}
+		return l
+	}
+	for i, m := range batch {
+		p := &m.Parsed
+		p.Class, p.MessageID, p.From, p.Subject = storableText(p.Class), storableText(p.MessageID), storableText(p.From), storableText(p.Subject)
+		p.Lang, p.Auto, p.Reason = storableText(p.Lang), storableText(p.Auto), storableText(p.Reason)
+		p.MessageIDs, p.Tokens, p.BounceRecipients, p.Problems = list(p.MessageIDs), list(p.Tokens), list(p.BounceRecipients), list(p.Problems)
+		out[i] = m
+	}
+	return out
 }

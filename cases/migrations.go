@@ -288,9 +288,25 @@ var migrations = []migration{
 func schemaVersion() int { return migrations[len(migrations)-1].version }
 
 // Migrate brings the schema to the current version, each step in its own
-// transaction, and returns the versions it applied.
-func (s *Store) Migrate(ctx context.Context) ([]int, error) {
-	db := s.w.WithContext(ctx)
+// transaction, and returns the versions it applied. Several instances may
+// call it at once: on PostgreSQL they wait for each other on an advisory
+// lock, and each finds the steps the first one applied.
+func (s *Store) Migrate(ctx context.Context) (applied []int, err error) {
+	err = s.w.WithContext(ctx).Connection(func(db *gorm.DB) error {
+		unlock, err := dialectOf(db).lockMigrations(db)
+		if err != nil {
+			return err
+		}
+		applied, err = migrate(db)
+		if uerr := unlock(); err == nil && uerr != nil {
+			err = fmt.Errorf("release the migration lock: %w", uerr)
+		}
+		return err
+	})
+	return applied, err
+}
+
+func migrate(db *gorm.DB) ([]int, error) {
 	if err := db.Exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY,
 		name TEXT NOT NULL,

@@ -101,7 +101,7 @@ func (s *Service) prepareReport(in *ReportInput) error {
 	if n := utf8.RuneCountInString(in.Note); n > s.noteMaxChars {
 		return Errorf(EINVALID, "the note is %d characters long; at most %d fit", n, s.noteMaxChars)
 	}
-	in.Reporter = strings.ToLower(strings.TrimSpace(in.Reporter))
+	in.Reporter = strings.ToLower(strings.TrimSpace(storableText(in.Reporter)))
 	in.Reporter = truncate(in.Reporter, maxRecipient)
 	in.Token = truncate(in.Token, 1024)
 	if len(in.MessageIDs) > 20 {

@@ -27,6 +27,8 @@ func NewStore(writer, reader *gorm.DB) *Store {
 	if reader == nil {
 		reader = writer
 	}
+	dialectOf(writer).registerUnmatchableText(writer)
+	dialectOf(reader).registerUnmatchableText(reader)
 	return &Store{w: writer, r: reader}
 }
 

@@ -36,6 +36,7 @@ import (
 	"notme/app"
 	"notme/cases"
 	"notme/inbox"
+	"notme/internal/testdb"
 )
 
 var updateAckGolden = flag.Bool("update-ack", false, "rewrite the golden files under testdata/ack")
@@ -60,6 +61,9 @@ func openAckDesk(t *testing.T) *ackDesk {
 	ctx := context.Background()
 	cfg := app.Defaults()
 	cfg.DataDir = t.TempDir()
+	if testdb.Postgres() {
+		cfg.Database.URL = app.Secret(testdb.NewPostgres(t))
+	}
 	a, err := app.Open(ctx, cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatalf("app.Open = %v", err)

@@ -19,10 +19,12 @@ import (
 	"notme/app"
 	"notme/cases"
 	"notme/inbox"
+	"notme/internal/testdb"
 )
 
-// desk is a whole desk on a SQLite file in a temporary folder, built the
-// way app builds it, with a pipeline and a read handle for checks.
+// desk is a whole desk on a SQLite file in a temporary folder (or a fresh
+// PostgreSQL database with NOTME_TEST_POSTGRES set), built the way app
+// builds it, with a pipeline and a read handle for checks.
 type desk struct {
 	svc  *cases.Service
 	pipe *inbox.Pipeline
@@ -34,12 +36,22 @@ func newDesk(tb testing.TB) *desk {
 	tb.Helper()
 	cfg := app.Defaults()
 	cfg.DataDir = tb.TempDir()
+	pg := ""
+	if testdb.Postgres() {
+		pg = testdb.NewPostgres(tb)
+		cfg.Database.URL = app.Secret(pg)
+	}
 	a, err := app.Open(context.Background(), cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		tb.Fatalf("app.Open = %v", err)
 	}
 	tb.Cleanup(func() { a.Close() })
-	db, err := sql.Open("sqlite3", "file:"+filepath.Join(cfg.DataDir, "notme.db")+"?_busy_timeout=5000")
+	var db *sql.DB
+	if pg != "" {
+		db, err = app.OpenPostgresSQL(pg)
+	} else {
+		db, err = sql.Open("sqlite3", "file:"+filepath.Join(cfg.DataDir, "notme.db")+"?_busy_timeout=5000")
+	}
 	if err != nil {
 		tb.Fatal(err)
 	}

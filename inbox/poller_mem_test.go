@@ -18,6 +18,7 @@ import (
 	"notme/cases"
 	"notme/inbox"
 	"notme/inbox/mailparse"
+	"notme/internal/testdb"
 )
 
 const memDone = "notme/processed" // the in-process server's delimiter is "/"
@@ -177,8 +178,19 @@ func TestMemPollerStorageFailureMovesNothing(t *testing.T) {
 	d := newDesk(t)
 	ts := threads(t, d, "s", 12, 600)
 	srv.deliver(t, nil, replies(ts)...)
-	if _, err := d.db.Exec(`CREATE TRIGGER disk_full BEFORE INSERT ON mail_messages BEGIN SELECT RAISE(ABORT, 'disk is full'); END`); err != nil {
-		t.Fatal(err)
+	diskFull := []string{`CREATE TRIGGER disk_full BEFORE INSERT ON mail_messages BEGIN SELECT RAISE(ABORT, 'disk is full'); END`}
+	diskFree := `DROP TRIGGER disk_full`
+	if testdb.Postgres() {
+		diskFull = []string{
+			`CREATE FUNCTION disk_full() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk is full'; END $$`,
+			`CREATE TRIGGER disk_full BEFORE INSERT ON mail_messages FOR EACH ROW EXECUTE FUNCTION disk_full()`,
+		}
+		diskFree = `DROP TRIGGER disk_full ON mail_messages`
+	}
+	for _, stmt := range diskFull {
+		if _, err := d.db.Exec(stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
 	}
 	startPoller(t, d, srv.config("reports"))
 	waitFor(t, 10*time.Second, "the storage failure in the health", func() bool {
@@ -190,7 +202,7 @@ func TestMemPollerStorageFailureMovesNothing(t *testing.T) {
 	if n := d.mailReports(t); n != 0 {
 		t.Errorf("reports after a failed store = %d, want 0", n)
 	}
-	if _, err := d.db.Exec(`DROP TRIGGER disk_full`); err != nil {
+	if _, err := d.db.Exec(diskFree); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, 15*time.Second, "all moved after the retry", func() bool { return srv.count(t, memDone) == len(ts) })
@@ -274,7 +286,7 @@ func TestPollerCutsAnOversizedMessage(t *testing.T) {
 			checkReports(t, d, ts)
 			var size int
 			var reason string
-			if err := d.db.QueryRow(`SELECT size, reason FROM mail_messages WHERE message_id = ?`, huge.ReplyID).Scan(&size, &reason); err != nil {
+			if err := d.db.QueryRow(`SELECT size, reason FROM mail_messages WHERE message_id = $1`, huge.ReplyID).Scan(&size, &reason); err != nil {
 				t.Fatalf("the oversized mail was not stored: %v", err)
 			}
 			if size != 1<<20 || reason != cases.ReasonTooLarge {

@@ -17,9 +17,11 @@ import (
 
 	"notme/app"
 	"notme/cases"
+	"notme/internal/testdb"
 )
 
-// desk is one running notme: the real app on a fresh SQLite file, served
+// desk is one running notme: the real app on a fresh SQLite file (or a
+// fresh PostgreSQL database with NOTME_TEST_POSTGRES set), served
 // over TLS by httptest so that Secure cookies travel like in a browser.
 type desk struct {
 	app *app.App
@@ -40,6 +42,9 @@ func newDesk(t *testing.T, configure ...func(*app.Config)) *desk {
 
 	cfg := app.Defaults()
 	cfg.DataDir = t.TempDir()
+	if testdb.Postgres() {
+		cfg.Database.URL = app.Secret(testdb.NewPostgres(t))
+	}
 	cfg.HTTP.PublicURL = publicURL
 	cfg.HTTP.ReportRate = app.RateConfig{PerMinute: 1e6, Burst: 1e6}
 	cfg.HTTP.LoginRate = app.RateConfig{PerMinute: 1e6, Burst: 1e6}
