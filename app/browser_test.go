@@ -34,7 +34,7 @@ import (
 // do not leak between people). Selectors are form actions and input names,
 // which stay put while the pages are restyled.
 //
-// Screenshots: NOTME_SCREENSHOTS=docs/screenshots go test ./app -run TestBrowser
+// Screenshots: NOTME_SCREENSHOTS=ui/screenshots go test ./app -run TestBrowser
 // writes NAME-phone.png and NAME-desktop.png there (a relative directory is
 // taken from the module root).
 

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"testing"
 
-	"notme/internal/testdb"
+	"notme/app/testdb"
 )
 
 // testDBs maps a test's data directory to its PostgreSQL database, so the

@@ -9,7 +9,7 @@ import (
 
 	_ "github.com/mattn/go-sqlite3"
 
-	"notme/internal/testdb"
+	"notme/app/testdb"
 )
 
 // TestTimelineIsAppendOnly: the database itself refuses to change or delete

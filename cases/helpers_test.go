@@ -20,7 +20,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
-	"notme/internal/testdb"
+	"notme/app/testdb"
 )
 
 // openTestStore opens a migrated SQLite file under t.TempDir() the way

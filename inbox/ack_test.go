@@ -36,7 +36,7 @@ import (
 	"notme/app"
 	"notme/cases"
 	"notme/inbox"
-	"notme/internal/testdb"
+	"notme/app/testdb"
 )
 
 var updateAckGolden = flag.Bool("update-ack", false, "rewrite the golden files under testdata/ack")

@@ -19,7 +19,7 @@ import (
 	"notme/app"
 	"notme/cases"
 	"notme/inbox"
-	"notme/internal/testdb"
+	"notme/app/testdb"
 )
 
 // desk is a whole desk on a SQLite file in a temporary folder (or a fresh

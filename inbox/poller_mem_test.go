@@ -18,7 +18,7 @@ import (
 	"notme/cases"
 	"notme/inbox"
 	"notme/inbox/mailparse"
-	"notme/internal/testdb"
+	"notme/app/testdb"
 )
 
 const memDone = "notme/processed" // the in-process server's delimiter is "/"

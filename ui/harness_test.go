@@ -17,7 +17,7 @@ import (
 
 	"notme/app"
 	"notme/cases"
-	"notme/internal/testdb"
+	"notme/app/testdb"
 )
 
 // desk is one running notme: the real app on a fresh SQLite file (or a
