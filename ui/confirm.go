@@ -29,10 +29,11 @@ type confirmPage struct {
 
 type confirmFieldValue struct{ Name, Value string }
 
-// refuseUnconfirmed renders the confirmation page for what; back is the
-// page to return to.
-func (s *Server) refuseUnconfirmed(c echo.Context, what, back string) error {
-	p := confirmPage{page: s.page(c, "Please confirm"), What: what, Action: c.Request().URL.Path, Back: back}
+// refuseUnconfirmed renders the confirmation page for the staff text
+// whatKey with args; back is the page to return to.
+func (s *Server) refuseUnconfirmed(c echo.Context, whatKey string, args []any, back string) error {
+	p := confirmPage{page: s.pageT(c, "confirm.title"), Action: c.Request().URL.Path, Back: back}
+	p.What = staffText(p.Lang, whatKey, args...)
 	form, err := c.FormParams()
 	if err != nil {
 		form = url.Values{}

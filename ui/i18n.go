@@ -48,6 +48,9 @@ func tr(lang, key string) string {
 		m, ok = reporterMessages[key]
 	}
 	if !ok {
+		m, ok = staffMessages[key]
+	}
+	if !ok {
 		return "?" + key + "?"
 	}
 	if lang == langJA {
@@ -69,9 +72,10 @@ func localDate(lang string, t time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04 UTC")
 }
 
-// pageLang picks the language of a public page: ?lang=ja|en (or a lang
-// field of a form already read, so a choice survives a POST), else the
-// browser's Accept-Language, else the configured default. It never reads a
+// pageLang picks the language of a page: ?lang=ja|en (or a lang field of
+// a form already read, so a choice survives a POST), else the staff
+// switch's lang cookie, else the browser's Accept-Language, else the
+// configured default. It never reads a
 // body itself, so error pages can call it safely.
 func (s *Server) pageLang(c echo.Context) string {
 	l := c.QueryParam("lang")
@@ -81,6 +85,9 @@ func (s *Server) pageLang(c echo.Context) string {
 	switch l {
 	case langJA, langEN:
 		return l
+	}
+	if ck, err := c.Cookie(langCookie); err == nil && (ck.Value == langJA || ck.Value == langEN) {
+		return ck.Value
 	}
 	if l, ok := negotiate(c.Request().Header.Get("Accept-Language")); ok {
 		return l

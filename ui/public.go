@@ -31,7 +31,7 @@ func (s *Server) reporterPage(c echo.Context, titleKey string) page {
 	lang := s.pageLang(c)
 	setLang(c, lang)
 	p := s.page(c, tr(lang, titleKey))
-	p.Lang, p.OtherLang = lang, otherLang(lang)
+	p.Lang, p.OtherLang, p.SwitchURL = lang, otherLang(lang), "?lang="+otherLang(lang)
 	return p
 }
 
