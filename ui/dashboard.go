@@ -33,7 +33,7 @@ func (s *Server) dashboard(c echo.Context, lang string) (dashboardView, error) {
 	}
 	labels := map[string]string{}
 	for _, k := range s.svc.Kinds() {
-		labels[k.Name] = k.Label
+		labels[k.Name] = kindLabelOf(lang, k)
 	}
 	v := dashboardView{Dashboard: d}
 	for _, st := range d.Containment {

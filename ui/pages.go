@@ -68,6 +68,8 @@ func parsePages() (*pages, error) {
 			"tdate":    localDate,
 			"T":        func(key string, args ...any) string { return staffText(lang, key, args...) },
 			"v":        func(value any) string { return staffValue(lang, value) },
+			"where":    func(w string) string { return addressWhere(lang, w) },
+			"kind":     func(k cases.Kind) string { return kindLabelOf(lang, k) },
 
 			"irreversible": cases.LeadOnly,
 			"eventLabel":   func(typ string) string { return eventLabelIn(lang, typ) },

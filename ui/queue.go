@@ -112,7 +112,7 @@ func (s *Server) queue(c echo.Context) error {
 		res, err := s.svc.FindCases(ctx, actor(c), p.Query)
 		switch {
 		case cases.ErrorCode(err) == cases.EINVALID:
-			p.SearchError = cases.ErrorMessage(err)
+			p.SearchError = domainMessage(p.Lang, cases.ErrorMessage(err))
 			return s.render(c, http.StatusUnprocessableEntity, "queue", p)
 		case err != nil:
 			return err
@@ -204,7 +204,7 @@ func (s *Server) queueFilters(lang string, q queueQuery, fc cases.QueueFacets, m
 	kd := filterSelect{Name: "kind", Label: T("col.kind")}
 	kd.Options = append(kd.Options, opt("", T("f.any"), sum(fc.Kind), q.kind))
 	for _, k := range s.svc.Kinds() {
-		label := k.Label
+		label := kindLabelOf(lang, k)
 		if label == "" {
 			label = k.Name
 		}
