@@ -82,8 +82,9 @@ type HTTPConfig struct {
 	ReportRate      RateConfig `yaml:"report_rate"` // public report POSTs per client IP
 	LoginRate       RateConfig `yaml:"login_rate"`
 	MaxBatchBytes   int64      `yaml:"max_batch_bytes"` // body limit of the NDJSON ledger batch
-	// DefaultLanguage is the reporter pages' language when neither ?lang=
-	// nor Accept-Language names en or ja.
+	// DefaultLanguage is the pages' language (reporter and staff) when
+	// neither ?lang=, the staff's lang cookie nor Accept-Language names en
+	// or ja.
 	DefaultLanguage string `yaml:"default_language"`
 }
 

@@ -163,7 +163,7 @@ func layoutReportsChartIn(lang string, days []cases.DayReports, kinds []string, 
 	legendTop := c.Baseline + 30
 	x, row := chartLeft, 0
 	for i := range c.Series {
-		w := 24 + 7*len([]rune(c.Series[i].Label))
+		w := 24 + legendTextWidth(c.Series[i].Label)
 		if x+w > c.Width && x > chartLeft {
 			x, row = chartLeft, row+1
 		}
@@ -173,6 +173,20 @@ func layoutReportsChartIn(lang string, days []cases.DayReports, kinds []string, 
 	}
 	c.Height = legendTop + (row+1)*chartLegendH
 	return c
+}
+
+// legendTextWidth estimates the legend's 12-px text: Japanese glyphs are
+// full-width, about twice a Latin letter.
+func legendTextWidth(s string) int {
+	w := 0
+	for _, r := range s {
+		if r >= 0x2E80 { // CJK, kana and full-width forms
+			w += 12
+		} else {
+			w += 7
+		}
+	}
+	return w
 }
 
 // niceCeil rounds a peak up to 1, 2 or 5 times a power of ten, so the

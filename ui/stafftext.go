@@ -48,6 +48,7 @@ var staffMessages = map[string]struct{ en, ja string }{
 	"escalated":  {"escalated", "エスカレーション中"},
 	"met":        {"met", "達成"},
 	"close":      {"Close", "閉じる"},
+	"sep":        {"; ", "、"},
 	"nodata":     {"no data", "データなし"},
 	"backqueue":  {"Back to the queue", "案件一覧に戻る"},
 	"bytes":      {"%d bytes", "%dバイト"},
