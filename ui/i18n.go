@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -139,7 +140,9 @@ func negotiate(header string) (lang string, ok bool) {
 func setLang(c echo.Context, lang string) {
 	h := c.Response().Header()
 	h.Set("Content-Language", lang)
-	h.Add("Vary", "Accept-Language")
+	if !slices.Contains(h.Values("Vary"), "Accept-Language") {
+		h.Add("Vary", "Accept-Language")
+	}
 }
 
 // otherLang is the language the switch link offers.

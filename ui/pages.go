@@ -154,6 +154,7 @@ func (s *Server) page(c echo.Context, title string) page {
 	p.OtherLang, p.SwitchURL = otherLang(p.Lang), switchURL(c, otherLang(p.Lang))
 	if p.User != nil || p.Path == "/login" {
 		s.keepStaffLang(c, p.Lang)
+		setLang(c, p.Lang)
 	}
 	return p
 }
