@@ -87,6 +87,12 @@ func (s *Server) pageLang(c echo.Context) string {
 	case langJA, langEN:
 		return l
 	}
+	return s.chosenLang(c)
+}
+
+// chosenLang is pageLang without ?lang= and form: what a page picks by
+// itself.
+func (s *Server) chosenLang(c echo.Context) string {
 	if ck, err := c.Cookie(langCookie); err == nil && (ck.Value == langJA || ck.Value == langEN) {
 		return ck.Value
 	}

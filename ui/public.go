@@ -40,7 +40,7 @@ func (s *Server) reporterPage(c echo.Context, titleKey string) page {
 // by itself, so the usual address stays short.
 func (s *Server) filedRedirect(c echo.Context, lang, statusToken string) error {
 	loc := "/s/" + statusToken + "?filed=1"
-	if l, ok := negotiate(c.Request().Header.Get("Accept-Language")); (ok && l != lang) || (!ok && lang != s.opts.DefaultLang) {
+	if lang != s.chosenLang(c) {
 		loc += "&lang=" + lang
 	}
 	return c.Redirect(http.StatusSeeOther, loc)
