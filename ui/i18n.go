@@ -76,8 +76,8 @@ func localDate(lang string, t time.Time) string {
 // pageLang picks the language of a page: ?lang=ja|en (or a lang field of
 // a form already read, so a choice survives a POST), else the staff
 // switch's lang cookie, else the browser's Accept-Language, else the
-// configured default. It never reads a
-// body itself, so error pages can call it safely.
+// configured default. It never reads a body itself, so error pages can
+// call it safely.
 func (s *Server) pageLang(c echo.Context) string {
 	l := c.QueryParam("lang")
 	if f := c.Request().Form; f != nil && f.Get("lang") != "" {
