@@ -172,7 +172,7 @@ func (c Config) kinds() []cases.Kind {
 		if label == "" {
 			label = name
 		}
-		out = append(out, cases.Kind{Name: name, Label: label, Severity: cases.Severity(k.Severity),
+		out = append(out, cases.Kind{Name: name, Label: label, LabelJA: k.LabelJA, Severity: cases.Severity(k.Severity),
 			Credential: k.Credential, PersonalData: k.PersonalData, Actions: k.Actions})
 	}
 	return out

@@ -82,8 +82,9 @@ type HTTPConfig struct {
 	ReportRate      RateConfig `yaml:"report_rate"` // public report POSTs per client IP
 	LoginRate       RateConfig `yaml:"login_rate"`
 	MaxBatchBytes   int64      `yaml:"max_batch_bytes"` // body limit of the NDJSON ledger batch
-	// DefaultLanguage is the reporter pages' language when neither ?lang=
-	// nor Accept-Language names en or ja.
+	// DefaultLanguage is the pages' language (reporter and staff) when
+	// neither ?lang=, the staff's lang cookie nor Accept-Language names en
+	// or ja.
 	DefaultLanguage string `yaml:"default_language"`
 }
 
@@ -121,6 +122,7 @@ type TokenKeyConfig struct {
 
 type KindConfig struct {
 	Label        string   `yaml:"label"`         // shown to staff; "" = the kind's name
+	LabelJA      string   `yaml:"label_ja"`      // shown to staff reading Japanese; "" = label
 	Severity     string   `yaml:"severity"`      // critical|high|normal|low
 	Credential   bool     `yaml:"credential"`    // carries a credential link (set password, reset, magic login)
 	PersonalData bool     `yaml:"personal_data"` // exposes the holder's personal data
@@ -255,23 +257,23 @@ func defaultKinds() map[string]KindConfig {
 	}
 	return map[string]KindConfig{
 		"registration": {
-			Label: "Registration / set your password", Severity: "high", Credential: true,
+			Label: "Registration / set your password", LabelJA: "会員登録・パスワード設定", Severity: "high", Credential: true,
 			Actions: credentialActions(),
 		},
 		"password_reset": {
-			Label: "Password reset", Severity: "high", Credential: true,
+			Label: "Password reset", LabelJA: "パスワード再設定", Severity: "high", Credential: true,
 			Actions: credentialActions(),
 		},
 		"order_confirmation": {
-			Label: "Order confirmation", Severity: "normal", PersonalData: true,
+			Label: "Order confirmation", LabelJA: "注文確認", Severity: "normal", PersonalData: true,
 			Actions: []string{"suppress_recipient", "require_reverification"},
 		},
 		"postal_notice": {
-			Label: "Postal notice", Severity: "high", PersonalData: true,
+			Label: "Postal notice", LabelJA: "郵送のお知らせ", Severity: "high", PersonalData: true,
 			Actions: []string{"suppress_recipient", "require_reverification", "contact_owner"},
 		},
 		"newsletter": {
-			Label: "Newsletter", Severity: "low",
+			Label: "Newsletter", LabelJA: "メールマガジン", Severity: "low",
 			Actions: []string{"suppress_recipient"},
 		},
 	}

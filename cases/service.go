@@ -86,6 +86,7 @@ var Actions = []string{ActionRevokePendingLinks, ActionSuppressRecipient, Action
 type Kind struct {
 	Name         string
 	Label        string
+	LabelJA      string // Label for staff reading Japanese; "" = Label
 	Severity     Severity
 	Credential   bool // carries a credential link: set password, reset, magic login
 	PersonalData bool // shows the holder's personal data

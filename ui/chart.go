@@ -56,6 +56,7 @@ type chartDayLabel struct {
 type reportsChart struct {
 	Width, Height  int
 	Title, Summary string
+	TableNote      string // where the same numbers are
 	Series         []chartSeries
 	Bars           []chartBar
 	Ticks          []chartTick
@@ -76,8 +77,12 @@ type chartRow struct {
 
 // kindLabel names a kind for people; "" is a report matched to no kind.
 func kindLabel(labels map[string]string, kind string) string {
+	return kindLabelIn(langEN, labels, kind)
+}
+
+func kindLabelIn(lang string, labels map[string]string, kind string) string {
 	if kind == "" {
-		return "unmatched"
+		return staffValue(lang, "unmatched")
 	}
 	if l := labels[kind]; l != "" {
 		return l
@@ -88,7 +93,12 @@ func kindLabel(labels map[string]string, kind string) string {
 // layoutReportsChart lays out stacked bars, one per day, one segment per
 // kind, under a y axis rounded up to a readable maximum.
 func layoutReportsChart(days []cases.DayReports, kinds []string, labels map[string]string) reportsChart {
-	c := reportsChart{Title: fmt.Sprintf("Reports per day by message kind, last %d days", len(days))}
+	return layoutReportsChartIn(langEN, days, kinds, labels)
+}
+
+// layoutReportsChartIn is layoutReportsChart with its words in lang.
+func layoutReportsChartIn(lang string, days []cases.DayReports, kinds []string, labels map[string]string) reportsChart {
+	c := reportsChart{Title: staffText(lang, "chart.title", len(days)), TableNote: staffText(lang, "chart.table")}
 	peak, peakDay := 0, ""
 	for _, d := range days {
 		c.Total += d.Total
@@ -97,9 +107,9 @@ func layoutReportsChart(days []cases.DayReports, kinds []string, labels map[stri
 		}
 	}
 	if peak > 0 {
-		c.Summary = fmt.Sprintf("%d reports in all; the most on %s (%d).", c.Total, peakDay, peak)
+		c.Summary = staffText(lang, "chart.summary", c.Total, peakDay, peak)
 	} else {
-		c.Summary = "No reports."
+		c.Summary = staffText(lang, "chart.none")
 	}
 	top := niceCeil(peak)
 	c.PlotLeft = chartLeft
@@ -124,7 +134,7 @@ func layoutReportsChart(days []cases.DayReports, kinds []string, labels map[stri
 		if k == "" {
 			colour = unknownKindColour
 		}
-		c.Series = append(c.Series, chartSeries{Name: k, Label: kindLabel(labels, k), Colour: colour})
+		c.Series = append(c.Series, chartSeries{Name: k, Label: kindLabelIn(lang, labels, k), Colour: colour})
 	}
 	for i, d := range days {
 		x := chartLeft + i*(chartBarW+chartGap) + chartGap/2
@@ -153,7 +163,7 @@ func layoutReportsChart(days []cases.DayReports, kinds []string, labels map[stri
 	legendTop := c.Baseline + 30
 	x, row := chartLeft, 0
 	for i := range c.Series {
-		w := 24 + 7*len([]rune(c.Series[i].Label))
+		w := 24 + legendTextWidth(c.Series[i].Label)
 		if x+w > c.Width && x > chartLeft {
 			x, row = chartLeft, row+1
 		}
@@ -163,6 +173,20 @@ func layoutReportsChart(days []cases.DayReports, kinds []string, labels map[stri
 	}
 	c.Height = legendTop + (row+1)*chartLegendH
 	return c
+}
+
+// legendTextWidth estimates the legend's 12-px text: Japanese glyphs are
+// full-width, about twice a Latin letter.
+func legendTextWidth(s string) int {
+	w := 0
+	for _, r := range s {
+		if r >= 0x2E80 { // CJK, kana and full-width forms
+			w += 12
+		} else {
+			w += 7
+		}
+	}
+	return w
 }
 
 // niceCeil rounds a peak up to 1, 2 or 5 times a power of ten, so the
@@ -182,7 +206,7 @@ func niceCeil(n int) int {
 
 var chartTemplate = template.Must(template.New("chart").Parse(`<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" viewBox="0 0 {{.Width}} {{.Height}}" width="{{.Width}}" height="{{.Height}}" aria-labelledby="chart-title chart-desc">
 <title id="chart-title">{{.Title}}</title>
-<desc id="chart-desc">{{.Summary}} The same numbers are in the table below.</desc>
+<desc id="chart-desc">{{.Summary}}{{.TableNote}}</desc>
 <g class="axis" font-size="11" fill="#555555">
 {{- range .Ticks}}
 <line x1="{{$.PlotLeft}}" x2="{{$.PlotRight}}" y1="{{.Y}}" y2="{{.Y}}" stroke="#dddddd"/><text x="{{.TextX}}" y="{{.TextY}}" text-anchor="end">{{.Label}}</text>

@@ -29,10 +29,16 @@ type confirmPage struct {
 
 type confirmFieldValue struct{ Name, Value string }
 
-// refuseUnconfirmed renders the confirmation page for what; back is the
-// page to return to.
-func (s *Server) refuseUnconfirmed(c echo.Context, what, back string) error {
-	p := confirmPage{page: s.page(c, "Please confirm"), What: what, Action: c.Request().URL.Path, Back: back}
+// refuseUnconfirmed renders the confirmation page for the staff text
+// whatKey with args (stored values named for people); back is the page
+// to return to.
+func (s *Server) refuseUnconfirmed(c echo.Context, whatKey string, args []any, back string) error {
+	p := confirmPage{page: s.pageT(c, "confirm.title"), Action: c.Request().URL.Path, Back: back}
+	named := make([]any, len(args)) // a containment action reads as its name
+	for i, a := range args {
+		named[i] = staffValue(p.Lang, a)
+	}
+	p.What = staffText(p.Lang, whatKey, named...)
 	form, err := c.FormParams()
 	if err != nil {
 		form = url.Values{}

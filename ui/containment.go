@@ -29,7 +29,7 @@ func (s *Server) caseConfirmMatch(c echo.Context) error {
 // need confirm=yes.
 func (s *Server) caseContainment(c echo.Context) error {
 	if a := c.FormValue("action"); cases.LeadOnly(a) && !confirmed(c) {
-		return s.refuseUnconfirmed(c, "request "+a+" for case "+c.Param("ref"), casePath(c)+"#containment")
+		return s.refuseUnconfirmed(c, "confirm.request", []any{a, c.Param("ref")}, casePath(c)+"#containment")
 	}
 	got, err := s.svc.RequestContainment(c.Request().Context(), actor(c), c.Param("ref"), c.FormValue("action"))
 	if err != nil {

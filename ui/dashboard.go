@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"fmt"
 	"html/template"
 	"time"
 
@@ -27,24 +26,24 @@ type containRow struct {
 }
 
 // dashboard computes the leads' dashboard and lays out its chart.
-func (s *Server) dashboard(c echo.Context) (dashboardView, error) {
+func (s *Server) dashboard(c echo.Context, lang string) (dashboardView, error) {
 	d, err := s.svc.Dashboard(c.Request().Context(), actor(c))
 	if err != nil {
 		return dashboardView{}, err
 	}
 	labels := map[string]string{}
 	for _, k := range s.svc.Kinds() {
-		labels[k.Name] = k.Label
+		labels[k.Name] = kindLabelOf(lang, k)
 	}
 	v := dashboardView{Dashboard: d}
 	for _, st := range d.Containment {
-		r := containRow{Days: st.Days, N: st.N, P50: "no data", P90: "no data"}
+		r := containRow{Days: st.Days, N: st.N, P50: staffText(lang, "nodata"), P90: staffText(lang, "nodata")}
 		if st.N > 0 {
-			r.P50, r.P90 = spell(st.P50), spell(st.P90)
+			r.P50, r.P90 = spellIn(lang, st.P50), spellIn(lang, st.P90)
 		}
 		v.ContainRows = append(v.ContainRows, r)
 	}
-	ch := layoutReportsChart(d.Days, d.Kinds, labels)
+	ch := layoutReportsChartIn(lang, d.Days, d.Kinds, labels)
 	for _, k := range ch.Series {
 		v.ChartKinds = append(v.ChartKinds, k.Label)
 	}
@@ -57,15 +56,15 @@ func (s *Server) dashboard(c echo.Context) (dashboardView, error) {
 	return v, nil
 }
 
-// spell writes a duration as people read it at a glance.
-func spell(d time.Duration) string {
+// spellIn writes a duration as people read it at a glance, in lang.
+func spellIn(lang string, d time.Duration) string {
 	switch {
 	case d < time.Minute:
-		return fmt.Sprintf("%d s", int(d.Seconds()))
+		return staffText(lang, "time.s", int(d.Seconds()))
 	case d < time.Hour:
-		return fmt.Sprintf("%d min", int(d.Minutes()))
+		return staffText(lang, "time.min", int(d.Minutes()))
 	case d < 48*time.Hour:
-		return fmt.Sprintf("%d h %d min", int(d.Hours()), int(d.Minutes())%60)
+		return staffText(lang, "time.hmin", int(d.Hours()), int(d.Minutes())%60)
 	}
-	return fmt.Sprintf("%.1f days", d.Hours()/24)
+	return staffText(lang, "time.fdays", d.Hours()/24)
 }

@@ -70,8 +70,9 @@ func (s *Server) renderError(c echo.Context, status int, title, msg string) erro
 }
 
 // errorPage answers with the error page in the reader's language. msg is
-// a domain message (English, for staff) shown for 401, 403 and 409; every
-// other status gets the catalog's calm text, which says what happens next.
+// a domain message (English, for staff; the common ones in Japanese, see
+// domainMessagesJA) shown for 401, 403 and 409; every other status gets
+// the catalog's calm text, which says what happens next.
 func (s *Server) errorPage(c echo.Context, status int, msg string) error {
 	key := map[int]string{
 		http.StatusNotFound:              "err.404",
@@ -90,7 +91,7 @@ func (s *Server) errorPage(c echo.Context, status int, msg string) error {
 	// A staff member's page keeps the console's navigation and help.
 	s.staffOnError(c)
 	p := s.reporterPage(c, key+".title")
-	ep := errorPage{page: p, Message: msg, Status: status}
+	ep := errorPage{page: p, Message: domainMessage(p.Lang, msg), Status: status}
 	switch status {
 	case http.StatusForbidden, http.StatusUnauthorized, http.StatusConflict, http.StatusUnprocessableEntity:
 		if msg == "" {

@@ -107,7 +107,7 @@ func (s *Server) mailEvidence(c echo.Context) error {
 		return err
 	}
 	base := "/cases/" + e.Case.Ref + "/mail/" + strconv.FormatInt(e.Mail.ID, 10)
-	p := evidencePage{page: s.page(c, "Mail "+strconv.FormatInt(e.Mail.ID, 10)+" of case "+e.Case.Ref), Ref: e.Case.Ref, Mail: e.Mail, Base: base}
+	p := evidencePage{page: s.pageT(c, "ev.title", e.Mail.ID, e.Case.Ref), Ref: e.Case.Ref, Mail: e.Mail, Base: base}
 	if e.Purged() {
 		p.PurgedAt, p.NoRaw = e.Mail.PurgedAt, e.Mail.PurgedAt == nil
 	} else {

@@ -44,8 +44,8 @@ func (s *Server) caseNote(c echo.Context) error {
 func (s *Server) caseStatus(c echo.Context) error {
 	to := cases.Status(c.FormValue("status"))
 	if (to == cases.StatusResolved || to == cases.StatusDismissed) && !confirmed(c) {
-		verb := map[cases.Status]string{cases.StatusResolved: "resolve", cases.StatusDismissed: "dismiss"}[to]
-		return s.refuseUnconfirmed(c, verb+" case "+c.Param("ref"), casePath(c))
+		key := map[cases.Status]string{cases.StatusResolved: "confirm.resolve", cases.StatusDismissed: "confirm.dismiss"}[to]
+		return s.refuseUnconfirmed(c, key, []any{c.Param("ref")}, casePath(c))
 	}
 	got, err := s.svc.SetStatus(c.Request().Context(), actor(c), c.Param("ref"), to, c.FormValue("reason"))
 	if err != nil {
@@ -66,7 +66,7 @@ func (s *Server) caseEscalate(c echo.Context) error {
 // caseDeescalate is POST /cases/{ref}/deescalate: leads only, with a reason.
 func (s *Server) caseDeescalate(c echo.Context) error {
 	if !confirmed(c) {
-		return s.refuseUnconfirmed(c, "de-escalate case "+c.Param("ref"), casePath(c))
+		return s.refuseUnconfirmed(c, "confirm.deescalate", []any{c.Param("ref")}, casePath(c))
 	}
 	got, err := s.svc.Deescalate(c.Request().Context(), actor(c), c.Param("ref"), c.FormValue("reason"))
 	if err != nil {

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -48,6 +49,9 @@ func tr(lang, key string) string {
 		m, ok = reporterMessages[key]
 	}
 	if !ok {
+		m, ok = staffMessages[key]
+	}
+	if !ok {
 		return "?" + key + "?"
 	}
 	if lang == langJA {
@@ -69,10 +73,11 @@ func localDate(lang string, t time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04 UTC")
 }
 
-// pageLang picks the language of a public page: ?lang=ja|en (or a lang
-// field of a form already read, so a choice survives a POST), else the
-// browser's Accept-Language, else the configured default. It never reads a
-// body itself, so error pages can call it safely.
+// pageLang picks the language of a page: ?lang=ja|en (or a lang field of
+// a form already read, so a choice survives a POST), else the staff
+// switch's lang cookie, else the browser's Accept-Language, else the
+// configured default. It never reads a body itself, so error pages can
+// call it safely.
 func (s *Server) pageLang(c echo.Context) string {
 	l := c.QueryParam("lang")
 	if f := c.Request().Form; f != nil && f.Get("lang") != "" {
@@ -81,6 +86,15 @@ func (s *Server) pageLang(c echo.Context) string {
 	switch l {
 	case langJA, langEN:
 		return l
+	}
+	return s.chosenLang(c)
+}
+
+// chosenLang is pageLang without ?lang= and form: what a page picks by
+// itself.
+func (s *Server) chosenLang(c echo.Context) string {
+	if ck, err := c.Cookie(langCookie); err == nil && (ck.Value == langJA || ck.Value == langEN) {
+		return ck.Value
 	}
 	if l, ok := negotiate(c.Request().Header.Get("Accept-Language")); ok {
 		return l
@@ -132,7 +146,9 @@ func negotiate(header string) (lang string, ok bool) {
 func setLang(c echo.Context, lang string) {
 	h := c.Response().Header()
 	h.Set("Content-Language", lang)
-	h.Add("Vary", "Accept-Language")
+	if !slices.Contains(h.Values("Vary"), "Accept-Language") {
+		h.Add("Vary", "Accept-Language")
+	}
 }
 
 // otherLang is the language the switch link offers.

@@ -25,7 +25,7 @@ var mailReasons = []string{cases.ReasonAutoReply, cases.ReasonBounce, cases.Reas
 // reason, and the health of the polled mailboxes.
 func (s *Server) mailList(c echo.Context) error {
 	ctx := c.Request().Context()
-	p := mailPage{page: s.page(c, "Mail without a report"), Reason: c.QueryParam("reason"), Reasons: mailReasons}
+	p := mailPage{page: s.pageT(c, "mail.title"), Reason: c.QueryParam("reason"), Reasons: mailReasons}
 	var err error
 	if p.Mail, err = s.svc.MailList(ctx, actor(c), cases.MailFilter{Reason: p.Reason}); err != nil {
 		return err

@@ -136,8 +136,8 @@ func (s *Server) tooMany(c echo.Context) error {
 }
 
 func (s *Server) tooManyLogins(c echo.Context) error {
-	return s.renderError(c, http.StatusTooManyRequests, "Too many login attempts",
-		"There were many login attempts from your network in a short time. Please wait a minute and try again.")
+	lang := s.pageLang(c)
+	return s.renderError(c, http.StatusTooManyRequests, staffText(lang, "login.toomany.title"), staffText(lang, "login.toomany.body"))
 }
 
 // requireUser lets staff with a live session through and sends others to

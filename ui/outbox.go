@@ -29,5 +29,5 @@ func (s *Server) outbox(c echo.Context) error {
 	if s.opts.Outbox == nil {
 		return echo.ErrNotFound
 	}
-	return s.render(c, http.StatusOK, "outbox", outboxPage{page: s.page(c, "Demo outbox"), Mails: s.opts.Outbox()})
+	return s.render(c, http.StatusOK, "outbox", outboxPage{page: s.pageT(c, "outbox.title"), Mails: s.opts.Outbox()})
 }

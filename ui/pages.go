@@ -49,36 +49,44 @@ func parsePages() (*pages, error) {
 	if err != nil {
 		return nil, fmt.Errorf("hash static files: %w", err)
 	}
-	funcs := template.FuncMap{
-		"static":   p.staticURL,
-		"timeLeft": timeLeft,
-		"date":     func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
-		"overdue":  func(t time.Time) bool { return time.Now().After(t) },
-		"lower":    strings.ToLower,
-		"next":     nextDeadline,
-		"isLead":   isLead,
-		"t":        tr,
-		"tdate":    localDate,
-
-		"irreversible": cases.LeadOnly,
-		"eventLabel":   eventLabel,
-
-		"revealMinutes": func() int { return int(cases.RevealTTL / time.Minute) },
-	}
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
 		return nil, err
 	}
-	for _, n := range names {
-		name := strings.TrimSuffix(path.Base(n), ".html")
-		if name == "layout" {
-			continue
+	// Each page is parsed once per language, with the language-bound
+	// functions (T, v, timeLeft, eventLabel) of that language.
+	for _, lang := range []string{langEN, langJA} {
+		funcs := template.FuncMap{
+			"static":   p.staticURL,
+			"timeLeft": func(t time.Time) string { return timeLeftIn(lang, t) },
+			"date":     func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+			"overdue":  func(t time.Time) bool { return time.Now().After(t) },
+			"lower":    strings.ToLower,
+			"next":     nextDeadline,
+			"isLead":   isLead,
+			"t":        tr,
+			"tdate":    localDate,
+			"T":        func(key string, args ...any) string { return staffText(lang, key, args...) },
+			"v":        func(value any) string { return staffValue(lang, value) },
+			"where":    func(w string) string { return addressWhere(lang, w) },
+			"kind":     func(k cases.Kind) string { return kindLabelOf(lang, k) },
+
+			"irreversible": cases.LeadOnly,
+			"eventLabel":   func(typ string) string { return eventLabelIn(lang, typ) },
+
+			"revealMinutes": func() int { return int(cases.RevealTTL / time.Minute) },
 		}
-		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", n)
-		if err != nil {
-			return nil, fmt.Errorf("parse template %s: %w", name, err)
+		for _, n := range names {
+			name := strings.TrimSuffix(path.Base(n), ".html")
+			if name == "layout" {
+				continue
+			}
+			t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", n)
+			if err != nil {
+				return nil, fmt.Errorf("parse template %s: %w", name, err)
+			}
+			p.sets[lang+"/"+name] = t
 		}
-		p.sets[name] = t
 	}
 	return p, nil
 }
@@ -90,7 +98,11 @@ func (p *pages) staticURL(name string) string {
 // render executes a page into a buffer first, so a failing template never
 // sends half a page.
 func (s *Server) render(c echo.Context, status int, name string, data any) error {
-	t, ok := s.pages.sets[name]
+	lang := langEN
+	if l, ok := data.(interface{ language() string }); ok && l.language() == langJA {
+		lang = langJA
+	}
+	t, ok := s.pages.sets[lang+"/"+name]
 	if !ok {
 		return fmt.Errorf("no template %q", name)
 	}
@@ -126,14 +138,32 @@ type page struct {
 	User  *cases.User
 	Path  string
 	Demo  bool // the demo's outbox exists
-	// Lang is en or ja, for <html lang>: public pages choose, the console is English.
+	// Lang is en or ja, for <html lang> and every string of the page.
 	Lang string
-	// OtherLang, on reporter pages, is the language the switch offers.
-	OtherLang string
+	// OtherLang is the language the switch offers, SwitchURL the page in it.
+	OtherLang, SwitchURL string
 }
 
+func (p page) language() string { return p.Lang }
+
+// page is the base of every page, in the language pageLang chooses; see
+// stafftext.go for how a staff member's choice persists.
 func (s *Server) page(c echo.Context, title string) page {
-	return page{Title: title, CSRF: csrfToken(c), User: currentUser(c), Path: c.Request().URL.Path, Demo: s.opts.Outbox != nil, Lang: langEN}
+	p := page{Title: title, CSRF: csrfToken(c), User: currentUser(c), Path: c.Request().URL.Path, Demo: s.opts.Outbox != nil}
+	p.Lang = s.pageLang(c)
+	p.OtherLang, p.SwitchURL = otherLang(p.Lang), switchURL(c, otherLang(p.Lang))
+	if p.User != nil || p.Path == "/login" {
+		s.keepStaffLang(c, p.Lang)
+		setLang(c, p.Lang)
+	}
+	return p
+}
+
+// pageT is page with its title from the staff catalog.
+func (s *Server) pageT(c echo.Context, titleKey string, args ...any) page {
+	p := s.page(c, "")
+	p.Title = staffText(p.Lang, titleKey, args...)
+	return p
 }
 
 type errorPage struct {
@@ -144,8 +174,8 @@ type errorPage struct {
 	Status         int
 }
 
-// timeLeft says how long until t in words read at a glance.
-func timeLeft(t time.Time) string {
+// timeLeftIn says how long until t in words read at a glance, in lang.
+func timeLeftIn(lang string, t time.Time) string {
 	d := time.Until(t)
 	over := d < 0
 	if over {
@@ -154,16 +184,19 @@ func timeLeft(t time.Time) string {
 	var s string
 	switch {
 	case d < time.Minute:
-		s = "under a minute"
+		s = staffText(lang, "time.underminute")
 	case d < time.Hour:
-		s = fmt.Sprintf("%d min", int(d.Minutes()))
+		s = staffText(lang, "time.min", int(d.Minutes()))
 	case d < 48*time.Hour:
-		s = fmt.Sprintf("%d h %d min", int(d.Hours()), int(d.Minutes())%60)
+		s = staffText(lang, "time.hmin", int(d.Hours()), int(d.Minutes())%60)
 	default:
-		s = fmt.Sprintf("%d days", int(d.Hours()/24))
+		s = staffText(lang, "time.days", int(d.Hours()/24))
 	}
 	if over {
-		return s + " overdue"
+		return staffText(lang, "time.overdue", s)
 	}
-	return s + " left"
+	return staffText(lang, "time.left", s)
 }
+
+// timeLeft is timeLeftIn English.
+func timeLeft(t time.Time) string { return timeLeftIn(langEN, t) }

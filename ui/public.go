@@ -31,7 +31,7 @@ func (s *Server) reporterPage(c echo.Context, titleKey string) page {
 	lang := s.pageLang(c)
 	setLang(c, lang)
 	p := s.page(c, tr(lang, titleKey))
-	p.Lang, p.OtherLang = lang, otherLang(lang)
+	p.Lang, p.OtherLang, p.SwitchURL = lang, otherLang(lang), "?lang="+otherLang(lang)
 	return p
 }
 
@@ -40,7 +40,7 @@ func (s *Server) reporterPage(c echo.Context, titleKey string) page {
 // by itself, so the usual address stays short.
 func (s *Server) filedRedirect(c echo.Context, lang, statusToken string) error {
 	loc := "/s/" + statusToken + "?filed=1"
-	if l, ok := negotiate(c.Request().Header.Get("Accept-Language")); (ok && l != lang) || (!ok && lang != s.opts.DefaultLang) {
+	if lang != s.chosenLang(c) {
 		loc += "&lang=" + lang
 	}
 	return c.Redirect(http.StatusSeeOther, loc)

@@ -97,7 +97,7 @@ func (q queueQuery) any() bool {
 func (s *Server) queue(c echo.Context) error {
 	ctx := c.Request().Context()
 	qq := parseQueueQuery(c)
-	p := queuePage{page: s.page(c, "Queue"), Kinds: map[string]cases.Kind{}, Filtered: qq.any(),
+	p := queuePage{page: s.pageT(c, "queue.title"), Kinds: map[string]cases.Kind{}, Filtered: qq.any(),
 		Query: c.QueryParam("q"), Empty: c.QueryParam("empty") != ""}
 	for _, k := range s.svc.Kinds() {
 		p.Kinds[k.Name] = k
@@ -107,12 +107,12 @@ func (s *Server) queue(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p.Filters = s.queueFilters(qq, facets, currentUser(c))
+	p.Filters = s.queueFilters(p.Lang, qq, facets, currentUser(c))
 	if p.Query != "" {
 		res, err := s.svc.FindCases(ctx, actor(c), p.Query)
 		switch {
 		case cases.ErrorCode(err) == cases.EINVALID:
-			p.SearchError = cases.ErrorMessage(err)
+			p.SearchError = domainMessage(p.Lang, cases.ErrorMessage(err))
 			return s.render(c, http.StatusUnprocessableEntity, "queue", p)
 		case err != nil:
 			return err
@@ -120,7 +120,7 @@ func (s *Server) queue(c echo.Context) error {
 			return c.Redirect(http.StatusSeeOther, "/cases/"+url.PathEscape(res.Ref))
 		}
 		p.Cases, p.SearchBy = res.Cases, res.By
-		p.Title = "Search"
+		p.Title = staffText(p.Lang, "queue.search")
 		return s.render(c, http.StatusOK, "queue", p)
 	}
 	if p.Cases, err = s.svc.Queue(ctx, actor(c), f); err != nil {
@@ -130,7 +130,7 @@ func (s *Server) queue(c echo.Context) error {
 }
 
 // queueFilters builds the filter selects with a count beside each value.
-func (s *Server) queueFilters(q queueQuery, fc cases.QueueFacets, me *cases.User) []filterSelect {
+func (s *Server) queueFilters(lang string, q queueQuery, fc cases.QueueFacets, me *cases.User) []filterSelect {
 	sum := func(m map[string]int) int {
 		n := 0
 		for _, v := range m {
@@ -138,56 +138,58 @@ func (s *Server) queueFilters(q queueQuery, fc cases.QueueFacets, me *cases.User
 		}
 		return n
 	}
+	T := func(key string) string { return staffText(lang, key) }
+	v := func(value string) string { return staffValue(lang, value) }
 	opt := func(value, label string, n int, current string) filterOption {
 		return filterOption{Value: value, Label: label, Count: n, Selected: value == current}
 	}
-	sev := filterSelect{Name: "severity", Label: "Severity"}
+	sev := filterSelect{Name: "severity", Label: T("col.severity")}
 	total := 0
-	for _, v := range fc.Severity {
-		total += v
+	for _, n := range fc.Severity {
+		total += n
 	}
-	sev.Options = append(sev.Options, opt("", "any", total, q.severity))
-	for _, v := range cases.Severities {
-		sev.Options = append(sev.Options, opt(string(v), string(v), fc.Severity[v], q.severity))
+	sev.Options = append(sev.Options, opt("", T("f.any"), total, q.severity))
+	for _, x := range cases.Severities {
+		sev.Options = append(sev.Options, opt(string(x), v(string(x)), fc.Severity[x], q.severity))
 	}
 
-	st := filterSelect{Name: "status", Label: "Status"}
+	st := filterSelect{Name: "status", Label: T("col.status")}
 	all := 0
-	for _, v := range fc.Status {
-		all += v
+	for _, n := range fc.Status {
+		all += n
 	}
-	st.Options = append(st.Options, opt("", "open", fc.Status[cases.StatusNew]+fc.Status[cases.StatusContained], q.status))
-	for _, v := range cases.Statuses {
-		st.Options = append(st.Options, opt(string(v), string(v), fc.Status[v], q.status))
+	st.Options = append(st.Options, opt("", T("f.open"), fc.Status[cases.StatusNew]+fc.Status[cases.StatusContained], q.status))
+	for _, x := range cases.Statuses {
+		st.Options = append(st.Options, opt(string(x), v(string(x)), fc.Status[x], q.status))
 	}
-	st.Options = append(st.Options, opt("all", "all", all, q.status))
+	st.Options = append(st.Options, opt("all", T("f.all"), all, q.status))
 
-	m := filterSelect{Name: "match", Label: "Match"}
+	m := filterSelect{Name: "match", Label: T("col.match")}
 	total = 0
-	for _, v := range fc.Match {
-		total += v
+	for _, n := range fc.Match {
+		total += n
 	}
-	m.Options = append(m.Options, opt("", "any", total, q.match))
-	for _, v := range cases.Matches {
-		m.Options = append(m.Options, opt(string(v), string(v), fc.Match[v], q.match))
+	m.Options = append(m.Options, opt("", T("f.any"), total, q.match))
+	for _, x := range cases.Matches {
+		m.Options = append(m.Options, opt(string(x), v(string(x)), fc.Match[x], q.match))
 	}
 
-	esc := filterSelect{Name: "escalated", Label: "Escalated", Options: []filterOption{
-		opt("", "any", fc.Escalated[true]+fc.Escalated[false], q.escalated),
-		opt("yes", "escalated", fc.Escalated[true], q.escalated),
-		opt("no", "not escalated", fc.Escalated[false], q.escalated),
+	esc := filterSelect{Name: "escalated", Label: T("f.escalated"), Options: []filterOption{
+		opt("", T("f.any"), fc.Escalated[true]+fc.Escalated[false], q.escalated),
+		opt("yes", T("escalated"), fc.Escalated[true], q.escalated),
+		opt("no", T("f.notescalated"), fc.Escalated[false], q.escalated),
 	}}
 
-	as := filterSelect{Name: "assignee", Label: "Assigned to"}
+	as := filterSelect{Name: "assignee", Label: T("col.assignee")}
 	total = 0
-	for _, v := range fc.Assignee {
-		total += v
+	for _, n := range fc.Assignee {
+		total += n
 	}
-	as.Options = append(as.Options, opt("", "anyone", total, q.assignee))
+	as.Options = append(as.Options, opt("", T("f.anyone"), total, q.assignee))
 	if me != nil {
-		as.Options = append(as.Options, opt("me", "me", fc.Assignee[me.ID], q.assignee))
+		as.Options = append(as.Options, opt("me", T("f.me"), fc.Assignee[me.ID], q.assignee))
 	}
-	as.Options = append(as.Options, opt("none", "nobody", fc.Assignee[0], q.assignee))
+	as.Options = append(as.Options, opt("none", T("nobody"), fc.Assignee[0], q.assignee))
 	ids := make([]int64, 0, len(fc.Assignees))
 	for id := range fc.Assignees {
 		if me == nil || id != me.ID {
@@ -199,10 +201,10 @@ func (s *Server) queueFilters(q queueQuery, fc cases.QueueFacets, me *cases.User
 		as.Options = append(as.Options, opt(strconv.FormatInt(id, 10), fc.Assignees[id], fc.Assignee[id], q.assignee))
 	}
 
-	kd := filterSelect{Name: "kind", Label: "Kind"}
-	kd.Options = append(kd.Options, opt("", "any", sum(fc.Kind), q.kind))
+	kd := filterSelect{Name: "kind", Label: T("col.kind")}
+	kd.Options = append(kd.Options, opt("", T("f.any"), sum(fc.Kind), q.kind))
 	for _, k := range s.svc.Kinds() {
-		label := k.Label
+		label := kindLabelOf(lang, k)
 		if label == "" {
 			label = k.Name
 		}

@@ -40,8 +40,9 @@ type Options struct {
 	ReportRate     Rate
 	LoginRate      Rate
 	MaxBatchBytes  int64
-	// DefaultLang (en or ja) is the reporter pages' language when neither
-	// ?lang= nor Accept-Language chooses one. Default en.
+	// DefaultLang (en or ja) is the language of every page when neither
+	// ?lang=, the staff's lang cookie nor Accept-Language chooses one.
+	// Default en.
 	DefaultLang string
 	// ScanMail, when set, finds the candidates for the original in a mail
 	// pasted or uploaded to /report with the full mail parser (MIME parts,

@@ -39,7 +39,7 @@ type adminPage struct {
 
 // loginPage is GET /login.
 func (s *Server) loginPage(c echo.Context) error {
-	return s.render(c, http.StatusOK, "login", loginPage{page: s.page(c, "Staff login"), Next: localPath(c.QueryParam("next")),
+	return s.render(c, http.StatusOK, "login", loginPage{page: s.pageT(c, "login.title"), Next: localPath(c.QueryParam("next")),
 		Expired: c.QueryParam("expired") != ""})
 }
 
@@ -48,8 +48,9 @@ func (s *Server) login(c echo.Context) error {
 	email, next := c.FormValue("email"), localPath(c.FormValue("next"))
 	token, _, err := s.svc.Login(c.Request().Context(), email, c.FormValue("password"), s.opts.SessionTTL)
 	if cases.ErrorCode(err) == cases.EUNAUTHORIZED {
-		return s.render(c, http.StatusUnauthorized, "login", loginPage{page: s.page(c, "Staff login"), Next: next, Email: email,
-			Error: "Wrong email or password."})
+		p := s.pageT(c, "login.title")
+		return s.render(c, http.StatusUnauthorized, "login", loginPage{page: p, Next: next, Email: email,
+			Error: staffText(p.Lang, "login.wrong")})
 	}
 	if err != nil {
 		return err
@@ -90,7 +91,7 @@ func (s *Server) casePage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p := casePage{page: s.page(c, "Case "+d.Case.Ref), Detail: d, Kind: k, Mine: mine, Addresses: addrs, Containment: cv}
+	p := casePage{page: s.pageT(c, "case.title", d.Case.Ref), Detail: d, Kind: k, Mine: mine, Addresses: addrs, Containment: cv}
 	if isLead(u) && d.Case.Status.Open() {
 		if p.Assignable, err = s.svc.Assignable(c.Request().Context(), actor(c)); err != nil {
 			return err
@@ -112,11 +113,11 @@ func (s *Server) leads(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p := leadsPage{page: s.page(c, "Leads"), Cases: list}
+	p := leadsPage{page: s.pageT(c, "leads.title"), Cases: list}
 	if p.Alerts, err = s.svc.LeadAlerts(ctx, actor(c)); err != nil {
 		return err
 	}
-	if p.Dashboard, err = s.dashboard(c); err != nil {
+	if p.Dashboard, err = s.dashboard(c, p.Lang); err != nil {
 		return err
 	}
 	now := time.Now()
@@ -146,7 +147,7 @@ func (s *Server) admin(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "admin", adminPage{page: s.page(c, "Admin"), Users: users, Audit: audit})
+	return s.render(c, http.StatusOK, "admin", adminPage{page: s.pageT(c, "admin.title"), Users: users, Audit: audit})
 }
 
 // adminTrained is POST /admin/users/{id}/trained: grant or remove the
