@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -11,13 +12,15 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
 	"notme/app"
-	"notme/cases"
 	"notme/app/testdb"
+	"notme/cases"
 )
 
 // desk is one running notme: the real app on a fresh SQLite file (or a
@@ -374,4 +377,30 @@ func randomString(n int) string {
 		b[i] = alphabet[int(b[i])%len(alphabet)]
 	}
 	return string(b)
+}
+
+// exec runs one statement on the desk's own database, SQLite or
+// PostgreSQL, with `?` placeholders, and returns the rows it changed: for
+// tests that must put the store in a state no route can (an expired
+// session, a lost table).
+func (d *desk) exec(t *testing.T, query string, args ...any) int64 {
+	t.Helper()
+	driver, dsn := "sqlite3", "file:"+filepath.Join(d.cfg.DataDir, "notme.db")
+	if testdb.Postgres() {
+		driver, dsn = "pgx", string(d.cfg.Database.URL)
+		for i := 1; strings.Contains(query, "?"); i++ {
+			query = strings.Replace(query, "?", "$"+strconv.Itoa(i), 1)
+		}
+	}
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		t.Fatalf("sql.Open(%s) = %v", driver, err)
+	}
+	defer db.Close()
+	res, err := db.Exec(query, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	n, _ := res.RowsAffected()
+	return n
 }
