@@ -479,6 +479,7 @@ func TestBrowser(t *testing.T) {
 		if queue.Status != http.StatusOK || !strings.HasSuffix(queue.URL, "/queue") || !strings.Contains(queue.Main, ref) {
 			t.Fatalf("after login: %s = %d showing\n%s\nwant the queue with %s", queue.URL, queue.Status, queue.Main, ref)
 		}
+		fitsPhone(t, ctx, "the queue")
 		shots.take(t, ctx, "queue")
 
 		cp := click(t, ctx, fmt.Sprintf(`main a[href="/cases/%s"]`, ref))
@@ -509,6 +510,7 @@ func TestBrowser(t *testing.T) {
 			}
 			d.hooks.await(t, ref, action)
 		}
+		fitsPhone(t, ctx, "the case page")
 		shots.take(t, ctx, "case")
 
 		cp = click(t, ctx, `form[action$="/status"]:has(input[name="status"][value="contained"]) button[type="submit"]`)
@@ -542,6 +544,7 @@ func TestBrowser(t *testing.T) {
 		if leads.Status != http.StatusOK || !exists(t, ctx, caseLink) {
 			t.Fatalf("GET /leads = %d showing\n%s\nwant the escalated case %s", leads.Status, leads.Main, ref)
 		}
+		fitsPhone(t, ctx, "the leads' dashboard")
 		shots.take(t, ctx, "leads")
 
 		click(t, ctx, caseLink)
