@@ -27,6 +27,9 @@ type App struct {
 	Service  *cases.Service
 	Server   *ui.Server
 	Pipeline *inbox.Pipeline
+	// instance names this process among the desks sharing the database
+	// (the holder of a mailbox lease).
+	instance string
 }
 
 // NewLogger returns the desk's logger as configured.
@@ -127,7 +130,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (*A
 		db.Close()
 		return nil, err
 	}
-	a := &App{Config: cfg, Log: log, DB: db, Service: svc, Server: srv}
+	a := &App{Config: cfg, Log: log, DB: db, Service: svc, Server: srv, instance: inbox.InstanceID()}
 	a.Pipeline = newPipeline(cfg, a)
 	return a, nil
 }
