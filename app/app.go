@@ -95,14 +95,16 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (*A
 		proxies = append(proxies, n)
 	}
 	uo := ui.Options{
-		Service:           svc,
-		Logger:            log,
-		PublicURL:         cfg.PublicURL(),
-		SecureCookies:     !cfg.HTTP.InsecureCookies,
-		SessionTTL:        cfg.HTTP.SessionTTL.D(),
-		TrustedProxies:    proxies,
-		ReportRate:        ui.Rate{PerMinute: cfg.HTTP.ReportRate.PerMinute, Burst: cfg.HTTP.ReportRate.Burst},
-		LoginRate:         ui.Rate{PerMinute: cfg.HTTP.LoginRate.PerMinute, Burst: cfg.HTTP.LoginRate.Burst},
+		Service:        svc,
+		Logger:         log,
+		PublicURL:      cfg.PublicURL(),
+		SecureCookies:  !cfg.HTTP.InsecureCookies,
+		SessionTTL:     cfg.HTTP.SessionTTL.D(),
+		TrustedProxies: proxies,
+		ReportRate:     ui.Rate{PerMinute: cfg.HTTP.ReportRate.PerMinute, Burst: cfg.HTTP.ReportRate.Burst},
+		LoginRate:      ui.Rate{PerMinute: cfg.HTTP.LoginRate.PerMinute, Burst: cfg.HTTP.LoginRate.Burst},
+		// One SQLite file has one desk process; PostgreSQL may have several.
+		SharedRateLimits:  db.Driver == "postgres",
 		MaxBatchBytes:     cfg.HTTP.MaxBatchBytes,
 		DefaultLang:       cfg.HTTP.DefaultLanguage,
 		ScanMail:          reportScanner(parserOptions(cfg)),

@@ -209,3 +209,38 @@ func TestPurgeEvidenceTwoInstances(t *testing.T) {
 		t.Errorf("%d evidence-purged events on the timelines, want %d (one per case)", events, n)
 	}
 }
+
+// A shared rate limit counts the hits of every instance against one limit
+// per key and window.
+func TestAllowRateAcrossInstances(t *testing.T) {
+	a := newTestDesk(t)
+	b := secondDesk(t, a)
+	ctx := context.Background()
+	steps := []struct {
+		desk    *testDesk
+		key     string
+		advance time.Duration
+		want    bool
+	}{
+		{a, "report\x00192.0.2.1", 0, true},
+		{b, "report\x00192.0.2.1", 0, true},
+		{a, "report\x00192.0.2.1", 10 * time.Second, true},
+		{b, "report\x00192.0.2.1", 0, false}, // the fourth hit in the window, on either instance
+		{a, "report\x00192.0.2.1", 0, false},
+		{b, "login\x00192.0.2.1", 0, true},  // another limit
+		{a, "report\x00192.0.2.2", 0, true}, // another client
+		{b, "report\x00192.0.2.1", time.Minute, true},
+	}
+	for i, st := range steps {
+		a.clock.Advance(st.advance)
+		got, err := st.desk.AllowRate(ctx, st.key, 3, time.Minute)
+		if err != nil || got != st.want {
+			t.Fatalf("step %d: AllowRate(%q) = %v, %v; want %v", i, st.key, got, err, st.want)
+		}
+	}
+	var keys int64
+	a.store.r.Table("rate_limit_counters").Where("key LIKE ?", "%192.0.2%").Count(&keys)
+	if keys != 0 {
+		t.Errorf("%d counters store the client address in clear, want 0 (hashed)", keys)
+	}
+}
