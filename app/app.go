@@ -137,6 +137,10 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (*A
 	return a, nil
 }
 
+// Instance names this process among the desk instances sharing the
+// database: the holder shown for a mailbox lease.
+func (a *App) Instance() string { return a.instance }
+
 // Close releases the database.
 func (a *App) Close() error { return a.DB.Close() }
 
