@@ -2,12 +2,10 @@ package ui_test
 
 import (
 	"bytes"
-	"database/sql"
 	"html"
 	"mime/multipart"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -355,12 +353,7 @@ func TestReporterErrorPages(t *testing.T) {
 	}
 
 	// A fault on our side: the reports table is gone.
-	db, err := sql.Open("sqlite3", "file:"+filepath.Join(d.cfg.DataDir, "notme.db"))
-	if err != nil {
-		t.Fatalf("sql.Open() = %v", err)
-	}
-	defer db.Close()
-	if _, err := db.Exec("ALTER TABLE reports RENAME TO reports_gone"); err != nil {
+	if _, err := d.rawDB(t).Exec("ALTER TABLE reports RENAME TO reports_gone"); err != nil {
 		t.Fatalf("rename reports: %v", err)
 	}
 	for lang, want := range map[string]string{"en": "This is not something you did", "ja": "お客様の操作が原因ではありません"} {

@@ -2,10 +2,8 @@ package ui_test
 
 import (
 	"context"
-	"database/sql"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,12 +14,7 @@ import (
 // expireSessions moves every session's end into the past, as time would.
 func expireSessions(t *testing.T, d *desk) {
 	t.Helper()
-	db, err := sql.Open("sqlite3", "file:"+filepath.Join(d.cfg.DataDir, "notme.db"))
-	if err != nil {
-		t.Fatalf("sql.Open() = %v", err)
-	}
-	defer db.Close()
-	res, err := db.Exec("UPDATE sessions SET expires_at = ?", time.Now().Add(-time.Minute))
+	res, err := d.rawDB(t).Exec("UPDATE sessions SET expires_at = $1", time.Now().Add(-time.Minute).UTC())
 	if err != nil {
 		t.Fatalf("expire sessions: %v", err)
 	}
