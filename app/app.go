@@ -27,6 +27,9 @@ type App struct {
 	Service  *cases.Service
 	Server   *ui.Server
 	Pipeline *inbox.Pipeline
+	// instance names this process among the desks sharing the database
+	// (the holder of a mailbox lease).
+	instance string
 }
 
 // NewLogger returns the desk's logger as configured.
@@ -92,14 +95,16 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (*A
 		proxies = append(proxies, n)
 	}
 	uo := ui.Options{
-		Service:           svc,
-		Logger:            log,
-		PublicURL:         cfg.PublicURL(),
-		SecureCookies:     !cfg.HTTP.InsecureCookies,
-		SessionTTL:        cfg.HTTP.SessionTTL.D(),
-		TrustedProxies:    proxies,
-		ReportRate:        ui.Rate{PerMinute: cfg.HTTP.ReportRate.PerMinute, Burst: cfg.HTTP.ReportRate.Burst},
-		LoginRate:         ui.Rate{PerMinute: cfg.HTTP.LoginRate.PerMinute, Burst: cfg.HTTP.LoginRate.Burst},
+		Service:        svc,
+		Logger:         log,
+		PublicURL:      cfg.PublicURL(),
+		SecureCookies:  !cfg.HTTP.InsecureCookies,
+		SessionTTL:     cfg.HTTP.SessionTTL.D(),
+		TrustedProxies: proxies,
+		ReportRate:     ui.Rate{PerMinute: cfg.HTTP.ReportRate.PerMinute, Burst: cfg.HTTP.ReportRate.Burst},
+		LoginRate:      ui.Rate{PerMinute: cfg.HTTP.LoginRate.PerMinute, Burst: cfg.HTTP.LoginRate.Burst},
+		// One SQLite file has one desk process; PostgreSQL may have several.
+		SharedRateLimits:  db.Driver == "postgres",
 		MaxBatchBytes:     cfg.HTTP.MaxBatchBytes,
 		DefaultLang:       cfg.HTTP.DefaultLanguage,
 		ScanMail:          reportScanner(parserOptions(cfg)),
@@ -127,10 +132,14 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (*A
 		db.Close()
 		return nil, err
 	}
-	a := &App{Config: cfg, Log: log, DB: db, Service: svc, Server: srv}
+	a := &App{Config: cfg, Log: log, DB: db, Service: svc, Server: srv, instance: inbox.InstanceID()}
 	a.Pipeline = newPipeline(cfg, a)
 	return a, nil
 }
+
+// Instance names this process among the desk instances sharing the
+// database: the holder shown for a mailbox lease.
+func (a *App) Instance() string { return a.instance }
 
 // Close releases the database.
 func (a *App) Close() error { return a.DB.Close() }

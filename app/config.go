@@ -161,6 +161,10 @@ type MailConfig struct {
 	// StaleAfter: a mailbox with no successful fetch for this long is
 	// alerted to leads and in the log.
 	StaleAfter Duration `yaml:"stale_after"`
+	// MailboxLease: with several instances on one database, each mailbox
+	// is polled by the holder of its lease, renewed every third of this;
+	// another instance takes over this long after the holder stops.
+	MailboxLease Duration `yaml:"mailbox_lease"`
 }
 
 // MailboxConfig is one IMAP mailbox the poller reads.
@@ -243,10 +247,11 @@ func Defaults() Config {
 		Retention:  RetentionConfig{Evidence: Duration(90 * 24 * time.Hour), Interval: Duration(24 * time.Hour)},
 		Webhooks:   defaultWebhooks(),
 		Mail: MailConfig{
-			MaxSize:    25 << 20,
-			SMTP:       SMTPConfig{Security: "starttls", HelloName: "localhost"},
-			AckWindow:  Duration(24 * time.Hour),
-			StaleAfter: Duration(15 * time.Minute),
+			MaxSize:      25 << 20,
+			SMTP:         SMTPConfig{Security: "starttls", HelloName: "localhost"},
+			AckWindow:    Duration(24 * time.Hour),
+			StaleAfter:   Duration(15 * time.Minute),
+			MailboxLease: Duration(15 * time.Second),
 		},
 	}
 }
@@ -1152,6 +1157,9 @@ func (c *Config) validateMail(v *validator) {
 	}
 	if m.StaleAfter <= 0 {
 		v.add("mail.stale_after", "must be positive")
+	}
+	if m.MailboxLease < Duration(time.Second) {
+		v.add("mail.mailbox_lease", "must be at least 1s")
 	}
 	securities := []string{"tls", "starttls", "plain"}
 	names := map[string]bool{}

@@ -31,6 +31,7 @@ func (a *App) workers() ([]worker, error) {
 			Folder: mb.Folder, DoneFolder: mb.DoneFolder, PollInterval: mb.PollInterval.D(),
 			FullCheck: mb.FullCheck.D(), BatchSize: mb.BatchSize,
 			IdleRefresh: mb.IdleRefresh.D(), Timeout: mb.Timeout.D(),
+			Instance: a.instance, LeaseTTL: a.Config.Mail.MailboxLease.D(),
 			// A mail is read whole up to the parser's limit, so a cut one is
 			// always recognised as too large.
 			BatchBytes: max(32<<20, a.Config.Mail.MaxSize+1),

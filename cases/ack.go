@@ -44,6 +44,7 @@ type Ack struct {
 	LastError     string
 	CreatedAt     time.Time
 	SentAt        *time.Time
+	LeaseOwner    string // the claim that is sending it (DueAcks)
 }
 
 // AckOptions bound acknowledgements.
@@ -84,15 +85,50 @@ func (s *Service) newAck(mailID, caseID int64, p ParsedMail, caseRef, statusToke
 	return a
 }
 
-// DueAcks returns pending acknowledgements whose time has come, oldest first.
+// ackLease is how long a claimed acknowledgement is kept from other
+// senders: an instance that dies mid-send leaves it to be sent again after
+// this, far beyond an SMTP exchange's time-outs.
+const ackLease = 10 * time.Minute
+
+// DueAcks claims up to limit pending acknowledgements whose time has come,
+// oldest first, for the caller to send: their next attempt moves ackLease
+// ahead, so no other sender (nor another desk instance on the same
+// database) takes them meanwhile. AckSentNow or AckAttemptFailed ends the
+// claim. The conditional UPDATE re-checks each row (see claimDeliveries).
 func (s *Service) DueAcks(ctx context.Context, limit int) ([]Ack, error) {
+	now := s.clock()
+	owner := randomToken(12)
+	due := "state = ? AND next_attempt_at <= ?"
+	db := s.store.w.WithContext(ctx)
+	sub := dialectOf(db).claimable(db.Model(&Ack{}).Select("id").Where(due, AckPending, now).
+		Order("next_attempt_at, id").Limit(limit))
+	res := db.Model(&Ack{}).Where(due, AckPending, now).Where("id IN (?)", sub).
+		Updates(map[string]any{"lease_owner": owner, "next_attempt_at": now.Add(ackLease)})
+	if res.Error != nil {
+		return nil, fmt.Errorf("claim due acks: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return nil, nil
+	}
 	var as []Ack
-	err := s.store.r.WithContext(ctx).Where("state = ? AND next_attempt_at <= ?", AckPending, s.clock()).
-		Order("next_attempt_at, id").Limit(limit).Find(&as).Error
-	if err != nil {
-		return nil, fmt.Errorf("list due acks: %w", err)
+	if err := db.Where("lease_owner = ? AND state = ?", owner, AckPending).Order("id").Find(&as).Error; err != nil {
+		return nil, fmt.Errorf("read claimed acks: %w", err)
 	}
 	return as, nil
+}
+
+// ReleaseAcks ends the claims on acks their sender did not get to (it is
+// stopping): they are due again at once, for any sender.
+func (s *Service) ReleaseAcks(ctx context.Context, as []Ack) error {
+	for _, a := range as {
+		err := s.store.w.WithContext(ctx).Model(&Ack{}).
+			Where("id = ? AND state = ? AND lease_owner = ?", a.ID, AckPending, a.LeaseOwner).
+			Updates(map[string]any{"lease_owner": "", "next_attempt_at": s.clock()}).Error
+		if err != nil {
+			return fmt.Errorf("release ack %d: %w", a.ID, err)
+		}
+	}
+	return nil
 }
 
 // NextAckAt returns when the next pending acknowledgement is due; ok is

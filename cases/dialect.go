@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 // This file is the one place where SQLite and PostgreSQL differ. Everything
@@ -124,4 +125,17 @@ func (d dialect) registerUnmatchableText(db *gorm.DB) {
 	}
 	_ = db.Callback().Query().After("gorm:query").Register(unmatchableTextCallback, fn)
 	_ = db.Callback().Row().After("gorm:row").Register(unmatchableTextCallback, fn)
+}
+
+// claimable locks the rows a claim's subquery picks, skipping rows another
+// claimer holds, so concurrent claimers on PostgreSQL take different rows
+// instead of queueing behind one another's locks and coming back empty.
+// The claim's UPDATE re-checks its conditions either way (under READ
+// COMMITTED, PostgreSQL re-evaluates them on the newest row version). SQLite
+// has one writer at a time and no row locks.
+func (d dialect) claimable(q *gorm.DB) *gorm.DB {
+	if d.name != "postgres" {
+		return q
+	}
+	return q.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate, Options: clause.LockingOptionsSkipLocked})
 }

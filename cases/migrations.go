@@ -282,6 +282,23 @@ var migrations = []migration{
 		`CREATE INDEX reveals_session ON reveals (session_hash, case_id)`,
 		`CREATE INDEX audit_log_action ON audit_log (action, id)`,
 	}, nil},
+	{8, "several instances: mailbox leases, ack claims, shared rate limits", []string{
+		`CREATE TABLE mailbox_leases (
+			name TEXT PRIMARY KEY,
+			owner TEXT NOT NULL,
+			lease_until {{time}} NOT NULL,
+			acquired_at {{time}} NOT NULL
+		)`,
+		`ALTER TABLE acks ADD COLUMN lease_owner TEXT NOT NULL DEFAULT ''`,
+		`CREATE TABLE rate_limit_counters (
+			key TEXT NOT NULL,
+			window_start BIGINT NOT NULL,
+			hits BIGINT NOT NULL,
+			expires_at {{time}} NOT NULL,
+			PRIMARY KEY (key, window_start)
+		)`,
+		`CREATE INDEX rate_limit_counters_expires ON rate_limit_counters (expires_at)`,
+	}, nil},
 }
 
 // schemaVersion is the version the code expects.

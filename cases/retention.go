@@ -52,9 +52,11 @@ func (s *Service) purgeBatch(ctx context.Context, retention time.Duration, batch
 			ID     int64
 			CaseID *int64
 		}
-		err := tx.Model(&MailMessage{}).Select("id, case_id").
+		// Locked and skipped by a purge running on another instance, so
+		// a mail's purge and its timeline event happen once.
+		err := dialectOf(tx).claimable(tx.Model(&MailMessage{}).Select("id, case_id").
 			Where("purged_at IS NULL AND received_at < ?", now.Add(-retention)).
-			Order("received_at, id").Limit(batch).Scan(&rows).Error
+			Order("received_at, id").Limit(batch)).Scan(&rows).Error
 		if err != nil {
 			return fmt.Errorf("find mail past retention: %w", err)
 		}

@@ -214,11 +214,31 @@ func (s *AckSender) SendDue(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	var (
-		conn *smtpConn
-		sent int
-		seen = map[int64]bool{}
+		conn    *smtpConn
+		sent    int
+		seen    = map[int64]bool{}
+		claimed []cases.Ack
+		handled = map[int64]bool{}
 	)
 	defer func() { conn.quit() }()
+	// Claimed acks this round did not get to go back at once, not after
+	// their claim runs out.
+	defer func() {
+		var back []cases.Ack
+		for _, a := range claimed {
+			if !handled[a.ID] {
+				back = append(back, a)
+			}
+		}
+		if len(back) == 0 {
+			return
+		}
+		dctx, cancel := s.dbContext(ctx)
+		defer cancel()
+		if err := s.svc.ReleaseAcks(dctx, back); err != nil {
+			s.log.Warn("release claimed acknowledgements", "err", err, "count", len(back))
+		}
+	}()
 	for ctx.Err() == nil {
 		due, err := s.svc.DueAcks(ctx, ackBatch)
 		if err != nil {
@@ -227,6 +247,7 @@ func (s *AckSender) SendDue(ctx context.Context) (int, error) {
 			}
 			return sent, err
 		}
+		claimed = append(claimed, due...)
 		var fresh []cases.Ack
 		for _, a := range due {
 			if !seen[a.ID] {
@@ -241,6 +262,7 @@ func (s *AckSender) SendDue(ctx context.Context) (int, error) {
 			if ctx.Err() != nil {
 				return sent, nil // the rest stay pending for the next start
 			}
+			handled[a.ID] = true
 			msg, to, err := s.compose(a)
 			if err != nil {
 				if err := s.failed(ctx, a, err); err != nil {
@@ -257,6 +279,7 @@ func (s *AckSender) SendDue(ctx context.Context) (int, error) {
 					// No server: every ack of this batch is charged an
 					// attempt (cases backs them off), and the round ends.
 					for _, b := range fresh[i:] {
+						handled[b.ID] = true
 						if err := s.failed(ctx, b, err); err != nil {
 							return sent, err
 						}

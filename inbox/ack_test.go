@@ -34,9 +34,9 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"notme/app"
+	"notme/app/testdb"
 	"notme/cases"
 	"notme/inbox"
-	"notme/app/testdb"
 )
 
 var updateAckGolden = flag.Bool("update-ack", false, "rewrite the golden files under testdata/ack")

@@ -17,9 +17,9 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 
 	"notme/app"
+	"notme/app/testdb"
 	"notme/cases"
 	"notme/inbox"
-	"notme/app/testdb"
 )
 
 // desk is a whole desk on a SQLite file in a temporary folder (or a fresh

@@ -83,6 +83,7 @@ func (p *Poller) takeIn(ctx context.Context, mc *mailConn, r *roundResult, uids 
 	inFlight := 0
 	var committed []imap.UID // stored, waiting for their MOVE
 	var storeErr, connErr error
+	lost := false
 	accept := func(b *intakeBatch) {
 		inFlight--
 		if b.err != nil {
@@ -121,6 +122,13 @@ func (p *Poller) takeIn(ctx context.Context, mc *mailConn, r *roundResult, uids 
 		if ctx.Err() != nil || storeErr != nil || connErr != nil {
 			break
 		}
+		if !p.lease.held() {
+			// Another instance may poll the mailbox now: fetch no more.
+			// What is in hand is stored and moved; a message both take in
+			// is recognised by its key and stored once.
+			lost = true
+			break
+		}
 		collect(inFlight >= intakeAhead)
 		moveCommitted(moveAtLeast)
 		if connErr != nil {
@@ -142,6 +150,9 @@ func (p *Poller) takeIn(ctx context.Context, mc *mailConn, r *roundResult, uids 
 		collect(true)
 	}
 	moveCommitted(0)
+	if lost {
+		return errors.Join(errLeaseLost, connErr, storeErr)
+	}
 	return cmpErr(connErr, storeErr)
 }
 

@@ -69,6 +69,8 @@ type MailboxConfig struct {
 	BatchBytes   int64         // bound of a batch's RFC822.SIZE total; default 32 MB; also the most read of one message
 	IdleRefresh  time.Duration // IDLE is ended, a NOOP sent and IDLE re-issued this often; default 4m, at most 29m
 	Timeout      time.Duration // the most silence while awaiting the server (and per write) before dropping the connection; default 1m
+	Instance     string        // this desk instance among those sharing the database; default InstanceID()
+	LeaseTTL     time.Duration // the hold on the mailbox lasts this long unless renewed; default 15s
 	TLSConfig    *tls.Config   // optional: for example a private CA's pool
 }
 
@@ -93,6 +95,8 @@ func (c MailboxConfig) withDefaults() MailboxConfig {
 	c.BatchBytes = cmp.Or(c.BatchBytes, DefaultBatchBytes)
 	c.IdleRefresh = cmp.Or(c.IdleRefresh, DefaultIdleRefresh)
 	c.Timeout = cmp.Or(c.Timeout, DefaultTimeout)
+	c.Instance = cmp.Or(c.Instance, InstanceID())
+	c.LeaseTTL = cmp.Or(c.LeaseTTL, DefaultLeaseTTL)
 	return c
 }
 
@@ -126,6 +130,9 @@ func (c MailboxConfig) validate() error {
 	}
 	if c.IdleRefresh < 0 || c.IdleRefresh > maxIdleRefresh {
 		bad("idle refresh %v must be positive and at most %v (RFC 2177)", c.IdleRefresh, maxIdleRefresh)
+	}
+	if c.LeaseTTL < 0 || c.LeaseTTL > 0 && c.LeaseTTL < time.Second {
+		bad("lease ttl %v must be at least 1s", c.LeaseTTL)
 	}
 	if c.Timeout < 0 {
 		bad("timeout %v must be positive", c.Timeout)
@@ -182,6 +189,8 @@ type Poller struct {
 	source string
 	// uidValidity is the last UIDVALIDITY seen, to notice a change.
 	uidValidity uint32
+	// lease makes this the one desk instance polling the mailbox.
+	lease *mailboxLease
 }
 
 // NewPoller checks cfg, fills its defaults and returns a poller for it.
@@ -196,13 +205,15 @@ func NewPoller(cfg MailboxConfig, pipe *Pipeline, svc *cases.Service, log *slog.
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	log = log.With("mailbox", cfg.Name)
 	return &Poller{
 		cfg:    cfg,
 		pipe:   pipe,
 		svc:    svc,
-		log:    log.With("mailbox", cfg.Name),
+		log:    log,
 		wake:   make(chan struct{}, 1),
 		source: cfg.Name + ":" + cfg.Folder,
+		lease:  &mailboxLease{svc: svc, name: cfg.Name, owner: cfg.Instance, ttl: cfg.LeaseTTL, log: log},
 	}, nil
 }
 
@@ -211,13 +222,25 @@ func NewPoller(cfg MailboxConfig, pipe *Pipeline, svc *cases.Service, log *slog.
 // 2 min, and records each round's health, failures included, with
 // RecordMailboxRound. When ctx is cancelled it finishes the batch in hand,
 // stored and moved, and logs out.
+//
+// It polls only while it holds the mailbox's lease (several desk instances
+// may share the database): it waits for the lease, renews it while polling,
+// stops before the next batch once it is lost, and gives it up on return.
 func (p *Poller) Run(ctx context.Context) error {
-	p.loadState(ctx)
+	defer p.lease.release(ctx)
 	failures := 0
 	for {
+		if !p.lease.await(ctx) {
+			return nil
+		}
+		p.loadState(ctx)
 		progressed, err := p.session(ctx)
 		if ctx.Err() != nil {
 			return nil
+		}
+		if errors.Is(err, errLeaseLost) {
+			p.log.Info("mailbox handed over; waiting for its lease")
+			continue
 		}
 		if progressed {
 			failures = 0
@@ -274,6 +297,16 @@ func (p *Poller) record(ctx context.Context, r cases.MailboxRound) {
 // interval, until an error or ctx. progressed says whether a round
 // succeeded, which resets the back-off.
 func (p *Poller) session(ctx context.Context) (progressed bool, err error) {
+	kctx, stopKeep := context.WithCancel(ctx)
+	kept := make(chan struct{})
+	go func() {
+		defer close(kept)
+		p.lease.keep(kctx, p.poke)
+	}()
+	defer func() {
+		stopKeep()
+		<-kept
+	}()
 	mc, err := dialIMAP(ctx, p.cfg, p.wake)
 	if err != nil {
 		return false, err
@@ -308,6 +341,9 @@ func (p *Poller) session(ctx context.Context) (progressed bool, err error) {
 		select {
 		case <-p.wake: // this round sees whatever that was about
 		default:
+		}
+		if !p.lease.held() {
+			return progressed, errLeaseLost
 		}
 		r, err := p.round(ctx, mc)
 		if err != nil {
@@ -344,8 +380,18 @@ func (p *Poller) sleep(ctx context.Context, mc *mailConn) error {
 		return nil
 	case <-ctx.Done():
 		return nil
+	case <-p.wake:
+		return nil
 	case <-mc.c.Closed():
 		return errConnClosed
+	}
+}
+
+// poke wakes the poller out of IDLE or its wait; it never blocks.
+func (p *Poller) poke() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
 	}
 }
 

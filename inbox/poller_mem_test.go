@@ -15,10 +15,10 @@ import (
 	"github.com/emersion/go-imap/v2/imapserver"
 	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
 
+	"notme/app/testdb"
 	"notme/cases"
 	"notme/inbox"
 	"notme/inbox/mailparse"
-	"notme/app/testdb"
 )
 
 const memDone = "notme/processed" // the in-process server's delimiter is "/"

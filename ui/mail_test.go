@@ -69,13 +69,18 @@ func TestMailPageAndHealth(t *testing.T) {
 		t.Errorf("%s still lists the mail that became a case", r.call)
 	}
 
+	_, held, err := svc.TakeMailboxLease(ctx, "reports", "desk-1/42/ab", time.Hour)
+	if err != nil || !held {
+		t.Fatalf("TakeMailboxLease() = %v, %v; want held", held, err)
+	}
 	r = agent.get(t, "/readyz")
-	if r.status != http.StatusOK || !strings.Contains(r.body, "mailbox reports: ok") || !strings.Contains(r.body, "3 waiting") ||
-		!strings.Contains(r.body, "mailbox broken: ") {
-		t.Errorf("%s = %d %q; want ready with each mailbox's health", r.call, r.status, r.body)
+	if r.status != http.StatusOK || !strings.Contains(r.body, "mailbox reports: ok") || !strings.Contains(r.body, "3 waiting; polled by instance desk-1/42/ab") ||
+		!strings.Contains(r.body, "mailbox broken: ") || !strings.Contains(r.body, "polled by no instance") {
+		t.Errorf("%s = %d %q; want ready with each mailbox's health and who polls it", r.call, r.status, r.body)
 	}
 	r = agent.get(t, "/metrics")
-	for _, want := range []string{`notme_mailbox_up{mailbox="reports"} 1`, `notme_mailbox_up{mailbox="broken"} 0`, `notme_mailbox_waiting{mailbox="reports"} 3`} {
+	for _, want := range []string{`notme_mailbox_up{mailbox="reports"} 1`, `notme_mailbox_up{mailbox="broken"} 0`, `notme_mailbox_waiting{mailbox="reports"} 3`,
+		`notme_mailbox_lease_until_timestamp_seconds{instance="desk-1/42/ab",mailbox="reports"} `} {
 		if !strings.Contains(r.body, want) {
 			t.Errorf("%s lacks %s", r.call, want)
 		}

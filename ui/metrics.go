@@ -69,6 +69,7 @@ func (m *metrics) reported(f cases.Filed) {
 type mailboxCollector struct {
 	s                        *Server
 	up, lastSuccess, waiting *prometheus.Desc
+	leaseUntil               *prometheus.Desc
 }
 
 func (s *Server) mailboxCollector() prometheus.Collector {
@@ -77,6 +78,9 @@ func (s *Server) mailboxCollector() prometheus.Collector {
 		up:          prometheus.NewDesc("notme_mailbox_up", "1 if the mailbox's last fetch succeeded.", l, nil),
 		lastSuccess: prometheus.NewDesc("notme_mailbox_last_success_timestamp_seconds", "Time of the last successful fetch.", l, nil),
 		waiting:     prometheus.NewDesc("notme_mailbox_waiting", "Messages left in the mailbox after the last round.", l, nil),
+		leaseUntil: prometheus.NewDesc("notme_mailbox_lease_until_timestamp_seconds",
+			"When the desk instance polling the mailbox must renew its lease by; in the past: nobody polls it.",
+			[]string{"mailbox", "instance"}, nil),
 	}
 }
 
@@ -84,6 +88,7 @@ func (m *mailboxCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- m.up
 	ch <- m.lastSuccess
 	ch <- m.waiting
+	ch <- m.leaseUntil
 }
 
 func (m *mailboxCollector) Collect(ch chan<- prometheus.Metric) {
@@ -104,5 +109,13 @@ func (m *mailboxCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(m.lastSuccess, prometheus.GaugeValue, float64(b.LastSuccess.Unix()), b.Name)
 		}
 		ch <- prometheus.MustNewConstMetric(m.waiting, prometheus.GaugeValue, float64(b.Waiting), b.Name)
+	}
+	ls, err := m.s.svc.MailboxLeases(ctx)
+	if err != nil {
+		m.s.log.Warn("metrics: read mailbox leases", "err", err)
+		return
+	}
+	for _, l := range ls {
+		ch <- prometheus.MustNewConstMetric(m.leaseUntil, prometheus.GaugeValue, float64(l.LeaseUntil.Unix()), l.Name, l.Owner)
 	}
 }

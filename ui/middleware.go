@@ -111,13 +111,18 @@ func csrfToken(c echo.Context) string {
 	return t
 }
 
-// rateLimit allows r per client address; over it, deny answers.
-func rateLimit(r Rate, deny func(echo.Context) error) echo.MiddlewareFunc {
-	store := middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
+// rateLimit allows r per client address; over it, deny answers. With
+// SharedRateLimits the counters are in the database, shared by every
+// instance; scope keeps each limit's apart.
+func (s *Server) rateLimit(scope string, r Rate, deny func(echo.Context) error) echo.MiddlewareFunc {
+	var store middleware.RateLimiterStore = middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
 		Rate:      rate.Limit(r.PerMinute / 60),
 		Burst:     r.Burst,
 		ExpiresIn: 10 * time.Minute,
 	})
+	if s.opts.SharedRateLimits {
+		store = newSharedRateStore(s.svc, s.log, scope, r)
+	}
 	return middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
 		Store: store,
 		DenyHandler: func(c echo.Context, _ string, _ error) error {

@@ -30,7 +30,17 @@ func (s *Server) readyz(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	ls, err := s.svc.MailboxLeases(c.Request().Context())
+	if err != nil {
+		return err
+	}
 	now := time.Now()
+	polledBy := map[string]string{}
+	for _, l := range ls {
+		if l.LeaseUntil.After(now) {
+			polledBy[l.Name] = l.Owner
+		}
+	}
 	for _, m := range mbs {
 		state := "ok"
 		if s.mailboxStale(m, now) {
@@ -42,7 +52,11 @@ func (s *Server) readyz(c echo.Context) error {
 		if m.LastSuccess != nil {
 			last = now.Sub(*m.LastSuccess).Round(time.Second).String() + " ago"
 		}
-		fmt.Fprintf(&b, "mailbox %s: %s; last successful fetch %s; %d waiting\n", m.Name, state, last, m.Waiting)
+		by := "no instance"
+		if o, ok := polledBy[m.Name]; ok {
+			by = "instance " + o
+		}
+		fmt.Fprintf(&b, "mailbox %s: %s; last successful fetch %s; %d waiting; polled by %s\n", m.Name, state, last, m.Waiting, by)
 	}
 	return c.String(http.StatusOK, b.String())
 }

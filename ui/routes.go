@@ -28,7 +28,7 @@ func (s *Server) routes() {
 	with := func(extra ...echo.MiddlewareFunc) []echo.MiddlewareFunc {
 		return append(append([]echo.MiddlewareFunc{}, page...), extra...)
 	}
-	reportLimit := rateLimit(s.opts.ReportRate, s.tooMany)
+	reportLimit := s.rateLimit("report", s.opts.ReportRate, s.tooMany)
 
 	// Public pages: forms carry a CSRF token; bodies are small.
 	e.GET("/", s.home, with()...)
@@ -41,7 +41,7 @@ func (s *Server) routes() {
 
 	// Staff console.
 	e.GET("/login", s.loginPage, with()...)
-	e.POST("/login", s.login, with(rateLimit(s.opts.LoginRate, s.tooManyLogins))...)
+	e.POST("/login", s.login, with(s.rateLimit("login", s.opts.LoginRate, s.tooManyLogins))...)
 	e.POST("/logout", s.logout, with()...)
 	e.GET("/queue", s.queue, with(s.requireUser)...)
 	e.POST("/queue/take", s.takeNext, with(s.requireUser)...)

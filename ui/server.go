@@ -39,7 +39,10 @@ type Options struct {
 	TrustedProxies []*net.IPNet
 	ReportRate     Rate
 	LoginRate      Rate
-	MaxBatchBytes  int64
+	// SharedRateLimits keeps the rate limits' counters in the database,
+	// for several instances on one database; else in memory.
+	SharedRateLimits bool
+	MaxBatchBytes    int64
 	// DefaultLang (en or ja) is the language of every page when neither
 	// ?lang=, the staff's lang cookie nor Accept-Language chooses one.
 	// Default en.

@@ -14,7 +14,7 @@ import (
 // expireSessions moves every session's end into the past, as time would.
 func expireSessions(t *testing.T, d *desk) {
 	t.Helper()
-	if d.exec(t, "UPDATE sessions SET expires_at = ?", time.Now().Add(-time.Minute)) == 0 {
+	if d.exec(t, "UPDATE sessions SET expires_at = ?", time.Now().Add(-time.Minute).UTC()) == 0 {
 		t.Fatal("expire sessions: no session to expire")
 	}
 }

@@ -1,0 +1,246 @@
+package cases
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+)
+
+// secondDesk is another desk instance on d's database: its own Service,
+// the same store and clock.
+func secondDesk(t *testing.T, d *testDesk) *testDesk {
+	t.Helper()
+	svc, err := NewService(Options{
+		Store: d.store, Sealer: svcSealer(t, d.clock.Now), Kinds: svcKinds,
+		PublicURL: "https://desk.example.com/", MessageIDDomain: "mail.example.com", Now: d.clock.Now,
+	})
+	if err != nil {
+		t.Fatalf("NewService(second instance) = %v", err)
+	}
+	return &testDesk{Service: svc, store: d.store, clock: d.clock}
+}
+
+// A mailbox lease passes between instances only when its holder lets it
+// go or stops renewing.
+func TestMailboxLease(t *testing.T) {
+	a := newTestDesk(t)
+	b := secondDesk(t, a)
+	ctx := context.Background()
+	const ttl = 15 * time.Second
+	steps := []struct {
+		name      string
+		desk      *testDesk
+		owner     string
+		advance   time.Duration
+		release   bool
+		wantHeld  bool
+		wantOwner string
+	}{
+		{"first instance takes the free mailbox", a, "A", 0, false, true, "A"},
+		{"second instance is refused while A's lease runs", b, "B", 0, false, false, "A"},
+		{"A renews before it runs out", a, "A", 10 * time.Second, false, true, "A"},
+		{"B is still refused: A renewed", b, "B", 10 * time.Second, false, false, "A"},
+		{"A stopped renewing: B takes over", b, "B", 6 * time.Second, false, true, "B"},
+		{"A cannot renew what B holds", a, "A", 0, false, false, "B"},
+		{"B releases on shutdown", b, "B", 0, true, false, "B"},
+		{"A takes the released mailbox at once", a, "A", 0, false, true, "A"},
+	}
+	for _, st := range steps {
+		a.clock.Advance(st.advance)
+		if st.release {
+			if err := st.desk.ReleaseMailboxLease(ctx, "reports", st.owner); err != nil {
+				t.Fatalf("%s: ReleaseMailboxLease() = %v", st.name, err)
+			}
+			continue
+		}
+		lease, held, err := st.desk.TakeMailboxLease(ctx, "reports", st.owner, ttl)
+		if err != nil || held != st.wantHeld || lease.Owner != st.wantOwner {
+			t.Fatalf("%s: TakeMailboxLease(%s) = %+v, held %v, %v; want held %v, owner %s",
+				st.name, st.owner, lease, held, err, st.wantHeld, st.wantOwner)
+		}
+	}
+	ls, err := b.MailboxLeases(ctx)
+	if err != nil || len(ls) != 1 || ls[0].Owner != "A" || !ls[0].LeaseUntil.Equal(a.clock.Now().Add(ttl)) {
+		t.Fatalf("MailboxLeases() = %+v, %v; want A's lease until %v", ls, err, a.clock.Now().Add(ttl))
+	}
+}
+
+// Instances racing for one free mailbox: exactly one wins.
+func TestMailboxLeaseRace(t *testing.T) {
+	a := newTestDesk(t)
+	desks := []*testDesk{a, secondDesk(t, a), secondDesk(t, a), secondDesk(t, a)}
+	var wg sync.WaitGroup
+	won := make(chan string, len(desks))
+	for i, d := range desks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			owner := fmt.Sprint("instance-", i)
+			if _, held, err := d.TakeMailboxLease(context.Background(), "reports", owner, time.Minute); err != nil {
+				t.Errorf("TakeMailboxLease(%s) = %v", owner, err)
+			} else if held {
+				won <- owner
+			}
+		}()
+	}
+	wg.Wait()
+	close(won)
+	var winners []string
+	for w := range won {
+		winners = append(winners, w)
+	}
+	if len(winners) != 1 {
+		t.Fatalf("TakeMailboxLease by 4 instances at once: held by %v, want exactly one", winners)
+	}
+}
+
+// Two instances, several senders each, claim the same queue of
+// acknowledgements and webhooks at once: each row goes to one claim only.
+func TestClaimsAcrossInstances(t *testing.T) {
+	a := newTestDesk(t)
+	b := secondDesk(t, a)
+	ctx := context.Background()
+	const n = 120
+	var mails []InboundMail
+	for i := range n {
+		orig := fmt.Sprintf("<o%d@mail.example.com>", i)
+		a.register(t, orig, fmt.Sprint("ACC-", i), fmt.Sprintf("r%d@example.org", i), "postal_notice")
+		mails = append(mails, InboundMail{Raw: []byte(orig), Parsed: ParsedMail{Class: ClassReport,
+			MessageID: fmt.Sprintf("<rep%d@example.org>", i), From: fmt.Sprintf("r%d@example.org", i),
+			Subject: "Re: card", MessageIDs: []string{orig}}})
+	}
+	ingest(t, a, mails...)
+	var deliveries int64
+	a.store.r.Model(&Delivery{}).Where("state = ?", DeliveryPending).Count(&deliveries)
+	if deliveries != n {
+		t.Fatalf("%d pending webhooks after %d exact reports, want %d", deliveries, n, n)
+	}
+
+	var mu sync.Mutex
+	acks := map[int64]int{}
+	hooks := map[string]int{}
+	var wg sync.WaitGroup
+	for i := range 8 {
+		d := []*testDesk{a, b}[i%2]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				as, err := d.DueAcks(ctx, 7)
+				if err != nil {
+					t.Errorf("DueAcks() = %v", err)
+					return
+				}
+				ds, err := d.claimDeliveries(ctx, 7)
+				if err != nil {
+					t.Errorf("claimDeliveries() = %v", err)
+					return
+				}
+				if len(as) == 0 && len(ds) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, x := range as {
+					acks[x.ID]++
+				}
+				for _, x := range ds {
+					hooks[x.IdempotencyKey]++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if len(acks) != n || len(hooks) != n {
+		t.Fatalf("claimed %d acks and %d webhooks, want %d of each", len(acks), len(hooks), n)
+	}
+	for id, c := range acks {
+		if c != 1 {
+			t.Errorf("ack %d claimed %d times, want once", id, c)
+		}
+	}
+	for key, c := range hooks {
+		if c != 1 {
+			t.Errorf("webhook %s claimed %d times, want once", key, c)
+		}
+	}
+}
+
+// Two instances purging at once purge each mail once and tell each case
+// once per mail.
+func TestPurgeEvidenceTwoInstances(t *testing.T) {
+	a := newTestDesk(t)
+	b := secondDesk(t, a)
+	ctx := context.Background()
+	const n = 60
+	var mails []InboundMail
+	for i := range n {
+		orig := fmt.Sprintf("<o%d@mail.example.com>", i)
+		a.register(t, orig, fmt.Sprint("ACC-", i), fmt.Sprintf("r%d@example.org", i), "newsletter")
+		mails = append(mails, InboundMail{Mailbox: "INBOX", UIDValidity: 1, UID: uint32(i + 1), Raw: []byte("raw " + orig),
+			Parsed: ParsedMail{Class: ClassReport, MessageID: fmt.Sprintf("<rep%d@example.org>", i),
+				From: fmt.Sprintf("r%d@example.org", i), Subject: "Re: news", MessageIDs: []string{orig}}})
+	}
+	ingest(t, a, mails...)
+	a.clock.Advance(31 * 24 * time.Hour)
+	var wg sync.WaitGroup
+	var total [4]int
+	for i := range total {
+		d := []*testDesk{a, b}[i%2]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got, err := d.PurgeEvidence(ctx, 30*24*time.Hour, 5)
+			if err != nil {
+				t.Errorf("PurgeEvidence() = %v", err)
+			}
+			total[i] = got
+		}()
+	}
+	wg.Wait()
+	if sum := total[0] + total[1] + total[2] + total[3]; sum != n {
+		t.Errorf("PurgeEvidence on 4 workers of 2 instances purged %v = %d mails, want %d", total, sum, n)
+	}
+	var events int64
+	a.store.r.Model(&Event{}).Where("type = ?", EventEvidencePurged).Count(&events)
+	if events != n {
+		t.Errorf("%d evidence-purged events on the timelines, want %d (one per case)", events, n)
+	}
+}
+
+// A shared rate limit counts the hits of every instance against one limit
+// per key and window.
+func TestAllowRateAcrossInstances(t *testing.T) {
+	a := newTestDesk(t)
+	b := secondDesk(t, a)
+	ctx := context.Background()
+	steps := []struct {
+		desk    *testDesk
+		key     string
+		advance time.Duration
+		want    bool
+	}{
+		{a, "report\x00192.0.2.1", 0, true},
+		{b, "report\x00192.0.2.1", 0, true},
+		{a, "report\x00192.0.2.1", 10 * time.Second, true},
+		{b, "report\x00192.0.2.1", 0, false}, // the fourth hit in the window, on either instance
+		{a, "report\x00192.0.2.1", 0, false},
+		{b, "login\x00192.0.2.1", 0, true},  // another limit
+		{a, "report\x00192.0.2.2", 0, true}, // another client
+		{b, "report\x00192.0.2.1", time.Minute, true},
+	}
+	for i, st := range steps {
+		a.clock.Advance(st.advance)
+		got, err := st.desk.AllowRate(ctx, st.key, 3, time.Minute)
+		if err != nil || got != st.want {
+			t.Fatalf("step %d: AllowRate(%q) = %v, %v; want %v", i, st.key, got, err, st.want)
+		}
+	}
+	var keys int64
+	a.store.r.Table("rate_limit_counters").Where("key LIKE ?", "%192.0.2%").Count(&keys)
+	if keys != 0 {
+		t.Errorf("%d counters store the client address in clear, want 0 (hashed)", keys)
+	}
+}
