@@ -48,7 +48,8 @@ func dialIMAP(ctx context.Context, cfg MailboxConfig, wake chan<- struct{}) (*ma
 	}
 	// Until the login is done, cancelling ctx closes the connection, which
 	// ends any blocked handshake or command.
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	raw := conn // the closure must not see conn reassigned below
+	stop := context.AfterFunc(ctx, func() { raw.Close() })
 	defer stop()
 	dc := newDeadlineConn(conn, cfg.Timeout)
 	conn = dc
