@@ -282,6 +282,10 @@ var migrations = []migration{
 		`CREATE INDEX reveals_session ON reveals (session_hash, case_id)`,
 		`CREATE INDEX audit_log_action ON audit_log (action, id)`,
 	}, nil},
+	{9, "ledger retention", []string{
+		// The ledger purge deletes the oldest rows in batches by created_at.
+		`CREATE INDEX ledger_messages_created_at ON ledger_messages (created_at)`,
+	}, nil},
 }
 
 // schemaVersion is the version the code expects.
