@@ -9,7 +9,7 @@ import (
 // DefaultLedgerPurgeBatch is how many ledger rows one purge statement
 // deletes: a few milliseconds of the writer, so registrations and reports
 // are never kept waiting long.
-const DefaultLedgerPurgeBatch = 5000
+const DefaultLedgerPurgeBatch = 1000
 
 // PurgeLedger deletes ledger messages registered more than retention ago
 // and returns how many it deleted. A report quoting a pruned Message-ID no
