@@ -284,7 +284,9 @@ var migrations = []migration{
 	}, nil},
 	{9, "ledger retention", []string{
 		// The ledger purge deletes the oldest rows in batches by created_at.
-		`CREATE INDEX ledger_messages_created_at ON ledger_messages (created_at)`,
+		// IF NOT EXISTS: on a large PostgreSQL ledger the operator may build
+		// it beforehand with CREATE INDEX CONCURRENTLY (README).
+		`CREATE INDEX IF NOT EXISTS ledger_messages_created_at ON ledger_messages (created_at)`,
 	}, nil},
 }
 
