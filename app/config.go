@@ -40,6 +40,7 @@ type Config struct {
 	Mail       MailConfig            `yaml:"mail"`
 	Escalation EscalationConfig      `yaml:"escalation"`
 	Retention  RetentionConfig       `yaml:"retention"`
+	Ledger     LedgerConfig          `yaml:"ledger"`
 	Webhooks   WebhooksConfig        `yaml:"webhooks"`
 }
 
@@ -245,6 +246,7 @@ func Defaults() Config {
 		},
 		Escalation: defaultEscalation(),
 		Retention:  RetentionConfig{Evidence: Duration(90 * 24 * time.Hour), Interval: Duration(24 * time.Hour)},
+		Ledger:     defaultLedger(),
 		Webhooks:   defaultWebhooks(),
 		Mail: MailConfig{
 			MaxSize:      25 << 20,
@@ -514,6 +516,7 @@ func (c *Config) Validate() error {
 	if c.Retention.Interval < Duration(time.Minute) {
 		v.add("retention.interval", "must be at least 1m")
 	}
+	c.validateLedger(&v)
 	return v.err()
 }
 

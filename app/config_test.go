@@ -328,6 +328,7 @@ func TestValidateNamesKey(t *testing.T) {
 		{"retention.evidence", func(c *Config) { c.Retention.Evidence = Duration(23 * time.Hour) }},
 		{"retention.evidence", func(c *Config) { c.Retention.Evidence = 0 }},
 		{"retention.interval", func(c *Config) { c.Retention.Interval = Duration(time.Second) }},
+		{"ledger.retention", func(c *Config) { c.Ledger.Retention = Duration(29 * 24 * time.Hour) }},
 	} {
 		cfg := Defaults()
 		c.mutate(&cfg)

@@ -21,6 +21,7 @@ type worker struct {
 // acknowledgement sender.
 func (a *App) workers() ([]worker, error) {
 	ws := []worker{a.evidencePurger()}
+	ws = append(ws, a.ledgerPurger())
 	for _, mb := range a.Config.Mail.Mailboxes {
 		pw, err := mb.MailboxPassword()
 		if err != nil {

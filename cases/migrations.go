@@ -299,6 +299,12 @@ var migrations = []migration{
 		)`,
 		`CREATE INDEX rate_limit_counters_expires ON rate_limit_counters (expires_at)`,
 	}, nil},
+	{9, "ledger retention", []string{
+		// The ledger purge deletes the oldest rows in batches by created_at.
+		// IF NOT EXISTS: on a large PostgreSQL ledger the operator may build
+		// it beforehand with CREATE INDEX CONCURRENTLY (README).
+		`CREATE INDEX IF NOT EXISTS ledger_messages_created_at ON ledger_messages (created_at)`,
+	}, nil},
 }
 
 // schemaVersion is the version the code expects.

@@ -5,6 +5,8 @@ package ui_test
 //
 //	go test -run XXX -bench . ./ui
 //
+// (on PostgreSQL with NOTME_TEST_POSTGRES set: see bench_postgres_test.go)
+//
 // The million rows are written once per process into a template database
 // (raw multi-row INSERTs, about 25 s on a 2-core machine); every run of a
 // benchmark works on a fresh copy of it, so no run sees another's rows or
@@ -40,6 +42,7 @@ import (
 	_ "gorm.io/driver/sqlite" // registers database/sql's "sqlite3" driver
 
 	"notme/app"
+	"notme/app/testdb"
 	"notme/cases"
 )
 
@@ -271,7 +274,13 @@ func copyFile(src, dst string) error {
 func benchDesk(b *testing.B) (*app.App, *httptest.Server) {
 	b.Helper()
 	cfg := app.Defaults()
-	cfg.DataDir = benchCopy(b)
+	if testdb.Postgres() {
+		var u string
+		cfg.DataDir, u = benchPostgresCopy(b)
+		cfg.Database.URL = app.Secret(u)
+	} else {
+		cfg.DataDir = benchCopy(b)
+	}
 	cfg.HTTP.InsecureCookies = true
 	cfg.HTTP.ReportRate = app.RateConfig{PerMinute: 1e9, Burst: 1e9}
 	cfg.Log.Level = "error"
@@ -346,6 +355,9 @@ func BenchmarkLedgerBatch(b *testing.B) {
 // multi-row INSERT, benchRawTxRows rows per transaction, on a copy of the
 // same 1M-message ledger with the desk's connection settings.
 func BenchmarkRawSQLiteBatch(b *testing.B) {
+	if testdb.Postgres() {
+		b.Skip("SQLite's baseline; BenchmarkRawPostgresBatch is PostgreSQL's")
+	}
 	dir := benchCopy(b)
 	q := url.Values{}
 	q.Set("_busy_timeout", "5000")
@@ -497,15 +509,7 @@ func benchLinkPost(b *testing.B, clients int) {
 		b.Fatal(*f)
 	}
 	// Every POST filed a report; the accounts' cases were opened and joined.
-	var reports, opened int
-	ro, err := sql.Open("sqlite3", "file:"+filepath.Join(a.Config.DataDir, "notme.db")+"?mode=ro")
-	if err != nil {
-		b.Fatalf("open the database read-only: %v", err)
-	}
-	defer ro.Close()
-	if err := ro.QueryRow("SELECT (SELECT COUNT(*) FROM reports), (SELECT COUNT(*) FROM cases)").Scan(&reports, &opened); err != nil {
-		b.Fatalf("count reports and cases: %v", err)
-	}
+	reports, opened := benchCounts(b, a)
 	if reports != b.N || opened < 1 || opened >= b.N && b.N > 2*accounts {
 		b.Fatalf("%d POSTs left %d reports in %d cases; want one report each, cases joined", b.N, reports, opened)
 	}
