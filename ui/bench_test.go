@@ -313,6 +313,12 @@ func benchClient(conns int) *http.Client {
 // request of benchBatchRows new messages per op, on the 1M-message ledger.
 func BenchmarkLedgerBatch(b *testing.B) {
 	a, srv := benchDesk(b)
+	benchLedgerBatch(b, a, []string{srv.URL})
+}
+
+// benchLedgerBatch runs one client per base URL, each posting the next
+// op's batch until b.N are done.
+func benchLedgerBatch(b *testing.B, a *app.App, bases []string) {
 	key, _, err := a.Service.AddAPIKey(context.Background(), "bench", []cases.Scope{cases.ScopeMessagesWrite})
 	if err != nil {
 		b.Fatalf("AddAPIKey() = %v", err)
@@ -326,27 +332,51 @@ func BenchmarkLedgerBatch(b *testing.B) {
 		}
 		bodies[n] = buf.Bytes()
 	}
-	client := benchClient(1)
-	b.ResetTimer()
-	for n := 0; n < b.N; n++ {
-		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/api/v1/messages/batch", bytes.NewReader(bodies[n]))
-		req.Header.Set("Authorization", "Bearer "+key)
-		req.Header.Set("Content-Type", "application/x-ndjson")
-		resp, err := client.Do(req)
-		if err != nil {
-			b.Fatalf("POST /api/v1/messages/batch: %v", err)
-		}
-		body, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if err != nil || resp.StatusCode != http.StatusOK {
-			b.Fatalf("POST /api/v1/messages/batch = %d %s (%v), want 200", resp.StatusCode, body, err)
-		}
-		var res struct{ Accepted, Inserted, Rejected int }
-		if err := json.Unmarshal(body, &res); err != nil || res.Inserted != benchBatchRows || res.Rejected != 0 {
-			b.Fatalf("POST /api/v1/messages/batch = %s (%v), want %d inserted", body, err, benchBatchRows)
-		}
+	var next atomic.Int64
+	var failure atomic.Pointer[string]
+	fail := func(format string, args ...any) {
+		msg := fmt.Sprintf(format, args...)
+		failure.CompareAndSwap(nil, &msg)
 	}
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	for _, base := range bases {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			client := benchClient(1)
+			for {
+				n := int(next.Add(1)) - 1
+				if n >= b.N || failure.Load() != nil {
+					return
+				}
+				req, _ := http.NewRequest(http.MethodPost, base+"/api/v1/messages/batch", bytes.NewReader(bodies[n]))
+				req.Header.Set("Authorization", "Bearer "+key)
+				req.Header.Set("Content-Type", "application/x-ndjson")
+				resp, err := client.Do(req)
+				if err != nil {
+					fail("POST /api/v1/messages/batch: %v", err)
+					return
+				}
+				body, err := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if err != nil || resp.StatusCode != http.StatusOK {
+					fail("POST /api/v1/messages/batch = %d %s (%v), want 200", resp.StatusCode, body, err)
+					return
+				}
+				var res struct{ Accepted, Inserted, Rejected int }
+				if err := json.Unmarshal(body, &res); err != nil || res.Inserted != benchBatchRows || res.Rejected != 0 {
+					fail("POST /api/v1/messages/batch = %s (%v), want %d inserted", body, err, benchBatchRows)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 	b.StopTimer()
+	if f := failure.Load(); f != nil {
+		b.Fatal(*f)
+	}
 	b.ReportMetric(float64(b.N*benchBatchRows)/b.Elapsed().Seconds(), "msgs/s")
 }
 
@@ -419,6 +449,12 @@ func BenchmarkLinkPost(b *testing.B) {
 
 func benchLinkPost(b *testing.B, clients int) {
 	a, srv := benchDesk(b)
+	benchLinkPostOn(b, clients, a, []string{srv.URL})
+}
+
+// benchLinkPostOn sends request i to bases[i%len(bases)], so several
+// instances share every client's load.
+func benchLinkPostOn(b *testing.B, clients int, a *app.App, bases []string) {
 	const accounts = 2000
 	tokens := make([]string, accounts)
 	for i := range tokens {
@@ -435,7 +471,7 @@ func benchLinkPost(b *testing.B, clients int) {
 	client := benchClient(clients)
 	// One visit to a link page gives the CSRF cookie and form token that
 	// every later POST carries, as a browser tab would.
-	resp, err := client.Get(srv.URL + "/r/" + tokens[1])
+	resp, err := client.Get(bases[0] + "/r/" + tokens[1])
 	if err != nil {
 		b.Fatalf("GET /r/{token}: %v", err)
 	}
@@ -482,7 +518,7 @@ func benchLinkPost(b *testing.B, clients int) {
 					form.Set("set_password", "1")
 				}
 				tok := tokens[mix64(uint64(i))%accounts]
-				req, _ := http.NewRequest(http.MethodPost, srv.URL+"/r/"+tok, strings.NewReader(form.Encode()))
+				req, _ := http.NewRequest(http.MethodPost, bases[i%int64(len(bases))]+"/r/"+tok, strings.NewReader(form.Encode()))
 				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 				req.Header.Set("Cookie", cookie)
 				t0 := time.Now()
