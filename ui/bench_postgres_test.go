@@ -210,43 +210,7 @@ func BenchmarkRawPostgresBatch(b *testing.B) {
 		b.Fatalf("sql.Open() = %v", err)
 	}
 	defer db.Close()
-	db.SetMaxOpenConns(1)
-	q := rawInsertSQL(benchRawTxRows)
-	for i := 1; strings.Contains(q, "?"); i++ {
-		q = strings.Replace(q, "?", "$"+strconv.Itoa(i), 1)
-	}
-	stmt, err := db.Prepare(q)
-	if err != nil {
-		b.Fatalf("Prepare(INSERT) = %v", err)
-	}
-	defer stmt.Close()
-	ops := make([][]benchRow, b.N)
-	for n := range ops {
-		ops[n] = benchOpRows(n)
-	}
-	args := make([]any, 0, benchRawTxRows*7)
-	b.ResetTimer()
-	for n := 0; n < b.N; n++ {
-		now := time.Now().UTC()
-		for s := 0; s < benchBatchRows; s += benchRawTxRows {
-			tx, err := db.Begin()
-			if err != nil {
-				b.Fatalf("Begin() = %v", err)
-			}
-			args = args[:0]
-			for _, r := range ops[n][s : s+benchRawTxRows] {
-				args = appendRowArgs(args, r, now)
-			}
-			if _, err := tx.Stmt(stmt).Exec(args...); err != nil {
-				b.Fatalf("INSERT rows %d..%d of op %d: %v", s, s+benchRawTxRows, n, err)
-			}
-			if err := tx.Commit(); err != nil {
-				b.Fatalf("Commit() = %v", err)
-			}
-		}
-	}
-	b.StopTimer()
-	b.ReportMetric(float64(b.N*benchBatchRows)/b.Elapsed().Seconds(), "msgs/s")
+	rawBatch(b, db, dollarPlaceholders(rawInsertSQL(benchRawTxRows)))
 }
 
 // benchCounts counts the reports and cases in the desk's database.

@@ -400,8 +400,16 @@ func BenchmarkRawSQLiteBatch(b *testing.B) {
 		b.Fatalf("sql.Open() = %v", err)
 	}
 	defer db.Close()
+	rawBatch(b, db, rawInsertSQL(benchRawTxRows))
+}
+
+// rawBatch inserts BenchmarkLedgerBatch's rows through db with the
+// prepared multi-row INSERT q, benchRawTxRows rows per transaction: the
+// raw baseline, whichever database db is.
+func rawBatch(b *testing.B, db *sql.DB, q string) {
+	b.Helper()
 	db.SetMaxOpenConns(1)
-	stmt, err := db.Prepare(rawInsertSQL(benchRawTxRows))
+	stmt, err := db.Prepare(q)
 	if err != nil {
 		b.Fatalf("Prepare(INSERT) = %v", err)
 	}

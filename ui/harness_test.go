@@ -387,10 +387,7 @@ func (d *desk) exec(t *testing.T, query string, args ...any) int64 {
 	t.Helper()
 	driver, dsn := "sqlite3", "file:"+filepath.Join(d.cfg.DataDir, "notme.db")
 	if testdb.Postgres() {
-		driver, dsn = "pgx", string(d.cfg.Database.URL)
-		for i := 1; strings.Contains(query, "?"); i++ {
-			query = strings.Replace(query, "?", "$"+strconv.Itoa(i), 1)
-		}
+		driver, dsn, query = "pgx", string(d.cfg.Database.URL), dollarPlaceholders(query)
 	}
 	db, err := sql.Open(driver, dsn)
 	if err != nil {
@@ -403,4 +400,13 @@ func (d *desk) exec(t *testing.T, query string, args ...any) int64 {
 	}
 	n, _ := res.RowsAffected()
 	return n
+}
+
+// dollarPlaceholders numbers the `?` placeholders of q as PostgreSQL's
+// $1, $2, … (q holds no literal question mark).
+func dollarPlaceholders(q string) string {
+	for i := 1; strings.Contains(q, "?"); i++ {
+		q = strings.Replace(q, "?", "$"+strconv.Itoa(i), 1)
+	}
+	return q
 }
