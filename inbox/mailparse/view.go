@@ -135,13 +135,7 @@ func (vw *viewer) fields(h header) []HeaderField {
 // parser's part, depth and decoded-size limits.
 func (vw *viewer) part(h header, body []byte, depth int, vb *viewBody, inAlt bool) {
 	p := vw.p
-	if p.stopped {
-		return
-	}
-	p.parts++
-	if p.parts > p.o.MaxParts {
-		p.problem(fmt.Sprintf("part limit: more than %d MIME parts", p.o.MaxParts))
-		p.stopped = true
+	if !p.enterPart() {
 		return
 	}
 	typ, params := parseMediaType(h.get("content-type"))

@@ -216,15 +216,25 @@ func sizeString(n int64) string {
 	return fmt.Sprintf("%d bytes", n)
 }
 
-// part handles one MIME entity whose header has been read.
-func (p *parser) part(h header, body []byte, c ctx) {
+// enterPart counts one more MIME part and reports whether the walk may
+// read it: false once the walk stopped or the part limit is passed (which
+// stops it, with the problem noted once).
+func (p *parser) enterPart() bool {
 	if p.stopped {
-		return
+		return false
 	}
 	p.parts++
 	if p.parts > p.o.MaxParts {
 		p.problem(fmt.Sprintf("part limit: more than %d MIME parts", p.o.MaxParts))
 		p.stopped = true
+		return false
+	}
+	return true
+}
+
+// part handles one MIME entity whose header has been read.
+func (p *parser) part(h header, body []byte, c ctx) {
+	if !p.enterPart() {
 		return
 	}
 	typ, params := parseMediaType(h.get("content-type"))
