@@ -2,8 +2,6 @@ package app
 
 import (
 	"context"
-	"crypto/sha256"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,26 +13,7 @@ import (
 // the desk's clock moved by hand.
 func TestLedgerPurgerRounds(t *testing.T) {
 	ctx := context.Background()
-	cfg := testConfig(t, t.TempDir())
-	db, err := OpenDatabase(ctx, cfg, discardLogger())
-	if err != nil {
-		t.Fatalf("OpenDatabase() = %v", err)
-	}
-	t.Cleanup(func() { db.Close() })
-	var mu sync.Mutex
-	now := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
-	key := sha256.Sum256([]byte("ledger retention test key"))
-	sealer, err := cases.NewSealer([]cases.TokenKey{{ID: 1, Secret: key[:]}}, clock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, err := cases.NewService(cases.Options{Store: db.Store, Sealer: sealer, Kinds: cfg.kinds(),
-		PublicURL: "https://desk.example.com", MessageIDDomain: "desk.example.com", Now: clock})
-	if err != nil {
-		t.Fatalf("NewService() = %v", err)
-	}
+	svc, clock, cfg := clockedService(t, time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))
 	register := func(id string) {
 		t.Helper()
 		if _, _, err := svc.RegisterMessage(ctx, cases.LedgerMessage{MessageID: id, AccountRef: "ACC-1",
@@ -52,7 +31,7 @@ func TestLedgerPurgerRounds(t *testing.T) {
 	waits := make(chan time.Duration, 1)
 	tick := make(chan time.Time)
 	p := &ledgerPurger{svc: svc, keep: cfg.Ledger.Retention.D(), every: cfg.Retention.Interval.D(), log: discardLogger(),
-		now:    clock,
+		now:    clock.Now,
 		after:  func(d time.Duration) <-chan time.Time { waits <- d; return tick },
 		purged: func(n int, err error) { rounds <- round{n, err} }}
 	runCtx, stop := context.WithCancel(ctx)
@@ -65,25 +44,25 @@ func TestLedgerPurgerRounds(t *testing.T) {
 	if d := <-waits; d != 24*time.Hour {
 		t.Fatalf("Run waits %v with the oldest message 180 days from due, want retention.interval 24h", d)
 	}
-	advance(180*24*time.Hour - 90*time.Minute)
+	clock.Advance(180*24*time.Hour - 90*time.Minute)
 	register("<m2@mail.example.com>")
-	tick <- now
+	tick <- clock.Now()
 	if r := <-rounds; r.n != 0 || r.err != nil {
 		t.Fatalf("round 90 minutes before m1 is due = %+v, want nothing purged", r)
 	}
 	if d := <-waits; d != 90*time.Minute {
 		t.Fatalf("Run waits %v, want the 90 minutes until m1 passes retention", d)
 	}
-	advance(time.Hour) // the tick comes early: nothing is due yet
-	tick <- now
+	clock.Advance(time.Hour) // the tick comes early: nothing is due yet
+	tick <- clock.Now()
 	if r := <-rounds; r.n != 0 || r.err != nil {
 		t.Fatalf("round 30 minutes before m1 is due = %+v, want nothing purged", r)
 	}
 	if d := <-waits; d != time.Hour {
 		t.Fatalf("Run waits %v with m1 due in 30 minutes, want at least the 1h gap", d)
 	}
-	advance(time.Hour)
-	tick <- now
+	clock.Advance(time.Hour)
+	tick <- clock.Now()
 	if r := <-rounds; r.n != 1 || r.err != nil {
 		t.Fatalf("round after m1 passed retention = %+v, want m1 purged", r)
 	}

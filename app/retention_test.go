@@ -3,11 +3,9 @@ package app
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,26 +16,7 @@ import (
 // interval, with the desk's clock moved by hand, and stops with its context.
 func TestEvidencePurgerRounds(t *testing.T) {
 	ctx := context.Background()
-	cfg := testConfig(t, t.TempDir())
-	db, err := OpenDatabase(ctx, cfg, discardLogger())
-	if err != nil {
-		t.Fatalf("OpenDatabase() = %v", err)
-	}
-	t.Cleanup(func() { db.Close() })
-	var mu sync.Mutex
-	now := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
-	key := sha256.Sum256([]byte("retention test key"))
-	sealer, err := cases.NewSealer([]cases.TokenKey{{ID: 1, Secret: key[:]}}, clock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, err := cases.NewService(cases.Options{Store: db.Store, Sealer: sealer, Kinds: cfg.kinds(),
-		PublicURL: "https://desk.example.com", MessageIDDomain: "desk.example.com", Now: clock})
-	if err != nil {
-		t.Fatalf("NewService() = %v", err)
-	}
+	svc, clock, cfg := clockedService(t, time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))
 	in, err := svc.IngestMail(ctx, []cases.InboundMail{{Raw: []byte("evidence"), Parsed: cases.ParsedMail{
 		Class: cases.ClassUnrelated, MessageID: "<u1@example.org>", From: "z@example.org"}}})
 	if err != nil {
@@ -64,8 +43,8 @@ func TestEvidencePurgerRounds(t *testing.T) {
 	if d := <-waits; d != 24*time.Hour {
 		t.Fatalf("Run waits %v between rounds, want retention.interval 24h", d)
 	}
-	advance(91 * 24 * time.Hour)
-	tick <- now
+	clock.Advance(91 * 24 * time.Hour)
+	tick <- clock.Now()
 	if r := <-rounds; r.n != 1 || r.err != nil {
 		t.Fatalf("round after 91 days = %+v, want the one mail purged", r)
 	}

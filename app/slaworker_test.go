@@ -21,27 +21,41 @@ func (c *testClock) Advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// The ticker sleeps until the next deadline, wakes on Notify, marks what
-// fell due and stops with its context.
-func TestSLATicker(t *testing.T) {
-	ctx := context.Background()
+// clockedService opens a migrated database of the test's own (SQLite, or
+// PostgreSQL with NOTME_TEST_POSTGRES) and a Service on it whose clock the
+// test moves by hand, starting at start; adjust sets further options.
+func clockedService(t *testing.T, start time.Time, adjust ...func(*cases.Options, Config)) (*cases.Service, *testClock, Config) {
+	t.Helper()
 	cfg := testConfig(t, t.TempDir())
-	db, err := OpenDatabase(ctx, cfg, discardLogger())
+	db, err := OpenDatabase(context.Background(), cfg, discardLogger())
 	if err != nil {
 		t.Fatalf("OpenDatabase() = %v", err)
 	}
-	defer db.Close()
-	clock := &testClock{t: time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)}
+	t.Cleanup(func() { db.Close() })
+	clock := &testClock{t: start}
 	sealer, err := cases.NewSealer([]cases.TokenKey{{ID: 1, Secret: make([]byte, 32)}}, clock.Now)
 	if err != nil {
 		t.Fatalf("NewSealer() = %v", err)
 	}
-	svc, err := cases.NewService(cases.Options{Store: db.Store, Sealer: sealer, Kinds: cfg.kinds(),
-		PublicURL: "https://desk.example.com", MessageIDDomain: "mail.example.com", Now: clock.Now,
-		SLA: cfg.slaOptions(), Escalation: cfg.escalationRules()})
+	o := cases.Options{Store: db.Store, Sealer: sealer, Kinds: cfg.kinds(),
+		PublicURL: "https://desk.example.com", MessageIDDomain: "mail.example.com", Now: clock.Now}
+	for _, f := range adjust {
+		f(&o, cfg)
+	}
+	svc, err := cases.NewService(o)
 	if err != nil {
 		t.Fatalf("NewService() = %v", err)
 	}
+	return svc, clock, cfg
+}
+
+// The ticker sleeps until the next deadline, wakes on Notify, marks what
+// fell due and stops with its context.
+func TestSLATicker(t *testing.T) {
+	ctx := context.Background()
+	svc, clock, _ := clockedService(t, time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC), func(o *cases.Options, cfg Config) {
+		o.SLA, o.Escalation = cfg.slaOptions(), cfg.escalationRules()
+	})
 	m, err := svc.Mint("ACC-1", "postal_notice", "")
 	if err != nil {
 		t.Fatalf("Mint() = %v", err)
