@@ -18,6 +18,9 @@ type migration struct {
 	// appendOnly names tables whose rows may never be changed or deleted;
 	// the database itself refuses, whatever the code does.
 	appendOnly []string
+	// postgres holds statements run only on PostgreSQL, after stmts: tuning
+	// SQLite has no equal for.
+	postgres []string
 }
 
 var migrations = []migration{
@@ -120,7 +123,7 @@ var migrations = []migration{
 			revoked_at {{time}}
 		)`,
 		`CREATE UNIQUE INDEX api_keys_prefix ON api_keys (prefix)`,
-	}, []string{"case_events"}},
+	}, []string{"case_events"}, nil},
 	{2, "mail evidence and mailbox state", []string{
 		`CREATE TABLE mail_messages (
 			id {{pk}},
@@ -180,7 +183,7 @@ var migrations = []migration{
 		)`,
 		`CREATE INDEX acks_due ON acks (state, next_attempt_at)`,
 		`CREATE INDEX acks_to_addr ON acks (to_addr, created_at)`,
-	}, nil},
+	}, nil, nil},
 	{3, "audit log", []string{
 		`CREATE TABLE audit_log (
 			id {{pk}},
@@ -191,7 +194,7 @@ var migrations = []migration{
 			detail TEXT NOT NULL DEFAULT ''
 		)`,
 		`CREATE INDEX audit_log_at ON audit_log (at)`,
-	}, []string{"audit_log"}},
+	}, []string{"audit_log"}, nil},
 	{4, "SLA deadlines, breaches, escalation rules", []string{
 		// NULL on cases opened before this step: no deadline is invented
 		// for them.
@@ -222,7 +225,7 @@ var migrations = []migration{
 			at {{time}} NOT NULL
 		)`,
 		`CREATE UNIQUE INDEX case_escalations_once ON case_escalations (case_id, rule)`,
-	}, nil},
+	}, nil, nil},
 	{5, "containment actions and their webhook outbox", []string{
 		// One row per action requested for a case, never two.
 		`CREATE TABLE containment_actions (
@@ -266,7 +269,7 @@ var migrations = []migration{
 		`CREATE UNIQUE INDEX webhook_deliveries_key ON webhook_deliveries (idempotency_key)`,
 		`CREATE INDEX webhook_deliveries_due ON webhook_deliveries (state, next_attempt_at)`,
 		`CREATE INDEX webhook_deliveries_case_id ON webhook_deliveries (case_id)`,
-	}, nil},
+	}, nil, nil},
 	{6, "evidence retention, revealed addresses", []string{
 		`ALTER TABLE mail_messages ADD COLUMN purged_at {{time}}`,
 		// The retention job walks unpurged mail oldest first.
@@ -281,7 +284,7 @@ var migrations = []migration{
 		)`,
 		`CREATE INDEX reveals_session ON reveals (session_hash, case_id)`,
 		`CREATE INDEX audit_log_action ON audit_log (action, id)`,
-	}, nil},
+	}, nil, nil},
 	{8, "several instances: mailbox leases, ack claims, shared rate limits", []string{
 		`CREATE TABLE mailbox_leases (
 			name TEXT PRIMARY KEY,
@@ -298,13 +301,21 @@ var migrations = []migration{
 			PRIMARY KEY (key, window_start)
 		)`,
 		`CREATE INDEX rate_limit_counters_expires ON rate_limit_counters (expires_at)`,
-	}, nil},
+	}, nil, nil},
 	{9, "ledger retention", []string{
 		// The ledger purge deletes the oldest rows in batches by created_at.
 		// IF NOT EXISTS: on a large PostgreSQL ledger the operator may build
 		// it beforehand with CREATE INDEX CONCURRENTLY (README).
 		`CREATE INDEX IF NOT EXISTS ledger_messages_created_at ON ledger_messages (created_at)`,
-	}, nil},
+	}, nil, nil},
+	{10, "rate limit counters without durable commits", nil, nil, []string{
+		// A rate limit counter is worth nothing after a crash, yet each
+		// public request wrote one, and its commit waited for a WAL flush
+		// like a filed report's. Unlogged, a counter's commit returns
+		// without waiting; PostgreSQL empties the table after a crash and
+		// a standby does not have it, which resets the windows: harmless.
+		`ALTER TABLE rate_limit_counters SET UNLOGGED`,
+	}},
 }
 
 // schemaVersion is the version the code expects.
@@ -353,6 +364,9 @@ func migrate(db *gorm.DB) ([]int, error) {
 			stmts := m.stmts
 			for _, table := range m.appendOnly {
 				stmts = append(stmts, d.appendOnly(table)...)
+			}
+			if d.name == "postgres" {
+				stmts = append(stmts, m.postgres...)
 			}
 			for _, stmt := range stmts {
 				if err := tx.Exec(d.ddl(stmt)).Error; err != nil {

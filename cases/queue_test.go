@@ -250,9 +250,9 @@ func TestMigrationsAppendOnly(t *testing.T) {
 	// a gap is fine (Migrate applies each version it has not seen).
 	prev := 0
 	for i, m := range migrations {
-		if m.version <= prev || (i < 3 && m.version != i+1) || m.name == "" || len(m.stmts) == 0 {
+		if m.version <= prev || (i < 3 && m.version != i+1) || m.name == "" || len(m.stmts)+len(m.postgres) == 0 {
 			t.Errorf("migrations[%d] = version %d name %q with %d statements; want a version above %d, a name and statements",
-				i, m.version, m.name, len(m.stmts), prev)
+				i, m.version, m.name, len(m.stmts)+len(m.postgres), prev)
 		}
 		prev = m.version
 	}
