@@ -1,6 +1,7 @@
 package cases
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -433,16 +434,8 @@ func (d *Deliverer) DeliverDue(ctx context.Context) (int, error) {
 		if len(ds) == 0 {
 			break
 		}
-		ok, err := d.sendAll(ctx, record, ds)
-		// Successes are recorded together: one commit per claim, not per
-		// webhook, so the single SQLite writer keeps up with the filings.
-		if rerr := d.svc.deliveriesDone(record, ok); rerr != nil {
-			return delivered, rerr
-		}
-		delivered += len(ok)
-		for _, dl := range ok {
-			d.log.Info("webhook delivered", "case", dl.CaseRef, "action", dl.Action, "webhook_id", dl.ID, "attempt", dl.Attempts+1)
-		}
+		n, err := d.sendAll(ctx, record, ds)
+		delivered += n
 		if err != nil {
 			return delivered, err
 		}
@@ -455,33 +448,82 @@ func (d *Deliverer) DeliverDue(ctx context.Context) (int, error) {
 const deliveryBatch = 16
 
 // sendAll sends the claimed deliveries, Concurrency at a time, records
-// each failure, and returns those the receiver took.
-func (d *Deliverer) sendAll(ctx, record context.Context, ds []Delivery) ([]Delivery, error) {
+// each outcome, and returns how many the receiver took. Successes are
+// recorded by one recorder that commits whatever came in since its last
+// commit: a webhook is sent but not yet recorded (and so goes again, under
+// its key, if this process dies) only for about one commit, while a fast
+// receiver still costs a few commits a claim, not one a webhook, so the
+// single SQLite writer keeps up with the filings.
+func (d *Deliverer) sendAll(ctx, record context.Context, ds []Delivery) (int, error) {
 	var (
 		wg       sync.WaitGroup
 		mu       sync.Mutex
-		ok       []Delivery
 		firstErr error
 	)
+	sent := make(chan Delivery, len(ds)) // a sender never waits for the recorder
+	type result struct {
+		n   int
+		err error
+	}
+	recorded := make(chan result, 1)
+	go func() {
+		n, err := d.recordSent(record, sent)
+		recorded <- result{n, err}
+	}()
 	sem := make(chan struct{}, d.conc)
 	for _, dl := range ds {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			sent, err := d.deliver(ctx, record, dl)
-			mu.Lock()
-			defer mu.Unlock()
-			if sent {
-				ok = append(ok, dl)
+			ok, err := d.deliver(ctx, record, dl)
+			if ok {
+				sent <- dl
 			}
-			if err != nil && firstErr == nil {
-				firstErr = err
+			if err != nil {
+				mu.Lock()
+				firstErr = cmp.Or(firstErr, err)
+				mu.Unlock()
 			}
 		}()
 	}
 	wg.Wait()
-	return ok, firstErr
+	close(sent)
+	r := <-recorded
+	return r.n, cmp.Or(r.err, firstErr)
+}
+
+// recordSent records the deliveries sent until the channel closes, each
+// commit taking all that are waiting.
+func (d *Deliverer) recordSent(ctx context.Context, sent <-chan Delivery) (int, error) {
+	n := 0
+	var firstErr error
+	for dl := range sent {
+		batch := []Delivery{dl}
+	more:
+		for {
+			select {
+			case next, open := <-sent:
+				if !open {
+					break more
+				}
+				batch = append(batch, next)
+			default:
+				break more
+			}
+		}
+		if err := d.svc.deliveriesDone(ctx, batch); err != nil {
+			// Left claimed: they go again, under their keys, once the
+			// claim runs out.
+			firstErr = cmp.Or(firstErr, err)
+			continue
+		}
+		n += len(batch)
+		for _, dl := range batch {
+			d.log.Info("webhook delivered", "case", dl.CaseRef, "action", dl.Action, "webhook_id", dl.ID, "attempt", dl.Attempts+1)
+		}
+	}
+	return n, firstErr
 }
 
 // deliver sends one claimed delivery; it records a failure, and reports a
