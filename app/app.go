@@ -65,7 +65,12 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (*A
 	if err != nil {
 		return nil, err
 	}
+	var now func() time.Time
+	if db.Clock != nil {
+		now = db.Clock.Now
+	}
 	svc, err := cases.NewService(cases.Options{
+		Now:                  now,
 		Store:                db.Store,
 		Sealer:               sealer,
 		Kinds:                cfg.kinds(),

@@ -22,6 +22,10 @@ type Database struct {
 	Store  *cases.Store
 	Driver string // "sqlite" or "postgres"
 	Where  string // a description safe to log: the SQLite path, or the Postgres host
+	// Clock follows the database server's clock on PostgreSQL, where
+	// instances on several hosts compare each other's lease times; nil on
+	// SQLite, whose one desk process has the host's clock.
+	Clock *cases.DBClock
 	close  func() error
 	// writer and reader are the handles inside Store, kept for tests.
 	writer, reader *gorm.DB

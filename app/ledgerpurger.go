@@ -31,7 +31,7 @@ type ledgerPurger struct {
 
 func (a *App) ledgerPurger() worker {
 	p := &ledgerPurger{svc: a.Service, keep: a.Config.Ledger.Retention.D(), every: a.Config.Retention.Interval.D(),
-		log: a.Log.With("worker", "ledger_retention"), now: time.Now, after: time.After}
+		log: a.Log.With("worker", "ledger_retention"), now: a.Service.Now, after: time.After}
 	return worker{name: "ledger retention", run: p.Run}
 }
 

@@ -26,7 +26,7 @@ type slaTicker struct {
 }
 
 func newSLATicker(svc *cases.Service, log *slog.Logger) *slaTicker {
-	return &slaTicker{svc: svc, log: log, notify: make(chan struct{}, 1), max: slaTickMax, now: time.Now}
+	return &slaTicker{svc: svc, log: log, notify: make(chan struct{}, 1), max: slaTickMax, now: svc.Now}
 }
 
 // Notify wakes the ticker for a round now.

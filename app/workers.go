@@ -21,6 +21,9 @@ type worker struct {
 // acknowledgement sender.
 func (a *App) workers() ([]worker, error) {
 	ws := []worker{a.evidencePurger()}
+	if a.DB.Clock != nil {
+		ws = append(ws, a.clockSyncer())
+	}
 	ws = append(ws, a.ledgerPurger())
 	for _, mb := range a.Config.Mail.Mailboxes {
 		pw, err := mb.MailboxPassword()

@@ -244,3 +244,55 @@ func TestAllowRateAcrossInstances(t *testing.T) {
 		t.Errorf("%d counters store the client address in clear, want 0 (hashed)", keys)
 	}
 }
+
+// Two instances on hosts whose clocks disagree by more than a lease: on
+// their own clocks, the host running fast takes a mailbox its holder still
+// renews; on the database's clock (DBClock), it waits for the lease to run
+// out like any other.
+func TestMailboxLeaseSkewedHosts(t *testing.T) {
+	st := openTestStore(t)
+	const skew, ttl = 30 * time.Second, 15 * time.Second
+	fast := func() time.Time { return time.Now().Add(skew) }
+	desk := func(now func() time.Time) *Service {
+		svc, err := NewService(Options{Store: st, Sealer: svcSealer(t, now), Kinds: svcKinds,
+			PublicURL: "https://desk.example.com/", MessageIDDomain: "mail.example.com", Now: now})
+		if err != nil {
+			t.Fatalf("NewService() = %v", err)
+		}
+		return svc
+	}
+	ctx := context.Background()
+
+	clock := NewDBClock(st, fast)
+	offset, within, err := clock.Sync(ctx)
+	if err != nil {
+		t.Fatalf("DBClock.Sync() = %v", err)
+	}
+	// The database runs on this machine's real clock: the host is 30s ahead.
+	if d := (offset + skew).Abs(); d > within+50*time.Millisecond {
+		t.Errorf("DBClock.Sync() offset = %v ± %v, want about %v", offset, within, -skew)
+	}
+	if d := clock.Now().Sub(time.Now()).Abs(); d > time.Second {
+		t.Errorf("DBClock.Now() is %v away from the database's time, want under 1s", d)
+	}
+
+	for _, c := range []struct {
+		name     string
+		fastNow  func() time.Time
+		wantHeld bool
+	}{
+		{"host clock", fast, true},
+		{"database clock", clock.Now, false},
+	} {
+		holder, other := "holder-"+c.name, "fast-"+c.name
+		name := "reports-" + c.name
+		if _, held, err := desk(time.Now).TakeMailboxLease(ctx, name, holder, ttl); err != nil || !held {
+			t.Fatalf("%s: the holder's TakeMailboxLease() = held %v, %v; want held", c.name, held, err)
+		}
+		lease, held, err := desk(c.fastNow).TakeMailboxLease(ctx, name, other, ttl)
+		if err != nil || held != c.wantHeld {
+			t.Errorf("%s: the fast host's TakeMailboxLease() of a lease with %v left = held %v (lease %+v), %v; want held %v",
+				c.name, ttl, held, lease, err, c.wantHeld)
+		}
+	}
+}

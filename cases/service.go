@@ -250,6 +250,10 @@ func (s *Service) kindNames() string {
 	return strings.Join(names, ", ")
 }
 
+// Now is the desk's time: on PostgreSQL the database server's (DBClock),
+// which every instance's leases and claims are compared with.
+func (s *Service) Now() time.Time { return s.now() }
+
 // clock returns the current time as stored: UTC, microseconds (the
 // precision PostgreSQL keeps).
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }

@@ -193,7 +193,7 @@ func (s *AckSender) round(ctx context.Context) (time.Duration, error) {
 		return ackMaxIdle, nil
 	}
 	// Never spin: an ack still due after a full round waits a second.
-	return min(ackMaxIdle, max(time.Second, time.Until(next))), nil
+	return min(ackMaxIdle, max(time.Second, next.Sub(s.svc.Now()))), nil
 }
 
 // ackRetryDelay backs off after failed rounds: 5 s doubling to 5 min.

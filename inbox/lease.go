@@ -95,7 +95,7 @@ func (l *mailboxLease) take(ctx context.Context) (wait time.Duration, err error)
 		l.until.Store(0)
 		// The holder's time by the database's clock, a little over: the
 		// holder may renew meanwhile, or stop.
-		return max(time.Until(lease.LeaseUntil), 0) + 100*time.Millisecond, nil
+		return max(lease.LeaseUntil.Sub(l.svc.Now()), 0) + 100*time.Millisecond, nil
 	}
 	// Counted from before the call, so the hold never outlasts the row.
 	if l.until.Swap(start.Add(l.ttl).UnixNano()) == 0 {
