@@ -26,7 +26,7 @@ type Database struct {
 	// instances on several hosts compare each other's lease times; nil on
 	// SQLite, whose one desk process has the host's clock.
 	Clock *cases.DBClock
-	close  func() error
+	close func() error
 	// writer and reader are the handles inside Store, kept for tests.
 	writer, reader *gorm.DB
 }
