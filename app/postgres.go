@@ -53,8 +53,15 @@ func openPostgres(ctx context.Context, rawURL string, pool PostgresPool, log *sl
 	db, err := gorm.Open(postgres.New(postgres.Config{Conn: sqlDB}), &gorm.Config{
 		TranslateError:         true,
 		SkipDefaultTransaction: true,
-		Logger:                 logger.Discard,
-		NowFunc:                func() time.Time { return clock.Now().UTC().Truncate(time.Microsecond) },
+		// Name every column instead of SELECT *: pgx prepares and caches
+		// each statement per connection, and once a newer release's
+		// migration adds a column, every instance still running the old
+		// release would fail each cached SELECT * once per connection
+		// ("cached plan must not change result type"), a reporter's click
+		// among them. Named columns keep the cached statements' results.
+		QueryFields: true,
+		Logger:      logger.Discard,
+		NowFunc:     func() time.Time { return clock.Now().UTC().Truncate(time.Microsecond) },
 	})
 	if err != nil {
 		sqlDB.Close()
@@ -106,15 +113,6 @@ func OpenPostgresSQL(rawURL string) (*sql.DB, error) {
 		cc.RuntimeParams = map[string]string{}
 	}
 	cc.RuntimeParams["timezone"] = "UTC"
-	// No named prepared statements: pgx's default caches one per query and
-	// connection, and once a newer release's migration adds a column, each
-	// cached `SELECT *` of the instances still running the old release fails
-	// once per connection ("cached plan must not change result type"), a
-	// reporter's click among them. The exec mode parses each query anew in
-	// the same single round trip; README has the measurements.
-	if !strings.Contains(rawURL, "default_query_exec_mode") { // the operator's choice stands
-		cc.DefaultQueryExecMode = pgx.QueryExecModeExec
-	}
 	return stdlib.OpenDB(*cc, stdlib.OptionAfterConnect(func(_ context.Context, c *pgx.Conn) error {
 		c.TypeMap().RegisterType(&pgtype.Type{Name: "timestamptz", OID: pgtype.TimestamptzOID,
 			Codec: &pgtype.TimestamptzCodec{ScanLocation: time.UTC}})

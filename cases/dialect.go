@@ -139,3 +139,19 @@ func (d dialect) claimable(q *gorm.DB) *gorm.DB {
 	}
 	return q.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate, Options: clause.LockingOptionsSkipLocked})
 }
+
+// columns lists model's columns, qualified by its table, for a SELECT that
+// joins or adds to it: never table.*, whose result would change under the
+// statements PostgreSQL connections keep prepared once a newer release adds
+// a column (see app's openPostgres).
+func (s *Store) columns(model any) string {
+	stmt := &gorm.Statement{DB: s.r}
+	if err := stmt.Parse(model); err != nil {
+		panic(fmt.Sprintf("cases: parse the model %T: %v", model, err)) // a programming error
+	}
+	cols := make([]string, len(stmt.Schema.DBNames))
+	for i, n := range stmt.Schema.DBNames {
+		cols[i] = stmt.Schema.Table + "." + n
+	}
+	return strings.Join(cols, ", ")
+}

@@ -45,7 +45,7 @@ func (s *Service) Queue(ctx context.Context, a Actor, f QueueFilter) ([]QueueCas
 		f.Statuses = OpenStatuses
 	}
 	q := s.store.r.WithContext(ctx).Model(&Case{}).
-		Select("cases.*, (SELECT COUNT(*) FROM reports WHERE reports.case_id = cases.id) AS reports, "+
+		Select(s.store.columns(&Case{})+", (SELECT COUNT(*) FROM reports WHERE reports.case_id = cases.id) AS reports, "+
 			"COALESCE((SELECT email FROM users WHERE users.id = cases.assignee_id), '') AS assignee").
 		Where("status IN ?", f.Statuses)
 	if f.Severity != "" {

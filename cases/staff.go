@@ -118,7 +118,7 @@ func (s *Service) UserBySession(ctx context.Context, token string) (User, error)
 		return User{}, Errorf(EUNAUTHORIZED, "not logged in")
 	}
 	var u User
-	err := s.store.r.WithContext(ctx).Table("users").Select("users.*").
+	err := s.store.r.WithContext(ctx).Table("users").Select(s.store.columns(&User{})).
 		Joins("JOIN sessions ON sessions.user_id = users.id").
 		Where("sessions.token_hash = ? AND sessions.expires_at > ? AND users.disabled = ?", hashSecret(token), s.clock(), false).
 		Limit(1).Scan(&u).Error

@@ -188,7 +188,7 @@ func (p *process) kill(t *testing.T) {
 
 // deskConfig writes a config for one instance: the shared database, token
 // key, mailbox and webhook receiver, and this instance's own data folder.
-func deskConfig(t *testing.T, pg, tokenKey, mailAddr, user, password, receiver string) string {
+func deskConfig(t *testing.T, pg, tokenKey, mailAddr, user, password, receiver, smtpAddr string) string {
 	t.Helper()
 	dir := t.TempDir()
 	cfg := fmt.Sprintf(`data_dir: %q
@@ -202,7 +202,9 @@ tokens:
   keys: [{id: 1, secret: %q}]
 webhooks: {url: %q, secret: %q, timeout: 2s}
 mail:
+  address: notme@desk.example.com
   mailbox_lease: 2s
+  smtp: {addr: %q, security: plain}
   mailboxes:
     - name: reports
       addr: %q
@@ -214,7 +216,7 @@ mail:
       batch_size: 50
       poll_interval: 30s
       full_check: 5s
-`, dir, pg, tokenKey, receiver, multiSecret, mailAddr, user, password)
+`, dir, pg, tokenKey, receiver, multiSecret, smtpAddr, mailAddr, user, password)
 	p := filepath.Join(dir, "notme.yaml")
 	if err := os.WriteFile(p, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -240,6 +242,8 @@ func TestTwoDesksOnePostgres(t *testing.T) {
 	rcv := &hookReceiver{byKey: map[string][]time.Time{}}
 	receiver := httptest.NewServer(rcv)
 	defer receiver.Close()
+	sink := startAckSink(t, ackSinkOptions{})
+	sink.got = make(chan ackDelivery, 1000) // every acknowledgement, counted at the end
 	var key [32]byte
 	rand.Read(key[:])
 	tokenKey := base64.StdEncoding.EncodeToString(key[:])
@@ -277,7 +281,7 @@ func TestTwoDesksOnePostgres(t *testing.T) {
 	desks := make([]*process, 2)
 	var wg sync.WaitGroup
 	for i, name := range []string{"a", "b"} {
-		conf := deskConfig(t, pg, tokenKey, srv.addr(hostFull, false), u.Name, u.Password, receiver.URL)
+		conf := deskConfig(t, pg, tokenKey, srv.addr(hostFull, false), u.Name, u.Password, receiver.URL, sink.addr)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -469,6 +473,34 @@ func TestTwoDesksOnePostgres(t *testing.T) {
 		}
 	}
 	t.Logf("%d webhooks, each received under its key; %d of them again after the kill (in flight when it came)", len(keys), again)
+
+	// Acknowledgements: each reply's sender gets at most one, whichever
+	// instance sends it. Those the dead instance had claimed wait for their
+	// claim to run out (10 minutes), so only "at most" is checked here.
+	// A claim pushes next_attempt_at 10 minutes on: the dead instance's
+	// claims end before killedAt+10m, the survivor's after.
+	deadClaims := killedAt.Add(10 * time.Minute).UTC()
+	waitFor(t, 60*time.Second, "acknowledgements not claimed by the dead instance sent", func() bool {
+		return d.count(t, `SELECT count(*) FROM acks WHERE state = 'pending' AND (lease_owner = '' OR next_attempt_at > $1)`, deadClaims) == 0
+	})
+	acked := map[string]int{}
+	for len(sink.got) > 0 {
+		a := <-sink.got
+		for _, to := range a.to {
+			acked[to]++
+		}
+	}
+	for to, n := range acked {
+		if n > 1 {
+			t.Errorf("%s got %d acknowledgements, want at most one", to, n)
+		}
+	}
+	if sent := d.count(t, `SELECT count(*) FROM acks WHERE state = 'sent'`); len(acked) < sent || sent < 400 {
+		t.Errorf("%d addresses acknowledged, %d acknowledgements recorded sent; want every one recorded received, most of the 500 sent", len(acked), sent)
+	}
+	t.Logf("acknowledgements: %d received, %d recorded sent, %d still claimed by the dead instance",
+		len(acked), d.count(t, `SELECT count(*) FROM acks WHERE state = 'sent'`),
+		d.count(t, `SELECT count(*) FROM acks WHERE state = 'pending'`))
 
 	// The survivor says who polls the mailbox.
 	resp, err = http.Get(survivor.base + "/readyz")
