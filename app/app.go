@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"notme/cases"
@@ -30,6 +31,9 @@ type App struct {
 	// instance names this process among the desks sharing the database
 	// (the holder of a mailbox lease).
 	instance string
+	// draining is set on shutdown while http.drain runs: /readyz fails so
+	// the load balancer moves clicks elsewhere, and they are still served.
+	draining *atomic.Bool
 }
 
 // NewLogger returns the desk's logger as configured.
@@ -90,6 +94,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (*A
 		db.Close()
 		return nil, err
 	}
+	draining := new(atomic.Bool)
 	var proxies []*net.IPNet
 	for _, p := range cfg.HTTP.TrustedProxies {
 		_, n, err := net.ParseCIDR(p)
@@ -116,6 +121,9 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (*A
 		MailboxStaleAfter: cfg.Mail.StaleAfter.D(),
 		ViewMail:          viewMail(parserOptions(cfg)),
 		Ready: func(r *http.Request) error {
+			if draining.Load() {
+				return errors.New("draining: this instance is shutting down")
+			}
 			if err := svc.Ping(r.Context()); err != nil {
 				return err
 			}
@@ -137,7 +145,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (*A
 		db.Close()
 		return nil, err
 	}
-	a := &App{Config: cfg, Log: log, DB: db, Service: svc, Server: srv, instance: inbox.InstanceID()}
+	a := &App{Config: cfg, Log: log, DB: db, Service: svc, Server: srv, instance: inbox.InstanceID(), draining: draining}
 	a.Pipeline = newPipeline(cfg, a)
 	return a, nil
 }

@@ -76,13 +76,17 @@ type HTTPConfig struct {
 	// http://localhost:<port of Addr>. Use Config.PublicURL to read it.
 	PublicURL string `yaml:"public_url"`
 	// TrustedProxies are CIDRs whose X-Forwarded-For is believed.
-	TrustedProxies  []string   `yaml:"trusted_proxies"`
-	InsecureCookies bool       `yaml:"insecure_cookies"`
-	SessionTTL      Duration   `yaml:"session_ttl"`
-	ShutdownTimeout Duration   `yaml:"shutdown_timeout"`
-	ReportRate      RateConfig `yaml:"report_rate"` // public report POSTs per client IP
-	LoginRate       RateConfig `yaml:"login_rate"`
-	MaxBatchBytes   int64      `yaml:"max_batch_bytes"` // body limit of the NDJSON ledger batch
+	TrustedProxies  []string `yaml:"trusted_proxies"`
+	InsecureCookies bool     `yaml:"insecure_cookies"`
+	SessionTTL      Duration `yaml:"session_ttl"`
+	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
+	// Drain: on SIGTERM, how long /readyz answers 503 while everything is
+	// still served, before the listener closes; behind a load balancer, at
+	// least its health check interval times the failures it needs.
+	Drain         Duration   `yaml:"drain"`
+	ReportRate    RateConfig `yaml:"report_rate"` // public report POSTs per client IP
+	LoginRate     RateConfig `yaml:"login_rate"`
+	MaxBatchBytes int64      `yaml:"max_batch_bytes"` // body limit of the NDJSON ledger batch
 	// DefaultLanguage is the pages' language (reporter and staff) when
 	// neither ?lang=, the staff's lang cookie nor Accept-Language names en
 	// or ja.
@@ -554,6 +558,9 @@ func (c *Config) validateHTTP(v *validator) {
 	}
 	if h.ShutdownTimeout <= 0 {
 		v.add("http.shutdown_timeout", "must be positive")
+	}
+	if h.Drain < 0 || h.Drain > Duration(10*time.Minute) {
+		v.add("http.drain", "must be between 0 (none) and 10m")
 	}
 	for _, r := range []struct {
 		key  string

@@ -144,4 +144,3 @@ func TestPostgresURLStaysSecret(t *testing.T) {
 		t.Errorf("OpenDatabase(unreachable postgres) = %v, want an error naming host and database, not the password", err)
 	}
 }
-

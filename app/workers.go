@@ -75,16 +75,25 @@ func (a *App) workers() ([]worker, error) {
 }
 
 // Run serves HTTP on ln and runs the background workers until ctx is done
-// or one of them fails; then everything stops, HTTP first, and Run waits
-// for all of them.
+// (and http.drain has passed) or one of them fails; then everything stops
+// and Run waits for all of them.
 func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	ws, err := a.workers()
 	if err != nil {
 		ln.Close()
 		return err
 	}
-	ctx, cancel := context.WithCancel(ctx)
+	stop := ctx
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
+	go func() {
+		select {
+		case <-stop.Done():
+			a.drain(ctx)
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	type result struct {
 		name string
 		err  error
@@ -104,6 +113,25 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		cancel()
 	}
 	return first
+}
+
+// drain fails /readyz for http.drain while the desk goes on working whole,
+// so a load balancer sends the next clicks elsewhere before the listener
+// closes, and the webhooks of reports filed meanwhile still go out from
+// here.
+func (a *App) drain(ctx context.Context) {
+	d := a.Config.HTTP.Drain.D()
+	if d <= 0 {
+		return
+	}
+	a.draining.Store(true)
+	a.Log.Info("shutting down: /readyz fails while the desk still works", "drain", d.String())
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
 }
 
 // watchMailboxes logs an alert when a mailbox has had no successful fetch
@@ -126,7 +154,7 @@ func (a *App) watchMailboxes(ctx context.Context) error {
 			a.Log.Warn("mailbox watch: read mailboxes", "err", err)
 			continue
 		}
-		now := time.Now()
+		now := a.Service.Now()
 		for _, m := range mbs {
 			stale := m.Stale(now, staleAfter)
 			switch {

@@ -34,7 +34,7 @@ func (s *Server) readyz(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	now := time.Now()
+	now := s.svc.Now()
 	polledBy := map[string]string{}
 	for _, l := range ls {
 		if l.LeaseUntil.After(now) {
