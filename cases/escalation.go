@@ -63,28 +63,30 @@ func (s *Service) configureEscalation(r EscalationRules) error {
 // EventEscalated detail prefix: the leads read why at a glance.
 const escalatedPrefix = "Escalated to the security leads: "
 
-// escalateByRule escalates c for rule once per (case, key) and returns the
-// timeline event; none when the rule escalated this case before (a lead's
-// de-escalation sticks). On an escalated case the reason is still added.
-func (s *Service) escalateByRule(tx *gorm.DB, c *Case, key, rule, fact string, now time.Time) ([]Event, error) {
-	if key != "" {
-		res := tx.Exec(`INSERT INTO case_escalations (case_id, rule, at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, c.ID, key, now)
-		if res.Error != nil {
-			return nil, fmt.Errorf("record %s escalation of %s: %w", rule, c.Ref, res.Error)
-		}
-		if res.RowsAffected == 0 {
-			return nil, nil
+// escalateByRule escalates c for rule and returns the timeline event; on
+// an escalated case the reason is still added. The caller makes it happen
+// once (escalateAll: once per case and rule, so a lead's de-escalation
+// sticks; SLA breaches: once per breach).
+func (s *Service) escalateByRule(tx *gorm.DB, c *Case, rule, fact string, now time.Time) ([]Event, error) {
+	ev, newly := escalate(c, rule, fact, now)
+	if newly {
+		if err := tx.Model(&Case{}).Where("id = ?", c.ID).Updates(map[string]any{"escalated": true, "updated_at": now}).Error; err != nil {
+			return nil, fmt.Errorf("escalate %s: %w", c.Ref, err)
 		}
 	}
+	return []Event{ev}, nil
+}
+
+// escalate marks c escalated for rule in memory and returns the timeline
+// event; newly is true when c was not escalated before, so the caller
+// writes the flag.
+func escalate(c *Case, rule, fact string, now time.Time) (ev Event, newly bool) {
 	detail := "rule " + rule + ": " + fact + "."
 	if c.Escalated {
-		return []Event{{CaseID: c.ID, At: now, Actor: "rules", Type: EventEscalated, Detail: "Further escalation reason, " + detail}}, nil
-	}
-	if err := tx.Model(&Case{}).Where("id = ?", c.ID).Updates(map[string]any{"escalated": true, "updated_at": now}).Error; err != nil {
-		return nil, fmt.Errorf("escalate %s: %w", c.Ref, err)
+		return Event{CaseID: c.ID, At: now, Actor: "rules", Type: EventEscalated, Detail: "Further escalation reason, " + detail}, false
 	}
 	c.Escalated, c.UpdatedAt = true, now
-	return []Event{{CaseID: c.ID, At: now, Actor: "rules", Type: EventEscalated, Detail: escalatedPrefix + detail}}, nil
+	return Event{CaseID: c.ID, At: now, Actor: "rules", Type: EventEscalated, Detail: escalatedPrefix + detail}, true
 }
 
 // filedReport is a report just written and its case.
@@ -114,11 +116,17 @@ func (s *Service) escalateFiled(tx *gorm.DB, filed []filedReport) error {
 		return nil
 	}
 	now := s.clock()
-	var evs []Event
+	// The rules name candidates; which of them escalate (once per case and
+	// rule) is decided for all at once, as escalateByRule does one by one:
+	// a batch of mail costs a few statements, not one per report.
+	var cands []escalation
+	seen := map[escalationKey]bool{}
 	fire := func(c *Case, rule, fact string) error {
-		ev, err := s.escalateByRule(tx, c, rule, rule, fact, now)
-		evs = append(evs, ev...)
-		return err
+		if k := (escalationKey{c.ID, rule}); !seen[k] {
+			seen[k] = true
+			cands = append(cands, escalation{c, rule, fact})
+		}
+		return nil
 	}
 	if s.esc.MultipleReporters > 0 {
 		if err := s.multipleReporters(tx, filed, fire); err != nil {
@@ -135,8 +143,72 @@ func (s *Service) escalateFiled(tx *gorm.DB, filed []filedReport) error {
 			return err
 		}
 	}
-	if len(evs) == 0 {
+	return s.escalateAll(tx, cands, now)
+}
+
+type escalationKey struct {
+	caseID int64
+	rule   string
+}
+
+// escalation is a rule's finding on a case, to escalate it once.
+type escalation struct {
+	c          *Case
+	rule, fact string
+}
+
+// escalateAll records each (case, rule) of cands not seen before in one
+// multi-row INSERT … ON CONFLICT DO NOTHING RETURNING, marks the cases
+// escalated and puts the reasons on their timelines, in cands' order.
+func (s *Service) escalateAll(tx *gorm.DB, cands []escalation, now time.Time) error {
+	if len(cands) == 0 {
 		return nil
+	}
+	fresh := map[escalationKey]bool{}
+	err := chunks(cands, inChunk/3, func(cs []escalation) error {
+		var q strings.Builder
+		args := make([]any, 0, 3*len(cs))
+		q.WriteString(`INSERT INTO case_escalations (case_id, rule, at) VALUES `)
+		for i, e := range cs {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(?, ?, ?)")
+			args = append(args, e.c.ID, e.rule, now)
+		}
+		q.WriteString(` ON CONFLICT DO NOTHING RETURNING case_id, rule`)
+		var rows []struct {
+			CaseID int64
+			Rule   string
+		}
+		if err := tx.Raw(q.String(), args...).Scan(&rows).Error; err != nil {
+			return err
+		}
+		for _, r := range rows {
+			fresh[escalationKey{r.CaseID, r.Rule}] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("record escalations: %w", err)
+	}
+	var evs []Event
+	var newly []int64
+	for _, e := range cands {
+		if !fresh[escalationKey{e.c.ID, e.rule}] {
+			continue
+		}
+		ev, first := escalate(e.c, e.rule, e.fact, now)
+		if first {
+			newly = append(newly, e.c.ID)
+		}
+		evs = append(evs, ev)
+	}
+	err = chunks(newly, inChunk, func(ids []int64) error {
+		return tx.Model(&Case{}).Where("id IN ?", ids).Updates(map[string]any{"escalated": true, "updated_at": now}).Error
+	})
+	if err != nil {
+		return fmt.Errorf("escalate cases: %w", err)
 	}
 	if err := chunks(evs, rowChunk, func(es []Event) error { return tx.Create(&es).Error }); err != nil {
 		return fmt.Errorf("append escalations to the timeline: %w", err)

@@ -403,10 +403,29 @@ func (b *mailBatch) flush() error {
 			c.ID = rows[i].ID
 		}
 	}
+	// Most cases a batch touches only have a report added: one statement
+	// for all of those, stamped with the batch's last filing time (they are
+	// one transaction), and one each for the others.
+	var touched []int64
+	var touchedAt time.Time
 	for _, c := range b.updOrder {
-		if err := tx.Model(&Case{}).Where("id = ?", c.ID).Updates(b.updates[c]).Error; err != nil {
+		upd := b.updates[c]
+		if at, only := upd["updated_at"].(time.Time); only && len(upd) == 1 {
+			touched = append(touched, c.ID)
+			if at.After(touchedAt) {
+				touchedAt = at
+			}
+			continue
+		}
+		if err := tx.Model(&Case{}).Where("id = ?", c.ID).Updates(upd).Error; err != nil {
 			return fmt.Errorf("update case %s: %w", c.Ref, err)
 		}
+	}
+	err := chunks(touched, inChunk, func(ids []int64) error {
+		return tx.Model(&Case{}).Where("id IN ?", ids).Update("updated_at", touchedAt).Error
+	})
+	if err != nil {
+		return fmt.Errorf("update cases: %w", err)
 	}
 	if len(b.filings) > 0 {
 		rows := make([]Report, len(b.filings))

@@ -255,7 +255,7 @@ func (s *Service) markBreach(tx *gorm.DB, d dueDeadline, now time.Time) (bool, e
 		deadlineNames[d.Kind], d.Due.UTC().Format(time.RFC3339), c.Severity, c.Status)
 	evs := []Event{{CaseID: c.ID, At: now, Actor: "sla", Type: EventSLABreached, Detail: "SLA breach: " + fact + "."}}
 	if s.esc.SLABreach {
-		ev, err := s.escalateByRule(tx, &c, "", RuleSLABreach, fact, now)
+		ev, err := s.escalateByRule(tx, &c, RuleSLABreach, fact, now)
 		if err != nil {
 			return false, err
 		}
