@@ -94,20 +94,17 @@ const ackLease = 10 * time.Minute
 // oldest first, for the caller to send: their next attempt moves ackLease
 // ahead, so no other sender (nor another desk instance on the same
 // database) takes them meanwhile. AckSentNow or AckAttemptFailed ends the
-// claim. The conditional UPDATE re-checks each row (see claimDeliveries).
+// claim (see dialect.claim).
 func (s *Service) DueAcks(ctx context.Context, limit int) ([]Ack, error) {
 	now := s.clock()
 	owner := randomToken(12)
-	due := "state = ? AND next_attempt_at <= ?"
 	db := s.store.w.WithContext(ctx)
-	sub := dialectOf(db).claimable(db.Model(&Ack{}).Select("id").Where(due, AckPending, now).
-		Order("next_attempt_at, id").Limit(limit))
-	res := db.Model(&Ack{}).Where(due, AckPending, now).Where("id IN (?)", sub).
-		Updates(map[string]any{"lease_owner": owner, "next_attempt_at": now.Add(ackLease)})
-	if res.Error != nil {
-		return nil, fmt.Errorf("claim due acks: %w", res.Error)
+	n, err := dialectOf(db).claim(db, "acks", "state = ? AND next_attempt_at <= ?", []any{AckPending, now},
+		"next_attempt_at, id", limit, "lease_owner = ?, next_attempt_at = ?", []any{owner, now.Add(ackLease)})
+	if err != nil {
+		return nil, fmt.Errorf("claim due acks: %w", err)
 	}
-	if res.RowsAffected == 0 {
+	if n == 0 {
 		return nil, nil
 	}
 	var as []Ack
@@ -169,7 +166,8 @@ func (s *Service) AckAttemptFailed(ctx context.Context, id int64, sendErr error)
 			return nil // sent or given up meanwhile: nothing to retry
 		}
 		a.Attempts++
-		upd := map[string]any{"attempts": a.Attempts, "last_error": truncate(sendErr.Error(), 1000)}
+		// The attempt ends the claim.
+		upd := map[string]any{"attempts": a.Attempts, "last_error": truncate(sendErr.Error(), 1000), "lease_owner": ""}
 		if a.Attempts >= s.acks.MaxAttempts || errors.Is(sendErr, ErrPermanent) {
 			upd["state"], upd["status_url"] = AckFailed, ""
 		} else {

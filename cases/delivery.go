@@ -148,25 +148,20 @@ func (s *Service) wakeDeliveries() {
 	}
 }
 
-// claimDeliveries leases up to limit due deliveries to one claim. The
-// conditional UPDATE re-checks state and lease row by row, so two workers
-// (or two desks on one PostgreSQL) never hold the same delivery: under READ
-// COMMITTED a claimer that waited for another's row lock re-evaluates the
-// condition on the row as committed and skips it. SKIP LOCKED in the
-// subquery spares it the wait, so it claims other rows instead.
+// claimDeliveries leases up to limit due deliveries to one claim; two
+// workers (or two desks on one PostgreSQL) never hold the same delivery
+// (see dialect.claim).
 func (s *Service) claimDeliveries(ctx context.Context, limit int) ([]Delivery, error) {
 	now := s.clock()
 	owner := randomToken(12)
-	due := "state = ? AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?)"
 	db := s.store.w.WithContext(ctx)
-	sub := dialectOf(db).claimable(db.Model(&Delivery{}).Select("id").Where(due, DeliveryPending, now, now).
-		Order("next_attempt_at, id").Limit(limit))
-	res := db.Model(&Delivery{}).Where(due, DeliveryPending, now, now).Where("id IN (?)", sub).
-		Updates(map[string]any{"lease_owner": owner, "lease_until": now.Add(s.webhooks.Lease)})
-	if res.Error != nil {
-		return nil, fmt.Errorf("claim webhooks: %w", res.Error)
+	n, err := dialectOf(db).claim(db, "webhook_deliveries",
+		"state = ? AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?)", []any{DeliveryPending, now, now},
+		"next_attempt_at, id", limit, "lease_owner = ?, lease_until = ?", []any{owner, now.Add(s.webhooks.Lease)})
+	if err != nil {
+		return nil, fmt.Errorf("claim webhooks: %w", err)
 	}
-	if res.RowsAffected == 0 {
+	if n == 0 {
 		return nil, nil
 	}
 	var ds []Delivery

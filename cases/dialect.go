@@ -127,17 +127,40 @@ func (d dialect) registerUnmatchableText(db *gorm.DB) {
 	_ = db.Callback().Row().After("gorm:row").Register(unmatchableTextCallback, fn)
 }
 
-// claimable locks the rows a claim's subquery picks, skipping rows another
-// claimer holds, so concurrent claimers on PostgreSQL take different rows
-// instead of queueing behind one another's locks and coming back empty.
-// The claim's UPDATE re-checks its conditions either way (under READ
-// COMMITTED, PostgreSQL re-evaluates them on the newest row version). SQLite
-// has one writer at a time and no row locks.
+// claimable locks the rows a SELECT picks, skipping rows another claimer
+// holds, so concurrent claimers on PostgreSQL take different rows instead
+// of queueing behind one another's locks and coming back empty. SQLite has
+// one writer at a time and no row locks.
 func (d dialect) claimable(q *gorm.DB) *gorm.DB {
 	if d.name != "postgres" {
 		return q
 	}
 	return q.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate, Options: clause.LockingOptionsSkipLocked})
+}
+
+// claim sets set on up to limit rows of table that match where, oldest by
+// order first, and returns how many it claimed. On PostgreSQL rows another
+// claimer holds are skipped, and the rows are picked in a locking CTE,
+// which runs once: picked in an `id IN (SELECT … LIMIT n FOR UPDATE SKIP
+// LOCKED)` subquery, the planner may run the pick again for every row it
+// checks, each run skipping the rows the claim has just locked itself, so a
+// claim of 7 took every due row (TestClaimsAcrossInstances). Under READ
+// COMMITTED the lock re-checks where on the newest version of a row another
+// claimer changed meanwhile. SQLite's single writer needs neither.
+func (d dialect) claim(db *gorm.DB, table, where string, whereArgs []any, order string, limit int, set string, setArgs []any) (int64, error) {
+	var q string
+	var args []any
+	if d.name == "postgres" {
+		q = `WITH picked AS MATERIALIZED (SELECT id FROM ` + table + ` WHERE ` + where + ` ORDER BY ` + order +
+			` LIMIT ? FOR UPDATE SKIP LOCKED) UPDATE ` + table + ` SET ` + set + ` FROM picked WHERE ` + table + `.id = picked.id`
+		args = append(append(append(args, whereArgs...), limit), setArgs...)
+	} else {
+		q = `UPDATE ` + table + ` SET ` + set + ` WHERE id IN (SELECT id FROM ` + table + ` WHERE ` + where +
+			` ORDER BY ` + order + ` LIMIT ?)`
+		args = append(append(append(args, setArgs...), whereArgs...), limit)
+	}
+	res := db.Exec(q, args...)
+	return res.RowsAffected, res.Error
 }
 
 // columns lists model's columns, qualified by its table, for a SELECT that

@@ -2,6 +2,7 @@ package inbox_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -175,6 +176,7 @@ type ackSinkOptions struct {
 	// reply to DATA waits for release to be closed.
 	started chan struct{}
 	release chan struct{}
+	buffer  int // mails held unread before the sink stops answering DATA; 0 = 16
 }
 
 type ackDelivery struct {
@@ -194,7 +196,7 @@ func startAckSink(t *testing.T, o ackSinkOptions) *ackSink {
 	if o.implicitTLS {
 		ln = tls.NewListener(ln, o.tls)
 	}
-	sk := &ackSink{addr: ln.Addr().String(), got: make(chan ackDelivery, 16), opts: o}
+	sk := &ackSink{addr: ln.Addr().String(), got: make(chan ackDelivery, cmp.Or(o.buffer, 16)), opts: o}
 	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
 		return &ackSinkSession{sk: sk, conn: c}, nil
 	}))

@@ -201,14 +201,18 @@ func (d *desk) mailbox(tb testing.TB, name string) cases.Mailbox {
 
 // waitFor polls cond until it holds or the time is up: the poller works in
 // its own goroutine, and the database is where its work shows.
-func waitFor(tb testing.TB, within time.Duration, what string, cond func() bool) {
+func waitFor(tb testing.TB, within time.Duration, what string, cond func() bool, explain ...func() string) {
 	tb.Helper()
 	deadline := time.Now().Add(within)
 	t := time.NewTicker(10 * time.Millisecond)
 	defer t.Stop()
 	for !cond() {
 		if time.Now().After(deadline) {
-			tb.Fatalf("timed out after %v waiting for %s", within, what)
+			var why string
+			for _, e := range explain {
+				why += e()
+			}
+			tb.Fatalf("timed out after %v waiting for %s%s", within, what, why)
 		}
 		<-t.C
 	}

@@ -242,8 +242,7 @@ func TestTwoDesksOnePostgres(t *testing.T) {
 	rcv := &hookReceiver{byKey: map[string][]time.Time{}}
 	receiver := httptest.NewServer(rcv)
 	defer receiver.Close()
-	sink := startAckSink(t, ackSinkOptions{})
-	sink.got = make(chan ackDelivery, 1000) // every acknowledgement, counted at the end
+	sink := startAckSink(t, ackSinkOptions{buffer: 1000}) // every acknowledgement, counted at the end
 	var key [32]byte
 	rand.Read(key[:])
 	tokenKey := base64.StdEncoding.EncodeToString(key[:])
@@ -476,14 +475,32 @@ func TestTwoDesksOnePostgres(t *testing.T) {
 	t.Logf("%d webhooks, each received under its key; %d of them again after the kill (in flight when it came)", len(keys), again)
 
 	// Acknowledgements: each reply's sender gets at most one, whichever
-	// instance sends it. Those the dead instance had claimed wait for their
-	// claim to run out (10 minutes), so only "at most" is checked here.
-	// A claim pushes next_attempt_at 10 minutes on: the dead instance's
-	// claims end before killedAt+10m, the survivor's after.
-	deadClaims := killedAt.Add(10 * time.Minute).UTC()
-	waitFor(t, 60*time.Second, "acknowledgements not claimed by the dead instance sent", func() bool {
-		return d.count(t, `SELECT count(*) FROM acks WHERE state = 'pending' AND (lease_owner = '' OR next_attempt_at > $1)`, deadClaims) == 0
-	})
+	// instance sends it. The SMTP listener takes every mail, so no attempt
+	// may fail. Those the dead instance had claimed wait for their claim to
+	// run out (10 minutes, longer than the test): the wait is for every
+	// other one to be sent.
+	ackStates := func() string {
+		rows, err := db.Query(`SELECT state, attempts, lease_owner <> '', last_error, count(*) FROM acks
+			GROUP BY state, attempts, lease_owner <> '', last_error ORDER BY state, attempts`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var b strings.Builder
+		for rows.Next() {
+			var state, lastErr string
+			var attempts, n int
+			var claimed bool
+			if err := rows.Scan(&state, &attempts, &claimed, &lastErr, &n); err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintf(&b, "\n  %d %s after %d attempts, claimed %v, last error %q", n, state, attempts, claimed, lastErr)
+		}
+		return b.String()
+	}
+	waitFor(t, 90*time.Second, "every acknowledgement not claimed by the dead instance sent", func() bool {
+		return d.count(t, `SELECT count(*) FROM acks WHERE state = 'pending' AND lease_owner = ''`) == 0
+	}, ackStates)
 	acked := map[string]int{}
 	for len(sink.got) > 0 {
 		a := <-sink.got
@@ -496,12 +513,16 @@ func TestTwoDesksOnePostgres(t *testing.T) {
 			t.Errorf("%s got %d acknowledgements, want at most one", to, n)
 		}
 	}
-	if sent := d.count(t, `SELECT count(*) FROM acks WHERE state = 'sent'`); len(acked) < sent || sent < 400 {
-		t.Errorf("%d addresses acknowledged, %d acknowledgements recorded sent; want every one recorded received, most of the 500 sent", len(acked), sent)
+	sent := d.count(t, `SELECT count(*) FROM acks WHERE state = 'sent'`)
+	claimed := d.count(t, `SELECT count(*) FROM acks WHERE state = 'pending'`)
+	failed := d.count(t, `SELECT count(*) FROM acks WHERE attempts > 0 AND state <> 'sent' OR state = 'failed'`)
+	// In hand when the check ran: the dead instance's one claim, and at
+	// most one claim of the survivor still being sent.
+	if len(acked) < sent || sent+claimed != 500 || claimed > 2*10 || failed > 0 {
+		t.Errorf("%d addresses acknowledged, %d acknowledgements recorded sent, %d claimed, %d failed; want every one recorded sent received, "+
+			"the rest in at most two claims of 10, none failed:%s", len(acked), sent, claimed, failed, ackStates())
 	}
-	t.Logf("acknowledgements: %d received, %d recorded sent, %d still claimed by the dead instance",
-		len(acked), d.count(t, `SELECT count(*) FROM acks WHERE state = 'sent'`),
-		d.count(t, `SELECT count(*) FROM acks WHERE state = 'pending'`))
+	t.Logf("acknowledgements: %d received, %d recorded sent, %d claimed when checked", len(acked), sent, claimed)
 
 	// The survivor says who polls the mailbox.
 	resp, err = http.Get(survivor.base + "/readyz")
