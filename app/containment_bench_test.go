@@ -85,6 +85,7 @@ func benchLinkToWebhook(b *testing.B, clients int) {
 	}
 	cfg := Defaults() // default worker settings: concurrency 4, timeout 10s
 	cfg.DataDir = b.TempDir()
+	cfg.Database.URL = Secret(testDatabaseURL(b, cfg.DataDir)) // PostgreSQL with NOTME_TEST_POSTGRES
 	cfg.HTTP.PublicURL = "http://" + ln.Addr().String()
 	cfg.HTTP.ReportRate = RateConfig{PerMinute: 1e9, Burst: 1e9}
 	cfg.Webhooks.URL, cfg.Webhooks.Secret = receiver.URL, Secret(benchSecret)
