@@ -32,6 +32,10 @@ type ReportInput struct {
 	Note          string
 	// Actor names who filed it on the timeline: "reporter", "api:NAME".
 	Actor string
+	// Submission, when set, names this one submission of a form: filed
+	// again with the same Submission, the report is not filed twice, and
+	// the first filing is the answer (Filed.Again).
+	Submission string
 }
 
 // Filed is the answer to a report. StatusToken is shown to the reporter
@@ -43,6 +47,9 @@ type Filed struct {
 	Case        Case
 	Report      Report
 	Requested   int // containment actions the filing requested
+	// Again is true when the submission had been filed before: nothing new
+	// was filed, and the fields describe the first filing.
+	Again bool
 }
 
 // match is the outcome of the matching ladder for one report.
@@ -65,10 +72,25 @@ func (s *Service) FileReport(ctx context.Context, in ReportInput) (Filed, error)
 		return Filed{}, err
 	}
 	statusToken := randomToken(18)
+	if in.Submission != "" {
+		statusToken = s.sealer.statusToken(in.Submission)
+	}
 	var filed Filed
 	// Two instances on PostgreSQL may race to open the same account's case;
-	// the loser of the unique index on open_key retries and joins it.
+	// the loser of the unique index on open_key retries and joins it. A
+	// submission filed before meets its own status_hash in that index, and
+	// the retry finds the first filing.
 	for attempt := 0; ; attempt++ {
+		if in.Submission != "" && attempt > 0 {
+			again, ok, err := s.filedBefore(ctx, statusToken)
+			if err != nil {
+				return Filed{}, err
+			}
+			if ok {
+				s.log.Info("report submitted again; filed once", "case", again.CaseRef, "channel", in.Channel)
+				return again, nil
+			}
+		}
 		err := s.store.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 			var err error
 			filed, err = s.fileReport(tx, in, statusToken)
@@ -89,6 +111,23 @@ func (s *Service) FileReport(ctx context.Context, in ReportInput) (Filed, error)
 	s.log.Info("report filed", "case", filed.CaseRef, "channel", in.Channel,
 		"match", filed.Report.Match, "matched_by", filed.Report.MatchedBy, "new_case", filed.NewCase)
 	return filed, nil
+}
+
+// filedBefore finds the report whose status token is statusToken.
+func (s *Service) filedBefore(ctx context.Context, statusToken string) (Filed, bool, error) {
+	db := s.store.w.WithContext(ctx)
+	var r Report
+	if err := db.Where("status_hash = ?", hashSecret(statusToken)).Limit(1).Find(&r).Error; err != nil {
+		return Filed{}, false, fmt.Errorf("look up the submission: %w", err)
+	}
+	if r.ID == 0 {
+		return Filed{}, false, nil
+	}
+	var c Case
+	if err := db.Where("id = ?", r.CaseID).Take(&c).Error; err != nil {
+		return Filed{}, false, fmt.Errorf("read the case of report %d: %w", r.ID, err)
+	}
+	return Filed{CaseRef: c.Ref, StatusToken: statusToken, Case: c, Report: r, Again: true}, true, nil
 }
 
 func (s *Service) prepareReport(in *ReportInput) error {

@@ -505,3 +505,54 @@ func TestFileReportTimeline(t *testing.T) {
 		t.Errorf("report_added detail %q names the account", evs[3].Detail)
 	}
 }
+
+// A form sent twice (a double click, or a retry on another instance after
+// the first died) files one report; both answers lead to its status page.
+func TestFileReportSubmissionOnce(t *testing.T) {
+	d := newTestDesk(t)
+	m := d.mint(t, "ACC-TWICE", "registration")
+	in := ReportInput{Channel: ChannelLink, Token: m.Token, Actor: "reporter", Submission: "form-1\x00csrf-a\x00" + m.Token}
+	first := d.file(t, in)
+	again := d.file(t, in)
+	if first.Again || !again.Again || again.StatusToken != first.StatusToken || again.CaseRef != first.CaseRef || again.Report.ID != first.Report.ID {
+		t.Fatalf("filed twice: %+v then %+v; want the second to be the first again", first, again)
+	}
+	if n := countRows(t, d.store, "reports"); n != 1 {
+		t.Fatalf("%d reports after one submission sent twice, want 1", n)
+	}
+	if st, err := d.StatusByToken(context.Background(), again.StatusToken); err != nil || st.CaseRef != first.CaseRef {
+		t.Fatalf("StatusByToken(the second answer's token) = %+v, %v; want case %s", st, err, first.CaseRef)
+	}
+
+	// At once from four goroutines: still one report.
+	in.Submission = "form-2\x00csrf-a\x00" + m.Token
+	var wg sync.WaitGroup
+	tokens := make([]string, 4)
+	for i := range tokens {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f, err := d.FileReport(context.Background(), in)
+			if err != nil {
+				t.Errorf("FileReport() at once = %v", err)
+			}
+			tokens[i] = f.StatusToken
+		}()
+	}
+	wg.Wait()
+	if n := countRows(t, d.store, "reports"); n != 2 {
+		t.Fatalf("%d reports after a second submission sent four times at once, want 2", n)
+	}
+	for _, tok := range tokens[1:] {
+		if tok != tokens[0] {
+			t.Fatalf("status tokens %v, want one for the submission", tokens)
+		}
+	}
+
+	// Another browser's form (another CSRF token), or no submission: new reports.
+	d.file(t, ReportInput{Channel: ChannelLink, Token: m.Token, Actor: "reporter", Submission: "form-1\x00csrf-b\x00" + m.Token})
+	d.file(t, ReportInput{Channel: ChannelLink, Token: m.Token, Actor: "reporter"})
+	if n := countRows(t, d.store, "reports"); n != 4 {
+		t.Fatalf("%d reports, want 4: two submissions, another browser's, one without", n)
+	}
+}

@@ -124,6 +124,8 @@ type sealKey struct {
 	// nonceKey derives the nonce of SealDeterministic; it is derived from
 	// the secret, never the secret itself, so the two uses stay apart.
 	nonceKey []byte
+	// statusKey derives the status token of a submission (StatusToken).
+	statusKey []byte
 }
 
 // Sealer seals and opens tokens. It is safe for concurrent use.
@@ -158,9 +160,22 @@ func NewSealer(keys []TokenKey, now func() time.Time) (*Sealer, error) {
 		}
 		nk := hmac.New(sha256.New, k.Secret)
 		nk.Write([]byte("notme token nonce key v1"))
-		s.keys = append(s.keys, sealKey{id: k.ID, aead: aead, nonceKey: nk.Sum(nil)})
+		sk := hmac.New(sha256.New, k.Secret)
+		sk.Write([]byte("notme status token key v1"))
+		s.keys = append(s.keys, sealKey{id: k.ID, aead: aead, nonceKey: nk.Sum(nil), statusKey: sk.Sum(nil)})
 	}
 	return s, nil
+}
+
+// statusToken derives the status token of the report filed by submission,
+// so that the same submission sent again (a double click, a retry after an
+// instance died) gets the same token and finds that report. It is keyed:
+// the submission alone does not tell anyone the token. Same length as
+// randomToken(18).
+func (s *Sealer) statusToken(submission string) string {
+	m := hmac.New(sha256.New, s.keys[0].statusKey)
+	m.Write([]byte(submission))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:18])
 }
 
 // Seal returns the token for c under the newest key. A zero IssuedAt is

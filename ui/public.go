@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"crypto/rand"
+	"encoding/base64"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -11,6 +13,7 @@ import (
 type linkPage struct {
 	page
 	Token         string
+	Submission    string // names this one form: sent twice, it files once
 	Error         string
 	Note          string
 	OpenedLink    bool
@@ -55,7 +58,36 @@ func (s *Server) home(c echo.Context) error {
 // looks the same for every token, real or not: mail scanners fetch links,
 // and a prober must not learn whether a token is real.
 func (s *Server) linkPage(c echo.Context) error {
-	return s.render(c, http.StatusOK, "link", linkPage{page: s.reporterPage(c, "link.title"), Token: c.Param("token")})
+	return s.render(c, http.StatusOK, "link", linkPage{page: s.reporterPage(c, "link.title"), Token: c.Param("token"),
+		Submission: newSubmission()})
+}
+
+// newSubmission names one rendering of a report form.
+func newSubmission() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// submission is the name under which a report form's POST is filed: the
+// form's own name with the browser's CSRF token and the link, so the same
+// POST sent again (a double click, a retry on another instance) files once,
+// while nobody else holding the form's name reaches its status page. ""
+// when the form carries none (an old page).
+func submission(c echo.Context, link string) string {
+	name := c.FormValue("submission")
+	if name == "" || len(name) > 64 {
+		return ""
+	}
+	return name + "\x00" + csrfToken(c) + "\x00" + link
+}
+
+// formSubmission keeps a form's name when it is shown again unfiled.
+func formSubmission(c echo.Context) string {
+	if name := c.FormValue("submission"); name != "" && len(name) <= 64 {
+		return name
+	}
+	return newSubmission()
 }
 
 // linkReport is POST /r/{token}: files the report and sends the reporter to
@@ -70,20 +102,23 @@ func (s *Server) linkReport(c echo.Context) error {
 		SetPassword:   c.FormValue("set_password") != "",
 		NeverSignedUp: c.FormValue("never_signed_up") != "",
 		Note:          c.FormValue("note"),
+		Submission:    submission(c, c.Param("token")),
 	}
 	p := s.reporterPage(c, "link.title")
 	filed, err := s.svc.FileReport(c.Request().Context(), in)
 	if cases.ErrorCode(err) == cases.EINVALID {
 		// The only thing a reporter can get wrong here is the note's length.
 		return s.render(c, http.StatusUnprocessableEntity, "link", linkPage{
-			page: p, Token: in.Token, Error: tr(p.Lang, "form.note"),
+			page: p, Token: in.Token, Submission: formSubmission(c), Error: tr(p.Lang, "form.note"),
 			Note: in.Note, OpenedLink: in.OpenedLink, SetPassword: in.SetPassword, NeverSignedUp: in.NeverSignedUp,
 		})
 	}
 	if err != nil {
 		return err
 	}
-	s.metrics.reported(filed)
+	if !filed.Again {
+		s.metrics.reported(filed)
+	}
 	return s.filedRedirect(c, p.Lang, filed.StatusToken)
 }
 

@@ -18,8 +18,12 @@ import (
 // normalize blanks what differs between two answers by design: the CSRF
 // token, the token in the page's own address, case references, status
 // links and times.
+// submissionFieldRE is the report form's own random name.
+var submissionFieldRE = regexp.MustCompile(`name="submission" value="[A-Za-z0-9_-]*"`)
+
 func normalize(body string, tokens ...string) string {
 	body = csrfFieldRE.ReplaceAllString(body, `name="_csrf" value="CSRF"`)
+	body = submissionFieldRE.ReplaceAllString(body, `name="submission" value="SUBMISSION"`)
 	for _, tok := range tokens {
 		body = strings.ReplaceAll(body, tok, "TOKEN")
 	}
@@ -495,5 +499,47 @@ func TestStatusUnknown(t *testing.T) {
 		if cc := r.header.Get("Cache-Control"); !strings.Contains(cc, "no-store") {
 			t.Errorf("%s: Cache-Control = %q, want no-store", r.call, cc)
 		}
+	}
+}
+
+// The same form sent twice, as by a double click or a load balancer that
+// retries on another instance, files one report and leads both times to
+// its status page; the same form name from another browser files its own.
+func TestLinkFormSentTwiceFilesOnce(t *testing.T) {
+	d := newDesk(t)
+	key := d.readKey(t)
+	tok := d.mint(t, "ACC-TWICE", "registration").Token
+	b := d.browser(t)
+	page := b.get(t, "/r/"+tok)
+	page.wantStatus(t, http.StatusOK)
+	csrf := csrfFieldRE.FindStringSubmatch(page.body)
+	name := regexp.MustCompile(`name="submission" value="([A-Za-z0-9_-]{16,})"`).FindStringSubmatch(page.body)
+	if csrf == nil || name == nil {
+		t.Fatalf("GET /r/{token}: want _csrf and submission fields in the form:\n%s", clip(page.body))
+	}
+	form := url.Values{"_csrf": {csrf[1]}, "submission": {name[1]}, "set_password": {"1"}}
+	first := b.post(t, "/r/"+tok, form)
+	first.wantStatus(t, http.StatusSeeOther)
+	again := b.post(t, "/r/"+tok, form)
+	again.wantStatus(t, http.StatusSeeOther)
+	if !statusPathRE.MatchString(first.location()) || again.location() != first.location() {
+		t.Fatalf("sent twice: Location %q then %q; want the same status page", first.location(), again.location())
+	}
+	ref := caseRefRE.FindString(b.get(t, first.location()).body)
+	if c := d.caseByRef(t, key, ref); len(c.Reports) != 1 {
+		t.Fatalf("case %s has %d reports after one form sent twice, want 1", ref, len(c.Reports))
+	}
+
+	// Someone else who learnt the form's name, with their own CSRF cookie,
+	// files a report of their own and never reaches the first status page.
+	other := d.browser(t)
+	form.Set("_csrf", other.csrf(t, "/r/"+tok))
+	r := other.post(t, "/r/"+tok, form)
+	r.wantStatus(t, http.StatusSeeOther)
+	if r.location() == first.location() {
+		t.Fatalf("another browser with the same form name was sent to the first reporter's status page %q", r.location())
+	}
+	if c := d.caseByRef(t, key, ref); len(c.Reports) != 2 {
+		t.Fatalf("case %s has %d reports, want 2", ref, len(c.Reports))
 	}
 }
