@@ -49,6 +49,7 @@ type reportCheckPage struct {
 	SentAt     time.Time
 	Tokens     []string
 	MessageIDs []string
+	Submission string // names this one form: sent twice, it files once
 	Note       string
 	Error      string
 }
@@ -100,7 +101,7 @@ func (s *Server) reportCheck(c echo.Context) error {
 	p.Title = tr(p.Lang, map[bool]string{true: "report.found", false: "report.notfound"}[orig.Found])
 	return s.render(c, http.StatusOK, "report_check", reportCheckPage{
 		page: p, Found: orig.Found, SentAt: orig.SentAt,
-		Tokens: capped(found.Tokens), MessageIDs: capped(found.MessageIDs),
+		Tokens: capped(found.Tokens), MessageIDs: capped(found.MessageIDs), Submission: newSubmission(),
 	})
 }
 
@@ -116,6 +117,7 @@ func (s *Server) reportSend(c echo.Context) error {
 		Tokens:     capped(form["token"]),
 		MessageIDs: capped(form["mid"]),
 		Note:       c.FormValue("note"),
+		Submission: submission(c, "/report"),
 	}
 	filed, err := s.svc.FileReport(c.Request().Context(), in)
 	if cases.ErrorCode(err) == cases.EINVALID {
@@ -125,13 +127,15 @@ func (s *Server) reportSend(c echo.Context) error {
 		}
 		return s.render(c, http.StatusUnprocessableEntity, "report_check", reportCheckPage{
 			page: p, Found: orig.Found, SentAt: orig.SentAt, Tokens: in.Tokens, MessageIDs: in.MessageIDs,
-			Note: in.Note, Error: tr(p.Lang, "form.note"),
+			Submission: formSubmission(c), Note: in.Note, Error: tr(p.Lang, "form.note"),
 		})
 	}
 	if err != nil {
 		return err
 	}
-	s.metrics.reported(filed)
+	if !filed.Again {
+		s.metrics.reported(filed)
+	}
 	return s.filedRedirect(c, p.Lang, filed.StatusToken)
 }
 

@@ -218,9 +218,13 @@ func TestReportTwoSteps(t *testing.T) {
 		}
 		r := b.post(t, "/report", formOf(check.body))
 		r.wantStatus(t, http.StatusSeeOther)
+		// Step two sent again (a double click) files nothing more.
+		if again := b.post(t, "/report", formOf(check.body)); again.status != http.StatusSeeOther || again.location() != r.location() {
+			t.Errorf("step two sent again = %d to %q, want 303 to the first answer's %q", again.status, again.location(), r.location())
+		}
 		c := d.cases(t, key, "account_ref=acct-form")
-		if len(c) != 1 || c[0].Match != "exact" || c[0].Reports[0].Channel != "form" || c[0].Reports[0].MatchedBy != "ledger" {
-			t.Fatalf("after step two: %+v, want one exact form report matched by the ledger", c)
+		if len(c) != 1 || len(c[0].Reports) != 1 || c[0].Match != "exact" || c[0].Reports[0].Channel != "form" || c[0].Reports[0].MatchedBy != "ledger" {
+			t.Fatalf("after step two, sent twice: %+v, want one exact form report matched by the ledger", c)
 		}
 	})
 
