@@ -224,15 +224,29 @@ func (s *Server) apiFileReport(c echo.Context) error {
 	if in.Token == "" && len(ids) == 0 {
 		return cases.Errorf(cases.EINVALID, "give the token of the not-me link or the Message-ID of the mail")
 	}
+	// Idempotency-Key: a call sent again with the same key (and API key)
+	// files nothing more and answers as the first did.
+	idem := c.Request().Header.Get("Idempotency-Key")
+	if len(idem) > 255 {
+		return cases.Errorf(cases.EINVALID, "the Idempotency-Key header is longer than 255 characters")
+	}
+	var submission string
+	if k, ok := c.Get(ctxAPIKey).(*cases.APIKey); ok && idem != "" {
+		submission = fmt.Sprintf("api\x00%d\x00%s", k.ID, idem)
+	}
 	filed, err := s.svc.FileReport(c.Request().Context(), cases.ReportInput{
 		Channel: cases.ChannelAPI, Token: in.Token, MessageIDs: ids, Reporter: in.Reporter,
 		OpenedLink: in.OpenedLink, SetPassword: in.SetPassword, NeverSignedUp: in.NeverSignedUp,
-		Note: in.Note, Actor: actor(c).String(),
+		Note: in.Note, Actor: actor(c).String(), Submission: submission,
 	})
 	if err != nil {
 		return err
 	}
-	s.metrics.reported(filed)
+	if filed.Again {
+		c.Response().Header().Set("Idempotent-Replayed", "true")
+	} else {
+		s.metrics.reported(filed)
+	}
 	return c.JSON(http.StatusCreated, reportOut{Ref: filed.CaseRef, StatusURL: s.publicURL + "/s/" + filed.StatusToken, Match: string(filed.Report.Match)})
 }
 

@@ -432,3 +432,47 @@ func TestAPIReportsAndCases(t *testing.T) {
 		}
 	}
 }
+
+// A call centre's client that retries after a timeout sends the same
+// Idempotency-Key: the report is filed once and the answer repeated.
+func TestAPIReportIdempotencyKey(t *testing.T) {
+	d := newDesk(t)
+	key := d.addKey(t, cases.ScopeReportsWrite, cases.ScopeCasesRead)
+	tok := d.mint(t, "acct-retry", "registration").Token
+	post := func(idem string) (response, string) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, d.url+"/api/v1/reports", strings.NewReader(`{"token":"`+tok+`"}`))
+		req.Header.Set("Authorization", "Bearer "+key)
+		req.Header.Set("Content-Type", "application/json")
+		if idem != "" {
+			req.Header.Set("Idempotency-Key", idem)
+		}
+		r := (&browser{d: d, c: d.srv.Client()}).do(t, req)
+		var out struct {
+			StatusURL string `json:"status_url"`
+		}
+		if r.status == http.StatusCreated {
+			r.jsonBody(t, &out)
+		}
+		return r, out.StatusURL
+	}
+	first, url1 := post("call-4711")
+	again, url2 := post("call-4711")
+	first.wantStatus(t, http.StatusCreated)
+	again.wantStatus(t, http.StatusCreated)
+	if url2 != url1 || again.header.Get("Idempotent-Replayed") != "true" || first.header.Get("Idempotent-Replayed") != "" {
+		t.Fatalf("the same call twice: status URLs %q and %q, Idempotent-Replayed %q then %q; want one report answered twice",
+			url1, url2, first.header.Get("Idempotent-Replayed"), again.header.Get("Idempotent-Replayed"))
+	}
+	if c := d.cases(t, key, "account_ref=acct-retry"); len(c) != 1 || len(c[0].Reports) != 1 {
+		t.Fatalf("after one call sent twice: %+v, want one case with one report", c)
+	}
+	post("call-4712")
+	post("")
+	if c := d.cases(t, key, "account_ref=acct-retry"); len(c) != 1 || len(c[0].Reports) != 3 {
+		t.Fatalf("after two more calls: %+v, want three reports", c)
+	}
+	if r, _ := post(strings.Repeat("k", 256)); r.status != http.StatusBadRequest && r.status != http.StatusUnprocessableEntity {
+		t.Fatalf("an Idempotency-Key of 256 characters = %d, want it refused", r.status)
+	}
+}
