@@ -96,6 +96,22 @@ func TestMailboxLeaseRace(t *testing.T) {
 	}
 }
 
+// repliesTo registers n ledger mails of kind, each to its own account and
+// address, and returns a reply to each from that address, as fetched from
+// an IMAP folder.
+func repliesTo(t *testing.T, d *testDesk, n int, kind string) []InboundMail {
+	t.Helper()
+	mails := make([]InboundMail, n)
+	for i := range mails {
+		orig := fmt.Sprintf("<o%d@mail.example.com>", i)
+		d.register(t, orig, fmt.Sprint("ACC-", i), fmt.Sprintf("r%d@example.org", i), kind)
+		mails[i] = InboundMail{Mailbox: "INBOX", UIDValidity: 1, UID: uint32(i + 1), Raw: []byte("raw " + orig),
+			Parsed: ParsedMail{Class: ClassReport, MessageID: fmt.Sprintf("<rep%d@example.org>", i),
+				From: fmt.Sprintf("r%d@example.org", i), Subject: "Re: your mail", MessageIDs: []string{orig}}}
+	}
+	return mails
+}
+
 // Two instances, several senders each, claim the same queue of
 // acknowledgements and webhooks at once: each row goes to one claim only,
 // and no claim takes more than asked.
@@ -104,15 +120,7 @@ func TestClaimsAcrossInstances(t *testing.T) {
 	b := secondDesk(t, a)
 	ctx := context.Background()
 	const n = 120
-	var mails []InboundMail
-	for i := range n {
-		orig := fmt.Sprintf("<o%d@mail.example.com>", i)
-		a.register(t, orig, fmt.Sprint("ACC-", i), fmt.Sprintf("r%d@example.org", i), "postal_notice")
-		mails = append(mails, InboundMail{Raw: []byte(orig), Parsed: ParsedMail{Class: ClassReport,
-			MessageID: fmt.Sprintf("<rep%d@example.org>", i), From: fmt.Sprintf("r%d@example.org", i),
-			Subject: "Re: card", MessageIDs: []string{orig}}})
-	}
-	ingest(t, a, mails...)
+	ingest(t, a, repliesTo(t, a, n, "postal_notice")...)
 	var deliveries int64
 	a.store.r.Model(&Delivery{}).Where("state = ?", DeliveryPending).Count(&deliveries)
 	if deliveries != n {
@@ -179,16 +187,8 @@ func TestPurgeEvidenceTwoInstances(t *testing.T) {
 	a := newTestDesk(t)
 	b := secondDesk(t, a)
 	ctx := context.Background()
-	const n = 120
-	var mails []InboundMail
-	for i := range n {
-		orig := fmt.Sprintf("<o%d@mail.example.com>", i)
-		a.register(t, orig, fmt.Sprint("ACC-", i), fmt.Sprintf("r%d@example.org", i), "newsletter")
-		mails = append(mails, InboundMail{Mailbox: "INBOX", UIDValidity: 1, UID: uint32(i + 1), Raw: []byte("raw " + orig),
-			Parsed: ParsedMail{Class: ClassReport, MessageID: fmt.Sprintf("<rep%d@example.org>", i),
-				From: fmt.Sprintf("r%d@example.org", i), Subject: "Re: news", MessageIDs: []string{orig}}})
-	}
-	ingest(t, a, mails...)
+	const n = 60
+	ingest(t, a, repliesTo(t, a, n, "newsletter")...)
 	a.clock.Advance(31 * 24 * time.Hour)
 	var wg sync.WaitGroup
 	var total [4]int
