@@ -504,6 +504,18 @@ func TestTwoDesksOnePostgres(t *testing.T) {
 	waitFor(t, 90*time.Second, "every acknowledgement not claimed by the dead instance sent", func() bool {
 		return d.count(t, `SELECT count(*) FROM acks WHERE state = 'pending' AND lease_owner = ''`) == 0
 	}, ackStates)
+	// One statement, so one snapshot: the survivor may still be sending
+	// its last claim, and counts read apart would miss an ack that went
+	// from claimed to sent between them. The sink is read after it, so
+	// every ack recorded sent has been received by then.
+	var sent, claimed, failed int
+	if err := db.QueryRow(`SELECT
+		count(*) FILTER (WHERE state = 'sent'),
+		count(*) FILTER (WHERE state = 'pending'),
+		count(*) FILTER (WHERE attempts > 0 AND state <> 'sent' OR state = 'failed')
+		FROM acks`).Scan(&sent, &claimed, &failed); err != nil {
+		t.Fatal(err)
+	}
 	acked := map[string]int{}
 	for len(sink.got) > 0 {
 		a := <-sink.got
@@ -516,9 +528,6 @@ func TestTwoDesksOnePostgres(t *testing.T) {
 			t.Errorf("%s got %d acknowledgements, want at most one", to, n)
 		}
 	}
-	sent := d.count(t, `SELECT count(*) FROM acks WHERE state = 'sent'`)
-	claimed := d.count(t, `SELECT count(*) FROM acks WHERE state = 'pending'`)
-	failed := d.count(t, `SELECT count(*) FROM acks WHERE attempts > 0 AND state <> 'sent' OR state = 'failed'`)
 	// In hand when the check ran: the dead instance's one claim, and at
 	// most one claim of the survivor still being sent.
 	if len(acked) < sent || sent+claimed != 500 || claimed > 2*10 || failed > 0 {
