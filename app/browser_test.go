@@ -193,7 +193,7 @@ func startBrowser(t *testing.T, path string) context.Context {
 		chromedp.NoFirstRun,
 		chromedp.NoDefaultBrowserCheck,
 		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
+		chromedp.WindowSize(windowWidth, 900),
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
@@ -337,12 +337,10 @@ func fitsPhone(t *testing.T, ctx context.Context, what string) {
 	if err == nil {
 		width, err = chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
 	}
-	if err == nil {
-		_, err = chromedp.Call(ctx, emulation.ClearDeviceMetricsOverride, cdp.Empty{})
-	}
 	if err != nil {
 		t.Fatalf("measure %s at 360 px: %v", what, err)
 	}
+	resetViewport(t, ctx, what)
 	if width > 360 {
 		t.Errorf("%s is %d px wide on a 360-px phone: the reader must scroll sideways", what, width)
 	}
@@ -379,7 +377,7 @@ func (s *screenshots) take(t *testing.T, ctx context.Context, name string) {
 		suffix string
 		w, h   int64
 		mobile bool
-	}{{"phone", 390, 844, true}, {"desktop", 1280, 900, false}} {
+	}{{"phone", 390, 844, true}, {"desktop", windowWidth, 900, false}} {
 		emu := []chromedp.EmulateViewportOption{chromedp.EmulateScale(1)}
 		if size.mobile {
 			emu = append(emu, chromedp.EmulateMobile, chromedp.EmulateTouch)
@@ -396,8 +394,29 @@ func (s *screenshots) take(t *testing.T, ctx context.Context, name string) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := chromedp.Call(ctx, emulation.ClearDeviceMetricsOverride, cdp.Empty{}); err != nil {
-		t.Fatalf("reset the viewport after %s: %v", name, err)
+	resetViewport(t, ctx, name)
+}
+
+// windowWidth is the browser window's width, the page's own once an
+// emulated viewport is cleared.
+const windowWidth = 1280
+
+// resetViewport clears an emulated viewport and waits for the page to be
+// laid out at the window's width again. The renderer takes the new size
+// after the command returns: a click aimed meanwhile would be aimed at the
+// phone layout and land beside its target, and wait for a page that never
+// comes.
+func resetViewport(t *testing.T, ctx context.Context, after string) {
+	t.Helper()
+	_, err := chromedp.Call(ctx, emulation.ClearDeviceMetricsOverride, cdp.Empty{})
+	if err == nil {
+		_, err = chromedp.Run(ctx, chromedp.Evaluate[bool](fmt.Sprintf(`new Promise(done => {
+			const laidOut = () => window.innerWidth === %d ? requestAnimationFrame(() => done(true)) : requestAnimationFrame(laidOut);
+			laidOut();
+		})`, windowWidth), chromedp.EvalAwaitPromise))
+	}
+	if err != nil {
+		t.Fatalf("reset the viewport after %s: %v", after, err)
 	}
 }
 
