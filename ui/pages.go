@@ -32,7 +32,9 @@ type pages struct {
 	hashes map[string]string // static file name → short content hash
 }
 
-func parsePages() (*pages, error) {
+// now is the desk's clock (on PostgreSQL the database's, so instances on
+// hosts whose clocks differ show the same time left on a case).
+func parsePages(now func() time.Time) (*pages, error) {
 	p := &pages{sets: map[string]*template.Template{}, hashes: map[string]string{}}
 	err := fs.WalkDir(staticFS, "static", func(name string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -58,9 +60,9 @@ func parsePages() (*pages, error) {
 	for _, lang := range []string{langEN, langJA} {
 		funcs := template.FuncMap{
 			"static":   p.staticURL,
-			"timeLeft": func(t time.Time) string { return timeLeftIn(lang, t) },
+			"timeLeft": func(t time.Time) string { return timeLeftIn(lang, t.Sub(now())) },
 			"date":     func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
-			"overdue":  func(t time.Time) bool { return time.Now().After(t) },
+			"overdue":  func(t time.Time) bool { return now().After(t) },
 			"lower":    strings.ToLower,
 			"next":     nextDeadline,
 			"isLead":   isLead,
@@ -174,9 +176,9 @@ type errorPage struct {
 	Status         int
 }
 
-// timeLeftIn says how long until t in words read at a glance, in lang.
-func timeLeftIn(lang string, t time.Time) string {
-	d := time.Until(t)
+// timeLeftIn says how long d is (negative: overdue by) in words read at
+// a glance, in lang.
+func timeLeftIn(lang string, d time.Duration) string {
 	over := d < 0
 	if over {
 		d = -d
@@ -197,6 +199,3 @@ func timeLeftIn(lang string, t time.Time) string {
 	}
 	return staffText(lang, "time.left", s)
 }
-
-// timeLeft is timeLeftIn English.
-func timeLeft(t time.Time) string { return timeLeftIn(langEN, t) }

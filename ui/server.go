@@ -110,7 +110,7 @@ func New(o Options) (*Server, error) {
 	if o.Registry == nil {
 		o.Registry = prometheus.NewRegistry()
 	}
-	p, err := parsePages()
+	p, err := parsePages(o.Service.Now)
 	if err != nil {
 		return nil, err
 	}

@@ -120,7 +120,7 @@ func (s *Server) leads(c echo.Context) error {
 	if p.Dashboard, err = s.dashboard(c, p.Lang); err != nil {
 		return err
 	}
-	now := time.Now()
+	now := s.svc.Now()
 	for _, m := range mbs {
 		if s.mailboxStale(m, now) {
 			p.Stale = append(p.Stale, m)
