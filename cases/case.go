@@ -98,6 +98,8 @@ type Report struct {
 	Note          string
 	Reporter      string // reporter's address where the channel gives one
 	StatusHash    []byte
+	// RequestDigest is ReportInput.Request's, for a named submission.
+	RequestDigest []byte
 	ReceivedAt    time.Time
 	// RecipientDomain is the domain of the address the misdirected mail
 	// went to (ledger recipient, else the reporter's), for domain clusters.

@@ -316,6 +316,12 @@ var migrations = []migration{
 		// a standby does not have it, which resets the windows: harmless.
 		`ALTER TABLE rate_limit_counters SET UNLOGGED`,
 	}},
+	{11, "the request a submission filed", []string{
+		// A digest of what a named submission asked for (an API call's
+		// Idempotency-Key): the key sent again with another request is
+		// refused rather than answered with the first one's report.
+		`ALTER TABLE reports ADD COLUMN request_digest {{blob}}`,
+	}, nil, nil},
 }
 
 // schemaVersion is the version the code expects.

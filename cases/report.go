@@ -1,6 +1,7 @@
 package cases
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -36,6 +37,10 @@ type ReportInput struct {
 	// again with the same Submission, the report is not filed twice, and
 	// the first filing is the answer (Filed.Again).
 	Submission string
+	// Request, with Submission, describes what the submission asks for
+	// (an API call's body): the same Submission with another Request is
+	// refused (EINVALID), not answered with the first filing.
+	Request []byte
 }
 
 // Filed is the answer to a report. StatusToken is shown to the reporter
@@ -85,6 +90,9 @@ func (s *Service) FileReport(ctx context.Context, in ReportInput) (Filed, error)
 			again, ok, err := s.filedBefore(ctx, statusToken)
 			if err != nil {
 				return Filed{}, err
+			}
+			if ok && !sameRequest(again.Report.RequestDigest, in.Request) {
+				return Filed{}, Errorf(EINVALID, "this submission was filed before with another request; send the new one under a new name")
 			}
 			if ok {
 				s.log.Info("report submitted again; filed once", "case", again.CaseRef, "channel", in.Channel)
@@ -463,8 +471,29 @@ func (s *Service) newReport(m match, in ReportInput, caseID int64, statusToken s
 		MessageID: m.messageID, TokenKeyID: m.keyID,
 		OpenedLink: in.OpenedLink, SetPassword: in.SetPassword, NeverSignedUp: in.NeverSignedUp,
 		Note: in.Note, Reporter: in.Reporter, StatusHash: hashSecret(statusToken), ReceivedAt: now,
-		RecipientDomain: recipientDomain(m.recipient, in.Reporter),
+		RequestDigest: requestDigest(in), RecipientDomain: recipientDomain(m.recipient, in.Reporter),
 	}
+}
+
+// requestDigest is the digest of a named submission's request; nil
+// without one.
+func requestDigest(in ReportInput) []byte {
+	if in.Submission == "" || in.Request == nil {
+		return nil
+	}
+	d := sha256.Sum256(in.Request)
+	return d[:]
+}
+
+// sameRequest reports whether a submission filed with digest asks what
+// request does. A filing without a digest (a form, or filed by a release
+// that kept none) is taken as the same.
+func sameRequest(digest, request []byte) bool {
+	if digest == nil || request == nil {
+		return true
+	}
+	d := sha256.Sum256(request)
+	return bytes.Equal(digest, d[:])
 }
 
 func reportSummary(r Report) string {

@@ -231,13 +231,20 @@ func (s *Server) apiFileReport(c echo.Context) error {
 		return cases.Errorf(cases.EINVALID, "the Idempotency-Key header is longer than 255 characters")
 	}
 	var submission string
+	var request []byte
 	if k, ok := c.Get(ctxAPIKey).(*cases.APIKey); ok && idem != "" {
 		submission = fmt.Sprintf("api\x00%d\x00%s", k.ID, idem)
+		// The request as decoded, so a client that writes the same
+		// fields in another order or spacing sends the same request.
+		var err error
+		if request, err = json.Marshal(in); err != nil {
+			return fmt.Errorf("digest the request: %w", err)
+		}
 	}
 	filed, err := s.svc.FileReport(c.Request().Context(), cases.ReportInput{
 		Channel: cases.ChannelAPI, Token: in.Token, MessageIDs: ids, Reporter: in.Reporter,
 		OpenedLink: in.OpenedLink, SetPassword: in.SetPassword, NeverSignedUp: in.NeverSignedUp,
-		Note: in.Note, Actor: actor(c).String(), Submission: submission,
+		Note: in.Note, Actor: actor(c).String(), Submission: submission, Request: request,
 	})
 	if err != nil {
 		return err

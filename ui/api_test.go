@@ -439,9 +439,10 @@ func TestAPIReportIdempotencyKey(t *testing.T) {
 	d := newDesk(t)
 	key := d.addKey(t, cases.ScopeReportsWrite, cases.ScopeCasesRead)
 	tok := d.mint(t, "acct-retry", "registration").Token
+	body := `{"token":"` + tok + `"}`
 	post := func(idem string) (response, string) {
 		t.Helper()
-		req, _ := http.NewRequest(http.MethodPost, d.url+"/api/v1/reports", strings.NewReader(`{"token":"`+tok+`"}`))
+		req, _ := http.NewRequest(http.MethodPost, d.url+"/api/v1/reports", strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+key)
 		req.Header.Set("Content-Type", "application/json")
 		if idem != "" {
@@ -464,9 +465,20 @@ func TestAPIReportIdempotencyKey(t *testing.T) {
 		t.Fatalf("the same call twice: status URLs %q and %q, Idempotent-Replayed %q then %q; want one report answered twice",
 			url1, url2, first.header.Get("Idempotent-Replayed"), again.header.Get("Idempotent-Replayed"))
 	}
-	if c := d.cases(t, key, "account_ref=acct-retry"); len(c) != 1 || len(c[0].Reports) != 1 {
-		t.Fatalf("after one call sent twice: %+v, want one case with one report", c)
+	// The same call written with other spacing and field order is the same
+	// request; another request under the key is refused and files nothing.
+	body = `{ "note": "", "token": "` + tok + `" }`
+	if r, u := post("call-4711"); r.status != http.StatusCreated || u != url1 || r.header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("the same call respaced: %d, status URL %q, want the first report's %q, replayed", r.status, u, url1)
 	}
+	body = `{"token":"` + tok + `","set_password":true}`
+	if r, _ := post("call-4711"); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "another request") {
+		t.Fatalf("another request under a used Idempotency-Key = %d %s, want 422 saying so", r.status, clip(r.body))
+	}
+	if c := d.cases(t, key, "account_ref=acct-retry"); len(c) != 1 || len(c[0].Reports) != 1 {
+		t.Fatalf("after one call sent three times and another under its key: %+v, want one case with one report", c)
+	}
+	body = `{"token":"` + tok + `"}`
 	post("call-4712")
 	post("")
 	if c := d.cases(t, key, "account_ref=acct-retry"); len(c) != 1 || len(c[0].Reports) != 3 {
