@@ -20,20 +20,10 @@ import (
 // The console says how long is left on a case by the desk's clock (on
 // PostgreSQL the database's), not by the host's: two instances on hosts
 // whose clocks differ show a case the same. Here the desk's clock stands
-// months behind the host's, which would call every deadline overdue.
+// months behind the host's, by which every deadline would be overdue.
 func TestConsoleTimeLeftByDeskClock(t *testing.T) {
 	ctx := context.Background()
-	svc, clock, _ := clockedService(t, time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC), func(o *cases.Options, cfg Config) {
-		o.SLA, o.Escalation = cfg.slaOptions(), cfg.escalationRules()
-	})
-	m, err := svc.Mint("ACC-1", "postal_notice", "")
-	if err != nil {
-		t.Fatalf("Mint() = %v", err)
-	}
-	filed, err := svc.FileReport(ctx, reportFor(m.Token))
-	if err != nil {
-		t.Fatalf("FileReport() = %v", err)
-	}
+	svc, clock, filed := clockedCase(t)
 	const password = "correct horse battery staple"
 	if _, err := svc.AddUser(ctx, "agent@example.com", cases.RoleAgent, true, password); err != nil {
 		t.Fatalf("AddUser() = %v", err)

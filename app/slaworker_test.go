@@ -49,10 +49,11 @@ func clockedService(t *testing.T, start time.Time, adjust ...func(*cases.Options
 	return svc, clock, cfg
 }
 
-// The ticker sleeps until the next deadline, wakes on Notify, marks what
-// fell due and stops with its context.
-func TestSLATicker(t *testing.T) {
-	ctx := context.Background()
+// clockedCase is a desk with the default SLAs and its clock at 2026-05-01
+// 09:00 UTC, holding one case opened then: a postal notice, due to be
+// contained within the hour.
+func clockedCase(t *testing.T) (*cases.Service, *testClock, cases.Filed) {
+	t.Helper()
 	svc, clock, _ := clockedService(t, time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC), func(o *cases.Options, cfg Config) {
 		o.SLA, o.Escalation = cfg.slaOptions(), cfg.escalationRules()
 	})
@@ -60,10 +61,18 @@ func TestSLATicker(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Mint() = %v", err)
 	}
-	filed, err := svc.FileReport(ctx, reportFor(m.Token))
+	filed, err := svc.FileReport(context.Background(), reportFor(m.Token))
 	if err != nil {
 		t.Fatalf("FileReport() = %v", err)
 	}
+	return svc, clock, filed
+}
+
+// The ticker sleeps until the next deadline, wakes on Notify, marks what
+// fell due and stops with its context.
+func TestSLATicker(t *testing.T) {
+	ctx := context.Background()
+	svc, clock, filed := clockedCase(t)
 
 	type round struct {
 		marked int
