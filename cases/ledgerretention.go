@@ -29,21 +29,16 @@ func (s *Service) PurgeLedger(ctx context.Context, retention time.Duration, batc
 	if batch <= 0 {
 		batch = DefaultLedgerPurgeBatch
 	}
-	total := 0
-	for ctx.Err() == nil {
+	return inBatches(ctx, batch, func(ctx context.Context) (int, error) {
 		cutoff := s.clock().Add(-retention)
-		res := s.store.w.WithContext(context.WithoutCancel(ctx)).Exec(
+		res := s.store.w.WithContext(ctx).Exec(
 			`DELETE FROM ledger_messages WHERE id IN (
 				SELECT id FROM ledger_messages WHERE created_at < ? ORDER BY created_at LIMIT ?)`, cutoff, batch)
 		if res.Error != nil {
-			return total, fmt.Errorf("purge ledger before %s: %w", cutoff.Format(time.RFC3339), res.Error)
+			return 0, fmt.Errorf("purge ledger before %s: %w", cutoff.Format(time.RFC3339), res.Error)
 		}
-		total += int(res.RowsAffected)
-		if res.RowsAffected < int64(batch) {
-			break
-		}
-	}
-	return total, nil
+		return int(res.RowsAffected), nil
+	})
 }
 
 // LedgerPurgeDue returns when the oldest ledger message passes retention:

@@ -30,15 +30,26 @@ func (s *Service) PurgeEvidence(ctx context.Context, retention time.Duration, ba
 	if batch <= 0 {
 		batch = DefaultPurgeBatch
 	}
+	total, err := inBatches(ctx, batch, func(ctx context.Context) (int, error) {
+		return s.purgeBatch(ctx, retention, batch)
+	})
+	if err != nil {
+		return total, fmt.Errorf("purge evidence: %w", err)
+	}
+	return total, nil
+}
+
+// inBatches runs one batch of up to batch rows after another until one
+// comes back short, and returns the rows done in all. It stops between
+// batches when ctx ends; the batch in hand finishes, under a context
+// without ctx's cancellation, so no statement is cut off midway.
+func inBatches(ctx context.Context, batch int, one func(context.Context) (int, error)) (int, error) {
 	total := 0
 	for ctx.Err() == nil {
-		n, err := s.purgeBatch(context.WithoutCancel(ctx), retention, batch)
+		n, err := one(context.WithoutCancel(ctx))
 		total += n
-		if err != nil {
-			return total, fmt.Errorf("purge evidence: %w", err)
-		}
-		if n < batch {
-			break
+		if err != nil || n < batch {
+			return total, err
 		}
 	}
 	return total, nil
