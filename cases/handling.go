@@ -66,8 +66,10 @@ func event(c *Case, a Actor, now time.Time, typ, detail string) Event {
 	return Event{CaseID: c.ID, At: now, Actor: a.String(), Type: typ, Detail: detail}
 }
 
-// TakeNext assigns the most urgent unassigned open case to the actor:
-// critical first, then the nearest containment deadline. Two agents never
+// TakeNext assigns the most urgent unassigned open case to the actor, in
+// the queue's order (urgencyOrder: uncontained first, then severity, then
+// the nearest unmet deadline), so it is the first unassigned row of the
+// queue. Two agents never
 // get the same case: the single write transaction serialises takers on
 // SQLite, and the conditional UPDATE does on PostgreSQL.
 func (s *Service) TakeNext(ctx context.Context, a Actor) (Case, error) {
@@ -79,7 +81,7 @@ func (s *Service) TakeNext(ctx context.Context, a Actor) (Case, error) {
 		for range 5 {
 			var c Case
 			err := tx.Where("status IN ? AND assignee_id IS NULL", OpenStatuses).
-				Order("CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END, contain_by, id").
+				Order(urgencyOrder).
 				Limit(1).Find(&c).Error
 			if err != nil {
 				return fmt.Errorf("find next case: %w", err)

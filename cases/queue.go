@@ -26,14 +26,54 @@ type QueueCase struct {
 	Case
 	Reports  int
 	Assignee string // the assignee's email, "" when nobody has it
+	// NewEvidence: worse evidence reopened this case after it was
+	// contained, and it is not contained again yet.
+	NewEvidence bool
 }
 
-// queueOrder puts the nearest deadline still to meet first: containment
-// while new, then resolution (Case.NextDeadline also weighs the breach
-// assessment, which the order leaves out to stay portable SQL).
-const queueOrder = "CASE WHEN status = 'new' OR resolve_by IS NULL THEN contain_by ELSE resolve_by END, id"
+// newEvidenceSQL is QueueCase.NewEvidence: a new case with a new_evidence
+// event that no later reopening (of a resolved case) superseded.
+const newEvidenceSQL = "(cases.status = 'new' AND EXISTS (SELECT 1 FROM case_events e WHERE e.case_id = cases.id AND e.type = '" +
+	EventNewEvidence + "' AND NOT EXISTS (SELECT 1 FROM case_events f WHERE f.case_id = cases.id AND f.type = '" +
+	EventReopened + "' AND f.id > e.id))) AS new_evidence"
 
-// Queue lists cases, the nearest deadline first.
+// NewEvidenceSince returns the event of the worse evidence that reopened a
+// contained case still waiting to be contained again, or nil; events are
+// the case's timeline in order.
+func NewEvidenceSince(c Case, events []Event) *Event {
+	if c.Status != StatusNew {
+		return nil
+	}
+	var last *Event
+	for i := range events {
+		switch events[i].Type {
+		case EventNewEvidence:
+			last = &events[i]
+		case EventReopened:
+			last = nil
+		}
+	}
+	return last
+}
+
+// urgencyOrder is the order of the queue and of TakeNext: the case that
+// most needs a person now comes first.
+//  1. uncontained (new) before contained: an uncontained case still lets
+//     the stranger use the mail; a contained one waits for its resolution;
+//  2. then severity, critical first;
+//  3. then the nearest unmet deadline (Case.NextDeadline in portable SQL:
+//     contain-by while new, else the earlier of resolve-by and an
+//     assessment still owed);
+//  4. then the oldest case (its id).
+//
+// Closed cases (a filter may list them) come after both open statuses.
+const urgencyOrder = "CASE cases.status WHEN 'new' THEN 0 WHEN 'contained' THEN 1 ELSE 2 END, " +
+	"CASE cases.severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END, " +
+	"CASE WHEN cases.status = 'new' THEN cases.contain_by " +
+	"WHEN cases.assess_by IS NOT NULL AND cases.assessed_at IS NULL AND (cases.resolve_by IS NULL OR cases.assess_by < cases.resolve_by) THEN cases.assess_by " +
+	"ELSE COALESCE(cases.resolve_by, cases.contain_by) END, cases.id"
+
+// Queue lists cases, the one that most needs a person first (urgencyOrder).
 func (s *Service) Queue(ctx context.Context, a Actor, f QueueFilter) ([]QueueCase, error) {
 	if !a.canReadCases() {
 		return nil, errNotTrained
@@ -46,7 +86,7 @@ func (s *Service) Queue(ctx context.Context, a Actor, f QueueFilter) ([]QueueCas
 	}
 	q := s.store.r.WithContext(ctx).Model(&Case{}).
 		Select(s.store.columns(&Case{})+", (SELECT COUNT(*) FROM reports WHERE reports.case_id = cases.id) AS reports, "+
-			"COALESCE((SELECT email FROM users WHERE users.id = cases.assignee_id), '') AS assignee").
+			"COALESCE((SELECT email FROM users WHERE users.id = cases.assignee_id), '') AS assignee, "+newEvidenceSQL).
 		Where("status IN ?", f.Statuses)
 	if f.Severity != "" {
 		q = q.Where("severity = ?", f.Severity)
@@ -73,7 +113,7 @@ func (s *Service) Queue(ctx context.Context, a Actor, f QueueFilter) ([]QueueCas
 		q = q.Where("cases.id IN ?", f.ids)
 	}
 	var out []QueueCase
-	if err := q.Order(queueOrder).Limit(f.Limit).Scan(&out).Error; err != nil {
+	if err := q.Order(urgencyOrder).Limit(f.Limit).Scan(&out).Error; err != nil {
 		return nil, fmt.Errorf("list queue: %w", err)
 	}
 	return out, nil
@@ -87,6 +127,9 @@ type CaseDetail struct {
 	Assignee *User
 	Mail     []MailMessage // the case's mail evidence, without raw bytes
 	Acks     []Ack         // acknowledgements, without the reporter's status URL
+	// NewEvidence is the event of worse evidence since containment (see
+	// NewEvidenceSince), nil when there is none.
+	NewEvidence *Event
 }
 
 // CaseByRef returns a case for staff who may see it.
@@ -128,6 +171,7 @@ func (s *Service) CaseByRef(ctx context.Context, a Actor, ref string) (CaseDetai
 		}
 	}
 	maskDetail(&d)
+	d.NewEvidence = NewEvidenceSince(d.Case, d.Events)
 	return d, nil
 }
 

@@ -423,6 +423,11 @@ func (s *Service) planFiling(m match, in ReportInput, c *Case, newCase bool, now
 
 	updates := map[string]any{"updated_at": now}
 	s.moveDeadlines(c, sev, in, now, updates)
+	// Worse evidence on a contained case (a report that raises its
+	// severity, such as "I set a password" after a credential mail was
+	// contained) reopens it: see reopenForEvidence.
+	worse := c.Status == StatusContained && sev.rank() > c.Severity.rank()
+	before := c.Severity
 	if sev.rank() > c.Severity.rank() {
 		due := now.Add(s.containBy[sev])
 		if due.Before(c.ContainBy) {
@@ -440,12 +445,47 @@ func (s *Service) planFiling(m match, in ReportInput, c *Case, newCase bool, now
 		updates["confidence"] = m.confidence
 		c.Match = m.confidence
 	}
-	if reason := s.takeoverReason(m, in); reason != "" && !c.Escalated {
+	reason := s.takeoverReason(m, in)
+	if worse {
+		events = append(events, s.reopenForEvidence(c, before, sev, reason, now, updates)...)
+	} else if reason != "" && !c.Escalated {
 		c.Escalated, updates["escalated"] = true, true
 		events = append(events, Event{Type: EventEscalated, Detail: "Escalated to the security leads: " + reason})
 	}
 	c.UpdatedAt = now
 	return updates, events
+}
+
+// EventNewEvidence marks worse evidence on a contained case, which put it
+// back to new.
+const EventNewEvidence = "new_evidence"
+
+// reopenForEvidence puts a contained case that a worse report (severity
+// from → to) joined back to new, so that every surface shows it as
+// needing a person: the queue lists it among the uncontained cases, Take
+// next hands it out first, and its contain-by is unmet again. Back to new
+// rather than a flag beside "contained" because the containment done so
+// far answered the earlier, milder evidence (say, pending links revoked);
+// what the new evidence calls for (locking the account, reaching the
+// holder) is not done until someone contains the case again. The fresh
+// contain-by runs from now at the new severity; the leads hear of it (the
+// takeover reason if the report is one), also on a case escalated
+// already. Columns go into upd; the events are returned.
+func (s *Service) reopenForEvidence(c *Case, from, to Severity, reason string, now time.Time, upd map[string]any) []Event {
+	due := now.Add(s.containBy[to])
+	c.Status, c.ContainBy = StatusNew, due
+	upd["status"], upd["contain_by"] = StatusNew, due
+	evs := []Event{{Type: EventNewEvidence, Detail: fmt.Sprintf(
+		"New evidence since containment: severity %s → %s; status contained → new; contain by %s.",
+		from, to, due.Format(time.RFC3339))}}
+	if reason == "" {
+		reason = fmt.Sprintf("new evidence since containment raised the severity from %s to %s.", from, to)
+	}
+	if c.Escalated {
+		return append(evs, Event{Type: EventEscalated, Detail: "Further escalation reason, " + reason})
+	}
+	c.Escalated, upd["escalated"] = true, true
+	return append(evs, Event{Type: EventEscalated, Detail: escalatedPrefix + reason})
 }
 
 // takeoverReason says why a report is a possible account takeover, or "":

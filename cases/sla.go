@@ -105,17 +105,98 @@ type Deadline struct {
 	Due  time.Time
 }
 
+// DeadlineState is where one deadline stands at a given moment.
+type DeadlineState string
+
+const (
+	// DeadlineMet: the case did what the deadline asks (contained,
+	// resolved, assessed, or closed without needing it), whether on time
+	// or late; a met deadline never becomes pending or overdue again by
+	// the clock alone.
+	DeadlineMet DeadlineState = "met"
+	// DeadlinePending: not met, due in the future.
+	DeadlinePending DeadlineState = "pending"
+	// DeadlineOverdue: not met, due now or in the past.
+	DeadlineOverdue DeadlineState = "overdue"
+)
+
+// DeadlineStatus is a deadline and its state at a moment.
+type DeadlineStatus struct {
+	Deadline
+	State DeadlineState
+	// Left is Due minus the moment: negative when overdue, 0 when met.
+	Left time.Duration
+}
+
+// Met reports whether the deadline of this kind is met by the case as it
+// stands. It is the one rule every surface (queue, case page, /leads,
+// API, /metrics, the breach ticker) follows; deadlineColumns says the same
+// in SQL for the ticker's search, and markBreach checks each hit here.
+//   - contain: met once the case is contained, resolved or dismissed;
+//   - resolve: met once it is resolved or dismissed;
+//   - assess: met once a lead recorded an assessment, or the case was
+//     dismissed (a dismissed case exposed nobody's data).
+//
+// A case reopened by a new report is new again, so its fresh contain-by
+// is unmet until it is contained again.
+func (c Case) Met(kind string) bool {
+	switch kind {
+	case DeadlineContain:
+		return c.Status != StatusNew
+	case DeadlineResolve:
+		return !c.Status.Open()
+	case DeadlineAssess:
+		return c.AssessedAt != nil || c.Status == StatusDismissed
+	}
+	return false
+}
+
+// Deadlines returns the case's deadlines with their state at now, in the
+// order contain, resolve, assess; a deadline the case does not have
+// (no resolve-by on an old case, no assessment owed) is left out.
+func (c Case) Deadlines(now time.Time) []DeadlineStatus {
+	ds := []Deadline{{DeadlineContain, c.ContainBy}}
+	if c.ResolveBy != nil {
+		ds = append(ds, Deadline{DeadlineResolve, *c.ResolveBy})
+	}
+	if c.AssessBy != nil {
+		ds = append(ds, Deadline{DeadlineAssess, *c.AssessBy})
+	}
+	out := make([]DeadlineStatus, 0, len(ds))
+	for _, d := range ds {
+		out = append(out, c.stateOf(d, now))
+	}
+	return out
+}
+
+// DeadlineOf returns the state at now of the case's deadline of kind; ok
+// is false when the case has no such deadline.
+func (c Case) DeadlineOf(kind string, now time.Time) (DeadlineStatus, bool) {
+	for _, d := range c.Deadlines(now) {
+		if d.Kind == kind {
+			return d, true
+		}
+	}
+	return DeadlineStatus{}, false
+}
+
+func (c Case) stateOf(d Deadline, now time.Time) DeadlineStatus {
+	switch {
+	case c.Met(d.Kind):
+		return DeadlineStatus{Deadline: d, State: DeadlineMet}
+	case now.Before(d.Due):
+		return DeadlineStatus{Deadline: d, State: DeadlinePending, Left: d.Due.Sub(now)}
+	}
+	return DeadlineStatus{Deadline: d, State: DeadlineOverdue, Left: d.Due.Sub(now)}
+}
+
 // Unmet returns the case's deadlines not met yet, in no particular order.
 func (c Case) Unmet() []Deadline {
 	var out []Deadline
-	if c.Status == StatusNew {
-		out = append(out, Deadline{DeadlineContain, c.ContainBy})
-	}
-	if c.Status.Open() && c.ResolveBy != nil {
-		out = append(out, Deadline{DeadlineResolve, *c.ResolveBy})
-	}
-	if c.AssessBy != nil && c.AssessedAt == nil && c.Status != StatusDismissed {
-		out = append(out, Deadline{DeadlineAssess, *c.AssessBy})
+	for _, d := range c.Deadlines(time.Time{}) {
+		if d.State != DeadlineMet {
+			out = append(out, d.Deadline)
+		}
 	}
 	return out
 }
@@ -129,6 +210,15 @@ func (c Case) NextDeadline() (d Deadline, ok bool) {
 		}
 	}
 	return d, ok
+}
+
+// NextDeadlineAt is NextDeadline with its state at now.
+func (c Case) NextDeadlineAt(now time.Time) (DeadlineStatus, bool) {
+	d, ok := c.NextDeadline()
+	if !ok {
+		return DeadlineStatus{}, false
+	}
+	return c.stateOf(d, now), true
 }
 
 // Breach is a passed, unmet deadline, marked once.
@@ -154,6 +244,7 @@ const breachRound = 200
 var deadlineColumns = []struct {
 	kind, column, unmet string
 }{
+	// Each unmet condition is Case.Met's rule, negated, in SQL.
 	{DeadlineContain, "contain_by", "cases.status = 'new'"},
 	{DeadlineResolve, "resolve_by", "cases.status IN ('new', 'contained')"},
 	{DeadlineAssess, "assess_by", "cases.assessed_at IS NULL AND cases.status <> 'dismissed'"},
@@ -239,6 +330,15 @@ var deadlineNames = map[string]string{
 // markBreach records one breach; false when another instance (or an
 // earlier tick) did.
 func (s *Service) markBreach(tx *gorm.DB, d dueDeadline, now time.Time) (bool, error) {
+	var c Case
+	if err := tx.Where("id = ?", d.CaseID).Take(&c).Error; err != nil {
+		return false, fmt.Errorf("read case %d: %w", d.CaseID, err)
+	}
+	// The SQL found it; the one rule decides, so the ticker can never mark
+	// what every page shows as met.
+	if st, ok := c.DeadlineOf(d.Kind, now); !ok || st.State != DeadlineOverdue {
+		return false, nil
+	}
 	b := Breach{CaseID: d.CaseID, Deadline: d.Kind, DueAt: d.Due, MarkedAt: now}
 	res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&b)
 	if res.Error != nil {
@@ -246,10 +346,6 @@ func (s *Service) markBreach(tx *gorm.DB, d dueDeadline, now time.Time) (bool, e
 	}
 	if res.RowsAffected == 0 {
 		return false, nil
-	}
-	var c Case
-	if err := tx.Where("id = ?", d.CaseID).Take(&c).Error; err != nil {
-		return false, fmt.Errorf("read case %d: %w", d.CaseID, err)
 	}
 	fact := fmt.Sprintf("the %s deadline %s passed (severity %s, status %s)",
 		deadlineNames[d.Kind], d.Due.UTC().Format(time.RFC3339), c.Severity, c.Status)
@@ -350,4 +446,51 @@ func (s *Service) RecordAssessment(ctx context.Context, a Actor, ref, outcome, r
 		}
 		return tx.Create(&[]Event{event(c, a, now, EventAssessed, detail)}).Error
 	})
+}
+
+// DeadlineCount is how many deadlines of one kind are in one state.
+type DeadlineCount struct {
+	Kind  string
+	State DeadlineState
+	N     int
+}
+
+// DeadlineCounts counts the unmet deadlines of every case, per kind and
+// state (pending or overdue) at the desk's clock, by Case.Deadlines, for
+// /metrics. Every kind and state is present, zero or not, so a scrape
+// always has the series.
+func (s *Service) DeadlineCounts(ctx context.Context) ([]DeadlineCount, error) {
+	now := s.clock()
+	n := map[string]map[DeadlineState]int{}
+	for _, k := range []string{DeadlineContain, DeadlineResolve, DeadlineAssess} {
+		n[k] = map[DeadlineState]int{}
+	}
+	// Only cases with a deadline possibly unmet are read, in batches by id.
+	var last int64
+	for {
+		var cs []Case
+		err := s.store.r.WithContext(ctx).
+			Select("id, status, contain_by, resolve_by, assess_by, assessed_at").
+			Where("id > ? AND (status IN ? OR (assess_by IS NOT NULL AND assessed_at IS NULL AND status <> ?))", last, OpenStatuses, StatusDismissed).
+			Order("id").Limit(1000).Find(&cs).Error
+		if err != nil {
+			return nil, fmt.Errorf("count deadlines: %w", err)
+		}
+		for _, c := range cs {
+			for _, d := range c.Deadlines(now) {
+				n[d.Kind][d.State]++
+			}
+			last = c.ID
+		}
+		if len(cs) < 1000 {
+			break
+		}
+	}
+	var out []DeadlineCount
+	for _, k := range []string{DeadlineContain, DeadlineResolve, DeadlineAssess} {
+		for _, st := range []DeadlineState{DeadlinePending, DeadlineOverdue} {
+			out = append(out, DeadlineCount{Kind: k, State: st, N: n[k][st]})
+		}
+	}
+	return out, nil
 }

@@ -282,14 +282,29 @@ type caseJSON struct {
 	ResolveBy  *time.Time `json:"resolve_by,omitempty"`
 	AssessBy   *time.Time `json:"assess_by,omitempty"`
 	AssessedAt *time.Time `json:"assessed_at,omitempty"`
+	// Deadlines are the case's deadlines with their state (met, pending,
+	// overdue) at the desk's clock, as every page shows them.
+	Deadlines []deadlineJSON `json:"deadlines"`
 	// Containment is given for one case (GET /api/v1/cases/{ref}).
 	Containment []containmentJSON `json:"containment,omitempty"`
 }
 
-func toCaseJSON(c cases.Case, reports []cases.Report) caseJSON {
+// deadlineJSON is one deadline of a case: kind contain, resolve or
+// assess; state met, pending or overdue.
+type deadlineJSON struct {
+	Kind  string              `json:"kind"`
+	Due   time.Time           `json:"due"`
+	State cases.DeadlineState `json:"state"`
+}
+
+func toCaseJSON(c cases.Case, reports []cases.Report, now time.Time) caseJSON {
 	out := caseJSON{Ref: c.Ref, AccountRef: c.AccountRef, Kind: c.Kind, Status: c.Status, Severity: c.Severity,
 		Tier: c.Tier, Match: c.Match, Escalated: c.Escalated, CreatedAt: c.CreatedAt, ContainBy: c.ContainBy,
-		ResolveBy: c.ResolveBy, AssessBy: c.AssessBy, AssessedAt: c.AssessedAt, Reports: []reportJSON{}}
+		ResolveBy: c.ResolveBy, AssessBy: c.AssessBy, AssessedAt: c.AssessedAt, Reports: []reportJSON{},
+		Deadlines: []deadlineJSON{}}
+	for _, d := range c.Deadlines(now) {
+		out.Deadlines = append(out.Deadlines, deadlineJSON{Kind: d.Kind, Due: d.Due, State: d.State})
+	}
 	for _, r := range reports {
 		out.Reports = append(out.Reports, reportJSON{Channel: r.Channel, MatchedBy: r.MatchedBy, Match: r.Match, ReceivedAt: r.ReceivedAt})
 	}
@@ -337,8 +352,9 @@ func (s *Server) apiCases(c echo.Context) error {
 	out := struct {
 		Cases []caseJSON `json:"cases"`
 	}{Cases: []caseJSON{}}
+	now := s.svc.Now()
 	for _, q := range list {
-		out.Cases = append(out.Cases, toCaseJSON(q.Case, reports[q.ID]))
+		out.Cases = append(out.Cases, toCaseJSON(q.Case, reports[q.ID], now))
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -349,7 +365,7 @@ func (s *Server) apiCase(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := toCaseJSON(d.Case, d.Reports)
+	out := toCaseJSON(d.Case, d.Reports, s.svc.Now())
 	views, err := s.svc.ContainmentOf(c.Request().Context(), actor(c), d.Case.ID)
 	if err != nil {
 		return err

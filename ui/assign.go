@@ -20,7 +20,7 @@ func (s *Server) caseAssign(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, "/cases/"+got.Ref)
+	return c.Redirect(http.StatusSeeOther, doneURL(got.Ref, "assigned", ""))
 }
 
 // caseAssessment is POST /cases/{ref}/assessment: a lead records whether
@@ -31,7 +31,7 @@ func (s *Server) caseAssessment(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, "/cases/"+got.Ref)
+	return c.Redirect(http.StatusSeeOther, doneURL(got.Ref, "assessed", ""))
 }
 
 // nextDeadline is the case's nearest unmet deadline for templates, nil when

@@ -47,7 +47,7 @@ func TestLeadAssignsAndAssesses(t *testing.T) {
 	lead := d.login(t, "lead@desk.example")
 	p := lead.get(t, "/cases/"+ref)
 	if !strings.Contains(p.body, `action="/cases/`+ref+`/assign"`) || !strings.Contains(p.body, "ann@desk.example</option>") ||
-		strings.Contains(p.body, "carl@desk.example") || !strings.Contains(p.body, "Breach assessment") {
+		strings.Contains(p.body, "carl@desk.example") || !strings.Contains(p.body, "<dt>Assess by</dt>") {
 		t.Fatalf("%s: want an assign form listing trained staff only and the assessment deadline:\n%s", p.call, p.body)
 	}
 	tok = lead.csrf(t, "/cases/"+ref)

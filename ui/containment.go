@@ -20,7 +20,7 @@ func (s *Server) caseConfirmMatch(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, "/cases/"+got.Ref+"#containment")
+	return c.Redirect(http.StatusSeeOther, doneURL(got.Ref, "confirmed", "#containment"))
 }
 
 // caseContainment is POST /cases/{ref}/containment: request one action
@@ -35,7 +35,7 @@ func (s *Server) caseContainment(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, "/cases/"+got.Ref+"#containment")
+	return c.Redirect(http.StatusSeeOther, doneURL(got.Ref, "containment", "#containment"))
 }
 
 // caseRetryDelivery is POST /cases/{ref}/deliveries/{id}/retry: send a
@@ -49,7 +49,7 @@ func (s *Server) caseRetryDelivery(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, "/cases/"+got.Ref+"#containment")
+	return c.Redirect(http.StatusSeeOther, doneURL(got.Ref, "retried", "#containment"))
 }
 
 // containmentView is the case page's containment section.

@@ -53,7 +53,7 @@ func TestContainmentOnTheCasePage(t *testing.T) {
 	agent.post(t, "/cases/"+ref+"/containment", url.Values{"action": {"revoke_pending_links"}}).wantStatus(t, http.StatusForbidden) // no CSRF
 	r := agent.post(t, "/cases/"+ref+"/containment", url.Values{"_csrf": {tok}, "action": {"revoke_pending_links"}})
 	r.wantStatus(t, http.StatusSeeOther)
-	if r.location() != "/cases/"+ref+"#containment" {
+	if r.location() != "/cases/"+ref+"?done=containment#containment" {
 		t.Errorf("%s: Location = %q, want the case's containment", r.call, r.location())
 	}
 	agent.post(t, "/cases/"+ref+"/containment", url.Values{"_csrf": {tok}, "action": {"revoke_pending_links"}}).wantStatus(t, http.StatusConflict)

@@ -2,11 +2,27 @@ package ui
 
 import (
 	"net/http"
+	"net/url"
 
 	"github.com/labstack/echo/v4"
 
 	"notme/cases"
 )
+
+// doneCodes are the confirmations an action's redirect may ask for with
+// ?done=CODE; the page shows the catalog's "done.CODE" message. A code not
+// here shows nothing, so a crafted link cannot put words on a page.
+var doneCodes = map[string]bool{
+	"note": true, "taken": true, "assigned": true, "escalated": true, "deescalated": true,
+	"contained": true, "resolved": true, "dismissed": true, "containment": true,
+	"confirmed": true, "assessed": true, "retried": true,
+}
+
+// doneURL is the case page confirming the action code, at fragment frag
+// ("" or "#section"): POST, then redirect, then a GET that says it worked.
+func doneURL(ref, code, frag string) string {
+	return "/cases/" + url.PathEscape(ref) + "?done=" + code + frag
+}
 
 // takeNext is POST /queue/take: the most urgent unassigned case becomes
 // the agent's.
@@ -18,7 +34,7 @@ func (s *Server) takeNext(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, "/cases/"+got.Ref)
+	return c.Redirect(http.StatusSeeOther, doneURL(got.Ref, "taken", ""))
 }
 
 // caseTake is POST /cases/{ref}/take.
@@ -27,7 +43,7 @@ func (s *Server) caseTake(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, "/cases/"+got.Ref)
+	return c.Redirect(http.StatusSeeOther, doneURL(got.Ref, "taken", ""))
 }
 
 // caseNote is POST /cases/{ref}/note: an internal note.
@@ -36,7 +52,7 @@ func (s *Server) caseNote(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, "/cases/"+got.Ref+"#timeline")
+	return c.Redirect(http.StatusSeeOther, doneURL(got.Ref, "note", "#timeline"))
 }
 
 // caseStatus is POST /cases/{ref}/status: contain, resolve or dismiss.
@@ -51,7 +67,7 @@ func (s *Server) caseStatus(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, "/cases/"+got.Ref)
+	return c.Redirect(http.StatusSeeOther, doneURL(got.Ref, string(got.Status), ""))
 }
 
 // caseEscalate is POST /cases/{ref}/escalate: to the leads, with a reason.
@@ -60,7 +76,7 @@ func (s *Server) caseEscalate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, "/cases/"+got.Ref)
+	return c.Redirect(http.StatusSeeOther, doneURL(got.Ref, "escalated", ""))
 }
 
 // caseDeescalate is POST /cases/{ref}/deescalate: leads only, with a reason.
@@ -72,5 +88,5 @@ func (s *Server) caseDeescalate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, "/cases/"+got.Ref)
+	return c.Redirect(http.StatusSeeOther, doneURL(got.Ref, "deescalated", ""))
 }

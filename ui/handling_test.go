@@ -31,7 +31,7 @@ func TestWorkingACase(t *testing.T) {
 	tok = agent.csrf(t, "/queue")
 	r := agent.post(t, "/queue/take", url.Values{"_csrf": {tok}})
 	r.wantStatus(t, http.StatusSeeOther)
-	if r.location() != "/cases/"+ref {
+	if r.location() != "/cases/"+ref+"?done=taken" {
 		t.Fatalf("%s: Location = %q, want the critical case %s", r.call, r.location(), ref)
 	}
 	page := agent.get(t, "/cases/"+ref)

@@ -119,3 +119,32 @@ func (m *mailboxCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(m.leaseUntil, prometheus.GaugeValue, float64(l.LeaseUntil.Unix()), l.Name, l.Owner)
 	}
 }
+
+// deadlineCollector reports the unmet SLA deadlines per kind and state at
+// scrape time, judged by cases.Case.Deadlines like every page, so a
+// deadline met on the case page is never counted overdue here.
+type deadlineCollector struct {
+	s     *Server
+	count *prometheus.Desc
+}
+
+func (s *Server) deadlineCollector() prometheus.Collector {
+	return &deadlineCollector{s: s, count: prometheus.NewDesc("notme_case_deadlines",
+		"Unmet SLA deadlines of cases, by deadline (contain, resolve, assess) and state (pending, overdue).",
+		[]string{"deadline", "state"}, nil)}
+}
+
+func (d *deadlineCollector) Describe(ch chan<- *prometheus.Desc) { ch <- d.count }
+
+func (d *deadlineCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	counts, err := d.s.svc.DeadlineCounts(ctx)
+	if err != nil {
+		d.s.log.Warn("metrics: count deadlines", "err", err)
+		return
+	}
+	for _, c := range counts {
+		ch <- prometheus.MustNewConstMetric(d.count, prometheus.GaugeValue, float64(c.N), c.Kind, string(c.State))
+	}
+}

@@ -65,13 +65,23 @@ func parsePages(now func() time.Time) (*pages, error) {
 			"overdue":  func(t time.Time) bool { return now().After(t) },
 			"lower":    strings.ToLower,
 			"next":     nextDeadline,
-			"isLead":   isLead,
-			"t":        tr,
-			"tdate":    localDate,
-			"T":        func(key string, args ...any) string { return staffText(lang, key, args...) },
-			"v":        func(value any) string { return staffValue(lang, value) },
-			"where":    func(w string) string { return addressWhere(lang, w) },
-			"kind":     func(k cases.Kind) string { return kindLabelOf(lang, k) },
+			// The one rule of cases.Case.Deadlines, at the desk's clock.
+			"deadlines": func(c cases.Case) []cases.DeadlineStatus { return c.Deadlines(now()) },
+			"nextDue": func(c cases.Case) *cases.DeadlineStatus {
+				if d, ok := c.NextDeadlineAt(now()); ok {
+					return &d
+				}
+				return nil
+			},
+			"dueText": func(d cases.DeadlineStatus) string { return dueTextIn(lang, d) },
+			"add1":    func(i int) int { return i + 1 },
+			"isLead":  isLead,
+			"t":       tr,
+			"tdate":   localDate,
+			"T":       func(key string, args ...any) string { return staffText(lang, key, args...) },
+			"v":       func(value any) string { return staffValue(lang, value) },
+			"where":   func(w string) string { return addressWhere(lang, w) },
+			"kind":    func(k cases.Kind) string { return kindLabelOf(lang, k) },
 
 			"irreversible": cases.LeadOnly,
 			"eventLabel":   func(typ string) string { return eventLabelIn(lang, typ) },
@@ -144,6 +154,9 @@ type page struct {
 	Lang string
 	// OtherLang is the language the switch offers, SwitchURL the page in it.
 	OtherLang, SwitchURL string
+	// Done confirms the action that redirected here (see doneCodes), "" if
+	// none.
+	Done string
 }
 
 func (p page) language() string { return p.Lang }
@@ -158,7 +171,19 @@ func (s *Server) page(c echo.Context, title string) page {
 		s.keepStaffLang(c, p.Lang)
 		setLang(c, p.Lang)
 	}
+	if code := c.QueryParam("done"); p.User != nil && doneCodes[code] {
+		p.Done = staffText(p.Lang, "done."+code)
+	}
 	return p
+}
+
+// dueTextIn says where a deadline stands, in lang: met, or the time left
+// or overdue.
+func dueTextIn(lang string, d cases.DeadlineStatus) string {
+	if d.State == cases.DeadlineMet {
+		return staffText(lang, "met")
+	}
+	return timeLeftIn(lang, d.Left)
 }
 
 // pageT is page with its title from the staff catalog.

@@ -122,7 +122,7 @@ func New(o Options) (*Server, error) {
 		publicURL: strings.TrimRight(o.PublicURL, "/"),
 		opts:      o,
 	}
-	if s.metrics, err = newMetrics(o.Registry, s.mailboxCollector(), s.webhookCollector()); err != nil {
+	if s.metrics, err = newMetrics(o.Registry, s.mailboxCollector(), s.webhookCollector(), s.deadlineCollector()); err != nil {
 		return nil, err
 	}
 	s.echo.HideBanner = true

@@ -29,6 +29,69 @@ type casePage struct {
 	Assignable  []cases.User
 	Addresses   []cases.CaseAddress // masked unless this session revealed one
 	Containment containmentView
+	// Next is the one next sensible step, shown first as the primary
+	// button (see nextStep); "" when there is none to suggest.
+	Next string
+	// MailReport numbers each of Detail.Mail by its report's position on
+	// the case (1, 2…), 0 for mail that filed no report here.
+	MailReport []int
+}
+
+// Next steps of the case page.
+const (
+	stepTake    = "take"    // nobody works it: take it
+	stepConfirm = "confirm" // probable match: confirm it
+	stepRequest = "request" // exact match, nothing requested: request containment
+	stepMore    = "more"    // worse evidence since containment: request more
+	stepContain = "contain" // containment requested: mark contained
+	stepResolve = "resolve" // contained: resolve
+	stepTriage  = "triage"  // unmatched: read, then dismiss or note (no button)
+)
+
+// nextStep is the one action that most moves an open case on, for the
+// viewer: taking it while nobody works it, then, in order, confirming a
+// probable match, requesting containment on an exact match with nothing
+// requested, requesting more after worse evidence reopened a contained
+// case, marking it contained once something was requested, and
+// resolving a contained case. "Mark contained" is never first on a case
+// where nothing was asked of the account system.
+func nextStep(d cases.CaseDetail, cv containmentView, mine bool) string {
+	c := d.Case
+	switch {
+	case !c.Status.Open():
+		return ""
+	case d.Assignee == nil:
+		return stepTake
+	case !mine:
+		return "" // someone else works it; a lead may still reassign it
+	case c.Status == cases.StatusContained:
+		return stepResolve
+	case cv.CanConfirm:
+		return stepConfirm
+	case c.Match == cases.MatchExact && len(cv.Actions) == 0 && len(cv.Requestable) > 0:
+		return stepRequest
+	case d.NewEvidence != nil && len(cv.Requestable) > 0:
+		return stepMore
+	case len(cv.Actions) > 0:
+		return stepContain
+	}
+	return stepTriage
+}
+
+// mailReports numbers the case's mail by the position of the report each
+// filed, so the page never shows database ids beside a list numbered 1, 2.
+func mailReports(d cases.CaseDetail) []int {
+	pos := map[int64]int{}
+	for i, r := range d.Reports {
+		pos[r.ID] = i + 1
+	}
+	out := make([]int, len(d.Mail))
+	for i, m := range d.Mail {
+		if m.ReportID != nil {
+			out[i] = pos[*m.ReportID]
+		}
+	}
+	return out
 }
 
 type adminPage struct {
@@ -91,7 +154,8 @@ func (s *Server) casePage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p := casePage{page: s.pageT(c, "case.title", d.Case.Ref), Detail: d, Kind: k, Mine: mine, Addresses: addrs, Containment: cv}
+	p := casePage{page: s.pageT(c, "case.title", d.Case.Ref), Detail: d, Kind: k, Mine: mine, Addresses: addrs, Containment: cv,
+		Next: nextStep(d, cv, mine), MailReport: mailReports(d)}
 	if isLead(u) && d.Case.Status.Open() {
 		if p.Assignable, err = s.svc.Assignable(c.Request().Context(), actor(c)); err != nil {
 			return err

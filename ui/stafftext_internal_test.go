@@ -77,9 +77,9 @@ func TestStaffTextPlurals(t *testing.T) {
 		n    int
 		want string
 	}{
-		{langEN, 1, "1 case, nearest deadline first"},
-		{langEN, 2, "2 cases, nearest deadline first"},
-		{langJA, 1, "1件の案件（期限が近い順）"},
+		{langEN, 1, "1 case, most urgent first"},
+		{langEN, 2, "2 cases, most urgent first"},
+		{langJA, 1, "1件の案件（緊急度の高い順）"},
 	} {
 		if got := staffText(c.lang, "queue.caption", c.n); got != c.want {
 			t.Errorf("staffText(%s, queue.caption, %d) = %q, want %q", c.lang, c.n, got, c.want)

@@ -30,6 +30,7 @@ var eventLabels = map[string]string{
 	cases.EventEvidencePurged:       "Evidence purged",
 	cases.EventSLABreached:          "SLA breached",
 	cases.EventAssessed:             "Breach assessment",
+	cases.EventNewEvidence:          "New evidence",
 }
 
 // eventLabel names an event type; an unknown one reads as its words.
