@@ -53,7 +53,8 @@ const (
 // probable match, requesting containment on an exact match with nothing
 // requested, requesting more after worse evidence reopened a contained
 // case, marking it contained once something was requested, and
-// resolving a contained case. "Mark contained" is never first on a case
+// resolving a contained case; mine is true when the viewer works the case
+// or is a lead. "Mark contained" is never first on a case
 // where nothing was asked of the account system.
 func nextStep(d cases.CaseDetail, cv containmentView, mine bool) string {
 	c := d.Case
@@ -63,14 +64,16 @@ func nextStep(d cases.CaseDetail, cv containmentView, mine bool) string {
 	case d.Assignee == nil:
 		return stepTake
 	case !mine:
-		return "" // someone else works it; a lead may still reassign it
+		return "" // someone else works it (leads, who direct the tier, see the step)
 	case c.Status == cases.StatusContained:
 		return stepResolve
 	case cv.CanConfirm:
 		return stepConfirm
 	case c.Match == cases.MatchExact && len(cv.Actions) == 0 && len(cv.Requestable) > 0:
 		return stepRequest
-	case d.NewEvidence != nil && len(cv.Requestable) > 0:
+	case d.NewEvidence != nil:
+		// Even with nothing left this viewer may request, the step says
+		// what the evidence calls for (a lead locks the account).
 		return stepMore
 	case len(cv.Actions) > 0:
 		return stepContain
@@ -155,7 +158,7 @@ func (s *Server) casePage(c echo.Context) error {
 		return err
 	}
 	p := casePage{page: s.pageT(c, "case.title", d.Case.Ref), Detail: d, Kind: k, Mine: mine, Addresses: addrs, Containment: cv,
-		Next: nextStep(d, cv, mine), MailReport: mailReports(d)}
+		Next: nextStep(d, cv, mine || isLead(u)), MailReport: mailReports(d)}
 	if isLead(u) && d.Case.Status.Open() {
 		if p.Assignable, err = s.svc.Assignable(c.Request().Context(), actor(c)); err != nil {
 			return err
