@@ -73,15 +73,16 @@ func parsePages(now func() time.Time) (*pages, error) {
 				}
 				return nil
 			},
-			"dueText": func(d cases.DeadlineStatus) string { return dueTextIn(lang, d) },
-			"add1":    func(i int) int { return i + 1 },
-			"isLead":  isLead,
-			"t":       tr,
-			"tdate":   localDate,
-			"T":       func(key string, args ...any) string { return staffText(lang, key, args...) },
-			"v":       func(value any) string { return staffValue(lang, value) },
-			"where":   func(w string) string { return addressWhere(lang, w) },
-			"kind":    func(k cases.Kind) string { return kindLabelOf(lang, k) },
+			"dueText":   func(d cases.DeadlineStatus) string { return dueTextIn(lang, d) },
+			"add1":      func(i int) int { return i + 1 },
+			"matchedBy": func(r cases.Report) string { return matchedByIn(lang, r) },
+			"isLead":    isLead,
+			"t":         tr,
+			"tdate":     localDate,
+			"T":         func(key string, args ...any) string { return staffText(lang, key, args...) },
+			"v":         func(value any) string { return staffValue(lang, value) },
+			"where":     func(w string) string { return addressWhere(lang, w) },
+			"kind":      func(k cases.Kind) string { return kindLabelOf(lang, k) },
 
 			"irreversible": cases.LeadOnly,
 			"eventLabel":   func(typ string) string { return eventLabelIn(lang, typ) },
@@ -175,6 +176,16 @@ func (s *Server) page(c echo.Context, title string) page {
 		p.Done = staffText(p.Lang, "done."+code)
 	}
 	return p
+}
+
+// matchedByIn says in plain words how a report was matched; a way of
+// matching the catalog does not name (from an older release) falls back
+// to the match and the way, named as values.
+func matchedByIn(lang string, r cases.Report) string {
+	if _, ok := staffMessages["rep.by."+r.MatchedBy]; ok {
+		return staffText(lang, "rep.by."+r.MatchedBy)
+	}
+	return staffText(lang, "rep.match", staffValue(lang, r.Match), staffValue(lang, r.MatchedBy))
 }
 
 // dueTextIn says where a deadline stands, in lang: met, or the time left
