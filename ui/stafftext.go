@@ -518,6 +518,7 @@ func switchURL(c echo.Context, lang string) string {
 		q.Set("next", localPath(n))
 	}
 	q.Set("lang", lang)
+	q.Del("done") // the confirmation was said once; switching language does not repeat it
 	return c.Request().URL.Path + "?" + q.Encode()
 }
 
