@@ -215,7 +215,7 @@ var staffMessages = map[string]struct{ en, ja string }{
 	"done.resolved":     {"Case resolved; reporters who were acknowledged get the outcome notice.", "案件を解決しました。受付通知を受け取った報告者に結果通知が送られます。"},
 	"done.dismissed":    {"Case dismissed.", "案件を対応不要として終了しました。"},
 	"done.containment":  {"Containment requested from the account system.", "アカウントシステムに封じ込めを依頼しました。"},
-	"done.confirmed":    {"Match confirmed; the kind's containment was requested.", "照合を確定し、この種別の封じ込めを依頼しました。"},
+	"done.confirmed":    {"Match confirmed. Containment requested for it, if any, is listed under Containment.", "照合を確定しました。これにより依頼した封じ込めがあれば、「封じ込め」に表示されています。"},
 	"done.assessed":     {"Breach assessment recorded.", "漏えい評価を記録しました。"},
 	"done.retried":      {"Webhook queued to be sent again.", "Webhookを再送に回しました。"},
 
