@@ -20,6 +20,7 @@ func (s *Server) routes() {
 	e.HEAD("/readyz", s.readyz)
 	e.GET("/metrics", echo.WrapHandler(s.metrics.handler))
 	e.GET("/static/*", s.static)
+	e.GET("/favicon.ico", s.favicon)
 
 	// Middleware is given per route, not with Group.Use: a group's
 	// middleware also wraps its not-found handler, which would send an
