@@ -67,6 +67,9 @@ func (s *Server) routes() {
 	e.GET("/leads", s.leads, with(s.requireUser, requireRole("lead", "admin"))...)
 	e.GET("/admin", s.admin, with(s.requireUser, requireRole("admin"))...)
 	e.POST("/admin/users/:id/trained", s.adminTrained, with(s.requireUser, requireRole("admin"))...)
+	e.POST("/admin/users", s.adminAddUser, with(s.requireUser, requireRole("admin"))...)
+	e.GET("/invite/:token", s.invitePage, with()...)
+	e.POST("/invite/:token", s.inviteAccept, with(s.rateLimit("invite", s.opts.LoginRate, s.tooManyLogins))...)
 
 	// API: bearer keys with scopes; no cookies, so no CSRF.
 	small := middleware.BodyLimit("1M")
