@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -19,15 +20,15 @@ type runningDemo struct {
 	base, key string
 }
 
-// startDemo runs `notme demo --addr 127.0.0.1:0 --data dir` until the test
-// (or stop) ends it, and waits for its printed instructions.
-func startDemo(t *testing.T, dir string) (*runningDemo, func()) {
+// startDemo runs `notme demo --addr 127.0.0.1:0 --data dir [extra…]` until
+// the test (or stop) ends it, and waits for its printed instructions.
+func startDemo(t *testing.T, dir string, extra ...string) (*runningDemo, func()) {
 	t.Helper()
 	d := &runningDemo{out: &syncBuffer{}, errs: &syncBuffer{}}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() {
-		done <- Main(ctx, []string{"demo", "--addr", "127.0.0.1:0", "--data", dir},
+		done <- Main(ctx, append([]string{"demo", "--addr", "127.0.0.1:0", "--data", dir}, extra...),
 			Env{Stdin: strings.NewReader(""), Stdout: d.out, Stderr: d.errs, Getenv: func(string) (string, bool) { return "", false }})
 	}()
 	stopped := false
@@ -160,7 +161,8 @@ func (d *runningDemo) login(t *testing.T, email, password string) []*http.Cookie
 // TestDemoStartsAgainOnKeptData starts the demo twice on one folder, as a
 // newcomer who stops it and comes back would: the second start works,
 // keeps the cases and the API key, hands out logins that work (and the
-// old passwords no longer do), and prints links on its own new address.
+// old passwords no longer do), and prints links on its own new address,
+// even when given the CLI's config file, which names the first start's.
 func TestDemoStartsAgainOnKeptData(t *testing.T) {
 	dir := t.TempDir()
 	first, stop := startDemo(t, dir)
@@ -168,7 +170,7 @@ func TestDemoStartsAgainOnKeptData(t *testing.T) {
 	awaitDemo(t, "three cases from the sample mail", first, func() bool { return len(first.casesSeen(t)) == 3 }, nil)
 	stop()
 
-	second, _ := startDemo(t, dir)
+	second, _ := startDemo(t, dir, "--config", filepath.Join(dir, "cli.yaml"))
 	out := second.out.String()
 	if !strings.Contains(out, "earlier start") {
 		t.Errorf("second start does not say it kept an earlier desk:\n%s", out)
