@@ -2,11 +2,15 @@ package app
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"notme/ui"
@@ -45,7 +49,17 @@ func cmdDemo(ctx context.Context, args []string, env Env) error {
 		defer os.RemoveAll(dir)
 		*dataDir = dir
 	}
+	abs, err := filepath.Abs(*dataDir)
+	if err != nil {
+		return fmt.Errorf("data folder: %w", err)
+	}
+	*dataDir = abs
 	cfg.DataDir = *dataDir
+	if *cfgPath != "" && sameFile(*cfgPath, filepath.Join(*dataDir, demoCLIConfigFile)) {
+		// The file the demo wrote for the CLI names the address of an
+		// earlier start; this start takes its own.
+		cfg.HTTP.PublicURL = ""
+	}
 	cfg.Database.URL = ""
 	cfg.Tokens.KeyFile = ""
 	cfg.Tokens.Keys = nil
@@ -99,19 +113,29 @@ func cmdDemo(ctx context.Context, args []string, env Env) error {
 		ln.Close()
 		return fmt.Errorf("seed demo: %w", err)
 	}
-	mails, err := demoReportMails(seed.Links, time.Now())
-	if err != nil {
-		ln.Close()
-		return fmt.Errorf("demo mail: %w", err)
-	}
-	for _, m := range mails {
-		if err := imapSrv.deliver(m); err != nil {
+	// The sample report mails go to the mailbox once, with the ledger
+	// they refer to: on kept data they are reports already, and the
+	// mailbox (in memory) would otherwise hand them in again as
+	// duplicates.
+	if seed.NewLedger {
+		mails, err := demoReportMails(seed.Links, time.Now())
+		if err != nil {
 			ln.Close()
 			return fmt.Errorf("demo mail: %w", err)
 		}
+		for _, m := range mails {
+			if err := imapSrv.deliver(m); err != nil {
+				ln.Close()
+				return fmt.Errorf("demo mail: %w", err)
+			}
+		}
+		seed.Mails = len(mails)
 	}
-	seed.Mails = len(mails)
 	seed.Receiver = receiver.URL
+	if seed.CLIConfig, err = writeDemoCLIConfig(cfg); err != nil {
+		ln.Close()
+		return err
+	}
 	go receiver.run(ctx, seed.APIKey)
 	seed.print(env.Stdout, cfg.PublicURL(), *dataDir)
 	return a.Run(ctx, ln)
@@ -125,6 +149,14 @@ type DemoSeed struct {
 	Mails  int // report mails waiting in the demo mailbox
 	// Receiver is the URL of the demo's stand-in for the account system.
 	Receiver string
+	// Restarted: the data folder held a desk from an earlier start.
+	Restarted bool
+	// NewLedger: this start registered the sample messages (the first
+	// start), so the sample report mails are delivered now.
+	NewLedger bool
+	// CLIConfig is the config file that points the command line at this
+	// demo (see writeDemoCLIConfig).
+	CLIConfig string
 }
 
 // DemoUser is a seeded staff login.
@@ -139,47 +171,106 @@ type DemoLink struct {
 	MessageID, Recipient           string
 }
 
-// Seed fills a fresh desk with staff, an API key and ledger messages.
+// demoUsers are the seeded staff logins.
+var demoUsers = []DemoUser{
+	{Email: "agent@example.com", Role: "agent", Trained: true},
+	{Email: "lead@example.com", Role: "lead", Trained: true},
+	{Email: "admin@example.com", Role: "admin", Trained: true},
+	{Email: "parcel-desk@example.com", Role: "agent", Trained: false},
+}
+
+// demoKeyFile holds the demo's own API key in its data folder (mode 0600,
+// like token.key): its stand-in account system confirms containment with
+// it, and a newcomer's curl commands keep working from one start to the
+// next.
+const demoKeyFile = "demo-api.key"
+
+// Seed fills a desk with staff, an API key and ledger messages. It may run
+// again on kept data: what exists is kept, and Restarted says so. The
+// seeded logins get new passwords on every start, because a stored
+// password is a hash and cannot be printed again, and a newcomer who
+// starts the demo a second time expects the logins it prints to work.
+// Staff added later (on /admin or with notme user add) are left alone.
 func Seed(ctx context.Context, a *App) (DemoSeed, error) {
 	var s DemoSeed
-	for _, u := range []DemoUser{
-		{Email: "agent@example.com", Role: "agent", Trained: true},
-		{Email: "lead@example.com", Role: "lead", Trained: true},
-		{Email: "admin@example.com", Role: "admin", Trained: true},
-		{Email: "parcel-desk@example.com", Role: "agent", Trained: false},
-	} {
+	existing := map[string]cases.User{}
+	users, err := a.Service.Users(ctx)
+	if err != nil {
+		return s, err
+	}
+	for _, u := range users {
+		existing[u.Email] = u
+	}
+	for _, u := range demoUsers {
 		u.Password = cases.GeneratePassword()
-		if _, err := a.Service.AddUser(ctx, u.Email, cases.Role(u.Role), u.Trained, u.Password); err != nil {
+		if old, ok := existing[u.Email]; ok {
+			if _, err := a.Service.SetPassword(ctx, u.Email, u.Password); err != nil {
+				return s, fmt.Errorf("new password for %s: %w", u.Email, err)
+			}
+			// Show what the desk holds now: an admin may have changed it.
+			u.Role, u.Trained = string(old.Role), old.SecurityTrained
+			s.Restarted = true
+		} else if _, err := a.Service.AddUser(ctx, u.Email, cases.Role(u.Role), u.Trained, u.Password); err != nil {
 			return s, err
 		}
 		s.Users = append(s.Users, u)
 	}
-	key, _, err := a.Service.AddAPIKey(ctx, "demo", cases.Scopes)
-	if err != nil {
+	if s.APIKey, err = demoAPIKey(ctx, a); err != nil {
 		return s, err
 	}
-	s.APIKey = key
-	sent := time.Now().Add(-2 * time.Hour).UTC()
+	sent := a.Service.Now().Add(-2 * time.Hour).UTC()
 	for i, acc := range demoAccounts {
 		if _, ok := a.Service.Kind(acc.kind); !ok {
 			continue // a config without this kind
 		}
-		reg, _, err := a.Service.RegisterMessage(ctx, cases.LedgerMessage{
-			MessageID:  fmt.Sprintf("<demo-%d.%d@mail.example.com>", i+1, sent.Unix()),
+		// A fixed Message-ID makes registering idempotent: a second start
+		// gets the stored message (and its link) back.
+		reg, created, err := a.Service.RegisterMessage(ctx, cases.LedgerMessage{
+			MessageID:  fmt.Sprintf("<demo-%d@mail.example.com>", i+1),
 			AccountRef: acc.ref, Recipient: acc.recipient, Kind: acc.kind, Subject: acc.subject, SentAt: &sent,
 		})
 		if err != nil {
 			return s, err
 		}
+		s.NewLedger = s.NewLedger || created
 		s.Links = append(s.Links, DemoLink{AccountRef: acc.ref, Kind: acc.kind, Subject: acc.subject, URL: reg.URL,
 			MessageID: reg.MessageID, Recipient: acc.recipient})
 	}
 	return s, nil
 }
 
+// demoAPIKey returns the demo's API key from its data folder, or makes one
+// and keeps it there when there is none or it no longer works.
+func demoAPIKey(ctx context.Context, a *App) (string, error) {
+	path := filepath.Join(a.Config.DataDir, demoKeyFile)
+	if b, err := os.ReadFile(path); err == nil {
+		key := strings.TrimSpace(string(b))
+		if _, err := a.Service.APIKeyByKey(ctx, key); err == nil {
+			return key, nil
+		} else if cases.ErrorCode(err) != cases.EUNAUTHORIZED {
+			return "", err
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("read demo API key: %w", err)
+	}
+	key, _, err := a.Service.AddAPIKey(ctx, "demo", cases.Scopes)
+	if err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("keep demo API key: %w", err)
+	}
+	return key, nil
+}
+
 func (s DemoSeed) print(w io.Writer, base, dataDir string) {
-	fmt.Fprintf(w, "\nnotme demo — the desk is at %s\n(data in %s)\n\n", base, dataDir)
-	fmt.Fprintln(w, "1. Click a \"not me\" link, as the stranger who received the mail would:")
+	fmt.Fprintf(w, "\nnotme demo — the desk is at %s\n(data in %s)\n", base, dataDir)
+	if s.Restarted {
+		fmt.Fprintf(w, "\nThis folder holds a desk from an earlier start: its staff, cases, mail and keys\n"+
+			"are kept. Stored passwords cannot be shown again, so the demo logins below have\n"+
+			"new passwords; sessions already open stay logged in.\n")
+	}
+	fmt.Fprintln(w, "\n1. Click a \"not me\" link, as the stranger who received the mail would:")
 	for _, l := range s.Links {
 		fmt.Fprintf(w, "   %-18s %s\n     %s\n", l.Kind, l.Subject, l.URL)
 	}
@@ -191,10 +282,14 @@ func (s DemoSeed) print(w io.Writer, base, dataDir string) {
 		}
 		fmt.Fprintf(w, "   %-6s %-24s password %s%s\n", u.Role, u.Email, u.Password, note)
 	}
-	if s.Mails > 0 {
+	switch {
+	case s.Mails > 0:
 		fmt.Fprintf(w, "\n   The desk's mailbox holds %d mails (a reply, a Japanese forward, an ARF report, an\n"+
 			"   out-of-office reply); they become reports in seconds. Staff read the desk's\n"+
 			"   acknowledgements at %s/demo/outbox and kept mail at %s/mail.\n", s.Mails, base, base)
+	case s.Restarted:
+		fmt.Fprintf(w, "\n   The sample report mails came in at the first start and are kept at %s/mail;\n"+
+			"   acknowledgements the desk sends from now on are at %s/demo/outbox.\n", base, base)
 	}
 	if s.Receiver != "" {
 		fmt.Fprintf(w, "\n   A stand-in for the company's account system takes the signed containment\n"+
@@ -202,5 +297,12 @@ func (s DemoSeed) print(w io.Writer, base, dataDir string) {
 			"   action back: a case's Containment section shows requested → delivered → confirmed.\n", s.Receiver)
 	}
 	fmt.Fprintf(w, "\n3. The company's systems use the API with this key (all scopes):\n   %s\n", s.APIKey)
-	fmt.Fprintf(w, "   curl -s -H 'Authorization: Bearer %s' %s/api/v1/cases\n\nPress Ctrl-C to stop.\n\n", s.APIKey, base)
+	fmt.Fprintf(w, "   curl -s -H 'Authorization: Bearer %s' %s/api/v1/cases\n", s.APIKey, base)
+	if s.CLIConfig != "" {
+		fmt.Fprintf(w, "\n4. The command line (notme mint, apikey add, user add, ingest) works on this\n"+
+			"   desk when given its config file, which names the data folder and address:\n"+
+			"   notme mint --config %s --account ACC-2001 --kind registration\n"+
+			"   notme apikey add crm --scope mint --config %s\n", s.CLIConfig, s.CLIConfig)
+	}
+	fmt.Fprintf(w, "\nPress Ctrl-C to stop.\n\n")
 }

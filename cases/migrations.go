@@ -322,6 +322,26 @@ var migrations = []migration{
 		// refused rather than answered with the first one's report.
 		`ALTER TABLE reports ADD COLUMN request_digest {{blob}}`,
 	}, nil, nil},
+	{12, "staff invitations", []string{
+		// An admin invites staff on /admin; the link's token is shown
+		// once and only its hash is kept. The user row is made when the
+		// person sets a password, so an invitation that lapses leaves no
+		// account without one.
+		`CREATE TABLE invitations (
+			id {{pk}},
+			token_hash {{blob}} NOT NULL,
+			email TEXT NOT NULL,
+			role TEXT NOT NULL,
+			security_trained {{bool}} NOT NULL DEFAULT FALSE,
+			invited_by TEXT NOT NULL,
+			created_at {{time}} NOT NULL,
+			expires_at {{time}} NOT NULL,
+			used_at {{time}},
+			revoked_at {{time}}
+		)`,
+		`CREATE UNIQUE INDEX invitations_token_hash ON invitations (token_hash)`,
+		`CREATE INDEX invitations_email ON invitations (email)`,
+	}, nil, nil},
 }
 
 // schemaVersion is the version the code expects.

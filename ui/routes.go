@@ -20,6 +20,7 @@ func (s *Server) routes() {
 	e.HEAD("/readyz", s.readyz)
 	e.GET("/metrics", echo.WrapHandler(s.metrics.handler))
 	e.GET("/static/*", s.static)
+	e.GET("/favicon.ico", s.favicon)
 
 	// Middleware is given per route, not with Group.Use: a group's
 	// middleware also wraps its not-found handler, which would send an
@@ -66,6 +67,9 @@ func (s *Server) routes() {
 	e.GET("/leads", s.leads, with(s.requireUser, requireRole("lead", "admin"))...)
 	e.GET("/admin", s.admin, with(s.requireUser, requireRole("admin"))...)
 	e.POST("/admin/users/:id/trained", s.adminTrained, with(s.requireUser, requireRole("admin"))...)
+	e.POST("/admin/users", s.adminAddUser, with(s.requireUser, requireRole("admin"))...)
+	e.GET("/invite/:token", s.invitePage, with()...)
+	e.POST("/invite/:token", s.inviteAccept, with(s.rateLimit("invite", s.opts.LoginRate, s.tooManyLogins))...)
 
 	// API: bearer keys with scopes; no cookies, so no CSRF.
 	small := middleware.BodyLimit("1M")

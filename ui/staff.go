@@ -18,6 +18,8 @@ type loginPage struct {
 	// Expired: the session ran out; the staff member logs in again and
 	// returns to Next.
 	Expired bool
+	// Invited: the staff member just set a password on an invitation.
+	Invited bool
 }
 
 type casePage struct {
@@ -101,12 +103,17 @@ type adminPage struct {
 	page
 	Users []cases.User
 	Audit []cases.AuditEntry
+	// AuditRows are Audit in the reader's words.
+	AuditRows   []auditRow
+	Invitations []cases.Invitation
+	Form        addStaffForm
+	Invited     *invited // the invitation just made, shown this once
 }
 
 // loginPage is GET /login.
 func (s *Server) loginPage(c echo.Context) error {
 	return s.render(c, http.StatusOK, "login", loginPage{page: s.pageT(c, "login.title"), Next: localPath(c.QueryParam("next")),
-		Expired: c.QueryParam("expired") != ""})
+		Expired: c.QueryParam("expired") != "", Invited: c.QueryParam("invited") != ""})
 }
 
 // login is POST /login.
@@ -204,8 +211,15 @@ type leadsPage struct {
 	Dashboard dashboardView
 }
 
-// admin is GET /admin: the staff list.
+// admin is GET /admin: the staff list, the form to add staff, and the
+// audit log.
 func (s *Server) admin(c echo.Context) error {
+	return s.renderAdmin(c, http.StatusOK, adminPage{})
+}
+
+// renderAdmin fills p (whose form and new invitation the caller may have
+// set) and renders /admin.
+func (s *Server) renderAdmin(c echo.Context, status int, p adminPage) error {
 	users, err := s.svc.Users(c.Request().Context())
 	if err != nil {
 		return err
@@ -214,7 +228,11 @@ func (s *Server) admin(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "admin", adminPage{page: s.pageT(c, "admin.title"), Users: users, Audit: audit})
+	p.page, p.Users, p.Audit = s.pageT(c, "admin.title"), users, audit
+	if err := s.adminView(c, &p); err != nil {
+		return err
+	}
+	return s.render(c, status, "admin", p)
 }
 
 // adminTrained is POST /admin/users/{id}/trained: grant or remove the
