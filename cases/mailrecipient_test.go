@@ -11,6 +11,9 @@ func TestLedgerRecipientMailIsAProbableReport(t *testing.T) {
 	d := newTestDesk(t)
 	d.register(t, "o1@mail.example.com", "ACC-1", "taro@gmial.example", "registration")
 	d.register(t, "o2@mail.example.com", "ACC-2", "hanako@example.jp", "order_confirmation")
+	// A ledger that somehow lists the desk's own address: its mail is
+	// still a loop, never a report.
+	d.register(t, "o3@mail.example.com", "ACC-3", "notme@desk.example.com", "registration")
 
 	mail := func(id, from, auto, class string) InboundMail {
 		return InboundMail{Raw: []byte(id), Parsed: ParsedMail{Class: class, MessageID: id, From: from,
@@ -32,6 +35,8 @@ func TestLedgerRecipientMailIsAProbableReport(t *testing.T) {
 			DispositionIgnored, ReasonUnrelated, "", "", ""},
 		{"ledger recipient's auto-reply", mail("d@gmial.example", "taro@gmial.example", "vacation", ClassAutoReply),
 			DispositionIgnored, ReasonAutoReply, "", "", ""},
+		{"the desk's own mail", mail("k@desk.example.com", "notme@desk.example.com", "own-address", ClassAutoReply),
+			DispositionIgnored, ReasonLoop, "", "", ""},
 		{"ledger recipient, too large", func() InboundMail {
 			m := mail("e@gmial.example", "taro@gmial.example", "", ClassUnrelated)
 			m.Parsed.Reason = ReasonTooLarge
