@@ -61,8 +61,9 @@ func TestKeptMailViewer(t *testing.T) {
 		"invoice.exe", `href="`+base+`/attachments/1"`,
 		"none yet: this mail did not become a report",
 		`action="`+base+`/case"`, "Open a case",
-		"once a case is opened from this mail, they can be revealed")
-	wantNotIn(t, r, "max@example.net", `href="https://shop.example.com`, "#addresses", "?ev.")
+		"once a case is opened from this mail, they can be revealed",
+		"<dt>Class</dt><dd>unrelated</dd>")
+	wantNotIn(t, r, "max@example.net", `href="https://shop.example.com`, "#addresses", "?ev.", "(unrelated)")
 	csp := r.header.Get("Content-Security-Policy")
 	if !strings.Contains(csp, "frame-src 'self'") || !strings.Contains(csp, "frame-ancestors 'none'") || strings.Contains(csp, "unsafe") {
 		t.Errorf("%s: Content-Security-Policy = %q, want the strict policy plus frame-src 'self' only", r.call, csp)
