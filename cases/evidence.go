@@ -66,21 +66,103 @@ func (s *Service) MailEvidence(ctx context.Context, a Actor, session, ref string
 		return Evidence{}, Errorf(ENOTFOUND, "This case has no such mail.")
 	}
 	e.Mail.FromAddr = MaskAddress(e.Mail.FromAddr)
-	addrs, err := s.CaseAddresses(ctx, a, session, ref)
-	if err != nil {
-		return Evidence{}, fmt.Errorf("evidence of %s: %w", ref, err)
+	if err := s.revealedOn(ctx, a, session, &e); err != nil {
+		return Evidence{}, err
 	}
+	return e, nil
+}
+
+// revealedOn fills in the addresses of e's case this session revealed.
+func (s *Service) revealedOn(ctx context.Context, a Actor, session string, e *Evidence) error {
 	e.revealed = map[string]bool{}
+	addrs, err := s.CaseAddresses(ctx, a, session, e.Case.Ref)
+	if err != nil {
+		return fmt.Errorf("evidence of %s: %w", e.Case.Ref, err)
+	}
 	for _, ad := range addrs {
 		if ad.Revealed != "" {
 			e.revealed[strings.ToLower(ad.Revealed)] = true
 		}
+	}
+	return nil
+}
+
+// KeptMail returns any mail the desk kept, by its id, for the evidence
+// viewer on /mail: staff read a mail before deciding whether to open a
+// case from it. The rules are the evidence viewer's: security-trained
+// staff only, every address masked. A mail that belongs to a case comes
+// with it (Case.ID set), and the addresses this session revealed on that
+// case stay readable; a mail without one has nothing to reveal.
+func (s *Service) KeptMail(ctx context.Context, a Actor, session string, mailID int64) (Evidence, error) {
+	if !a.canWork() {
+		return Evidence{}, errNotTrained
+	}
+	db := s.store.r.WithContext(ctx)
+	var e Evidence
+	if err := db.Where("id = ?", mailID).Limit(1).Find(&e.Mail).Error; err != nil {
+		return Evidence{}, fmt.Errorf("read mail %d: %w", mailID, err)
+	}
+	if e.Mail.ID == 0 {
+		return Evidence{}, Errorf(ENOTFOUND, "No such mail.")
+	}
+	e.Mail.FromAddr = MaskAddress(e.Mail.FromAddr)
+	if e.Mail.CaseID == nil {
+		return e, nil
+	}
+	if err := db.Where("id = ?", *e.Mail.CaseID).Limit(1).Find(&e.Case).Error; err != nil {
+		return Evidence{}, fmt.Errorf("read the case of mail %d: %w", mailID, err)
+	}
+	if e.Case.ID == 0 {
+		return e, nil
+	}
+	if err := s.revealedOn(ctx, a, session, &e); err != nil {
+		return Evidence{}, err
 	}
 	return e, nil
 }
 
 // MaxAttachmentName bounds the attachment name written to the audit log.
 const MaxAttachmentName = 255
+
+// RecordKeptMailDownload is RecordAttachmentDownload for the viewer on
+// /mail, which reaches any kept mail by its id: the entry names the mail's
+// case when it has one, else the mail itself ("mail:ID").
+func (s *Service) RecordKeptMailDownload(ctx context.Context, a Actor, mailID int64, name, mediaType string, size int) error {
+	if !a.canWork() {
+		return errNotTrained
+	}
+	return s.store.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var m MailMessage
+		if err := tx.Select("id, case_id").Where("id = ?", mailID).Limit(1).Find(&m).Error; err != nil {
+			return fmt.Errorf("read mail %d: %w", mailID, err)
+		}
+		if m.ID == 0 {
+			return Errorf(ENOTFOUND, "No such mail.")
+		}
+		subject := fmt.Sprintf("mail:%d", m.ID)
+		if m.CaseID != nil {
+			var c Case
+			if err := tx.Select("id, ref").Where("id = ?", *m.CaseID).Limit(1).Find(&c).Error; err != nil {
+				return fmt.Errorf("read the case of mail %d: %w", mailID, err)
+			}
+			if c.ID != 0 {
+				subject = "case:" + c.Ref
+			}
+		}
+		return tx.Create(&AuditEntry{At: s.clock(), Actor: a.String(), Action: AuditDownloadAttachment,
+			Subject: subject, Detail: downloadDetail(mailID, name, mediaType, size)}).Error
+	})
+}
+
+// downloadDetail is the audit detail of one attachment download, the name
+// made valid and bounded.
+func downloadDetail(mailID int64, name, mediaType string, size int) string {
+	name = strings.ToValidUTF8(name, "\uFFFD")
+	if utf8.RuneCountInString(name) > MaxAttachmentName {
+		name = string([]rune(name)[:MaxAttachmentName]) + "…"
+	}
+	return fmt.Sprintf("mail %d, attachment %q (%s, %d bytes)", mailID, name, mediaType, size)
+}
 
 // RecordAttachmentDownload writes the download of one attachment of a
 // case's mail to the append-only audit log before the file is served:
@@ -90,10 +172,6 @@ func (s *Service) RecordAttachmentDownload(ctx context.Context, a Actor, ref str
 		return errNotTrained
 	}
 	ref = NormalizeCaseRef(ref)
-	name = strings.ToValidUTF8(name, "\uFFFD")
-	if utf8.RuneCountInString(name) > MaxAttachmentName {
-		name = string([]rune(name)[:MaxAttachmentName]) + "…"
-	}
 	return s.store.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var c Case
 		if err := tx.Where("ref = ?", ref).Limit(1).Find(&c).Error; err != nil {
@@ -109,6 +187,6 @@ func (s *Service) RecordAttachmentDownload(ctx context.Context, a Actor, ref str
 			return Errorf(ENOTFOUND, "This case has no such mail.")
 		}
 		return tx.Create(&AuditEntry{At: s.clock(), Actor: a.String(), Action: AuditDownloadAttachment,
-			Subject: "case:" + c.Ref, Detail: fmt.Sprintf("mail %d, attachment %q (%s, %d bytes)", mailID, name, mediaType, size)}).Error
+			Subject: "case:" + c.Ref, Detail: downloadDetail(mailID, name, mediaType, size)}).Error
 	})
 }

@@ -218,6 +218,13 @@ func (b *mailBatch) ingestOne(m InboundMail, statusToken string) (Ingested, erro
 	p := m.Parsed
 	p.MessageID = NormalizeMessageID(p.MessageID)
 	p.From = strings.ToLower(strings.TrimSpace(p.From))
+	if p.Reason == "" && p.Class == ClassUnrelated && personalMail(p.Auto) && b.ledgerSenders[p.From] {
+		// A new mail from an address the company writes to ("this is not
+		// me", in any language) is a report: being a ledger recipient is
+		// the signal, not the words. The From can be forged, so the match
+		// stays probable (matchWith: by recipient) and a person confirms.
+		p.Class = ClassReport
+	}
 	now := s.clock()
 	sum := sha256.Sum256(m.Raw)
 	row := MailMessage{

@@ -2,6 +2,7 @@ package cases
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -22,6 +23,9 @@ type mailBatch struct {
 	fetched map[string]MailMessage // by imap_key: taken in before
 	reports map[string]bool        // message_ids that became reports before
 	ledger  map[string]LedgerMessage
+	// ledgerSenders are the senders of unrelated mail that are ledger
+	// recipients: their mail is a report (ingestOne).
+	ledgerSenders map[string]bool
 
 	// Filled as the batch goes.
 	byKey     map[string]int           // imap_key → index of the mail in this batch
@@ -97,7 +101,7 @@ func keysOf(set map[string]bool) []string {
 
 func newMailBatch(s *Service, tx *gorm.DB) *mailBatch {
 	return &mailBatch{s: s, tx: tx,
-		fetched: map[string]MailMessage{}, reports: map[string]bool{}, ledger: map[string]LedgerMessage{},
+		fetched: map[string]MailMessage{}, reports: map[string]bool{}, ledger: map[string]LedgerMessage{}, ledgerSenders: map[string]bool{},
 		byKey: map[string]int{}, seen: map[string]bool{}, recipient: map[string]LedgerMessage{},
 		refs: map[string]*Case{}, open: map[string]*Case{}, resolved: map[string]*Case{}, updates: map[*Case]map[string]any{},
 	}
@@ -113,11 +117,23 @@ func (s *Service) mailReportInput(p ParsedMail) (ReportInput, error) {
 	return in, err
 }
 
+// personalMail reports whether a mail without candidates may still be a
+// person's report, judged by why it must not be answered (ParsedMail.Auto):
+// a person wrote it, or it only asks for no automatic answer (Outlook sets
+// X-Auto-Response-Suppress on mail people write). A failed DMARC or SPF
+// check, a null reverse path or a list's mail casts doubt on the very From
+// that would make it a report, so such mail stays unrelated, for a person
+// to read on /mail.
+func personalMail(auto string) bool {
+	return auto == "" || auto == "x-auto-response-suppress"
+}
+
 // prefetch looks up, for the whole batch, what the mails will ask.
 func (b *mailBatch) prefetch(batch []InboundMail) error {
 	keys := map[string]bool{}
 	msgIDs := map[string]bool{}
 	ledgerIDs := map[string]bool{}
+	senders := map[string]bool{}
 	for _, m := range batch {
 		if k := imapKey(m); k != nil {
 			keys[*k] = true
@@ -125,6 +141,9 @@ func (b *mailBatch) prefetch(batch []InboundMail) error {
 		p := m.Parsed
 		if p.Reason != "" {
 			continue
+		}
+		if from := strings.ToLower(strings.TrimSpace(p.From)); p.Class == ClassUnrelated && from != "" && personalMail(p.Auto) {
+			senders[from] = true
 		}
 		var candidates []string
 		switch p.Class {
@@ -166,6 +185,19 @@ func (b *mailBatch) prefetch(batch []InboundMail) error {
 		}
 		for _, id := range found {
 			b.reports[id] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	err = chunks(keysOf(senders), inChunk, func(as []string) error {
+		var found []string
+		if err := b.tx.Model(&LedgerMessage{}).Where("recipient IN ?", as).Distinct().Pluck("recipient", &found).Error; err != nil {
+			return fmt.Errorf("look up senders in ledger: %w", err)
+		}
+		for _, a := range found {
+			b.ledgerSenders[a] = true
 		}
 		return nil
 	})

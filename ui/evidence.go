@@ -58,7 +58,12 @@ type evidencePage struct {
 	Forwarded   *ForwardedMail
 	FwdHTML     bool
 	Problems    []string
-	Base        string // /cases/{ref}/mail/{id}
+	Base        string // /cases/{ref}/mail/{id}, or /mail/{id} for Kept
+	// Kept: the page was reached from /mail, where staff read any kept mail
+	// before anyone opens a case from it; Ref is then the mail's case, if
+	// it has one.
+	Kept     bool
+	OpenCase bool // the mail is no report and on no case: staff may open one from it
 }
 
 type attachmentRow struct {
@@ -80,6 +85,22 @@ func (s *Server) evidence(c echo.Context) (cases.Evidence, MailView, error) {
 		return cases.Evidence{}, MailView{}, cases.Errorf(cases.ENOTFOUND, "This case has no such mail.")
 	}
 	e, err := s.svc.MailEvidence(c.Request().Context(), actor(c), sessionToken(c), c.Param("ref"), id)
+	return s.viewEvidence(e, err)
+}
+
+// keptEvidence reads any kept mail by the request's id, for the viewer
+// on /mail.
+func (s *Server) keptEvidence(c echo.Context) (cases.Evidence, MailView, error) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return cases.Evidence{}, MailView{}, cases.Errorf(cases.ENOTFOUND, "No such mail.")
+	}
+	e, err := s.svc.KeptMail(c.Request().Context(), actor(c), sessionToken(c), id)
+	return s.viewEvidence(e, err)
+}
+
+// viewEvidence parses the raw mail that is still kept.
+func (s *Server) viewEvidence(e cases.Evidence, err error) (cases.Evidence, MailView, error) {
 	if err != nil || e.Purged() {
 		return e, MailView{}, err
 	}
@@ -108,6 +129,24 @@ func (s *Server) mailEvidence(c echo.Context) error {
 	}
 	base := "/cases/" + e.Case.Ref + "/mail/" + strconv.FormatInt(e.Mail.ID, 10)
 	p := evidencePage{page: s.pageT(c, "ev.title", e.Mail.ID, e.Case.Ref), Ref: e.Case.Ref, Mail: e.Mail, Base: base}
+	return s.showEvidence(c, e, v, p)
+}
+
+// keptMail is GET /mail/{id}: the evidence viewer for any kept mail, so
+// that staff can read a mail before deciding to open a case from it.
+func (s *Server) keptMail(c echo.Context) error {
+	e, v, err := s.keptEvidence(c)
+	if err != nil {
+		return err
+	}
+	p := evidencePage{page: s.pageT(c, "ev.title.kept", e.Mail.ID), Ref: e.Case.Ref, Mail: e.Mail,
+		Base: "/mail/" + strconv.FormatInt(e.Mail.ID, 10), Kept: true,
+		OpenCase: e.Mail.Disposition == cases.DispositionIgnored && e.Mail.CaseID == nil}
+	return s.showEvidence(c, e, v, p)
+}
+
+// showEvidence renders the viewer of one mail, its parts masked.
+func (s *Server) showEvidence(c echo.Context, e cases.Evidence, v MailView, p evidencePage) error {
 	if e.Purged() {
 		p.PurgedAt, p.NoRaw = e.Mail.PurgedAt, e.Mail.PurgedAt == nil
 	} else {
@@ -140,6 +179,18 @@ const mailHTMLCSP = "default-src 'none'; sandbox; frame-ancestors 'self'; base-u
 // sandboxed frame.
 func (s *Server) mailEvidenceHTML(c echo.Context) error {
 	e, v, err := s.evidence(c)
+	return s.evidenceHTML(c, e, v, err)
+}
+
+// keptMailHTML is GET /mail/{id}/html (?part=forwarded): mailEvidenceHTML
+// for the viewer on /mail.
+func (s *Server) keptMailHTML(c echo.Context) error {
+	e, v, err := s.keptEvidence(c)
+	return s.evidenceHTML(c, e, v, err)
+}
+
+// evidenceHTML serves a mail's HTML part, sanitized and sandboxed.
+func (s *Server) evidenceHTML(c echo.Context, e cases.Evidence, v MailView, err error) error {
 	if err != nil {
 		return err
 	}
@@ -168,6 +219,23 @@ func (s *Server) mailEvidenceHTML(c echo.Context) error {
 // attachment as a download, written to the audit log first.
 func (s *Server) mailAttachment(c echo.Context) error {
 	e, v, err := s.evidence(c)
+	return s.evidenceAttachment(c, e, v, err, func(name, typ string, size int) error {
+		return s.svc.RecordAttachmentDownload(c.Request().Context(), actor(c), e.Case.Ref, e.Mail.ID, name, typ, size)
+	})
+}
+
+// keptMailAttachment is GET /mail/{id}/attachments/{n}: mailAttachment
+// for the viewer on /mail, audited all the same.
+func (s *Server) keptMailAttachment(c echo.Context) error {
+	e, v, err := s.keptEvidence(c)
+	return s.evidenceAttachment(c, e, v, err, func(name, typ string, size int) error {
+		return s.svc.RecordKeptMailDownload(c.Request().Context(), actor(c), e.Mail.ID, name, typ, size)
+	})
+}
+
+// evidenceAttachment serves one attachment as a download once audit has
+// recorded it.
+func (s *Server) evidenceAttachment(c echo.Context, e cases.Evidence, v MailView, err error, audit func(name, typ string, size int) error) error {
 	if err != nil {
 		return err
 	}
@@ -180,7 +248,7 @@ func (s *Server) mailAttachment(c echo.Context) error {
 	}
 	a := v.Attachments[n-1]
 	name := downloadName(a.Name, n)
-	if err := s.svc.RecordAttachmentDownload(c.Request().Context(), actor(c), e.Case.Ref, e.Mail.ID, name, a.Type, len(a.Data)); err != nil {
+	if err := audit(name, a.Type, len(a.Data)); err != nil {
 		return err
 	}
 	h := c.Response().Header()

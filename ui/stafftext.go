@@ -305,6 +305,14 @@ var staffMessages = map[string]struct{ en, ja string }{
 	"ev.type":         {"Type", "形式"},
 	"ev.att.fwd":      {"(in the forwarded original)", "（転送された元のメール内）"},
 	"ev.download":     {"Download", "ダウンロード"},
+	// The viewer on /mail, for any kept mail, with or without a case.
+	"ev.title.kept":  {"Mail %d", "メール %d"},
+	"ev.case":        {"Case", "案件"},
+	"ev.nocase":      {"none yet: this mail did not become a report", "なし（このメールは報告として扱われていません）"},
+	"ev.open.p":      {"Read it first. If it is a report after all, open a case from it; the sender's address is still matched against the ledger.", "まず内容を確認してください。報告だった場合は、ここから案件を起票してください。送信元アドレスは台帳と照合されます。"},
+	"ev.masked.kept": {"Addresses are masked; once a case is opened from this mail, they can be revealed on its page (audited). Links in the mail are shown as text and never followed; images are not loaded.", "メールアドレスは伏せて表示しています。このメールから案件を起票すると、案件ページで表示操作ができます（監査ログに記録されます）。メール内のリンクは文字として表示し、アクセスしません。画像も読み込みません。"},
+	"ev.purged.kept": {"Raw mail purged on %s. Retention removed the mail itself; what the desk recorded of it (sender, subject, reason) stays here.", "原本は%sに削除されました。保存期間により原本は削除されましたが、送信元・件名・理由の記録はここに残っています。"},
+	"mail.nosubject": {"(no subject)", "（件名なし）"},
 
 	"leads.title":        {"Leads", "リーダー"},
 	"leads.stale":        {"Mailboxes not read", "読み取れていないメールボックス"},

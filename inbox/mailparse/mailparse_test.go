@@ -128,6 +128,11 @@ func TestFixtureFacts(t *testing.T) {
 		"html_only_en.eml":           {class: ClassReport, tokenSrc: SourceLink, noIDs: true, textHas: "I am not the person named", textLacks: "color:red"},
 		"unknown_charset.eml":        {class: ClassReport, tokenSrc: SourceLink, problem: "unknown charset x-unknown-2024"},
 		"bom_lf.eml":                 {class: ClassReport, firstID: "20240301101500.4F3A2B@", firstSrc: SourceBody},
+		// New mail, no reply nor forward: the parser finds nothing of an
+		// original; the desk makes it a report when the sender is a ledger
+		// recipient (cases.IngestMail).
+		"new_mail_en.eml": {class: ClassUnrelated, lang: "en", noIDs: true, textHas: "I keep getting your emails"},
+		"new_mail_ja.eml": {class: ClassUnrelated, lang: "ja", noIDs: true, textHas: "何度も届きます"},
 	}
 	for _, f := range fixtures(t) {
 		if _, ok := tests[filepath.Base(f)]; !ok {
