@@ -109,6 +109,7 @@ func (s *Service) RecordAttachmentDownload(ctx context.Context, a Actor, ref str
 			return Errorf(ENOTFOUND, "This case has no such mail.")
 		}
 		return tx.Create(&AuditEntry{At: s.clock(), Actor: a.String(), Action: AuditDownloadAttachment,
-			Subject: "case:" + c.Ref, Detail: fmt.Sprintf("mail %d, attachment %q (%s, %d bytes)", mailID, name, mediaType, size)}).Error
+			Subject: "case:" + c.Ref, Detail: fmt.Sprintf("mail %d, attachment %q (%s, %d bytes)", mailID, name, mediaType, size),
+			Args: Args{"mail": argInt(mailID), "name": name, "type": mediaType, "size": argInt(size)}}).Error
 	})
 }

@@ -139,7 +139,7 @@ func TestDeadLetterRetryOnTheCasePage(t *testing.T) {
 
 	agent := d.login(t, "agent@desk.example")
 	page := agent.get(t, "/cases/"+ref)
-	for _, want := range []string{"dead, 1 attempt", "HTTP 503: maintenance", "Send again", "not delivered after 1 attempts"} {
+	for _, want := range []string{"dead, 1 attempt", "HTTP 503: maintenance", "Send again", "not delivered after 1 attempt since"} {
 		if !strings.Contains(page.body, want) {
 			t.Errorf("%s does not show %q", page.call, want)
 		}
