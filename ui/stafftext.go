@@ -358,8 +358,8 @@ var staffOne = map[string]string{
 }
 
 // valueMessages name stored values (statuses, severities, channels,
-// containment actions…) for people: in English they read as stored, as
-// before. A value not here shows as it is stored.
+// containment actions…) for people: in English most read as stored, but an
+// id with underscores reads as words. A value not here shows as stored.
 var valueMessages = map[string]struct{ en, ja string }{
 	string(cases.SeverityCritical): {"critical", "緊急"},
 	string(cases.SeverityHigh):     {"high", "高"},
@@ -395,11 +395,11 @@ var valueMessages = map[string]struct{ en, ja string }{
 	cases.DeadlineResolve: {"resolve", "解決"},
 	cases.DeadlineAssess:  {"assess", "漏えい評価"},
 
-	cases.ActionRevokePendingLinks:    {"revoke_pending_links", "未使用リンクの無効化"},
-	cases.ActionSuppressRecipient:     {"suppress_recipient", "宛先への送信停止"},
-	cases.ActionRequireReverification: {"require_reverification", "メールアドレスの再確認"},
-	cases.ActionLockAccount:           {"lock_account", "アカウントのロック"},
-	cases.ActionContactOwner:          {"contact_owner", "別経路での名義人への連絡"},
+	cases.ActionRevokePendingLinks:    {"revoke pending links", "未使用リンクの無効化"},
+	cases.ActionSuppressRecipient:     {"suppress mail to the address", "宛先への送信停止"},
+	cases.ActionRequireReverification: {"require re-verification", "メールアドレスの再確認"},
+	cases.ActionLockAccount:           {"lock the account", "アカウントのロック"},
+	cases.ActionContactOwner:          {"contact the holder another way", "別経路での名義人への連絡"},
 	cases.ActionRequested:             {"requested", "依頼済み"},
 	cases.ActionDelivered:             {"delivered", "配信済み"},
 	cases.ActionConfirmed:             {"confirmed", "完了"},
@@ -423,7 +423,7 @@ var valueMessages = map[string]struct{ en, ja string }{
 	cases.ReasonTooLarge:   {"too-large", "サイズ超過"},
 
 	"notifiable":     {"notifiable", "報告対象"},
-	"not_notifiable": {"not_notifiable", "報告対象外"},
+	"not_notifiable": {"not notifiable", "報告対象外"},
 
 	string(cases.RoleAgent): {"agent", "担当者"},
 	string(cases.RoleLead):  {"lead", "リーダー"},
