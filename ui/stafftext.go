@@ -411,6 +411,9 @@ var valueMessages = map[string]struct{ en, ja string }{
 	cases.AckKindOutcome:  {"outcome", "結果通知"},
 	cases.AckSent:         {"sent", "送信済み"},
 	cases.AckSuppressed:   {"suppressed", "送信抑止"},
+	// The language an acknowledgement was written in.
+	"en": {"en", "英語"},
+	"ja": {"ja", "日本語"},
 
 	cases.ClassReport:      {"report", "報告"},
 	cases.ClassAutoReply:   {"auto-reply", "自動返信"},
