@@ -241,9 +241,11 @@ func eventText(lang string, e cases.Event) string {
 	return e.Detail
 }
 
-// eventLang is the language an event's text is in on a page in lang.
+// eventLang is the language an event's text is in on a page in lang. A
+// note is a person's words in whatever language they wrote, so it is never
+// marked English.
 func eventLang(lang string, e cases.Event) string {
-	if _, ok := eventMessages[e.Code]; ok && e.Code != "" {
+	if _, ok := eventMessages[e.Code]; (ok && e.Code != "") || e.Type == cases.EventNote {
 		return lang
 	}
 	return langEN

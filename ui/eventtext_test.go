@@ -106,7 +106,7 @@ func TestTimelineEveryEventInJapanese(t *testing.T) {
 	for _, f := range everyFact {
 		insert(cases.EventEscalated, cases.ActorRules, "English detail of a fact", cases.CodeEscalatedFurther, f)
 	}
-	insert(cases.EventNote, cases.ActorMail, "Stored before codes: an English sentence.", "", nil)
+	insert(cases.EventStatus, cases.ActorMail, "Stored before codes: an English sentence.", "", nil)
 
 	agent := d.login(t, "agent@desk.example")
 	ja := agent.get(t, "/cases/"+ref+"?lang=ja")
