@@ -213,7 +213,13 @@ func reportTicks(lang string, args cases.Args) string {
 			ticks = append(ticks, staffText(lang, t.key))
 		}
 	}
-	return strings.Join(ticks, staffText(lang, "sep"))
+	// A tick's own words may hold a comma (、), so Japanese lists them
+	// with a slash.
+	sep := ", "
+	if lang == langJA {
+		sep = "／"
+	}
+	return strings.Join(ticks, sep)
 }
 
 // eventDuration reads minutes as days, hours or minutes, whichever is whole.

@@ -91,7 +91,7 @@ func TestEventPlurals(t *testing.T) {
 		{cases.CodeStatus, cases.Args{"from": "new", "to": "dismissed", "reason": "テスト送信"}, langJA, "状態 新規 → 対応不要で終了：テスト送信"},
 		{cases.CodeReportAdded, cases.Args{"channel": "mail", "match": "exact", "by": "ledger"}, langEN, "Report by mail, exact match by ledger."},
 		{cases.CodeReportAdded, cases.Args{"channel": "link", "match": "exact", "by": "token", "opened": "1", "never": "1", "note": "1"}, langJA,
-			"リンクでの報告（照合：確定、トークン）。報告者の申告：リンクを開いた、登録した覚えがない。メモあり。"},
+			"リンクでの報告（照合：確定、トークン）。報告者の申告：リンクを開いた／登録した覚えがない。メモあり。"},
 	} {
 		if got, _ := eventMessage(tc.lang, tc.code, tc.args); got != tc.want {
 			t.Errorf("eventMessage(%s, %s, %v) = %q, want %q", tc.lang, tc.code, tc.args, got, tc.want)
