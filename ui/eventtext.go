@@ -235,12 +235,23 @@ func eventDuration(lang string, minutes int) string {
 	return s
 }
 
-// eventText is what an event says, in lang. An event stored before events
-// had codes (or with a code this release does not know) says its English
-// Detail as stored; the page marks it lang="en" (eventLang).
-func eventText(lang string, e cases.Event) string {
+// eventCode is the code and arguments an event says what it says with:
+// its own, or for a row stored before codes the ones its English sentence
+// reads as (eventlegacy.go); false when neither is known here.
+func eventCode(e cases.Event) (string, cases.Args, bool) {
 	if e.Code != "" {
-		if s, ok := eventMessage(lang, e.Code, e.Args); ok {
+		_, ok := eventMessages[e.Code]
+		return e.Code, e.Args, ok
+	}
+	return legacyEvent(e)
+}
+
+// eventText is what an event says, in lang. An event whose code this
+// release does not know, or an old one in an unknown sentence, says its
+// English Detail as stored; the page marks it lang="en" (eventLang).
+func eventText(lang string, e cases.Event) string {
+	if code, args, ok := eventCode(e); ok {
+		if s, ok := eventMessage(lang, code, args); ok {
 			return s
 		}
 	}
@@ -251,7 +262,7 @@ func eventText(lang string, e cases.Event) string {
 // note is a person's words in whatever language they wrote, so it is never
 // marked English.
 func eventLang(lang string, e cases.Event) string {
-	if _, ok := eventMessages[e.Code]; (ok && e.Code != "") || e.Type == cases.EventNote {
+	if _, _, ok := eventCode(e); ok || e.Type == cases.EventNote {
 		return lang
 	}
 	return langEN
@@ -260,12 +271,13 @@ func eventLang(lang string, e cases.Event) string {
 // escalationReasonText is one reason on the leads' list: what the rule
 // found, or the reason a person gave, without the "escalated" preamble.
 func escalationReasonText(lang string, e cases.Event) string {
-	switch e.Code {
+	code, args, _ := eventCode(reasonEvent(e))
+	switch code {
 	case cases.CodeEscalatedManual:
-		return e.Args["reason"]
+		return args["reason"]
 	case cases.CodeEscalatedRule, cases.CodeEscalatedFurther:
-		rule := eventArgText(lang, "rule", e.Args)
-		fact := eventArgText(lang, "fact", e.Args)
+		rule := eventArgText(lang, "rule", args)
+		fact := eventArgText(lang, "fact", args)
 		if rule != "" && fact != "" {
 			if lang == langJA {
 				return rule + "：" + fact
@@ -274,6 +286,21 @@ func escalationReasonText(lang string, e cases.Event) string {
 		}
 	}
 	return e.Detail
+}
+
+// reasonEvent is a reason of LeadAlerts as its event was stored: for a row
+// without a code, LeadAlerts cut the sentence's preamble, which reading it
+// needs (a rule's reason reads the same under either preamble).
+func reasonEvent(e cases.Event) cases.Event {
+	if e.Code == "" && e.Detail != "" {
+		e.Detail = "Escalated to the security leads: " + e.Detail
+	}
+	return e
+}
+
+// reasonLang is the language a reason reads in on a page in lang.
+func reasonLang(lang string, e cases.Event) string {
+	return eventLang(lang, reasonEvent(e))
 }
 
 // actorName names who did something: a staff member by address, an API key

@@ -98,3 +98,35 @@ func TestEventPlurals(t *testing.T) {
 		}
 	}
 }
+
+// TestLegacySentences: sentences stored before codes, as the rules and the
+// SLA monitor wrote them, read as the coded events do; others stay as
+// stored.
+func TestLegacySentences(t *testing.T) {
+	for _, tc := range []struct {
+		detail, ja string
+	}{
+		{"Escalated to the security leads: rule multiple_reporters: 2 distinct reporter addresses reported this account.",
+			"セキュリティリーダーにエスカレーション（複数の報告者）：2件の異なる報告者アドレスがこのアカウントを報告した。"},
+		{"Further escalation reason, rule domain_cluster: 3 cases from recipient domain gmial.com within 1 days.",
+			"エスカレーション理由を追加（宛先ドメインへの集中）：1日以内に宛先ドメイン gmial.com の案件が3件。"},
+		{"Escalated to the security leads: rule domain_cluster: 3 cases from recipient domain gmial.com within 12h.",
+			"セキュリティリーダーにエスカレーション（宛先ドメインへの集中）：12時間以内に宛先ドメイン gmial.com の案件が3件。"},
+		{"Escalated to the security leads: rule shared_recipient: one address at gmial.com received mail for 2 accounts.",
+			"セキュリティリーダーにエスカレーション（1つのアドレスに複数のアカウント）：gmial.com の1つのアドレスが2件のアカウントのメールを受け取った。"},
+		{"SLA breach: the breach-assessment deadline 2026-03-01T10:00:00Z passed (severity high, status contained).",
+			"SLA違反：漏えい評価の期限（2026-03-01 10:00 UTC）が過ぎた（重大度：高、状態：封じ込め済み）。"},
+		{"Reopened: a new report came within 336h0m0s of the resolution; contain by 2026-03-01T10:00:00Z.",
+			"再開：解決から14日以内に新しい報告が届いた。封じ込め期限：2026-03-01 10:00 UTC。"},
+		{"Status new → dismissed: test mail", "状態 新規 → 対応不要で終了：test mail"},
+		{"Report by link, exact match by token; reporter says: opened a link, never signed up; with a note.",
+			"リンクでの報告（照合：確定、トークン）。報告者の申告：リンクを開いた／登録した覚えがない。メモあり。"},
+		{"Report by link, exact match by token; reporter says: waved at the screen.", "Report by link, exact match by token; reporter says: waved at the screen."},
+		{"Severity high: a reason no release wrote.", "Severity high: a reason no release wrote."},
+		{"Something a newer release wrote.", "Something a newer release wrote."},
+	} {
+		if got := eventText(langJA, cases.Event{Type: cases.EventEscalated, Detail: tc.detail}); got != tc.ja {
+			t.Errorf("eventText(ja, %q) = %q, want %q", tc.detail, got, tc.ja)
+		}
+	}
+}

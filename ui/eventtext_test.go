@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"notme/cases"
+	"notme/ui"
 )
 
 // everyEvent is one event of each message code, with the arguments its
@@ -217,6 +218,70 @@ func TestLeadsAndAuditInJapanese(t *testing.T) {
 			if strings.Contains(r.body, n) {
 				t.Errorf("%s shows %q", r.call, n)
 			}
+		}
+	}
+}
+
+// TestOldTimelineReadsLikeNew: the English sentence the desk still stores
+// beside each code is what releases before codes stored; read without its
+// code, as an old row, it says the same in both languages wherever it is
+// one of the common sentences, so an upgraded desk's old cases read in
+// Japanese too.
+func TestOldTimelineReadsLikeNew(t *testing.T) {
+	d := newDesk(t)
+	ctx := context.Background()
+	svc := d.app.Service
+	d.addUser(t, "agent@desk.example", cases.RoleAgent, true)
+	d.addUser(t, "ann@desk.example", cases.RoleAgent, true)
+	d.addUser(t, "lead@desk.example", cases.RoleLead, true)
+	staff := map[string]cases.Actor{}
+	users, _ := svc.Users(ctx)
+	for i := range users {
+		staff[users[i].Email] = cases.Actor{User: &users[i]}
+	}
+	agent, lead := staff["agent@desk.example"], staff["lead@desk.example"]
+
+	ref, _ := d.browser(t).report(t, d.mint(t, "ACC-3", "registration").Token, url.Values{"opened_link": {"1"}, "never_signed_up": {"1"}, "note": {"見覚えがない"}})
+	d.browser(t).report(t, d.mint(t, "ACC-3", "registration").Token, url.Values{"set_password": {"1"}})
+	steps := []func() error{
+		func() error { _, err := svc.Take(ctx, agent, ref); return err },
+		func() error { _, err := svc.Assign(ctx, lead, ref, staff["ann@desk.example"].User.ID); return err },
+		func() error { _, err := svc.AddNote(ctx, agent, ref, "名義人に連絡した"); return err },
+		func() error { _, err := svc.Deescalate(ctx, lead, ref, "名義人と連絡が取れた"); return err },
+		func() error { _, err := svc.Escalate(ctx, agent, ref, "カードが郵送された"); return err },
+		func() error { _, err := svc.SetStatus(ctx, lead, ref, cases.StatusContained, ""); return err },
+		func() error {
+			_, err := svc.SetStatus(ctx, lead, ref, cases.StatusResolved, "名義人が確認した")
+			return err
+		},
+	}
+	for i, step := range steps {
+		if err := step(); err != nil {
+			t.Fatalf("step %d on %s = %v", i, ref, err)
+		}
+	}
+	cd, err := svc.CaseByRef(ctx, agent, ref)
+	if err != nil {
+		t.Fatalf("CaseByRef(%s) = %v", ref, err)
+	}
+	read := map[string]bool{}
+	for _, e := range cd.Events {
+		old := cases.Event{Type: e.Type, Actor: e.Actor, Detail: e.Detail}
+		if now, then := ui.EventText("en", e), ui.EventText("en", old); now != then && then != e.Detail {
+			t.Errorf("%s event %q in English reads %q, stored before codes %q", e.Code, e.Detail, now, then)
+		}
+		now, then := ui.EventText("ja", e), ui.EventText("ja", old)
+		switch {
+		case now == then:
+			read[e.Code] = true
+		case then != e.Detail:
+			t.Errorf("%s event %q in Japanese reads %q, stored before codes %q", e.Code, e.Detail, now, then)
+		}
+	}
+	for _, code := range []string{cases.CodeOpened, cases.CodeSeveritySet, cases.CodeSeverityRaised, cases.CodeEscalatedRule, cases.CodeReportAdded,
+		cases.CodeContainRequested, cases.CodeTaken, cases.CodeReassigned, cases.CodeNote, cases.CodeDeescalated, cases.CodeEscalatedManual, cases.CodeStatus} {
+		if !read[code] {
+			t.Errorf("no %s event of the case read the same without its code (read: %v)", code, read)
 		}
 	}
 }
