@@ -49,9 +49,9 @@ func TestEventCatalogComplete(t *testing.T) {
 			t.Errorf("event type %q has no Japanese label", typ)
 		}
 	}
-	for _, v := range cases.Actions {
-		if m, ok := valueMessages[v]; !ok || m.en == v || m.ja == "" {
-			t.Errorf("valueMessages[%q] = %+v, want words in both languages, not the id", v, m)
+	for _, v := range append(slices.Clone(cases.Actions), cases.AssessNotNotifiable) {
+		if en, ja := staffValue(langEN, v), staffValue(langJA, v); en == v || ja == v || ja == en {
+			t.Errorf("staffValue(%q) = %q in English, %q in Japanese; want words in both, not the id", v, en, ja)
 		}
 	}
 
