@@ -74,17 +74,19 @@ func (s *Service) assign(tx *gorm.DB, a Actor, c *Case, to User, now time.Time) 
 	if res.RowsAffected == 0 {
 		return Errorf(ECONFLICT, "Someone else assigned this case just now; reload and try again.")
 	}
-	var detail string
+	var detail, code string
+	args := Args{"to": to.Email}
 	switch {
 	case c.AssigneeID == nil && a.User.ID == to.ID:
-		detail = "Taken by " + to.Email + "."
+		detail, code = "Taken by "+to.Email+".", CodeTaken
 	case c.AssigneeID == nil:
-		detail = "Assigned to " + to.Email + "."
+		detail, code = "Assigned to "+to.Email+".", CodeAssigned
 	default:
-		detail = "Reassigned from " + orDefault(from.Email, fmt.Sprintf("user %d", *c.AssigneeID)) + " to " + to.Email + "."
+		args["from"] = orDefault(from.Email, fmt.Sprintf("#%d", *c.AssigneeID))
+		detail, code = "Reassigned from "+orDefault(from.Email, fmt.Sprintf("user %d", *c.AssigneeID))+" to "+to.Email+".", CodeReassigned
 	}
 	c.AssigneeID, c.UpdatedAt = &to.ID, now
-	return tx.Create(&[]Event{event(c, a, now, EventAssigned, detail)}).Error
+	return tx.Create(&[]Event{event(c, a, now, EventAssigned, detail).with(code, args)}).Error
 }
 
 // Assignable lists the staff a case can be assigned to: enabled and

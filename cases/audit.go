@@ -17,6 +17,9 @@ type AuditEntry struct {
 	Action  string
 	Subject string
 	Detail  string
+	// Args are the action's facts for any language (Detail is English);
+	// entries older than migration 12 have none.
+	Args Args
 }
 
 func (AuditEntry) TableName() string { return "audit_log" }

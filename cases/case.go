@@ -113,7 +113,11 @@ type Event struct {
 	At     time.Time
 	Actor  string
 	Type   string
+	// Detail is the English sentence; Code and Args say the same for any
+	// language (eventcode.go). Rows older than migration 12 have no code.
 	Detail string
+	Code   string
+	Args   Args
 }
 
 func (Event) TableName() string { return "case_events" }

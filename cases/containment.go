@@ -224,7 +224,8 @@ func (s *Service) requestActions(tx *gorm.DB, reqs []actionRequest, actor string
 	evs := make([]Event, 0, len(order))
 	for _, c := range order {
 		evs = append(evs, Event{CaseID: c.ID, At: now, Actor: actor, Type: EventContainmentRequested,
-			Detail: "Containment requested from the account system: " + strings.Join(perCase[c.ID], ", ") + "."})
+			Detail: "Containment requested from the account system: " + strings.Join(perCase[c.ID], ", ") + ".",
+			Code:   CodeContainRequested, Args: Args{"actions": argList(perCase[c.ID])}})
 	}
 	return len(keep), evs, nil
 }
@@ -258,7 +259,7 @@ func (s *Service) ConfirmMatch(ctx context.Context, a Actor, ref string) (Case, 
 			return err
 		}
 		evs = append([]Event{event(c, a, now, EventMatchConfirmed,
-			"Match confirmed: account "+c.AccountRef+" (probable → exact).")}, evs...)
+			"Match confirmed: account "+c.AccountRef+" (probable → exact).").with(CodeMatchConfirmed, Args{"account": c.AccountRef})}, evs...)
 		return tx.Create(&evs).Error
 	})
 	if err == nil && n > 0 {
@@ -387,7 +388,12 @@ func (s *Service) ConfirmContainment(ctx context.Context, a Actor, ref string, r
 			if r.Detail != "" {
 				detail += " — " + r.Detail
 			}
-			evs = append(evs, Event{CaseID: c.ID, At: now, Actor: a.String(), Type: EventContainmentResult, Detail: detail + "."})
+			args := Args{"action": r.Action, "result": string(state)}
+			if r.Detail != "" {
+				args["detail"] = r.Detail
+			}
+			evs = append(evs, Event{CaseID: c.ID, At: now, Actor: a.String(), Type: EventContainmentResult, Detail: detail + ".",
+				Code: CodeContainResult, Args: args})
 		}
 		if len(evs) == 0 {
 			var err error
@@ -399,7 +405,8 @@ func (s *Service) ConfirmContainment(ctx context.Context, a Actor, ref string, r
 		if allDone && c.Status == StatusNew {
 			upd["status"], c.Status = StatusContained, StatusContained
 			evs = append(evs, Event{CaseID: c.ID, At: now, Actor: actorAccountSystem, Type: EventStatus,
-				Detail: "Status new → contained: every requested containment action was confirmed done."})
+				Detail: "Status new → contained: every requested containment action was confirmed done.",
+				Code:   CodeContainedConfirmed})
 		}
 		q := tx.Model(&Case{}).Where("id = ?", c.ID)
 		if _, ok := upd["status"]; ok {

@@ -208,7 +208,8 @@ func (s *Service) deliveriesDone(ctx context.Context, ds []Delivery) error {
 			}
 			actionIDs = append(actionIDs, d.ActionID)
 			evs = append(evs, Event{CaseID: d.CaseID, At: now, Actor: actorDesk, Type: EventContainmentDelivered,
-				Detail: fmt.Sprintf("Webhook %s delivered to the account system (attempt %d).", d.Action, d.Attempts+1)})
+				Detail: fmt.Sprintf("Webhook %s delivered to the account system (attempt %d).", d.Action, d.Attempts+1),
+				Code:   CodeWebhookDelivered, Args: Args{"action": d.Action, "attempt": argInt(d.Attempts + 1)}})
 		}
 		// A confirmation may have come before this mark: keep its state.
 		if err := tx.Model(&ContainmentAction{}).Where("id IN ?", actionIDs).Updates(map[string]any{
@@ -247,7 +248,9 @@ func (s *Service) deliveryFailed(ctx context.Context, d Delivery, sendErr error)
 		}
 		return tx.Create(&Event{CaseID: d.CaseID, At: now, Actor: actorDesk, Type: EventWebhookDead, Detail: fmt.Sprintf(
 			"Webhook %s not delivered after %d attempts since %s; staff can send it again. Last error: %s",
-			d.Action, d.Attempts+1, d.CreatedAt.Format(time.RFC3339), truncate(sendErr.Error(), 300))}).Error
+			d.Action, d.Attempts+1, d.CreatedAt.Format(time.RFC3339), truncate(sendErr.Error(), 300)),
+			Code: CodeWebhookDead, Args: Args{"action": d.Action, "attempts": argInt(d.Attempts + 1), "since": argTime(d.CreatedAt),
+				"error": truncate(sendErr.Error(), 300)}}).Error
 	})
 }
 
@@ -310,11 +313,13 @@ func (s *Service) RetryDelivery(ctx context.Context, a Actor, ref string, id int
 			return fmt.Errorf("retry webhook %d: %w", d.ID, err)
 		}
 		if err := tx.Create(&[]Event{event(c, a, now, EventWebhookRetried,
-			fmt.Sprintf("Webhook %s sent again (same idempotency key) after %d failed attempts.", d.Action, d.Attempts))}).Error; err != nil {
+			fmt.Sprintf("Webhook %s sent again (same idempotency key) after %d failed attempts.", d.Action, d.Attempts)).
+			with(CodeWebhookRetried, Args{"action": d.Action, "attempts": argInt(d.Attempts)})}).Error; err != nil {
 			return err
 		}
 		return tx.Create(&AuditEntry{At: now, Actor: a.String(), Action: AuditRetryWebhook,
-			Subject: "case:" + c.Ref, Detail: fmt.Sprintf("webhook %d (%s)", d.ID, d.Action)}).Error
+			Subject: "case:" + c.Ref, Detail: fmt.Sprintf("webhook %d (%s)", d.ID, d.Action),
+			Args: Args{"webhook": argInt(d.ID), "action": d.Action}}).Error
 	})
 	if err == nil {
 		s.wakeDeliveries()

@@ -67,7 +67,7 @@ const escalatedPrefix = "Escalated to the security leads: "
 // an escalated case the reason is still added. The caller makes it happen
 // once (escalateAll: once per case and rule, so a lead's de-escalation
 // sticks; SLA breaches: once per breach).
-func (s *Service) escalateByRule(tx *gorm.DB, c *Case, rule, fact string, now time.Time) ([]Event, error) {
+func (s *Service) escalateByRule(tx *gorm.DB, c *Case, rule string, fact Fact, now time.Time) ([]Event, error) {
 	ev, newly := escalate(c, rule, fact, now)
 	if newly {
 		if err := tx.Model(&Case{}).Where("id = ?", c.ID).Updates(map[string]any{"escalated": true, "updated_at": now}).Error; err != nil {
@@ -80,13 +80,15 @@ func (s *Service) escalateByRule(tx *gorm.DB, c *Case, rule, fact string, now ti
 // escalate marks c escalated for rule in memory and returns the timeline
 // event; newly is true when c was not escalated before, so the caller
 // writes the flag.
-func escalate(c *Case, rule, fact string, now time.Time) (ev Event, newly bool) {
-	detail := "rule " + rule + ": " + fact + "."
+func escalate(c *Case, rule string, fact Fact, now time.Time) (ev Event, newly bool) {
+	detail := "rule " + rule + ": " + fact.Text + "."
 	if c.Escalated {
-		return Event{CaseID: c.ID, At: now, Actor: "rules", Type: EventEscalated, Detail: "Further escalation reason, " + detail}, false
+		return Event{CaseID: c.ID, At: now, Actor: "rules", Type: EventEscalated, Detail: "Further escalation reason, " + detail,
+			Code: CodeEscalatedFurther, Args: withFact(rule, fact)}, false
 	}
 	c.Escalated, c.UpdatedAt = true, now
-	return Event{CaseID: c.ID, At: now, Actor: "rules", Type: EventEscalated, Detail: escalatedPrefix + detail}, true
+	return Event{CaseID: c.ID, At: now, Actor: "rules", Type: EventEscalated, Detail: escalatedPrefix + detail,
+		Code: CodeEscalatedRule, Args: withFact(rule, fact)}, true
 }
 
 // filedReport is a report just written and its case.
@@ -121,7 +123,7 @@ func (s *Service) escalateFiled(tx *gorm.DB, filed []filedReport) error {
 	// a batch of mail costs a few statements, not one per report.
 	var cands []escalation
 	seen := map[escalationKey]bool{}
-	fire := func(c *Case, rule, fact string) error {
+	fire := func(c *Case, rule string, fact Fact) error {
 		if k := (escalationKey{c.ID, rule}); !seen[k] {
 			seen[k] = true
 			cands = append(cands, escalation{c, rule, fact})
@@ -153,8 +155,9 @@ type escalationKey struct {
 
 // escalation is a rule's finding on a case, to escalate it once.
 type escalation struct {
-	c          *Case
-	rule, fact string
+	c    *Case
+	rule string
+	fact Fact
 }
 
 // escalateAll records each (case, rule) of cands not seen before in one
@@ -216,7 +219,7 @@ func (s *Service) escalateAll(tx *gorm.DB, cands []escalation, now time.Time) er
 	return nil
 }
 
-type fireFunc func(c *Case, rule, fact string) error
+type fireFunc func(c *Case, rule string, fact Fact) error
 
 // multipleReporters: one account reported by several distinct reporters.
 // Reporters are told apart by address only. Link, form and API reports
@@ -275,12 +278,14 @@ func (s *Service) multipleReporters(tx *gorm.DB, filed []filedReport, fire fireF
 			continue
 		}
 		k := "account:" + f.c.AccountRef
-		what := "this account"
+		what, of := "this account", "account"
 		if f.c.AccountRef == "" {
-			k, what = fmt.Sprintf("case:%d", f.c.ID), "this case"
+			k, what, of = fmt.Sprintf("case:%d", f.c.ID), "this case", "case"
 		}
 		if n := count[k]; n >= s.esc.MultipleReporters {
-			if err := fire(f.c, RuleMultipleReporters, fmt.Sprintf("%d distinct reporter addresses reported %s", n, what)); err != nil {
+			fact := Fact{Code: FactMultipleReporters, Args: Args{"n": argInt(n), "of": of},
+				Text: fmt.Sprintf("%d distinct reporter addresses reported %s", n, what)}
+			if err := fire(f.c, RuleMultipleReporters, fact); err != nil {
 				return err
 			}
 		}
@@ -364,7 +369,8 @@ func (s *Service) sharedRecipient(tx *gorm.DB, filed []filedReport, fire fireFun
 	for _, f := range filed {
 		for _, a := range addrsOf(f) {
 			if n := len(accounts[a]); n >= s.esc.SharedRecipient {
-				fact := fmt.Sprintf("one address at %s received mail for %d accounts", domainOf(a), n)
+				fact := Fact{Code: FactSharedRecipient, Args: Args{"domain": domainOf(a), "n": argInt(n)},
+					Text: fmt.Sprintf("one address at %s received mail for %d accounts", domainOf(a), n)}
 				if err := fire(f.c, RuleSharedRecipient, fact); err != nil {
 					return err
 				}
@@ -422,7 +428,8 @@ func (s *Service) domainCluster(tx *gorm.DB, filed []filedReport, now time.Time,
 		if err != nil {
 			return fmt.Errorf("read cases of a domain cluster: %w", err)
 		}
-		fact := fmt.Sprintf("%d cases from recipient domain %s within %s", n, d, roundDuration(s.esc.DomainWindow))
+		fact := Fact{Code: FactDomainCluster, Args: Args{"n": argInt(n), "domain": d, "window": argInt(int64(s.esc.DomainWindow / time.Minute))},
+			Text: fmt.Sprintf("%d cases from recipient domain %s within %s", n, d, roundDuration(s.esc.DomainWindow))}
 		for i := range fresh {
 			c := known[fresh[i].ID]
 			if c == nil {

@@ -150,8 +150,13 @@ func (s *Service) RecordKeptMailDownload(ctx context.Context, a Actor, mailID in
 			}
 		}
 		return tx.Create(&AuditEntry{At: s.clock(), Actor: a.String(), Action: AuditDownloadAttachment,
-			Subject: subject, Detail: downloadDetail(mailID, name, mediaType, size)}).Error
+			Subject: subject, Detail: downloadDetail(mailID, name, mediaType, size), Args: downloadArgs(mailID, name, mediaType, size)}).Error
 	})
+}
+
+// downloadArgs are the audit arguments of one attachment download.
+func downloadArgs(mailID int64, name, mediaType string, size int) Args {
+	return Args{"mail": argInt(mailID), "name": name, "type": mediaType, "size": argInt(size)}
 }
 
 // downloadDetail is the audit detail of one attachment download, the name
@@ -187,6 +192,6 @@ func (s *Service) RecordAttachmentDownload(ctx context.Context, a Actor, ref str
 			return Errorf(ENOTFOUND, "This case has no such mail.")
 		}
 		return tx.Create(&AuditEntry{At: s.clock(), Actor: a.String(), Action: AuditDownloadAttachment,
-			Subject: "case:" + c.Ref, Detail: downloadDetail(mailID, name, mediaType, size)}).Error
+			Subject: "case:" + c.Ref, Detail: downloadDetail(mailID, name, mediaType, size), Args: downloadArgs(mailID, name, mediaType, size)}).Error
 	})
 }

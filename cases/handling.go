@@ -100,7 +100,7 @@ func (s *Service) TakeNext(ctx context.Context, a Actor) (Case, error) {
 			}
 			c.AssigneeID, c.UpdatedAt = &a.User.ID, now
 			taken = c
-			return tx.Create(&[]Event{event(&c, a, now, EventAssigned, "Taken by "+a.User.Email+".")}).Error
+			return tx.Create(&[]Event{event(&c, a, now, EventAssigned, "Taken by "+a.User.Email+".").with(CodeTaken, Args{"to": a.User.Email})}).Error
 		}
 		return Errorf(ECONFLICT, "Other agents are taking cases right now; try again.")
 	})
@@ -132,7 +132,7 @@ func (s *Service) AddNote(ctx context.Context, a Actor, ref, text string) (Case,
 		if err := tx.Model(&Case{}).Where("id = ?", c.ID).Update("updated_at", now).Error; err != nil {
 			return err
 		}
-		return tx.Create(&[]Event{event(c, a, now, EventNote, text)}).Error
+		return tx.Create(&[]Event{event(c, a, now, EventNote, text).with(CodeNote, Args{"text": text})}).Error
 	})
 }
 
@@ -162,7 +162,7 @@ func (s *Service) SetStatus(ctx context.Context, a Actor, ref string, to Status,
 		if reason != "" {
 			detail = fmt.Sprintf("Status %s → %s: %s", c.Status, to, reason)
 		}
-		evs := []Event{event(c, a, now, EventStatus, detail)}
+		evs := []Event{event(c, a, now, EventStatus, detail).with(CodeStatus, Args{"from": string(c.Status), "to": string(to), "reason": reason})}
 		c.Status, c.UpdatedAt = to, now
 		if to == StatusResolved {
 			n, err := s.queueOutcomes(tx, c, now)
@@ -170,7 +170,7 @@ func (s *Service) SetStatus(ctx context.Context, a Actor, ref string, to Status,
 				return err
 			}
 			if n > 0 {
-				evs = append(evs, event(c, a, now, EventOutcomeQueue, fmt.Sprintf("Outcome notice queued to %d reporter(s).", n)))
+				evs = append(evs, event(c, a, now, EventOutcomeQueue, fmt.Sprintf("Outcome notice queued to %d reporter(s).", n)).with(CodeOutcomeQueued, Args{"n": argInt(n)}))
 			}
 		}
 		return tx.Create(&evs).Error
@@ -230,7 +230,7 @@ func (s *Service) Escalate(ctx context.Context, a Actor, ref, reason string) (Ca
 		if err := tx.Model(&Case{}).Where("id = ?", c.ID).Updates(map[string]any{"escalated": true, "updated_at": now}).Error; err != nil {
 			return fmt.Errorf("escalate %s: %w", c.Ref, err)
 		}
-		return tx.Create(&[]Event{event(c, a, now, EventEscalated, "Escalated to the security leads: "+reason)}).Error
+		return tx.Create(&[]Event{event(c, a, now, EventEscalated, "Escalated to the security leads: "+reason).with(CodeEscalatedManual, Args{"reason": reason})}).Error
 	})
 }
 
@@ -252,7 +252,7 @@ func (s *Service) Deescalate(ctx context.Context, a Actor, ref, reason string) (
 		if err := tx.Model(&Case{}).Where("id = ?", c.ID).Updates(map[string]any{"escalated": false, "updated_at": now}).Error; err != nil {
 			return fmt.Errorf("de-escalate %s: %w", c.Ref, err)
 		}
-		return tx.Create(&[]Event{event(c, a, now, EventDeescalated, "De-escalated: "+reason)}).Error
+		return tx.Create(&[]Event{event(c, a, now, EventDeescalated, "De-escalated: "+reason).with(CodeDeescalated, Args{"reason": reason})}).Error
 	})
 }
 
@@ -287,5 +287,6 @@ func (s *Service) reopen(c *Case, now time.Time) (map[string]any, Event) {
 	c.ResolveBy = &rb
 	return map[string]any{"status": StatusNew, "open_key": key, "contain_by": c.ContainBy, "resolve_by": rb},
 		Event{CaseID: c.ID, At: now, Type: EventReopened, Detail: "Reopened: a new report came within " +
-			s.reopenWindow.String() + " of the resolution; contain by " + c.ContainBy.Format(time.RFC3339) + "."}
+			s.reopenWindow.String() + " of the resolution; contain by " + c.ContainBy.Format(time.RFC3339) + ".",
+			Code: CodeReopened, Args: Args{"window": argInt(int64(s.reopenWindow / time.Minute)), "contain_by": argTime(c.ContainBy)}}
 }

@@ -13,7 +13,7 @@ import (
 type LeadAlerts struct {
 	// Reasons holds, per escalated open case (by reference), the reasons
 	// given since it was last escalated, oldest first.
-	Reasons     map[string][]string
+	Reasons     map[string][]Event
 	Breaches    []BreachAlert
 	DeadLetters []DeadLetter
 }
@@ -47,7 +47,7 @@ func (s *Service) LeadAlerts(ctx context.Context, a Actor) (LeadAlerts, error) {
 		return LeadAlerts{}, Errorf(EFORBIDDEN, "Lead alerts are for security leads and admins.")
 	}
 	db := s.store.r.WithContext(ctx)
-	out := LeadAlerts{Reasons: map[string][]string{}}
+	out := LeadAlerts{Reasons: map[string][]Event{}}
 
 	// The escalation and de-escalation events of open escalated cases: the
 	// reasons that count are those after the last de-escalation.
@@ -55,9 +55,11 @@ func (s *Service) LeadAlerts(ctx context.Context, a Actor) (LeadAlerts, error) {
 		Ref    string
 		Type   string
 		Detail string
+		Code   string
+		Args   Args
 	}
 	err := db.Table("case_events").
-		Select("cases.ref, case_events.type, case_events.detail").
+		Select("cases.ref, case_events.type, case_events.detail, case_events.code, case_events.args").
 		Joins("JOIN cases ON cases.id = case_events.case_id").
 		Where("cases.escalated = ? AND cases.status IN ? AND case_events.type IN ?", true, OpenStatuses, []string{EventEscalated, EventDeescalated}).
 		Order("case_events.id").Scan(&evs).Error
@@ -69,7 +71,7 @@ func (s *Service) LeadAlerts(ctx context.Context, a Actor) (LeadAlerts, error) {
 			delete(out.Reasons, e.Ref)
 			continue
 		}
-		out.Reasons[e.Ref] = append(out.Reasons[e.Ref], escalationReason(e.Detail))
+		out.Reasons[e.Ref] = append(out.Reasons[e.Ref], Event{Type: e.Type, Detail: escalationReason(e.Detail), Code: e.Code, Args: e.Args})
 	}
 
 	var breaches []struct {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -49,8 +50,12 @@ func TestLeadAlerts(t *testing.T) {
 	if err != nil {
 		t.Fatalf("LeadAlerts() = %v", err)
 	}
-	if got := al.Reasons[post.CaseRef]; len(got) != 2 || got[0] != "the reporter phoned again" || !slices.ContainsFunc(got[1:], func(r string) bool { return len(r) > 15 && r[:15] == "rule sla_breach" }) {
-		t.Errorf("LeadAlerts().Reasons[%s] = %q, want the reason since the de-escalation, then the SLA rule", post.CaseRef, got)
+	got := al.Reasons[post.CaseRef]
+	manual := len(got) > 0 && got[0].Code == CodeEscalatedManual && got[0].Args["reason"] == "the reporter phoned again" && got[0].Detail == "the reporter phoned again"
+	if len(got) != 2 || !manual || !slices.ContainsFunc(got[1:], func(r Event) bool {
+		return (r.Code == CodeEscalatedRule || r.Code == CodeEscalatedFurther) && r.Args["rule"] == RuleSLABreach && r.Args["fact"] == FactDeadlinePassed && strings.HasPrefix(r.Detail, "rule sla_breach")
+	}) {
+		t.Errorf("LeadAlerts().Reasons[%s] = %+v, want the reason since the de-escalation, then the SLA rule (codes, and English detail)", post.CaseRef, got)
 	}
 	if _, ok := al.Reasons[quiet.CaseRef]; ok {
 		t.Errorf("LeadAlerts().Reasons has %s, which is not escalated", quiet.CaseRef)

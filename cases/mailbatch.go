@@ -392,7 +392,7 @@ func (b *mailBatch) fileReport(in ReportInput, statusToken string) (*batchFiling
 	}
 	f := &batchFiling{c: c, report: s.newReport(m, in, 0, statusToken, now)}
 	b.filings = append(b.filings, f)
-	events = append(events, Event{Type: EventReportAdded, Detail: reportSummary(f.report)})
+	events = append(events, Event{Type: EventReportAdded, Detail: reportSummary(f.report), Code: CodeReportAdded, Args: reportArgs(f.report)})
 	for _, ev := range events {
 		ev.At, ev.Actor = now, in.Actor
 		b.events = append(b.events, batchEvent{c: c, ev: ev})
@@ -414,7 +414,7 @@ func (b *mailBatch) noteBounce(p ParsedMail, now time.Time) (*Case, error) {
 		return nil, nil
 	}
 	b.events = append(b.events, batchEvent{c: c, ev: Event{At: now, Actor: "mail", Type: EventUndeliverable,
-		Detail: bounceDetail(p)}})
+		Detail: bounceDetail(p), Code: CodeUndeliverable, Args: bounceArgs(p)}})
 	return c, nil
 }
 

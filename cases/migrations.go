@@ -342,6 +342,14 @@ var migrations = []migration{
 		`CREATE UNIQUE INDEX invitations_token_hash ON invitations (token_hash)`,
 		`CREATE INDEX invitations_email ON invitations (email)`,
 	}, nil, nil},
+	{13, "timeline and audit as message codes with arguments", []string{
+		// Events say what happened as a code and JSON arguments that each
+		// reader's language renders; detail keeps the English sentence for
+		// a release that reads only it. NULL on rows written before.
+		`ALTER TABLE case_events ADD COLUMN code TEXT`,
+		`ALTER TABLE case_events ADD COLUMN args TEXT`,
+		`ALTER TABLE audit_log ADD COLUMN args TEXT`,
+	}, nil, nil},
 }
 
 // schemaVersion is the version the code expects.

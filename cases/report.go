@@ -368,7 +368,7 @@ func (s *Service) fileReport(tx *gorm.DB, in ReportInput, statusToken string) (F
 	if err := tx.Create(&r).Error; err != nil {
 		return Filed{}, fmt.Errorf("store report: %w", err)
 	}
-	events = append(events, Event{Type: EventReportAdded, Detail: reportSummary(r)})
+	events = append(events, Event{Type: EventReportAdded, Detail: reportSummary(r), Code: CodeReportAdded, Args: reportArgs(r)})
 	for i := range events {
 		events[i].CaseID, events[i].At, events[i].Actor = c.ID, now, in.Actor
 	}
@@ -410,13 +410,17 @@ func (s *Service) planFiling(m match, in ReportInput, c *Case, newCase bool, now
 		s.openDeadlines(c, in, now)
 		events = append(events, Event{Type: EventOpened, Detail: fmt.Sprintf(
 			"Opened from a %s report, %s match by %s; severity %s; to the %s tier; contain by %s.",
-			in.Channel, m.confidence, m.by, sev, TierSecurity, c.ContainBy.Format(time.RFC3339))})
+			in.Channel, m.confidence, m.by, sev, TierSecurity, c.ContainBy.Format(time.RFC3339)),
+			Code: CodeOpened, Args: Args{"channel": string(in.Channel), "match": string(m.confidence), "by": m.by,
+				"severity": string(sev), "tier": TierSecurity, "contain_by": argTime(c.ContainBy)}})
 		if why != "" {
-			events = append(events, Event{Type: EventSeverityRaised, Detail: "Severity " + string(sev) + ": " + why + "."})
+			events = append(events, Event{Type: EventSeverityRaised, Detail: "Severity " + string(sev) + ": " + why + ".",
+				Code: CodeSeveritySet, Args: Args{"severity": string(sev), "why": whyCode(why)}})
 		}
 		if reason := s.takeoverReason(m, in); reason != "" {
 			c.Escalated = true
-			events = append(events, Event{Type: EventEscalated, Detail: "Escalated to the security leads: " + reason})
+			events = append(events, Event{Type: EventEscalated, Detail: "Escalated to the security leads: " + reason,
+				Code: CodeEscalatedRule, Args: withFact(RulePossibleTakeover, takeoverFact(reason))})
 		}
 		return nil, events
 	}
@@ -435,13 +439,15 @@ func (s *Service) planFiling(m match, in ReportInput, c *Case, newCase bool, now
 			c.ContainBy = due
 		}
 		events = append(events, Event{Type: EventSeverityRaised, Detail: fmt.Sprintf(
-			"Severity %s → %s: %s.", c.Severity, sev, orDefault(why, "the reported mail's kind"))})
+			"Severity %s → %s: %s.", c.Severity, sev, orDefault(why, "the reported mail's kind")),
+			Code: CodeSeverityRaised, Args: Args{"from": string(c.Severity), "to": string(sev), "why": whyCode(why)}})
 		updates["severity"] = sev
 		c.Severity = sev
 	}
 	if m.confidence.rank() > c.Match.rank() {
 		events = append(events, Event{Type: EventMatchImproved, Detail: fmt.Sprintf(
-			"Match %s → %s by %s.", c.Match, m.confidence, m.by)})
+			"Match %s → %s by %s.", c.Match, m.confidence, m.by),
+			Code: CodeMatchImproved, Args: Args{"from": string(c.Match), "to": string(m.confidence), "by": m.by}})
 		updates["confidence"] = m.confidence
 		c.Match = m.confidence
 	}
@@ -450,7 +456,8 @@ func (s *Service) planFiling(m match, in ReportInput, c *Case, newCase bool, now
 		events = append(events, s.reopenForEvidence(c, before, sev, reason, now, updates)...)
 	} else if reason != "" && !c.Escalated {
 		c.Escalated, updates["escalated"] = true, true
-		events = append(events, Event{Type: EventEscalated, Detail: "Escalated to the security leads: " + reason})
+		events = append(events, Event{Type: EventEscalated, Detail: "Escalated to the security leads: " + reason,
+			Code: CodeEscalatedRule, Args: withFact(RulePossibleTakeover, takeoverFact(reason))})
 	}
 	c.UpdatedAt = now
 	return updates, events

@@ -99,7 +99,8 @@ func (s *Service) purgeBatch(ctx context.Context, retention time.Duration, batch
 		for _, id := range order {
 			evs = append(evs, Event{CaseID: id, At: now, Actor: "retention", Type: EventEvidencePurged, Detail: fmt.Sprintf(
 				"Raw evidence mail purged after the %s retention: %d message(s). The case, its reports and the mail's metadata stay.",
-				retentionText(retention), perCase[id])})
+				retentionText(retention), perCase[id]),
+				Code: CodeEvidencePurged, Args: Args{"retention": argInt(int64(retention / time.Minute)), "n": argInt(perCase[id])}})
 		}
 		return tx.Create(&evs).Error
 	})

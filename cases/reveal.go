@@ -236,6 +236,6 @@ func (s *Service) RevealAddress(ctx context.Context, a Actor, session, ref, fiel
 			return fmt.Errorf("record reveal: %w", err)
 		}
 		return tx.Create(&AuditEntry{At: now, Actor: a.String(), Action: AuditRevealAddress, Subject: "case:" + c.Ref,
-			Detail: where + " (" + field + "); reason: " + reason}).Error
+			Detail: where + " (" + field + "); reason: " + reason, Args: Args{"where": where, "field": field, "reason": reason}}).Error
 	})
 }

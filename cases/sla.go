@@ -347,9 +347,11 @@ func (s *Service) markBreach(tx *gorm.DB, d dueDeadline, now time.Time) (bool, e
 	if res.RowsAffected == 0 {
 		return false, nil
 	}
-	fact := fmt.Sprintf("the %s deadline %s passed (severity %s, status %s)",
-		deadlineNames[d.Kind], d.Due.UTC().Format(time.RFC3339), c.Severity, c.Status)
-	evs := []Event{{CaseID: c.ID, At: now, Actor: "sla", Type: EventSLABreached, Detail: "SLA breach: " + fact + "."}}
+	fact := Fact{Code: FactDeadlinePassed, Args: Args{"deadline": d.Kind, "due": argTime(d.Due), "severity": string(c.Severity), "status": string(c.Status)},
+		Text: fmt.Sprintf("the %s deadline %s passed (severity %s, status %s)",
+			deadlineNames[d.Kind], d.Due.UTC().Format(time.RFC3339), c.Severity, c.Status)}
+	evs := []Event{{CaseID: c.ID, At: now, Actor: "sla", Type: EventSLABreached, Detail: "SLA breach: " + fact.Text + ".",
+		Code: CodeSLABreached, Args: withFact("", fact)}}
 	if s.esc.SLABreach {
 		ev, err := s.escalateByRule(tx, &c, RuleSLABreach, fact, now)
 		if err != nil {
@@ -422,7 +424,7 @@ func (s *Service) RecordAssessment(ctx context.Context, a Actor, ref, outcome, r
 		return Case{}, err
 	}
 	return s.inCase(ctx, a, ref, func(tx *gorm.DB, c *Case, now time.Time) error {
-		verb := "Breach assessment"
+		verb, prev := "Breach assessment", c.Assessment
 		if c.AssessedAt != nil {
 			verb = "Breach assessment changed from " + c.Assessment
 		}
@@ -441,10 +443,10 @@ func (s *Service) RecordAssessment(ctx context.Context, a Actor, ref, outcome, r
 			}
 		}
 		if err := tx.Create(&AuditEntry{At: now, Actor: a.String(), Action: AuditBreachAssessment,
-			Subject: "case:" + c.Ref, Detail: outcome + ": " + reason}).Error; err != nil {
+			Subject: "case:" + c.Ref, Detail: outcome + ": " + reason, Args: Args{"outcome": outcome, "reason": reason}}).Error; err != nil {
 			return fmt.Errorf("audit assessment of %s: %w", c.Ref, err)
 		}
-		return tx.Create(&[]Event{event(c, a, now, EventAssessed, detail)}).Error
+		return tx.Create(&[]Event{event(c, a, now, EventAssessed, detail).with(CodeAssessed, assessArgs(c, outcome, reason, prev, now))}).Error
 	})
 }
 

@@ -56,7 +56,7 @@ func TestLeadsDashboard(t *testing.T) {
 		`<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img"`, "<title id=\"chart-title\">Reports per day by message kind",
 		"The same numbers as a table", "<th scope=\"col\">Password reset</th>",
 		"t***@gmial.com", "<strong>gmial.com</strong>: 3 cases", refs[0], refs[1], refs[2],
-		"user:agent@desk.example", "case:" + refs[0], "repeat reporter check",
+		"<td>agent@desk.example</td><td>" + refs[0] + "</td>", "repeat reporter check",
 	} {
 		if !strings.Contains(r.body, want) {
 			t.Errorf("%s lacks %q", r.call, want)

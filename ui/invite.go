@@ -55,10 +55,8 @@ func (s *Server) adminView(c echo.Context, p *adminPage) error {
 // auditRowOf words an audit entry: its action, and the details invitations
 // record as key=value codes.
 func auditRowOf(lang string, e cases.AuditEntry) auditRow {
-	r := auditRow{At: e.At.UTC().Format("2006-01-02 15:04 UTC"), Actor: e.Actor, Action: e.Action, Subject: e.Subject}
-	if _, ok := staffMessages["admin.audit."+e.Action]; ok {
-		r.Action = staffText(lang, "admin.audit."+e.Action)
-	}
+	r := auditRow{At: e.At.UTC().Format("2006-01-02 15:04 UTC"), Actor: actorName(lang, e.Actor),
+		Action: auditAction(lang, e.Action), Subject: auditSubject(e.Subject)}
 	var parts []string
 	for _, f := range strings.Fields(e.Detail) {
 		k, v, _ := strings.Cut(f, "=")
@@ -73,6 +71,9 @@ func auditRowOf(lang string, e cases.AuditEntry) auditRow {
 		}
 	}
 	r.Details = strings.Join(parts, staffText(lang, "sep"))
+	if len(parts) == 0 && len(e.Args) > 0 {
+		r.Details = auditDetail(lang, e)
+	}
 	return r
 }
 

@@ -86,6 +86,14 @@ func parsePages(now func() time.Time) (*pages, error) {
 
 			"irreversible": cases.LeadOnly,
 			"eventLabel":   func(typ string) string { return eventLabelIn(lang, typ) },
+			"event":        func(e cases.Event) string { return eventText(lang, e) },
+			"eventLang":    func(e cases.Event) string { return eventLang(lang, e) },
+			"reason":       func(e cases.Event) string { return escalationReasonText(lang, e) },
+			"reasonLang":   func(e cases.Event) string { return reasonLang(lang, e) },
+			"actor":        func(a string) string { return actorName(lang, a) },
+			"auditAction":  func(a string) string { return auditAction(lang, a) },
+			"auditDetail":  func(a cases.AuditEntry) string { return auditDetail(lang, a) },
+			"subject":      auditSubject,
 
 			"revealMinutes": func() int { return int(cases.RevealTTL / time.Minute) },
 		}

@@ -387,13 +387,9 @@ var staffMessages = map[string]struct{ en, ja string }{
 	"admin.invites.trained": {"security-trained", "セキュリティ研修済み"},
 	"admin.invites.again":   {"Inviting an address again replaces its earlier link.", "同じアドレスをもう一度招待すると、前のリンクは使えなくなります。"},
 
-	"admin.audit.invite_user":             {"invited as staff", "スタッフとして招待"},
-	"admin.audit.accept_invitation":       {"accepted the invitation and set a password", "招待を受けてパスワードを設定"},
-	"admin.audit.grant_security_trained":  {"marked security-trained", "研修済みに変更"},
-	"admin.audit.revoke_security_trained": {"removed security-trained", "研修済みを取り消し"},
-	"admin.audit.role":                    {"role: %s", "役割: %s"},
-	"admin.audit.trained":                 {"security-trained: %s", "セキュリティ研修済み: %s"},
-	"admin.audit.invitedby":               {"invited by %s", "招待者: %s"},
+	"admin.audit.role":      {"role: %s", "役割: %s"},
+	"admin.audit.trained":   {"security-trained: %s", "セキュリティ研修済み: %s"},
+	"admin.audit.invitedby": {"invited by %s", "招待者: %s"},
 
 	"invite.title":         {"Set your password", "パスワードの設定"},
 	"invite.intro":         {"You are invited to the notme desk as %s (%s). Choose your password; you log in with this email address and it.", "notme デスクに %s（%s）として招待されています。パスワードを決めてください。以後、このメールアドレスとパスワードでログインします。"},
@@ -440,8 +436,8 @@ var staffOne = map[string]string{
 }
 
 // valueMessages name stored values (statuses, severities, channels,
-// containment actions…) for people: in English they read as stored, as
-// before. A value not here shows as it is stored.
+// containment actions…) for people: in English most read as stored, but an
+// id with underscores reads as words. A value not here shows as stored.
 var valueMessages = map[string]struct{ en, ja string }{
 	string(cases.SeverityCritical): {"critical", "緊急"},
 	string(cases.SeverityHigh):     {"high", "高"},
@@ -477,11 +473,11 @@ var valueMessages = map[string]struct{ en, ja string }{
 	cases.DeadlineResolve: {"resolve", "解決"},
 	cases.DeadlineAssess:  {"assess", "漏えい評価"},
 
-	cases.ActionRevokePendingLinks:    {"revoke_pending_links", "未使用リンクの無効化"},
-	cases.ActionSuppressRecipient:     {"suppress_recipient", "宛先への送信停止"},
-	cases.ActionRequireReverification: {"require_reverification", "メールアドレスの再確認"},
-	cases.ActionLockAccount:           {"lock_account", "アカウントのロック"},
-	cases.ActionContactOwner:          {"contact_owner", "別経路での名義人への連絡"},
+	cases.ActionRevokePendingLinks:    {"revoke pending links", "未使用リンクの無効化"},
+	cases.ActionSuppressRecipient:     {"suppress mail to the address", "宛先への送信停止"},
+	cases.ActionRequireReverification: {"require re-verification", "メールアドレスの再確認"},
+	cases.ActionLockAccount:           {"lock the account", "アカウントのロック"},
+	cases.ActionContactOwner:          {"contact the holder another way", "別経路での名義人への連絡"},
 	cases.ActionRequested:             {"requested", "依頼済み"},
 	cases.ActionDelivered:             {"delivered", "配信済み"},
 	cases.ActionConfirmed:             {"confirmed", "完了"},
@@ -493,6 +489,9 @@ var valueMessages = map[string]struct{ en, ja string }{
 	cases.AckKindOutcome:  {"outcome", "結果通知"},
 	cases.AckSent:         {"sent", "送信済み"},
 	cases.AckSuppressed:   {"suppressed", "送信抑止"},
+	// The language an acknowledgement was written in.
+	"en": {"en", "英語"},
+	"ja": {"ja", "日本語"},
 
 	cases.ClassReport:      {"report", "報告"},
 	cases.ClassAutoReply:   {"auto-reply", "自動返信"},
@@ -505,7 +504,7 @@ var valueMessages = map[string]struct{ en, ja string }{
 	cases.ReasonTooLarge:   {"too-large", "サイズ超過"},
 
 	"notifiable":     {"notifiable", "報告対象"},
-	"not_notifiable": {"not_notifiable", "報告対象外"},
+	"not_notifiable": {"not notifiable", "報告対象外"},
 
 	string(cases.RoleAgent): {"agent", "担当者"},
 	string(cases.RoleLead):  {"lead", "リーダー"},

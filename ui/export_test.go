@@ -1,0 +1,5 @@
+package ui
+
+// EventText renders a timeline event as a page in lang does, for tests
+// outside the package.
+var EventText = eventText
