@@ -48,6 +48,18 @@ var reporterMessages = map[string]struct{ en, ja string }{
 	"report.again":      {"Use a different email", "別のメールで確認する"},
 	"report.kept":       {"We keep only the references needed to find the account, not the rest of the email.", "保存するのはアカウントを探すために必要な情報だけで、メールのほかの内容は保存しません。"},
 
+	// The status page's outcomes (cases.ReporterOutcome) and the confirmed
+	// facts beside them; docs/reporter-status.md tables when each is shown.
+	"outcome.received":     {"Received. Our security team will look at it shortly.", "受け付けました。セキュリティ担当チームが間もなく確認します。"},
+	"outcome.handling":     {"Being handled by our security team.", "セキュリティ担当チームが対応中です。"},
+	"outcome.removed":      {"Done. The company has confirmed that your address was removed from the account, so its mail should no longer reach you. If it still does, please report it again.", "対応が完了しました。このメールアドレスをアカウントから削除したことを、送信元の会社が確認しました。今後、このアカウントのメールは届かなくなるはずです。それでも届く場合は、お手数ですが改めてご報告ください。"},
+	"outcome.not_removed":  {"Closed. Our team has finished with your report, but the removal of your address from the account has not been confirmed to us. If its mail keeps arriving, please report it again.", "このご報告への対応を終了しました。ただし、このメールアドレスがアカウントから削除されたことは確認できていません。このアカウントのメールが引き続き届く場合は、お手数ですが改めてご報告ください。"},
+	"outcome.no_change":    {"Closed. Our team looked into your report and asked for no change to the account. If mail that is not meant for you keeps arriving, please report it again.", "確認の結果、このご報告への対応を終了しました。アカウントの変更は依頼していません。あなた宛てでないメールが引き続き届く場合は、お手数ですが改めてご報告ください。"},
+	"outcome.unlinked":     {"Closed. We could not link your report to an account, so nothing was changed. If mail that is not meant for you keeps arriving, please report it again.", "このご報告への対応を終了しました。ご報告をどのアカウントとも結び付けられなかったため、何も変更していません。あなた宛てでないメールが引き続き届く場合は、お手数ですが改めてご報告ください。"},
+	"outcome.unconfirmed":  {"Closed. We could not confirm which account your report is about, so we cannot tell you that anything changed for your address. If mail that is not meant for you keeps arriving, please report it again.", "このご報告への対応を終了しました。ご報告がどのアカウントに関するものかを確認できなかったため、このメールアドレスについて変更があったとはお伝えできません。あなた宛てでないメールが引き続き届く場合は、お手数ですが改めてご報告ください。"},
+	"fact.address_removed": {"The company has confirmed that your address was removed from the account.", "このメールアドレスをアカウントから削除したことを、送信元の会社が確認しました。"},
+	"fact.links_revoked":   {"The company has confirmed that the links in that email no longer work.", "そのメール内のリンクを無効にしたことを、送信元の会社が確認しました。"},
+
 	"err.404.title":   {"We can't find this page", "ページが見つかりません"},
 	"err.404.body":    {"The address may be mistyped, or the page has moved.", "アドレスが正しくないか、ページが移動した可能性があります。"},
 	"err.500.title":   {"Something went wrong on our side", "こちらで問題が発生しました"},
