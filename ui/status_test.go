@@ -207,7 +207,9 @@ func TestStatusPageOutcomeTable(t *testing.T) {
 		_, _, err := svc.ConfirmContainment(ctx, system, ref, results)
 		must("ConfirmContainment", err)
 	}
-	done := func(a string) cases.ContainmentResult { return cases.ContainmentResult{Action: a, Status: cases.ResultDone} }
+	done := func(a string) cases.ContainmentResult {
+		return cases.ContainmentResult{Action: a, Status: cases.ResultDone}
+	}
 	failed := func(a string) cases.ContainmentResult {
 		return cases.ContainmentResult{Action: a, Status: cases.ResultFailed, Detail: "legal hold on acct-secret-1"}
 	}
