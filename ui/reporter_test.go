@@ -453,3 +453,113 @@ func TestReportUploadUsesTheMailParser(t *testing.T) {
 		t.Fatalf("after the upload: %+v, want one exact case", c)
 	}
 }
+
+// What the desk is configured to say about itself reaches the reporter
+// pages in both languages, and without it the pages promise nothing: no
+// mailbox, no contact channel, no company name.
+func TestReporterPagesCompanyMailboxAndContact(t *testing.T) {
+	type want struct{ on, off []string }
+	for _, tc := range []struct {
+		name      string
+		configure func(*app.Config)
+		link      map[string]want
+		home      map[string]want
+		status    map[string]want
+	}{
+		{"nothing configured", func(*app.Config) {},
+			map[string]want{
+				"en": {[]string{"<h1>Was this email meant for someone else?</h1>"}, []string{" from "}},
+				"ja": {[]string{"<h1>このメールはほかの方あてのものでしたか？</h1>"}, nil},
+			},
+			map[string]want{
+				"en": {nil, []string{"mailto:", "forward the email to"}},
+				"ja": {nil, []string{"mailto:", "あてに転送"}},
+			},
+			map[string]want{
+				"en": {[]string{"Keep the reference above: it is all anyone needs to find your report."}, []string{"If you contact us", "tel:", "Contact form"}},
+				"ja": {[]string{"上記の受付番号を控えておいてください。"}, []string{"お問い合わせ", "tel:"}},
+			}},
+		{"company, mailbox and contact", func(c *app.Config) {
+			c.Desk = app.DeskConfig{Company: "Example Shop", CompanyJA: "サンプル商店", Contact: app.ContactConfig{
+				URL: "https://shop.example.com/contact", Phone: "0120-000-000", Hours: "Weekdays 9:00–18:00", HoursJA: "平日 9:00〜18:00"}}
+			c.Mail.ReportAddress = "report@desk.example.com"
+		},
+			map[string]want{
+				"en": {[]string{"<h1>Was this email from Example Shop meant for someone else?</h1>"}, nil},
+				"ja": {[]string{"<h1>サンプル商店からのこのメールは、ほかの方あてのものでしたか？</h1>"}, nil},
+			},
+			map[string]want{
+				"en": {[]string{`Or forward the email to <a href="mailto:report@desk.example.com">report@desk.example.com</a>.`}, nil},
+				"ja": {[]string{`または、そのメールを <a href="mailto:report@desk.example.com">report@desk.example.com</a> あてに転送してください。`}, nil},
+			},
+			map[string]want{
+				"en": {[]string{"If you contact us, the reference above is all we need.", `Contact form: <a href="https://shop.example.com/contact"`,
+					`Phone: <a href="tel:0120000000">0120-000-000</a> (Weekdays 9:00–18:00)`}, []string{"平日", "Keep the reference above"}},
+				"ja": {[]string{"お問い合わせの際は、上記の受付番号だけお伝えください。", "お問い合わせフォーム：", `電話：<a href="tel:0120000000">0120-000-000</a>（平日 9:00〜18:00）`},
+					[]string{"Weekdays"}},
+			}},
+	} {
+		d := newDesk(t, tc.configure)
+		b := d.browser(t)
+		tok := d.mint(t, "acct-co", "registration").Token
+		_, statusPath := b.report(t, tok, nil)
+		status := strings.TrimSuffix(statusPath, "?filed=1")
+		for _, lang := range []string{"en", "ja"} {
+			for _, pg := range []struct {
+				path string
+				want want
+			}{{"/r/" + tok, tc.link[lang]}, {"/", tc.home[lang]}, {status, tc.status[lang]}} {
+				r := b.get(t, pg.path+"?lang="+lang)
+				r.wantStatus(t, http.StatusOK)
+				for _, w := range pg.want.on {
+					if !strings.Contains(r.body, w) {
+						t.Errorf("%s (%s): want %q on the page:\n%s", r.call, tc.name, w, clip(r.body))
+					}
+				}
+				for _, w := range pg.want.off {
+					if strings.Contains(r.body, w) {
+						t.Errorf("%s (%s): the page says %q", r.call, tc.name, w)
+					}
+				}
+			}
+		}
+	}
+}
+
+// The status address is a link, and its copy button is a link to a page
+// where the address stands in a field to copy, so it works without
+// script; the script that copies at once is a same-origin file the CSP
+// allows.
+func TestStatusAddressLinkAndCopy(t *testing.T) {
+	d := newDesk(t)
+	b := d.browser(t)
+	_, statusPath := b.report(t, d.mint(t, "acct-copy", "registration").Token, nil)
+	status := strings.TrimSuffix(statusPath, "?filed=1")
+	full := d.url + status
+	for _, lang := range []string{"en", "ja"} {
+		r := b.get(t, status+"?lang="+lang)
+		button := map[string]string{"en": "Copy the address", "ja": "アドレスをコピー"}[lang]
+		for _, w := range []string{`<a href="` + full + `" rel="bookmark">`, `href="` + status + `?copy=1&amp;lang=` + lang + `"`, button} {
+			if !strings.Contains(r.body, w) {
+				t.Errorf("%s: want %q on the page:\n%s", r.call, w, clip(r.body))
+			}
+		}
+		script := regexp.MustCompile(`<script src="(/static/status\.js\?v=[0-9a-f]+)" defer></script>`).FindStringSubmatch(r.body)
+		if script == nil {
+			t.Fatalf("%s: no status.js script on the page", r.call)
+		}
+		js := b.get(t, script[1])
+		js.wantStatus(t, http.StatusOK)
+		if ct := js.header.Get("Content-Type"); !strings.Contains(ct, "javascript") || !strings.Contains(js.body, "clipboard") {
+			t.Errorf("GET %s: Content-Type %q, want the copy script", script[1], ct)
+		}
+		c := b.get(t, status+"?copy=1&lang="+lang)
+		c.wantStatus(t, http.StatusOK)
+		hint := map[string]string{"en": "Select the address in the box and copy it", "ja": "枠内のアドレスを選択してコピー"}[lang]
+		for _, w := range []string{`type="text" readonly value="` + full + `"`, hint} {
+			if !strings.Contains(c.body, w) {
+				t.Errorf("%s: want %q on the page:\n%s", c.call, w, clip(c.body))
+			}
+		}
+	}
+}
