@@ -2,7 +2,10 @@ package ui_test
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"html"
+	"maps"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -37,7 +40,9 @@ func wantLang(t *testing.T, r response, lang, what string) {
 		t.Errorf("%s (%s): want <html lang=%q>:\n%s", r.call, what, lang, clip(r.body))
 	case r.header.Get("Content-Language") != lang:
 		t.Errorf("%s (%s): Content-Language = %q, want %q", r.call, what, r.header.Get("Content-Language"), lang)
-	case !strings.Contains(r.body, `href="?lang=`+other+`"`):
+	// Step two of /report switches with a button of its form, which the
+	// pasted mail's findings and the ticks go along with.
+	case !strings.Contains(r.body, `href="?lang=`+other+`"`) && !strings.Contains(r.body, `name="switch_lang" value="`+other+`"`):
 		t.Errorf("%s (%s): no visible switch to ?lang=%s", r.call, what, other)
 	}
 }
@@ -561,5 +566,121 @@ func TestStatusAddressLinkAndCopy(t *testing.T) {
 				t.Errorf("%s: want %q on the page:\n%s", c.call, w, clip(c.body))
 			}
 		}
+	}
+}
+
+// Step two of /report has the link page's ticks, and they reach the
+// report as the link page's do: the same report fields, the same
+// severity.
+func TestReportStepTwoTicks(t *testing.T) {
+	d := newDesk(t)
+	d.addUser(t, "kenji.agent@desk.example", cases.RoleAgent, true)
+	agent := cases.Actor{User: mustUser(t, d, "kenji.agent@desk.example")}
+	key := d.readKey(t)
+	for i, tc := range []struct {
+		kind  string
+		ticks []string
+		want  string
+	}{
+		{"registration", nil, "high"},
+		{"registration", []string{"set_password"}, "critical"},
+		{"newsletter", []string{"set_password"}, "high"},
+		{"newsletter", []string{"opened_link", "never_signed_up"}, "low"},
+	} {
+		ticks := url.Values{}
+		for _, tick := range tc.ticks {
+			ticks.Set(tick, "1")
+		}
+		// The link page, for comparison.
+		linkRef, _ := d.browser(t).report(t, d.mint(t, fmt.Sprintf("acct-tick-link-%d", i), tc.kind).Token, maps.Clone(ticks))
+		// /report with the original's headers pasted.
+		mid := fmt.Sprintf("<tick-%d@mail.example.com>", i)
+		d.register(t, cases.LedgerMessage{MessageID: mid, AccountRef: fmt.Sprintf("acct-tick-form-%d", i),
+			Recipient: "someone@example.net", Kind: tc.kind, Subject: "Hello"})
+		b := d.browser(t)
+		check := b.post(t, "/report", url.Values{"_csrf": {b.csrf(t, "/report")}, "text": {"Message-ID: " + mid + "\n"}})
+		check.wantStatus(t, http.StatusOK)
+		for _, label := range []string{"I opened a link in it", "I set a password or entered details", "I never signed up for anything here"} {
+			if !strings.Contains(check.body, label) {
+				t.Fatalf("%s: step two has no tick %q:\n%s", check.call, label, clip(check.body))
+			}
+		}
+		form := formOf(check.body)
+		for k, v := range ticks {
+			form[k] = v
+		}
+		r := b.post(t, "/report", form)
+		r.wantStatus(t, http.StatusSeeOther)
+		formRef := caseRefRE.FindString(b.get(t, r.location()).body)
+
+		for _, ref := range []string{linkRef, formRef} {
+			if got := d.caseByRef(t, key, ref).Severity; got != tc.want {
+				t.Errorf("%s with ticks %v: case %s severity %q, want %q", tc.kind, tc.ticks, ref, got, tc.want)
+			}
+		}
+		l, err := d.app.Service.CaseByRef(context.Background(), agent, linkRef)
+		if err != nil {
+			t.Fatalf("CaseByRef(%s) = %v", linkRef, err)
+		}
+		f, err := d.app.Service.CaseByRef(context.Background(), agent, formRef)
+		if err != nil {
+			t.Fatalf("CaseByRef(%s) = %v", formRef, err)
+		}
+		lr, fr := l.Reports[0], f.Reports[0]
+		if fr.Channel != cases.ChannelForm || [3]bool{lr.OpenedLink, lr.SetPassword, lr.NeverSignedUp} != [3]bool{fr.OpenedLink, fr.SetPassword, fr.NeverSignedUp} {
+			t.Errorf("ticks %v: /report filed %s report with %v, the link page %v", tc.ticks, fr.Channel,
+				[3]bool{fr.OpenedLink, fr.SetPassword, fr.NeverSignedUp}, [3]bool{lr.OpenedLink, lr.SetPassword, lr.NeverSignedUp})
+		}
+	}
+}
+
+// Switching language on step two keeps what the reporter gave: what was
+// found in the pasted mail, the ticks and the note; it files nothing, and
+// the report then filed in the new language carries all of it.
+func TestReportStepTwoLanguageSwitchKeepsTheForm(t *testing.T) {
+	d := newDesk(t)
+	key := d.readKey(t)
+	const mid = "<switch-1@mail.example.com>"
+	d.register(t, cases.LedgerMessage{MessageID: mid, AccountRef: "acct-switch", Recipient: "someone@example.net",
+		Kind: "registration", Subject: "Hello"})
+	b := d.browser(t)
+	check := b.post(t, "/report?lang=en", url.Values{"_csrf": {b.csrf(t, "/report?lang=en")},
+		"text": {"From: shop@example.com\nMessage-ID: " + mid + "\nSubject: Hello\n\nDear Hanako"}})
+	check.wantStatus(t, http.StatusOK)
+	wantLang(t, check, "en", "step two")
+	if !strings.Contains(check.body, "We found the email") {
+		t.Fatalf("%s: want the found message:\n%s", check.call, clip(check.body))
+	}
+	form := formOf(check.body)
+	form.Set("set_password", "1")
+	form.Set("note", "メモ: I clicked it")
+	form.Set("switch_lang", "ja")
+	sw := b.post(t, "/report", form)
+	sw.wantStatus(t, http.StatusOK)
+	wantLang(t, sw, "ja", "step two switched")
+	for _, w := range []string{"該当するメールが見つかりました", `name="set_password" value="1" checked`, ">メモ: I clicked it</textarea>",
+		`name="mid" value="` + html.EscapeString(strings.Trim(mid, "<>"))} {
+		if !strings.Contains(sw.body, w) {
+			t.Errorf("%s: want %q kept on the switched page:\n%s", sw.call, w, clip(sw.body))
+		}
+	}
+	if strings.Contains(sw.body, "Hanako") {
+		t.Errorf("%s: the switched page carries the pasted mail's text", sw.call)
+	}
+	if n := len(d.allCases(t, key)); n != 0 {
+		t.Fatalf("after the language switch: %d cases, want 0 (nothing filed)", n)
+	}
+	send := formOf(sw.body)
+	send.Set("set_password", "1")
+	send.Set("note", "メモ: I clicked it")
+	r := b.post(t, "/report", send)
+	r.wantStatus(t, http.StatusSeeOther)
+	st := b.get(t, r.location())
+	wantLang(t, st, "ja", "status after switching")
+	ref := caseRefRE.FindString(st.body)
+	c := d.caseByRef(t, key, ref)
+	if c.AccountRef != "acct-switch" || c.Severity != "critical" || len(c.Reports) != 1 {
+		t.Errorf("after switching and sending: case %s account %q severity %q with %d reports; want acct-switch, critical, 1",
+			ref, c.AccountRef, c.Severity, len(c.Reports))
 	}
 }
