@@ -19,7 +19,7 @@ var reporterMessages = map[string]struct{ en, ja string }{
 	"home.login":  {"log in", "ログイン"},
 
 	"link.title":  {"Was this email meant for someone else?", "このメールはほかの方あてのものでしたか？"},
-	"link.intro":  {"Thank you for letting us know. One click is enough: we will stop the account’s mail to your address and check the account. We will not ask who you are.", "お知らせいただきありがとうございます。ボタンを押すだけで完了です。あなたのメールアドレスへの送信を止め、アカウントを確認します。あなたがどなたかをお尋ねすることはありません。"},
+	"link.intro":  {"Thank you for letting us know. One click is enough: our security team will look into it, and your status page will say what was done. We will not ask who you are.", "お知らせいただきありがとうございます。ボタンを押すだけで完了です。セキュリティ担当チームが確認し、行った対応は状況ページでお知らせします。あなたがどなたかをお尋ねすることはありません。"},
 	"link.more":   {"Tell us more (optional)", "詳しく伝える（任意）"},
 	"link.legend": {"Did any of these happen?", "次のようなことはありましたか？"},
 	"link.opened": {"I opened a link in it", "メール内のリンクを開いた"},
