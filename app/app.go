@@ -120,6 +120,12 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (*A
 		ScanMail:          reportScanner(parserOptions(cfg)),
 		MailboxStaleAfter: cfg.Mail.StaleAfter.D(),
 		ViewMail:          viewMail(parserOptions(cfg)),
+		Company:           cfg.Desk.Company,
+		CompanyJA:         cfg.Desk.CompanyJA,
+		ReportAddress:     cfg.Mail.ReportAddress,
+		Contact: ui.Contact{URL: cfg.Desk.Contact.URL, Phone: cfg.Desk.Contact.Phone,
+			Hours: cfg.Desk.Contact.Hours, HoursJA: cfg.Desk.Contact.HoursJA},
+		SameBrowserWindow: cfg.Reports.SameBrowserWindow.D(),
 		Ready: func(r *http.Request) error {
 			if draining.Load() {
 				return errors.New("draining: this instance is shutting down")

@@ -21,6 +21,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -42,6 +44,26 @@ type Config struct {
 	Retention  RetentionConfig       `yaml:"retention"`
 	Ledger     LedgerConfig          `yaml:"ledger"`
 	Webhooks   WebhooksConfig        `yaml:"webhooks"`
+	Desk       DeskConfig            `yaml:"desk"`
+}
+
+// DeskConfig is what the public pages say about who runs the desk.
+type DeskConfig struct {
+	// Company names the sender of the account mail on the link page
+	// ("You received an email from Example Shop…"); CompanyJA in Japanese,
+	// "" = Company. With no name the page says "an email from us".
+	Company   string        `yaml:"company"`
+	CompanyJA string        `yaml:"company_ja"`
+	Contact   ContactConfig `yaml:"contact"`
+}
+
+// ContactConfig is the contact line of the reporter's status page; all
+// empty shows none and promises no channel.
+type ContactConfig struct {
+	URL     string `yaml:"url"`   // a web form, https
+	Phone   string `yaml:"phone"` // as dialled, e.g. 0120-000-000
+	Hours   string `yaml:"hours"` // when the phone is answered
+	HoursJA string `yaml:"hours_ja"`
 }
 
 // RetentionConfig bounds how long personal data is kept.
@@ -150,6 +172,9 @@ type MailConfig struct {
 	// Address is the desk's own address: the From of acknowledgements,
 	// and mail from it is never answered. "" = notme@<message_id_domain>.
 	Address string `yaml:"address"`
+	// ReportAddress is the mailbox the home page tells reporters to
+	// forward mail to; "" says nothing about mail there.
+	ReportAddress string `yaml:"report_address"`
 	// OwnAddresses are further addresses of the desk (loop protection).
 	OwnAddresses []string `yaml:"own_addresses"`
 	// TrustedAuthservIDs are the authserv-ids of the desk's own receiving
@@ -208,6 +233,10 @@ type ReportsConfig struct {
 	// ReopenWindow: a new report within it of a case's resolution reopens
 	// the case instead of opening a new one.
 	ReopenWindow Duration `yaml:"reopen_window"`
+	// SameBrowserWindow: the same browser opening the same "not me" link
+	// again within it (Back, reload) gets its first report's form, so the
+	// button again leads to the first report, not a second one.
+	SameBrowserWindow Duration `yaml:"same_browser_window"`
 }
 
 // Severities, strongest first.
@@ -245,8 +274,9 @@ func Defaults() Config {
 		SLA: SLAConfig{ContainBy: defaultContainBy(), ResolveBy: defaultResolveBy(),
 			BreachAssessment: Duration(72 * time.Hour)},
 		Reports: ReportsConfig{
-			NoteMaxChars: 2000,
-			ReopenWindow: Duration(14 * 24 * time.Hour),
+			NoteMaxChars:      2000,
+			ReopenWindow:      Duration(14 * 24 * time.Hour),
+			SameBrowserWindow: Duration(30 * time.Minute),
 		},
 		Escalation: defaultEscalation(),
 		Retention:  RetentionConfig{Evidence: Duration(90 * 24 * time.Hour), Interval: Duration(24 * time.Hour)},
@@ -520,6 +550,10 @@ func (c *Config) Validate() error {
 	if c.Retention.Interval < Duration(time.Minute) {
 		v.add("retention.interval", "must be at least 1m")
 	}
+	if c.Reports.SameBrowserWindow < 0 || c.Reports.SameBrowserWindow > Duration(24*time.Hour) {
+		v.add("reports.same_browser_window", "must be between 0 (off) and 24h")
+	}
+	c.validateDesk(&v)
 	c.validateLedger(&v)
 	return v.err()
 }
@@ -1146,6 +1180,9 @@ func (c Config) MailAddress() string {
 
 func (c *Config) validateMail(v *validator) {
 	m := c.Mail
+	if m.ReportAddress != "" && !plainAddress(m.ReportAddress) {
+		v.add("mail.report_address", "must be a plain address like report@desk.example.com")
+	}
 	if m.Address != "" && !plainAddress(m.Address) {
 		v.add("mail.address", "must be a plain address like notme@desk.example.com")
 	}
@@ -1256,4 +1293,32 @@ func (s SMTPConfig) SMTPPassword() (string, error) {
 		return readSecretFile(s.PasswordFile)
 	}
 	return s.Password.Reveal(), nil
+}
+
+// validateDesk checks what the public pages will show: short single-line
+// names, an https form and a phone number of digits.
+func (c *Config) validateDesk(v *validator) {
+	d := c.Desk
+	for _, f := range []struct{ key, val string }{
+		{"desk.company", d.Company}, {"desk.company_ja", d.CompanyJA},
+		{"desk.contact.hours", d.Contact.Hours}, {"desk.contact.hours_ja", d.Contact.HoursJA},
+	} {
+		if utf8.RuneCountInString(f.val) > 100 || strings.ContainsFunc(f.val, unicode.IsControl) {
+			v.add(f.key, "must be one line of at most 100 characters")
+		}
+	}
+	if d.CompanyJA != "" && d.Company == "" {
+		v.add("desk.company_ja", "needs desk.company too, the name English pages show")
+	}
+	if u := d.Contact.URL; u != "" {
+		if pu, err := url.Parse(u); err != nil || pu.Scheme != "https" || pu.Host == "" {
+			v.add("desk.contact.url", "must be an https URL like https://shop.example.com/contact")
+		}
+	}
+	if p := d.Contact.Phone; p != "" && (len(p) > 30 || strings.Trim(p, "0123456789+-() ") != "" || !strings.ContainsAny(p, "0123456789")) {
+		v.add("desk.contact.phone", "must be a phone number of digits, spaces and + - ( )")
+	}
+	if (d.Contact.Hours != "" || d.Contact.HoursJA != "") && d.Contact.Phone == "" {
+		v.add("desk.contact.hours", "says when the phone is answered: set desk.contact.phone too")
+	}
 }

@@ -329,6 +329,14 @@ func TestValidateNamesKey(t *testing.T) {
 		{"retention.evidence", func(c *Config) { c.Retention.Evidence = 0 }},
 		{"retention.interval", func(c *Config) { c.Retention.Interval = Duration(time.Second) }},
 		{"ledger.retention", func(c *Config) { c.Ledger.Retention = Duration(29 * 24 * time.Hour) }},
+		{"reports.same_browser_window", func(c *Config) { c.Reports.SameBrowserWindow = -1 }},
+		{"mail.report_address", func(c *Config) { c.Mail.ReportAddress = "Report Desk <report@desk.example.com>" }},
+		{"desk.company", func(c *Config) { c.Desk.Company = "Example\nShop" }},
+		{"desk.company_ja", func(c *Config) { c.Desk.CompanyJA = "サンプル商店" }},
+		{"desk.contact.url", func(c *Config) { c.Desk.Contact.URL = "http://shop.example.com/contact" }},
+		{"desk.contact.url", func(c *Config) { c.Desk.Contact.URL = "javascript:alert(1)" }},
+		{"desk.contact.phone", func(c *Config) { c.Desk.Contact.Phone = "call us" }},
+		{"desk.contact.hours", func(c *Config) { c.Desk.Contact.Hours = "9-18" }},
 	} {
 		cfg := Defaults()
 		c.mutate(&cfg)

@@ -573,30 +573,25 @@ func orDefault(s, def string) string {
 	return s
 }
 
-// ReporterStatus is all a reporter may learn: nothing about the account,
-// its holder or the staff.
-type ReporterStatus struct {
-	CaseRef    string
-	Status     Status
-	Stage      ReporterStage
-	ReceivedAt time.Time
-	UpdatedAt  time.Time
-}
-
-// StatusByToken returns the status a reporter's private status link shows.
+// StatusByToken returns the status a reporter's private status link shows,
+// decided by ReporterOutcome from this report, its case and the case's
+// containment actions.
 func (s *Service) StatusByToken(ctx context.Context, token string) (ReporterStatus, error) {
 	if token == "" || len(token) > 64 {
 		return ReporterStatus{}, Errorf(ENOTFOUND, "no such status link")
 	}
+	db := s.store.r.WithContext(ctx)
 	var row struct {
 		Ref        string
+		CaseID     int64
 		Status     Status
 		AssigneeID *int64
+		Confidence Match
 		ReceivedAt time.Time
 		UpdatedAt  time.Time
 	}
-	err := s.store.r.WithContext(ctx).Table("reports").
-		Select("cases.ref, cases.status, cases.assignee_id, reports.received_at, cases.updated_at").
+	err := db.Table("reports").
+		Select("cases.ref, cases.id AS case_id, cases.status, cases.assignee_id, reports.confidence, reports.received_at, cases.updated_at").
 		Joins("JOIN cases ON cases.id = reports.case_id").
 		Where("reports.status_hash = ?", hashSecret(token)).Limit(1).Scan(&row).Error
 	if err != nil {
@@ -605,8 +600,25 @@ func (s *Service) StatusByToken(ctx context.Context, token string) (ReporterStat
 	if row.Ref == "" {
 		return ReporterStatus{}, Errorf(ENOTFOUND, "no such status link")
 	}
-	return ReporterStatus{CaseRef: row.Ref, Status: row.Status, Stage: reporterStage(row.Status, row.AssigneeID != nil),
-		ReceivedAt: row.ReceivedAt, UpdatedAt: row.UpdatedAt}, nil
+	in := OutcomeInput{Match: row.Confidence, Status: row.Status, Assigned: row.AssigneeID != nil, Actions: map[string]string{}}
+	var acts []ContainmentAction
+	if err := db.Select("action", "state").Where("case_id = ?", row.CaseID).Find(&acts).Error; err != nil {
+		return ReporterStatus{}, fmt.Errorf("read actions of %s: %w", row.Ref, err)
+	}
+	for _, a := range acts {
+		in.Actions[a.Action] = a.State
+	}
+	if in.Match == MatchProbable {
+		// Only a confirmation given after this report arrived speaks for it:
+		// a case confirmed earlier says nothing of a later heuristic match.
+		var n int64
+		if err := db.Model(&Event{}).Where("case_id = ? AND type = ? AND at >= ?", row.CaseID, EventMatchConfirmed, row.ReceivedAt).
+			Count(&n).Error; err != nil {
+			return ReporterStatus{}, fmt.Errorf("read match confirmation of %s: %w", row.Ref, err)
+		}
+		in.MatchConfirmed = n > 0
+	}
+	return ReporterStatus{CaseRef: row.Ref, Status: row.Status, Outcome: ReporterOutcome(in), ReceivedAt: row.ReceivedAt, UpdatedAt: row.UpdatedAt}, nil
 }
 
 // caseRefFromAckID returns the case reference inside the Message-ID of an

@@ -1,29 +1,124 @@
 package cases
 
-// ReporterStage is where a case stands in the words a reporter reads: no
-// internal status, no reason, no name.
-type ReporterStage string
-
-const (
-	StageReceived ReporterStage = "received" // new, nobody on it yet
-	StageHandling ReporterStage = "handling" // taken or contained: the security team is on it
-	StageDone     ReporterStage = "done"     // resolved: the address is off the account
-	StageClosed   ReporterStage = "closed"   // dismissed: closed without action on the account
+import (
+	"slices"
+	"time"
 )
 
-// reporterStage maps a case's status, and whether someone took it, to
-// what the reporter's status page says.
-func reporterStage(st Status, assigned bool) ReporterStage {
-	switch st {
-	case StatusNew:
-		if assigned {
-			return StageHandling
+// ReporterCode is what a reporter's status page (and any other surface
+// that tells a reporter an outcome) may say about their report. It is
+// decided by ReporterOutcome alone from what happened to that report; the
+// ui renders it in the reporter's language. No code names the account, its
+// holder, the staff or their reasons.
+type ReporterCode string
+
+const (
+	// OutcomeReceived: open, nobody has taken it yet. A report whose link
+	// was real and one whose link was forged read the same here, so the
+	// page tells a prober nothing while the case is new.
+	OutcomeReceived ReporterCode = "received"
+	// OutcomeHandling: open, and a person took it or it is contained.
+	OutcomeHandling ReporterCode = "handling"
+	// OutcomeRemoved: closed, the report is linked to the account and the
+	// account system confirmed suppress_recipient done.
+	OutcomeRemoved ReporterCode = "removed"
+	// OutcomeNotRemoved: closed, linked, changes were requested, but the
+	// address's removal was never confirmed (failed, still pending, or not
+	// one of the changes).
+	OutcomeNotRemoved ReporterCode = "not_removed"
+	// OutcomeNoChange: closed, linked, and nothing was requested of the
+	// account system for the case.
+	OutcomeNoChange ReporterCode = "no_change"
+	// OutcomeUnlinked: closed, the report was never linked to an account
+	// and nothing was requested for the case: nothing changed.
+	OutcomeUnlinked ReporterCode = "unlinked"
+	// OutcomeUnconfirmed: closed, the report itself was not linked (a
+	// heuristic nobody confirmed), although the case it joined had changes
+	// requested: we cannot say whether they concern this reporter.
+	OutcomeUnconfirmed ReporterCode = "unconfirmed"
+)
+
+// ReporterCodes lists every code, for the catalog's completeness test.
+var ReporterCodes = []ReporterCode{OutcomeReceived, OutcomeHandling, OutcomeRemoved, OutcomeNotRemoved,
+	OutcomeNoChange, OutcomeUnlinked, OutcomeUnconfirmed}
+
+// ReporterFact is a confirmed change a reporter may be told of beside the
+// outcome: only the account system's word that it was done counts.
+type ReporterFact string
+
+const (
+	FactAddressRemoved ReporterFact = "address_removed" // suppress_recipient confirmed
+	FactLinksRevoked   ReporterFact = "links_revoked"   // revoke_pending_links confirmed
+)
+
+// ReporterFacts lists every fact, for the catalog's completeness test.
+var ReporterFacts = []ReporterFact{FactAddressRemoved, FactLinksRevoked}
+
+// OutcomeInput is what ReporterOutcome decides from.
+type OutcomeInput struct {
+	// Match is this report's own match; MatchConfirmed says a person
+	// confirmed the case's account after this report arrived, which is
+	// what makes a probable match count.
+	Match          Match
+	MatchConfirmed bool
+	Status         Status
+	Assigned       bool
+	// Actions maps each action requested for the case to its state
+	// (ActionRequested, ActionDelivered, ActionConfirmed, ActionFailed).
+	Actions map[string]string
+}
+
+// Outcome is what a reporter may be told: a code and the confirmed facts.
+type Outcome struct {
+	Code  ReporterCode
+	Facts []ReporterFact
+}
+
+// ReporterOutcome decides what a reporter may be told about their report.
+// It never claims more than the data shows: a change counts only once the
+// account system confirmed it, and only for a report linked to the
+// account (an exact match, or a probable one a person confirmed). The
+// table is written out in docs/reporter-status.md.
+func ReporterOutcome(in OutcomeInput) Outcome {
+	linked := in.Match == MatchExact || (in.Match == MatchProbable && in.MatchConfirmed)
+	var out Outcome
+	if linked {
+		if in.Actions[ActionSuppressRecipient] == ActionConfirmed {
+			out.Facts = append(out.Facts, FactAddressRemoved)
 		}
-		return StageReceived
-	case StatusContained:
-		return StageHandling
-	case StatusResolved:
-		return StageDone
+		if in.Actions[ActionRevokePendingLinks] == ActionConfirmed {
+			out.Facts = append(out.Facts, FactLinksRevoked)
+		}
 	}
-	return StageClosed
+	switch {
+	case in.Status.Open() && in.Status == StatusNew && !in.Assigned:
+		out.Code = OutcomeReceived
+	case in.Status.Open():
+		out.Code = OutcomeHandling
+	case !linked && len(in.Actions) == 0:
+		out.Code = OutcomeUnlinked
+	case !linked:
+		out.Code = OutcomeUnconfirmed
+	case slices.Contains(out.Facts, FactAddressRemoved):
+		out.Code = OutcomeRemoved
+		// The outcome says it already.
+		out.Facts = slices.DeleteFunc(out.Facts, func(f ReporterFact) bool { return f == FactAddressRemoved })
+	case len(in.Actions) == 0:
+		out.Code = OutcomeNoChange
+	default:
+		out.Code = OutcomeNotRemoved
+	}
+	return out
+}
+
+// ReporterStatus is all a reporter may learn: nothing about the account,
+// its holder or the staff.
+type ReporterStatus struct {
+	CaseRef string
+	// Status is the case's, for the desk's own tests and logs; pages show
+	// Outcome, never this.
+	Status     Status
+	Outcome    Outcome
+	ReceivedAt time.Time
+	UpdatedAt  time.Time
 }

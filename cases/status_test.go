@@ -2,26 +2,53 @@ package cases
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
 
-func TestReporterStage(t *testing.T) {
+func TestReporterOutcome(t *testing.T) {
+	const (
+		rq = ActionRequested
+		ok = ActionConfirmed
+		no = ActionFailed
+	)
+	sup, rev, rv := ActionSuppressRecipient, ActionRevokePendingLinks, ActionRequireReverification
 	for _, tc := range []struct {
-		status   Status
-		assigned bool
-		want     ReporterStage
+		name      string
+		match     Match
+		confirmed bool
+		status    Status
+		assigned  bool
+		actions   map[string]string
+		want      ReporterCode
+		facts     []ReporterFact
 	}{
-		{StatusNew, false, StageReceived},
-		{StatusNew, true, StageHandling},
-		{StatusContained, false, StageHandling},
-		{StatusContained, true, StageHandling},
-		{StatusResolved, true, StageDone},
-		{StatusDismissed, true, StageClosed},
-		{StatusDismissed, false, StageClosed},
+		{"new exact, auto actions requested", MatchExact, false, StatusNew, false, map[string]string{rev: rq}, OutcomeReceived, nil},
+		{"new unmatched reads the same", MatchUnmatched, false, StatusNew, false, nil, OutcomeReceived, nil},
+		{"taken", MatchUnmatched, false, StatusNew, true, nil, OutcomeHandling, nil},
+		{"contained by hand, nothing requested", MatchExact, false, StatusContained, false, nil, OutcomeHandling, nil},
+		{"open, removal confirmed", MatchExact, false, StatusNew, false, map[string]string{sup: ok, rev: ok}, OutcomeReceived,
+			[]ReporterFact{FactAddressRemoved, FactLinksRevoked}},
+		{"open probable, unconfirmed: no facts", MatchProbable, false, StatusContained, true, map[string]string{sup: ok}, OutcomeHandling, nil},
+		{"resolved, removal confirmed", MatchExact, false, StatusResolved, true, map[string]string{sup: ok, rev: ok}, OutcomeRemoved,
+			[]ReporterFact{FactLinksRevoked}},
+		{"resolved, removal failed", MatchExact, false, StatusResolved, true, map[string]string{sup: no}, OutcomeNotRemoved, nil},
+		{"resolved, removal never answered", MatchExact, false, StatusResolved, true, map[string]string{sup: ActionDelivered}, OutcomeNotRemoved, nil},
+		{"resolved, links revoked, no removal asked", MatchExact, false, StatusResolved, true, map[string]string{rev: ok, rv: ok}, OutcomeNotRemoved,
+			[]ReporterFact{FactLinksRevoked}},
+		{"resolved, nothing requested", MatchExact, false, StatusResolved, true, nil, OutcomeNoChange, nil},
+		{"resolved unmatched", MatchUnmatched, false, StatusResolved, true, nil, OutcomeUnlinked, nil},
+		{"dismissed unmatched", MatchUnmatched, false, StatusDismissed, false, nil, OutcomeUnlinked, nil},
+		{"resolved probable never confirmed, case acted", MatchProbable, false, StatusResolved, true, map[string]string{sup: ok}, OutcomeUnconfirmed, nil},
+		{"resolved probable confirmed, removed", MatchProbable, true, StatusResolved, true, map[string]string{sup: ok}, OutcomeRemoved, nil},
+		{"dismissed exact, nothing requested", MatchExact, false, StatusDismissed, true, nil, OutcomeNoChange, nil},
 	} {
-		if got := reporterStage(tc.status, tc.assigned); got != tc.want {
-			t.Errorf("reporterStage(%s, assigned %v) = %s, want %s", tc.status, tc.assigned, got, tc.want)
+		got := ReporterOutcome(OutcomeInput{Match: tc.match, MatchConfirmed: tc.confirmed, Status: tc.status,
+			Assigned: tc.assigned, Actions: tc.actions})
+		if got.Code != tc.want || !slices.Equal(got.Facts, tc.facts) {
+			t.Errorf("ReporterOutcome(%s) = %s %v, want %s %v", tc.name, got.Code, got.Facts, tc.want, tc.facts)
 		}
 	}
 }
@@ -66,39 +93,51 @@ func TestStatusTokensAreUnguessableAndNotTheReference(t *testing.T) {
 	}
 }
 
-func TestStatusByTokenStages(t *testing.T) {
+func TestStatusByTokenOutcomes(t *testing.T) {
 	d := newTestDesk(t)
 	ctx := context.Background()
-	f := d.file(t, ReportInput{Token: d.mint(t, "acct-1", "registration").Token})
+	f := d.file(t, ReportInput{Token: d.mint(t, "acct-1", "postal_notice").Token})
 	agent := trainedAgent()
-	step := func(name string, do func() error, want ReporterStage) {
+	system := Actor{APIKey: &APIKey{Name: "crm", Scopes: "cases:read cases:write"}}
+	step := func(name string, do func() error, token string, want ReporterCode) {
 		t.Helper()
 		if err := do(); err != nil {
 			t.Fatalf("%s = %v", name, err)
 		}
-		st, err := d.StatusByToken(ctx, f.StatusToken)
-		if err != nil || st.Stage != want {
-			t.Fatalf("after %s: StatusByToken().Stage = %q, %v; want %q", name, st.Stage, err, want)
+		st, err := d.StatusByToken(ctx, token)
+		if err != nil || st.Outcome.Code != want {
+			t.Fatalf("after %s: StatusByToken().Outcome = %+v, %v; want %q", name, st.Outcome, err, want)
 		}
 	}
-	step("nothing", func() error { return nil }, StageReceived)
-	step("Take", func() error { _, err := d.Take(ctx, agent, f.CaseRef); return err }, StageHandling)
-	step("SetStatus(contained)", func() error { _, err := d.SetStatus(ctx, agent, f.CaseRef, StatusContained, ""); return err }, StageHandling)
-	step("SetStatus(resolved)", func() error { _, err := d.SetStatus(ctx, agent, f.CaseRef, StatusResolved, ""); return err }, StageDone)
+	step("nothing", func() error { return nil }, f.StatusToken, OutcomeReceived)
+	step("Take", func() error { _, err := d.Take(ctx, agent, f.CaseRef); return err }, f.StatusToken, OutcomeHandling)
+	step("ConfirmContainment(suppress done)", func() error {
+		_, _, err := d.ConfirmContainment(ctx, system, f.CaseRef, []ContainmentResult{{ActionSuppressRecipient, ResultDone, ""}})
+		return err
+	}, f.StatusToken, OutcomeHandling)
+	step("SetStatus(resolved)", func() error { _, err := d.SetStatus(ctx, agent, f.CaseRef, StatusResolved, ""); return err },
+		f.StatusToken, OutcomeRemoved)
 
-	g := d.file(t, ReportInput{Token: d.mint(t, "acct-2", "registration").Token})
-	if _, err := d.SetStatus(ctx, agent, g.CaseRef, StatusDismissed, "test mail"); err != nil {
-		t.Fatalf("SetStatus(dismissed) = %v", err)
+	// A probable match counts once a person confirmed it, not before.
+	d.register(t, "<p9@mail.example.com>", "ACC-9", "taro@gmial.com", "postal_notice")
+	p := d.file(t, ReportInput{Channel: ChannelForm, Reporter: "taro@gmial.com"})
+	if _, err := d.Take(ctx, agent, p.CaseRef); err != nil {
+		t.Fatalf("Take() = %v", err)
 	}
-	st, err := d.StatusByToken(ctx, g.StatusToken)
-	if err != nil || st.Stage != StageClosed {
-		t.Fatalf("StatusByToken(dismissed).Stage = %q, %v; want %q", st.Stage, err, StageClosed)
-	}
-	if strings.Contains(fmtStatus(st), "test mail") {
+	step("ConfirmMatch", func() error { _, err := d.ConfirmMatch(ctx, agent, p.CaseRef); return err }, p.StatusToken, OutcomeHandling)
+	step("SetStatus(resolved) with removal unanswered", func() error {
+		if _, err := d.SetStatus(ctx, agent, p.CaseRef, StatusContained, ""); err != nil {
+			return err
+		}
+		_, err := d.SetStatus(ctx, agent, p.CaseRef, StatusResolved, "")
+		return err
+	}, p.StatusToken, OutcomeNotRemoved)
+
+	g := d.file(t, ReportInput{Token: "forged-token"})
+	step("SetStatus(dismissed)", func() error { _, err := d.SetStatus(ctx, agent, g.CaseRef, StatusDismissed, "test mail"); return err },
+		g.StatusToken, OutcomeUnlinked)
+	st, _ := d.StatusByToken(ctx, g.StatusToken)
+	if strings.Contains(fmt.Sprintf("%+v", st), "test mail") {
 		t.Errorf("StatusByToken(dismissed) = %+v, carries the internal reason", st)
 	}
-}
-
-func fmtStatus(st ReporterStatus) string {
-	return st.CaseRef + " " + string(st.Status) + " " + string(st.Stage)
 }

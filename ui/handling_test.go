@@ -53,8 +53,9 @@ func TestWorkingACase(t *testing.T) {
 	}
 	agent.post(t, "/cases/"+ref+"/status", url.Values{"_csrf": {tok}, "status": {"resolved"}, "confirm": {"yes"}}).wantStatus(t, http.StatusSeeOther)
 	s := reporter.get(t, statusPath)
-	if !strings.Contains(s.body, "removed from the account") || strings.Contains(s.body, "Links revoked") {
-		t.Errorf("%s after resolution: want the done message and never the internal note", s.call)
+	// Nothing was confirmed by the account system: the page claims no removal.
+	if !strings.Contains(s.body, "the removal of your address from the account has not been confirmed") || strings.Contains(s.body, "Links revoked") {
+		t.Errorf("%s after resolution: want the closed message (no removal confirmed) and never the internal note", s.call)
 	}
 	page = agent.get(t, "/cases/"+ref)
 	for _, want := range []string{"Links revoked in the account system.", "new → contained", "contained → resolved"} {

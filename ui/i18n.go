@@ -33,10 +33,6 @@ var messages = map[string]struct{ en, ja string }{
 	"status.updated":   {"Last change", "最終更新"},
 	"status.keep":      {"To check on it later, keep this private address (anyone who has it can see this status, and nothing else):", "後で状況を確認するには、この専用アドレスを保存してください（このアドレスを知っている人が見られるのは、この状況だけです）。"},
 	"status.call":      {"If you contact us, the reference above is all we need.", "お問い合わせの際は、上記の受付番号だけお伝えください。"},
-	"stage.received":   {"Received. Our security team will look at it shortly.", "受け付けました。セキュリティ担当チームが間もなく確認します。"},
-	"stage.handling":   {"Being handled by our security team.", "セキュリティ担当チームが対応中です。"},
-	"stage.done":       {"Done. This address has been removed from the account; you will not receive its mail again.", "対応が完了しました。このメールアドレスはアカウントから削除されました。今後、このアカウントのメールがあなたに届くことはありません。"},
-	"stage.closed":     {"Closed. We looked into your report and no change to the account was needed. If mail that is not meant for you keeps arriving, please report it again.", "確認の結果、このご報告への対応を終了しました。アカウントの変更は必要ありませんでした。あなた宛てでないメールが引き続き届く場合は、お手数ですが改めてご報告ください。"},
 	"status.404.title": {"We can't find this status page", "この状況ページが見つかりません"},
 	"status.404.body":  {"Please check that you copied the whole address. If you reported an email, your report is safe with us even if this page does not open.", "アドレスを最後まで正しくコピーしたかご確認ください。ご報告いただいた内容は、このページが開けなくても確かに受け付けています。"},
 }

@@ -2,8 +2,14 @@ package ui
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
+	"fmt"
+	"html/template"
 	"net/http"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -12,6 +18,7 @@ import (
 
 type linkPage struct {
 	page
+	Heading       string // names the sending company when one is configured
 	Token         string
 	Submission    string // names this one form: sent twice, it files once
 	Error         string
@@ -26,6 +33,18 @@ type statusPage struct {
 	Status    cases.ReporterStatus
 	Filed     bool
 	StatusURL string
+	// CopyURL is this page with ?copy=1, where the address stands in a
+	// field to copy by hand; Copy says this is that page.
+	CopyURL string
+	Copy    bool
+	Contact Contact
+	Hours   string       // Contact's hours in the page's language
+	TelURL  template.URL // tel: of Contact.Phone, digits only
+}
+
+type homePage struct {
+	page
+	ReportAddress string
 }
 
 // reporterPage is the base of every reporter page: the language chosen by
@@ -51,15 +70,66 @@ func (s *Server) filedRedirect(c echo.Context, lang, statusToken string) error {
 
 // home is GET /: what this desk is, for someone who arrives without a link.
 func (s *Server) home(c echo.Context) error {
-	return s.render(c, http.StatusOK, "home", s.reporterPage(c, "home.title"))
+	return s.render(c, http.StatusOK, "home", homePage{page: s.reporterPage(c, "home.title"), ReportAddress: s.opts.ReportAddress})
 }
 
 // linkPage is GET /r/{token}: the "not me" page. It changes nothing and
 // looks the same for every token, real or not: mail scanners fetch links,
 // and a prober must not learn whether a token is real.
 func (s *Server) linkPage(c echo.Context) error {
-	return s.render(c, http.StatusOK, "link", linkPage{page: s.reporterPage(c, "link.title"), Token: c.Param("token"),
-		Submission: newSubmission()})
+	p := s.reporterPage(c, "link.title")
+	return s.render(c, http.StatusOK, "link", linkPage{page: p, Heading: s.linkHeading(p.Lang), Token: c.Param("token"),
+		Submission: s.sameBrowserSubmission(c, c.Param("token"))})
+}
+
+// linkHeading is the link page's question, naming the company whose mail
+// it is when the desk is configured with one. It is the desk's name, not
+// the link's: the page stays the same for every token.
+func (s *Server) linkHeading(lang string) string {
+	name := s.opts.Company
+	if lang == langJA && s.opts.CompanyJA != "" {
+		name = s.opts.CompanyJA
+	}
+	if name == "" {
+		return tr(lang, "link.title")
+	}
+	return fmt.Sprintf(tr(lang, "link.title.company"), name)
+}
+
+// formCookie keeps, for Options.SameBrowserWindow, the name of the last
+// "not me" form this browser was shown, tied to its link by a hash: the
+// same browser back on the same link (Back, a reload) is shown the same
+// form, and the same form files once (see submission). One constant name
+// and path for every link, so that the page's answer looks the same for
+// every token, real or not.
+const formCookie = "notme_form"
+
+// sameBrowserSubmission names the form of GET /r/{token}: the name this
+// browser was given for this link within the window, else a new one. The
+// cookie's expiry stays that of the first visit, so the window does not
+// grow by visiting again.
+func (s *Server) sameBrowserSubmission(c echo.Context, link string) string {
+	w := s.opts.SameBrowserWindow
+	if w <= 0 {
+		return newSubmission()
+	}
+	sum := sha256.Sum256([]byte("notme form\x00" + link))
+	tag := base64.RawURLEncoding.EncodeToString(sum[:12])
+	now := s.svc.Now()
+	name, issued := newSubmission(), now
+	if ck, err := c.Cookie(formCookie); err == nil {
+		parts := strings.Split(ck.Value, ".")
+		if len(parts) == 3 && parts[0] == tag && len(parts[1]) <= 64 && parts[1] != "" {
+			if at, err := strconv.ParseInt(parts[2], 10, 64); err == nil && now.Sub(time.Unix(at, 0)) < w && !time.Unix(at, 0).After(now) {
+				name, issued = parts[1], time.Unix(at, 0)
+			}
+		}
+	}
+	c.SetCookie(&http.Cookie{
+		Name: formCookie, Value: tag + "." + name + "." + strconv.FormatInt(issued.Unix(), 10),
+		Path: "/r/", Expires: issued.Add(w), HttpOnly: true, Secure: s.opts.SecureCookies, SameSite: http.SameSiteLaxMode,
+	})
+	return name
 }
 
 // newSubmission names one rendering of a report form.
@@ -137,8 +207,31 @@ func (s *Server) statusPage(c echo.Context) error {
 	}
 	p := s.reporterPage(c, "status.title")
 	p.Title += " " + st.CaseRef
-	return s.render(c, http.StatusOK, "status", statusPage{
+	sp := statusPage{
 		page: p, Status: st, Filed: c.QueryParam("filed") != "",
-		StatusURL: s.publicURL + "/s/" + token,
-	})
+		StatusURL: s.publicURL + "/s/" + token, CopyURL: "/s/" + token + "?copy=1&lang=" + p.Lang, Copy: c.QueryParam("copy") != "",
+		Contact: s.opts.Contact, Hours: s.opts.Contact.Hours,
+	}
+	if p.Lang == langJA && s.opts.Contact.HoursJA != "" {
+		sp.Hours = s.opts.Contact.HoursJA
+	}
+	if sp.Hours != "" {
+		sp.Hours = fmt.Sprintf(tr(p.Lang, "contact.hours"), sp.Hours)
+	}
+	if tel := telDigits(s.opts.Contact.Phone); tel != "" {
+		// Only digits and a leading +: safe as a URL (RFC 3966).
+		sp.TelURL = template.URL("tel:" + tel)
+	}
+	return s.render(c, http.StatusOK, "status", sp)
+}
+
+// telDigits keeps the digits of a phone number, and a leading +.
+func telDigits(phone string) string {
+	var b strings.Builder
+	for i, r := range strings.TrimSpace(phone) {
+		if (r >= '0' && r <= '9') || (r == '+' && i == 0) {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }

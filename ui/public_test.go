@@ -543,3 +543,79 @@ func TestLinkFormSentTwiceFilesOnce(t *testing.T) {
 		t.Fatalf("case %s has %d reports, want 2", ref, len(c.Reports))
 	}
 }
+
+// Back after filing, then the button again (or a reload of the link and
+// the button again), within the window: the same browser comes back to
+// its first report and status page. Another browser on the same link,
+// or the same browser after the window, files a report of its own.
+func TestLinkBackThenButtonAgainFilesOnce(t *testing.T) {
+	d := newDesk(t)
+	key := d.readKey(t)
+	tok := d.mint(t, "ACC-BACK", "registration").Token
+	b := d.browser(t)
+	first := pressButton(t, b, tok)
+	ref := caseRefRE.FindString(b.get(t, first).body)
+	// Back shows the link page again (a fresh GET when the browser does
+	// not keep it), and the button is pressed again.
+	again := pressButton(t, b, tok)
+	if again != first {
+		t.Fatalf("POST /r/{token} after Back: Location %q, want the first status page %q", again, first)
+	}
+	if c := d.caseByRef(t, key, ref); len(c.Reports) != 1 {
+		t.Fatalf("case %s has %d reports after Back and the button again, want 1", ref, len(c.Reports))
+	}
+
+	// Another browser holds its own form: its own report, its own page.
+	ob := d.browser(t)
+	other := pressButton(t, ob, tok)
+	if ref2 := caseRefRE.FindString(ob.get(t, other).body); other == first || ref2 != ref {
+		t.Fatalf("another browser: status %q (case %s), want its own status page on case %s", other, ref2, ref)
+	}
+	// A link the browser opened since is another form: the first link's
+	// form name does not carry over to it.
+	tok2 := d.mint(t, "ACC-BACK-2", "registration").Token
+	if ref3 := caseRefRE.FindString(b.get(t, pressButton(t, b, tok2)).body); ref3 == ref {
+		t.Fatalf("a second link filed on the first link's case %s", ref)
+	}
+	if c := d.caseByRef(t, key, ref); len(c.Reports) != 2 {
+		t.Fatalf("case %s has %d reports, want 2 (one per browser)", ref, len(c.Reports))
+	}
+}
+
+// pressButton does what a browser does on the link page: GET it and send
+// its form as shown (its CSRF token and its name), with "I opened a link"
+// ticked. It returns the status page it was sent to.
+func pressButton(t *testing.T, b *browser, tok string) string {
+	t.Helper()
+	page := b.get(t, "/r/"+tok)
+	page.wantStatus(t, http.StatusOK)
+	csrf := csrfFieldRE.FindStringSubmatch(page.body)
+	name := regexp.MustCompile(`name="submission" value="([A-Za-z0-9_-]{16,})"`).FindStringSubmatch(page.body)
+	if csrf == nil || name == nil {
+		t.Fatalf("GET /r/{token}: want _csrf and submission fields in the form:\n%s", clip(page.body))
+	}
+	r := b.post(t, "/r/"+tok, url.Values{"_csrf": {csrf[1]}, "submission": {name[1]}, "opened_link": {"1"}})
+	r.wantStatus(t, http.StatusSeeOther)
+	if !statusPathRE.MatchString(r.location()) {
+		t.Fatalf("%s: Location = %q, want a status page", r.call, r.location())
+	}
+	return r.location()
+}
+
+// The window is configurable, and 0 turns it off: then every rendering
+// of the link page is a new form.
+func TestLinkSameBrowserWindowOff(t *testing.T) {
+	d := newDesk(t, func(c *app.Config) { c.Reports.SameBrowserWindow = 0 })
+	key := d.readKey(t)
+	tok := d.mint(t, "ACC-OFF", "registration").Token
+	b := d.browser(t)
+	first := pressButton(t, b, tok)
+	ref := caseRefRE.FindString(b.get(t, first).body)
+	again := pressButton(t, b, tok)
+	if again == first {
+		t.Fatalf("window 0: POST /r/{token} again led to the first status page %q, want a new one", first)
+	}
+	if c := d.caseByRef(t, key, ref); len(c.Reports) != 2 {
+		t.Fatalf("case %s has %d reports, want 2", ref, len(c.Reports))
+	}
+}

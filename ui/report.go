@@ -52,6 +52,11 @@ type reportCheckPage struct {
 	Submission string // names this one form: sent twice, it files once
 	Note       string
 	Error      string
+	// The ticks, as on the link page.
+	OpenedLink, SetPassword, NeverSignedUp bool
+	// SwitchLang is the language the switch button offers: on this step
+	// the switch is a button of the form, so the form goes along.
+	SwitchLang string
 }
 
 // reportPage is GET /report: step one, paste the mail or upload it.
@@ -63,6 +68,9 @@ func (s *Server) reportPage(c echo.Context) error {
 // step=send.
 func (s *Server) reportSubmit(c echo.Context) error {
 	if c.FormValue("step") == "send" {
+		if l := c.FormValue("switch_lang"); l != "" {
+			return s.reportSwitch(c, l)
+		}
 		return s.reportSend(c)
 	}
 	return s.reportCheck(c)
@@ -98,11 +106,48 @@ func (s *Server) reportCheck(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p.Title = tr(p.Lang, map[bool]string{true: "report.found", false: "report.notfound"}[orig.Found])
-	return s.render(c, http.StatusOK, "report_check", reportCheckPage{
-		page: p, Found: orig.Found, SentAt: orig.SentAt,
+	return s.renderCheck(c, http.StatusOK, p, orig, reportCheckPage{
 		Tokens: capped(found.Tokens), MessageIDs: capped(found.MessageIDs), Submission: newSubmission(),
 	})
+}
+
+// renderCheck shows step two: what was found, and the form that files.
+// The header's language link would drop the form, so this page offers a
+// button of the form instead (see reportSwitch).
+func (s *Server) renderCheck(c echo.Context, status int, p page, orig cases.Original, cp reportCheckPage) error {
+	p.Title = tr(p.Lang, map[bool]string{true: "report.found", false: "report.notfound"}[orig.Found])
+	cp.SwitchLang, p.OtherLang = p.OtherLang, ""
+	cp.page, cp.Found, cp.SentAt = p, orig.Found, orig.SentAt
+	return s.render(c, status, "report_check", cp)
+}
+
+// reportSwitch is step two's language button: the same step again in the
+// other language, with everything the reporter entered, filing nothing.
+func (s *Server) reportSwitch(c echo.Context, lang string) error {
+	if lang != langEN && lang != langJA {
+		lang = s.pageLang(c)
+	}
+	c.Request().Form.Set("lang", lang)
+	p := s.reporterPage(c, "report.title")
+	form, err := c.FormParams()
+	if err != nil {
+		return err
+	}
+	cp := stepTwoForm(c, form)
+	orig, err := s.svc.FindOriginal(c.Request().Context(), cp.Tokens, cp.MessageIDs)
+	if err != nil {
+		return err
+	}
+	return s.renderCheck(c, http.StatusOK, p, orig, cp)
+}
+
+// stepTwoForm reads step two's form back, to show it again.
+func stepTwoForm(c echo.Context, form map[string][]string) reportCheckPage {
+	return reportCheckPage{
+		Tokens: capped(form["token"]), MessageIDs: capped(form["mid"]), Submission: formSubmission(c),
+		Note: c.FormValue("note"), OpenedLink: c.FormValue("opened_link") != "",
+		SetPassword: c.FormValue("set_password") != "", NeverSignedUp: c.FormValue("never_signed_up") != "",
+	}
 }
 
 // reportSend files the report from the candidates step one found.
@@ -113,11 +158,14 @@ func (s *Server) reportSend(c echo.Context) error {
 		return err
 	}
 	in := cases.ReportInput{
-		Channel:    cases.ChannelForm,
-		Tokens:     capped(form["token"]),
-		MessageIDs: capped(form["mid"]),
-		Note:       c.FormValue("note"),
-		Submission: submission(c, "/report"),
+		Channel:       cases.ChannelForm,
+		Tokens:        capped(form["token"]),
+		MessageIDs:    capped(form["mid"]),
+		OpenedLink:    c.FormValue("opened_link") != "",
+		SetPassword:   c.FormValue("set_password") != "",
+		NeverSignedUp: c.FormValue("never_signed_up") != "",
+		Note:          c.FormValue("note"),
+		Submission:    submission(c, "/report"),
 	}
 	filed, err := s.svc.FileReport(c.Request().Context(), in)
 	if cases.ErrorCode(err) == cases.EINVALID {
@@ -125,10 +173,9 @@ func (s *Server) reportSend(c echo.Context) error {
 		if ferr != nil {
 			return ferr
 		}
-		return s.render(c, http.StatusUnprocessableEntity, "report_check", reportCheckPage{
-			page: p, Found: orig.Found, SentAt: orig.SentAt, Tokens: in.Tokens, MessageIDs: in.MessageIDs,
-			Submission: formSubmission(c), Note: in.Note, Error: tr(p.Lang, "form.note"),
-		})
+		cp := stepTwoForm(c, form)
+		cp.Error = tr(p.Lang, "form.note")
+		return s.renderCheck(c, http.StatusUnprocessableEntity, p, orig, cp)
 	}
 	if err != nil {
 		return err

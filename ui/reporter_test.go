@@ -2,7 +2,10 @@ package ui_test
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"html"
+	"maps"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -37,7 +40,9 @@ func wantLang(t *testing.T, r response, lang, what string) {
 		t.Errorf("%s (%s): want <html lang=%q>:\n%s", r.call, what, lang, clip(r.body))
 	case r.header.Get("Content-Language") != lang:
 		t.Errorf("%s (%s): Content-Language = %q, want %q", r.call, what, r.header.Get("Content-Language"), lang)
-	case !strings.Contains(r.body, `href="?lang=`+other+`"`):
+	// Step two of /report switches with a button of its form, which the
+	// pasted mail's findings and the ticks go along with.
+	case !strings.Contains(r.body, `href="?lang=`+other+`"`) && !strings.Contains(r.body, `name="switch_lang" value="`+other+`"`):
 		t.Errorf("%s (%s): no visible switch to ?lang=%s", r.call, what, other)
 	}
 }
@@ -451,5 +456,231 @@ func TestReportUploadUsesTheMailParser(t *testing.T) {
 	b.post(t, "/report", formOf(check.body)).wantStatus(t, http.StatusSeeOther)
 	if c := d.cases(t, key, "account_ref=acct-qp"); len(c) != 1 || c[0].Match != "exact" {
 		t.Fatalf("after the upload: %+v, want one exact case", c)
+	}
+}
+
+// What the desk is configured to say about itself reaches the reporter
+// pages in both languages, and without it the pages promise nothing: no
+// mailbox, no contact channel, no company name.
+func TestReporterPagesCompanyMailboxAndContact(t *testing.T) {
+	type want struct{ on, off []string }
+	for _, tc := range []struct {
+		name      string
+		configure func(*app.Config)
+		link      map[string]want
+		home      map[string]want
+		status    map[string]want
+	}{
+		{"nothing configured", func(*app.Config) {},
+			map[string]want{
+				"en": {[]string{"<h1>Was this email meant for someone else?</h1>"}, []string{" from "}},
+				"ja": {[]string{"<h1>このメールはほかの方あてのものでしたか？</h1>"}, nil},
+			},
+			map[string]want{
+				"en": {nil, []string{"mailto:", "forward the email to"}},
+				"ja": {nil, []string{"mailto:", "あてに転送"}},
+			},
+			map[string]want{
+				"en": {[]string{"Keep the reference above: it is all anyone needs to find your report."}, []string{"If you contact us", "tel:", "Contact form"}},
+				"ja": {[]string{"上記の受付番号を控えておいてください。"}, []string{"お問い合わせ", "tel:"}},
+			}},
+		{"company, mailbox and contact", func(c *app.Config) {
+			c.Desk = app.DeskConfig{Company: "Example Shop", CompanyJA: "サンプル商店", Contact: app.ContactConfig{
+				URL: "https://shop.example.com/contact", Phone: "0120-000-000", Hours: "Weekdays 9:00–18:00", HoursJA: "平日 9:00〜18:00"}}
+			c.Mail.ReportAddress = "report@desk.example.com"
+		},
+			map[string]want{
+				"en": {[]string{"<h1>Was this email from Example Shop meant for someone else?</h1>"}, nil},
+				"ja": {[]string{"<h1>サンプル商店からのこのメールは、ほかの方あてのものでしたか？</h1>"}, nil},
+			},
+			map[string]want{
+				"en": {[]string{`Or forward the email to <a href="mailto:report@desk.example.com">report@desk.example.com</a>.`}, nil},
+				"ja": {[]string{`または、そのメールを <a href="mailto:report@desk.example.com">report@desk.example.com</a> あてに転送してください。`}, nil},
+			},
+			map[string]want{
+				"en": {[]string{"If you contact us, the reference above is all we need.", `Contact form: <a href="https://shop.example.com/contact"`,
+					`Phone: <a href="tel:0120000000">0120-000-000</a> (Weekdays 9:00–18:00)`}, []string{"平日", "Keep the reference above"}},
+				"ja": {[]string{"お問い合わせの際は、上記の受付番号だけお伝えください。", "お問い合わせフォーム：", `電話：<a href="tel:0120000000">0120-000-000</a>（平日 9:00〜18:00）`},
+					[]string{"Weekdays"}},
+			}},
+	} {
+		d := newDesk(t, tc.configure)
+		b := d.browser(t)
+		tok := d.mint(t, "acct-co", "registration").Token
+		_, statusPath := b.report(t, tok, nil)
+		status := strings.TrimSuffix(statusPath, "?filed=1")
+		for _, lang := range []string{"en", "ja"} {
+			for _, pg := range []struct {
+				path string
+				want want
+			}{{"/r/" + tok, tc.link[lang]}, {"/", tc.home[lang]}, {status, tc.status[lang]}} {
+				r := b.get(t, pg.path+"?lang="+lang)
+				r.wantStatus(t, http.StatusOK)
+				for _, w := range pg.want.on {
+					if !strings.Contains(r.body, w) {
+						t.Errorf("%s (%s): want %q on the page:\n%s", r.call, tc.name, w, clip(r.body))
+					}
+				}
+				for _, w := range pg.want.off {
+					if strings.Contains(r.body, w) {
+						t.Errorf("%s (%s): the page says %q", r.call, tc.name, w)
+					}
+				}
+			}
+		}
+	}
+}
+
+// The status address is a link, and its copy button is a link to a page
+// where the address stands in a field to copy, so it works without
+// script; the script that copies at once is a same-origin file the CSP
+// allows.
+func TestStatusAddressLinkAndCopy(t *testing.T) {
+	d := newDesk(t)
+	b := d.browser(t)
+	_, statusPath := b.report(t, d.mint(t, "acct-copy", "registration").Token, nil)
+	status := strings.TrimSuffix(statusPath, "?filed=1")
+	full := d.url + status
+	for _, lang := range []string{"en", "ja"} {
+		r := b.get(t, status+"?lang="+lang)
+		button := map[string]string{"en": "Copy the address", "ja": "アドレスをコピー"}[lang]
+		for _, w := range []string{`<a href="` + full + `" rel="bookmark">`, `href="` + status + `?copy=1&amp;lang=` + lang + `"`, button} {
+			if !strings.Contains(r.body, w) {
+				t.Errorf("%s: want %q on the page:\n%s", r.call, w, clip(r.body))
+			}
+		}
+		script := regexp.MustCompile(`<script src="(/static/status\.js\?v=[0-9a-f]+)" defer></script>`).FindStringSubmatch(r.body)
+		if script == nil {
+			t.Fatalf("%s: no status.js script on the page", r.call)
+		}
+		js := b.get(t, script[1])
+		js.wantStatus(t, http.StatusOK)
+		if ct := js.header.Get("Content-Type"); !strings.Contains(ct, "javascript") || !strings.Contains(js.body, "clipboard") {
+			t.Errorf("GET %s: Content-Type %q, want the copy script", script[1], ct)
+		}
+		c := b.get(t, status+"?copy=1&lang="+lang)
+		c.wantStatus(t, http.StatusOK)
+		hint := map[string]string{"en": "Select the address in the box and copy it", "ja": "枠内のアドレスを選択してコピー"}[lang]
+		for _, w := range []string{`type="text" readonly value="` + full + `"`, hint} {
+			if !strings.Contains(c.body, w) {
+				t.Errorf("%s: want %q on the page:\n%s", c.call, w, clip(c.body))
+			}
+		}
+	}
+}
+
+// Step two of /report has the link page's ticks, and they reach the
+// report as the link page's do: the same report fields, the same
+// severity.
+func TestReportStepTwoTicks(t *testing.T) {
+	d := newDesk(t)
+	d.addUser(t, "kenji.agent@desk.example", cases.RoleAgent, true)
+	agent := cases.Actor{User: mustUser(t, d, "kenji.agent@desk.example")}
+	key := d.readKey(t)
+	for i, tc := range []struct {
+		kind  string
+		ticks []string
+		want  string
+	}{
+		{"registration", nil, "high"},
+		{"registration", []string{"set_password"}, "critical"},
+		{"newsletter", []string{"set_password"}, "high"},
+		{"newsletter", []string{"opened_link", "never_signed_up"}, "low"},
+	} {
+		ticks := url.Values{}
+		for _, tick := range tc.ticks {
+			ticks.Set(tick, "1")
+		}
+		// The link page, for comparison.
+		linkRef, _ := d.browser(t).report(t, d.mint(t, fmt.Sprintf("acct-tick-link-%d", i), tc.kind).Token, maps.Clone(ticks))
+		// /report with the original's headers pasted.
+		mid := fmt.Sprintf("<tick-%d@mail.example.com>", i)
+		d.register(t, cases.LedgerMessage{MessageID: mid, AccountRef: fmt.Sprintf("acct-tick-form-%d", i),
+			Recipient: "someone@example.net", Kind: tc.kind, Subject: "Hello"})
+		b := d.browser(t)
+		check := b.post(t, "/report", url.Values{"_csrf": {b.csrf(t, "/report")}, "text": {"Message-ID: " + mid + "\n"}})
+		check.wantStatus(t, http.StatusOK)
+		for _, label := range []string{"I opened a link in it", "I set a password or entered details", "I never signed up for anything here"} {
+			if !strings.Contains(check.body, label) {
+				t.Fatalf("%s: step two has no tick %q:\n%s", check.call, label, clip(check.body))
+			}
+		}
+		form := formOf(check.body)
+		for k, v := range ticks {
+			form[k] = v
+		}
+		r := b.post(t, "/report", form)
+		r.wantStatus(t, http.StatusSeeOther)
+		formRef := caseRefRE.FindString(b.get(t, r.location()).body)
+
+		for _, ref := range []string{linkRef, formRef} {
+			if got := d.caseByRef(t, key, ref).Severity; got != tc.want {
+				t.Errorf("%s with ticks %v: case %s severity %q, want %q", tc.kind, tc.ticks, ref, got, tc.want)
+			}
+		}
+		l, err := d.app.Service.CaseByRef(context.Background(), agent, linkRef)
+		if err != nil {
+			t.Fatalf("CaseByRef(%s) = %v", linkRef, err)
+		}
+		f, err := d.app.Service.CaseByRef(context.Background(), agent, formRef)
+		if err != nil {
+			t.Fatalf("CaseByRef(%s) = %v", formRef, err)
+		}
+		lr, fr := l.Reports[0], f.Reports[0]
+		if fr.Channel != cases.ChannelForm || [3]bool{lr.OpenedLink, lr.SetPassword, lr.NeverSignedUp} != [3]bool{fr.OpenedLink, fr.SetPassword, fr.NeverSignedUp} {
+			t.Errorf("ticks %v: /report filed %s report with %v, the link page %v", tc.ticks, fr.Channel,
+				[3]bool{fr.OpenedLink, fr.SetPassword, fr.NeverSignedUp}, [3]bool{lr.OpenedLink, lr.SetPassword, lr.NeverSignedUp})
+		}
+	}
+}
+
+// Switching language on step two keeps what the reporter gave: what was
+// found in the pasted mail, the ticks and the note; it files nothing, and
+// the report then filed in the new language carries all of it.
+func TestReportStepTwoLanguageSwitchKeepsTheForm(t *testing.T) {
+	d := newDesk(t)
+	key := d.readKey(t)
+	const mid = "<switch-1@mail.example.com>"
+	d.register(t, cases.LedgerMessage{MessageID: mid, AccountRef: "acct-switch", Recipient: "someone@example.net",
+		Kind: "registration", Subject: "Hello"})
+	b := d.browser(t)
+	check := b.post(t, "/report?lang=en", url.Values{"_csrf": {b.csrf(t, "/report?lang=en")},
+		"text": {"From: shop@example.com\nMessage-ID: " + mid + "\nSubject: Hello\n\nDear Hanako"}})
+	check.wantStatus(t, http.StatusOK)
+	wantLang(t, check, "en", "step two")
+	if !strings.Contains(check.body, "We found the email") {
+		t.Fatalf("%s: want the found message:\n%s", check.call, clip(check.body))
+	}
+	form := formOf(check.body)
+	form.Set("set_password", "1")
+	form.Set("note", "メモ: I clicked it")
+	form.Set("switch_lang", "ja")
+	sw := b.post(t, "/report", form)
+	sw.wantStatus(t, http.StatusOK)
+	wantLang(t, sw, "ja", "step two switched")
+	for _, w := range []string{"該当するメールが見つかりました", `name="set_password" value="1" checked`, ">メモ: I clicked it</textarea>",
+		`name="mid" value="` + html.EscapeString(strings.Trim(mid, "<>"))} {
+		if !strings.Contains(sw.body, w) {
+			t.Errorf("%s: want %q kept on the switched page:\n%s", sw.call, w, clip(sw.body))
+		}
+	}
+	if strings.Contains(sw.body, "Hanako") {
+		t.Errorf("%s: the switched page carries the pasted mail's text", sw.call)
+	}
+	if n := len(d.allCases(t, key)); n != 0 {
+		t.Fatalf("after the language switch: %d cases, want 0 (nothing filed)", n)
+	}
+	send := formOf(sw.body)
+	send.Set("set_password", "1")
+	send.Set("note", "メモ: I clicked it")
+	r := b.post(t, "/report", send)
+	r.wantStatus(t, http.StatusSeeOther)
+	st := b.get(t, r.location())
+	wantLang(t, st, "ja", "status after switching")
+	ref := caseRefRE.FindString(st.body)
+	c := d.caseByRef(t, key, ref)
+	if c.AccountRef != "acct-switch" || c.Severity != "critical" || len(c.Reports) != 1 {
+		t.Errorf("after switching and sending: case %s account %q severity %q with %d reports; want acct-switch, critical, 1",
+			ref, c.AccountRef, c.Severity, len(c.Reports))
 	}
 }

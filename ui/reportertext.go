@@ -9,13 +9,17 @@ var reporterMessages = map[string]struct{ en, ja string }{
 	"home.title":  {"Got an email that was meant for someone else?", "ほかの方あてのメールが届きましたか？"},
 	"home.thanks": {"Thank you for telling us. You do not need to give your name, phone number or any account details.", "お知らせいただきありがとうございます。お名前・電話番号・アカウント情報などをお伝えいただく必要はありません。"},
 	"home.link":   {"If the email has a “This isn’t me” link, open it: that is the quickest way.", "メールに「心当たりがない」リンクがあれば、それを開いてください。いちばん早い方法です。"},
-	"home.reply":  {"Or reply to the email, or forward it to us.", "または、そのメールに返信するか、転送してください。"},
+
+	// The mailbox address stands between before and after.
+	"home.forward.before": {"Or forward the email to", "または、そのメールを"},
+	"home.forward.after":  {".", " あてに転送してください。"},
+
 	"home.report": {"Or paste the email or upload it here", "または、こちらでメールを貼り付けるかファイルを選んでください"},
 	"home.staff":  {"Staff:", "担当者の方："},
 	"home.login":  {"log in", "ログイン"},
 
 	"link.title":  {"Was this email meant for someone else?", "このメールはほかの方あてのものでしたか？"},
-	"link.intro":  {"Thank you for letting us know. One click is enough: we will stop the account’s mail to your address and check the account. We will not ask who you are.", "お知らせいただきありがとうございます。ボタンを押すだけで完了です。あなたのメールアドレスへの送信を止め、アカウントを確認します。あなたがどなたかをお尋ねすることはありません。"},
+	"link.intro":  {"Thank you for letting us know. One click is enough: our security team will look into it, and your status page will say what was done. We will not ask who you are.", "お知らせいただきありがとうございます。ボタンを押すだけで完了です。セキュリティ担当チームが確認し、行った対応は状況ページでお知らせします。あなたがどなたかをお尋ねすることはありません。"},
 	"link.more":   {"Tell us more (optional)", "詳しく伝える（任意）"},
 	"link.legend": {"Did any of these happen?", "次のようなことはありましたか？"},
 	"link.opened": {"I opened a link in it", "メール内のリンクを開いた"},
@@ -24,6 +28,9 @@ var reporterMessages = map[string]struct{ en, ja string }{
 	"link.note":   {"A short note (optional, up to 2,000 characters)", "ひとこと（任意、2,000文字まで）"},
 	"link.send":   {"This email isn’t for me", "このメールは私あてではありません"},
 	"link.after":  {"Please do not include your own personal details. Opening this page changed nothing; only the button sends a report.", "ご自身の個人情報は書かないでください。このページを開いただけでは何も送信されていません。ボタンを押したときだけ報告が送られます。"},
+
+	// %s is desk.company (desk.company_ja on Japanese pages).
+	"link.title.company": {"Was this email from %s meant for someone else?", "%sからのこのメールは、ほかの方あてのものでしたか？"},
 
 	"form.note": {"Your note is longer than we can take (at most 2,000 characters). Please shorten it and send again; everything else you entered is still here.", "ひとことが長すぎるため受け付けられませんでした（2,000文字まで）。短くしてもう一度お送りください。ほかの入力内容はそのまま残っています。"},
 
@@ -47,6 +54,28 @@ var reporterMessages = map[string]struct{ en, ja string }{
 	"report.send":       {"Send report", "報告を送る"},
 	"report.again":      {"Use a different email", "別のメールで確認する"},
 	"report.kept":       {"We keep only the references needed to find the account, not the rest of the email.", "保存するのはアカウントを探すために必要な情報だけで、メールのほかの内容は保存しません。"},
+
+	// The status page's outcomes (cases.ReporterOutcome) and the confirmed
+	// facts beside them; docs/reporter-status.md tables when each is shown.
+	"outcome.received":     {"Received. Our security team will look at it shortly.", "受け付けました。セキュリティ担当チームが間もなく確認します。"},
+	"outcome.handling":     {"Being handled by our security team.", "セキュリティ担当チームが対応中です。"},
+	"outcome.removed":      {"Done. The company has confirmed that your address was removed from the account, so its mail should no longer reach you. If it still does, please report it again.", "対応が完了しました。このメールアドレスをアカウントから削除したことを、送信元の会社が確認しました。今後、このアカウントのメールは届かなくなるはずです。それでも届く場合は、お手数ですが改めてご報告ください。"},
+	"outcome.not_removed":  {"Closed. Our team has finished with your report, but the removal of your address from the account has not been confirmed to us. If its mail keeps arriving, please report it again.", "このご報告への対応を終了しました。ただし、このメールアドレスがアカウントから削除されたことは確認できていません。このアカウントのメールが引き続き届く場合は、お手数ですが改めてご報告ください。"},
+	"outcome.no_change":    {"Closed. Our team looked into your report and asked for no change to the account. If mail that is not meant for you keeps arriving, please report it again.", "確認の結果、このご報告への対応を終了しました。アカウントの変更は依頼していません。あなた宛てでないメールが引き続き届く場合は、お手数ですが改めてご報告ください。"},
+	"outcome.unlinked":     {"Closed. We could not link your report to an account, so nothing was changed. If mail that is not meant for you keeps arriving, please report it again.", "このご報告への対応を終了しました。ご報告をどのアカウントとも結び付けられなかったため、何も変更していません。あなた宛てでないメールが引き続き届く場合は、お手数ですが改めてご報告ください。"},
+	"outcome.unconfirmed":  {"Closed. We could not confirm which account your report is about, so we cannot tell you that anything changed for your address. If mail that is not meant for you keeps arriving, please report it again.", "このご報告への対応を終了しました。ご報告がどのアカウントに関するものかを確認できなかったため、このメールアドレスについて変更があったとはお伝えできません。あなた宛てでないメールが引き続き届く場合は、お手数ですが改めてご報告ください。"},
+	"fact.address_removed": {"The company has confirmed that your address was removed from the account.", "このメールアドレスをアカウントから削除したことを、送信元の会社が確認しました。"},
+	"fact.links_revoked":   {"The company has confirmed that the links in that email no longer work.", "そのメール内のリンクを無効にしたことを、送信元の会社が確認しました。"},
+
+	"status.link":      {"Open this page", "このページを開く"},
+	"status.copy":      {"Copy the address", "アドレスをコピー"},
+	"status.copied":    {"Copied", "コピーしました"},
+	"status.copy.hint": {"Select the address in the box and copy it, or bookmark this page.", "枠内のアドレスを選択してコピーするか、このページをブックマークしてください。"},
+	"status.copy.back": {"Back to your report", "ご報告の状況に戻る"},
+	"status.noline":    {"Keep the reference above: it is all anyone needs to find your report.", "上記の受付番号を控えておいてください。この番号だけでご報告を確認できます。"},
+	"contact.form":     {"Contact form: ", "お問い合わせフォーム："},
+	"contact.phone":    {"Phone: ", "電話："},
+	"contact.hours":    {" (%s)", "（%s）"},
 
 	"err.404.title":   {"We can't find this page", "ページが見つかりません"},
 	"err.404.body":    {"The address may be mistyped, or the page has moved.", "アドレスが正しくないか、ページが移動した可能性があります。"},

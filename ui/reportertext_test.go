@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"notme/cases"
 )
 
 // The reporter catalog is complete in both languages, shares no key with
@@ -110,5 +112,24 @@ func TestContrastKnownValues(t *testing.T) {
 	}
 	if r := contrast("#777777", "#ffffff"); math.Abs(r-4.48) > 0.01 {
 		t.Errorf("contrast(#777777, #ffffff) = %.2f, want 4.48", r)
+	}
+}
+
+// Every outcome and fact cases.ReporterOutcome can give has its words in
+// both languages, so the status page never shows a raw code.
+func TestReporterOutcomesHaveWords(t *testing.T) {
+	var keys []string
+	for _, c := range cases.ReporterCodes {
+		keys = append(keys, "outcome."+string(c))
+	}
+	for _, f := range cases.ReporterFacts {
+		keys = append(keys, "fact."+string(f))
+	}
+	for _, k := range keys {
+		for _, lang := range []string{langEN, langJA} {
+			if got := tr(lang, k); strings.HasPrefix(got, "?") || got == "" {
+				t.Errorf("tr(%s, %q) = %q, want words", lang, k, got)
+			}
+		}
 	}
 }

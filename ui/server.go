@@ -61,9 +61,27 @@ type Options struct {
 	// ViewMail reads a stored mail for the evidence viewer; ui reads no
 	// MIME itself. nil shows the raw mail as text.
 	ViewMail func(raw []byte) MailView
+	// Company names the sender of the account mail on the link page, in
+	// English and Japanese ("" = Company); "" says "an email from us".
+	Company, CompanyJA string
+	// ReportAddress is the mailbox the home page offers for forwards; ""
+	// says nothing about mail.
+	ReportAddress string
+	// Contact is the status page's contact line; zero shows none.
+	Contact Contact
+	// SameBrowserWindow: the same browser back on the same link within it
+	// gets its first form again, so a second press files nothing new.
+	// 0 turns this off.
+	SameBrowserWindow time.Duration
 	// Ready reports whether the desk can take work (database reachable,
 	// schema current); /readyz calls it.
 	Ready func(r *http.Request) error
+}
+
+// Contact is how a reporter may reach the company: a web form, a phone
+// number and the hours it is answered, each optional.
+type Contact struct {
+	URL, Phone, Hours, HoursJA string
 }
 
 // Server is the HTTP handler of the desk.

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"notme/app"
 	"notme/cases"
 )
 
@@ -63,8 +64,8 @@ func TestStatusPageLanguagesAndPrivacy(t *testing.T) {
 		{"done", func() error {
 			_, err := svc.SetStatus(ctx, agent, ref, cases.StatusResolved, "Internal: suppressed in CRM")
 			return err
-		}, "This address has been removed from the account; you will not receive its mail again.",
-			"このメールアドレスはアカウントから削除されました。今後、このアカウントのメールがあなたに届くことはありません。"},
+		}, "the removal of your address from the account has not been confirmed to us",
+			"このメールアドレスがアカウントから削除されたことは確認できていません"},
 	}
 	b := d.browser(t)
 	for _, st := range stages {
@@ -121,9 +122,9 @@ func TestStatusPageLanguagesAndPrivacy(t *testing.T) {
 	if _, err := svc.SetStatus(ctx, agent, ref2, cases.StatusDismissed, "the address was the holder's own"); err != nil {
 		t.Fatalf("SetStatus(dismissed) = %v", err)
 	}
-	for lang, want := range map[string]string{"en": "no change to the account was needed", "ja": "アカウントの変更は必要ありませんでした"} {
+	for lang, want := range map[string]string{"en": "has not been confirmed to us", "ja": "確認できていません"} {
 		r := b.get(t, strings.TrimSuffix(path2, "?filed=1")+"?lang="+lang)
-		if !strings.Contains(r.body, want) || strings.Contains(r.body, "holder") || strings.Contains(r.body, "removed from the account") {
+		if !strings.Contains(r.body, want) || strings.Contains(r.body, "holder") || strings.Contains(r.body, "was removed from the account") {
 			t.Errorf("%s: want %q and neither the reason nor the done message:\n%s", r.call, want, clip(r.body))
 		}
 	}
@@ -162,4 +163,164 @@ func mustUser(t *testing.T, d *desk, email string) *cases.User {
 	}
 	t.Fatalf("Users() has no %s", email)
 	return nil
+}
+
+// Each row of the outcome table in docs/reporter-status.md, built for real
+// (reports filed, staff and the account system acting through the
+// service) and read on the status page in both languages. A claim of a
+// change shows only where the account system confirmed it.
+func TestStatusPageOutcomeTable(t *testing.T) {
+	d := newDesk(t, func(c *app.Config) {
+		c.Kinds["survey"] = app.KindConfig{Label: "Survey", Severity: "low"} // no containment actions
+	})
+	d.addUser(t, "kenji.agent@desk.example", cases.RoleAgent, true)
+	ctx := context.Background()
+	svc := d.app.Service
+	agent := cases.Actor{User: mustUser(t, d, "kenji.agent@desk.example")}
+	system := cases.Actor{APIKey: &cases.APIKey{Name: "crm", Scopes: "cases:read cases:write"}}
+	must := func(what string, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s = %v", what, err)
+		}
+	}
+	finish := func(ref string, to cases.Status) {
+		t.Helper()
+		if to == cases.StatusDismissed {
+			_, err := svc.SetStatus(ctx, agent, ref, to, "test mail")
+			must("SetStatus(dismissed)", err)
+			return
+		}
+		if c, err := svc.CaseByRef(ctx, agent, ref); err == nil && c.Case.Status == cases.StatusNew {
+			_, err := svc.SetStatus(ctx, agent, ref, cases.StatusContained, "")
+			must("SetStatus(contained)", err)
+		}
+		_, err := svc.SetStatus(ctx, agent, ref, to, "")
+		must("SetStatus("+string(to)+")", err)
+	}
+	link := func(account, kind string) (ref, status string) {
+		ref, path := d.browser(t).report(t, d.mint(t, account, kind).Token, nil)
+		return ref, strings.TrimSuffix(path, "?filed=1")
+	}
+	confirm := func(ref string, results ...cases.ContainmentResult) {
+		t.Helper()
+		_, _, err := svc.ConfirmContainment(ctx, system, ref, results)
+		must("ConfirmContainment", err)
+	}
+	done := func(a string) cases.ContainmentResult {
+		return cases.ContainmentResult{Action: a, Status: cases.ResultDone}
+	}
+	failed := func(a string) cases.ContainmentResult {
+		return cases.ContainmentResult{Action: a, Status: cases.ResultFailed, Detail: "legal hold on acct-secret-1"}
+	}
+	const (
+		removedEN = "your address was removed from the account"
+		removedJA = "このメールアドレスをアカウントから削除したこと"
+		linksEN   = "the links in that email no longer work"
+		linksJA   = "そのメール内のリンクを無効にしたこと"
+	)
+	for _, row := range []struct {
+		name   string
+		build  func() string // returns the status path
+		en, ja []string      // on the page
+		noEN   []string      // not on the English page
+	}{
+		{"received: exact match, actions requested, nobody on it", func() string {
+			_, st := link("acct-r1", "registration")
+			return st
+		}, []string{"Received. Our security team will look at it shortly."}, []string{"受け付けました。セキュリティ担当チームが間もなく確認します。"},
+			[]string{removedEN, linksEN}},
+		{"received: forged link reads the same", func() string {
+			_, path := d.browser(t).report(t, "forged-"+randomString(20), nil)
+			return strings.TrimSuffix(path, "?filed=1")
+		}, []string{"Received. Our security team will look at it shortly."}, []string{"受け付けました。"}, nil},
+		{"handling: taken", func() string {
+			ref, st := link("acct-r2", "registration")
+			_, err := svc.Take(ctx, agent, ref)
+			must("Take", err)
+			return st
+		}, []string{"Being handled by our security team."}, []string{"セキュリティ担当チームが対応中です。"}, []string{removedEN}},
+		{"handling: links revoked so far", func() string {
+			ref, st := link("acct-r3", "registration")
+			confirm(ref, done(cases.ActionRevokePendingLinks))
+			_, err := svc.Take(ctx, agent, ref)
+			must("Take", err)
+			return st
+		}, []string{"Being handled by our security team.", "The company has confirmed that " + linksEN},
+			[]string{"セキュリティ担当チームが対応中です。", linksJA}, []string{removedEN}},
+		{"removed: suppress_recipient confirmed, resolved", func() string {
+			ref, st := link("acct-r4", "registration")
+			confirm(ref, done(cases.ActionRevokePendingLinks), done(cases.ActionSuppressRecipient), done(cases.ActionRequireReverification))
+			finish(ref, cases.StatusResolved)
+			return st
+		}, []string{"Done. The company has confirmed that " + removedEN, linksEN},
+			[]string{"対応が完了しました。", removedJA, linksJA}, nil},
+		{"not removed: suppress_recipient failed, resolved", func() string {
+			ref, st := link("acct-r5", "registration")
+			confirm(ref, done(cases.ActionRevokePendingLinks), failed(cases.ActionSuppressRecipient))
+			finish(ref, cases.StatusResolved)
+			return st
+		}, []string{"the removal of your address from the account has not been confirmed to us", linksEN},
+			[]string{"このメールアドレスがアカウントから削除されたことは確認できていません", linksJA}, []string{removedEN, "legal hold", "acct-secret"}},
+		{"not removed: never answered, resolved", func() string {
+			ref, st := link("acct-r6", "postal_notice")
+			finish(ref, cases.StatusResolved)
+			return st
+		}, []string{"has not been confirmed to us"}, []string{"確認できていません"}, []string{removedEN, linksEN}},
+		{"no change: nothing requested, resolved", func() string {
+			ref, st := link("acct-r7", "survey")
+			finish(ref, cases.StatusResolved)
+			return st
+		}, []string{"asked for no change to the account"}, []string{"アカウントの変更は依頼していません"}, []string{removedEN}},
+		{"unlinked: no match, resolved", func() string {
+			_, path := d.browser(t).report(t, "forged-"+randomString(20), nil)
+			ref := caseRefRE.FindString(d.browser(t).get(t, path).body)
+			finish(ref, cases.StatusResolved)
+			return strings.TrimSuffix(path, "?filed=1")
+		}, []string{"We could not link your report to an account, so nothing was changed."},
+			[]string{"ご報告をどのアカウントとも結び付けられなかったため、何も変更していません。"}, []string{removedEN}},
+		{"unlinked: no match, dismissed", func() string {
+			_, path := d.browser(t).report(t, "forged-"+randomString(20), nil)
+			ref := caseRefRE.FindString(d.browser(t).get(t, path).body)
+			finish(ref, cases.StatusDismissed)
+			return strings.TrimSuffix(path, "?filed=1")
+		}, []string{"nothing was changed"}, []string{"何も変更していません"}, []string{"test mail"}},
+		{"unconfirmed: a probable report on a case that was acted on", func() string {
+			reg, _, err := svc.RegisterMessage(ctx, cases.LedgerMessage{MessageID: "<p-r9@mail.example.com>", AccountRef: "acct-r9",
+				Recipient: "taro@gmial.com", Kind: "registration", Subject: "Welcome"})
+			must("RegisterMessage", err)
+			ref, _ := d.browser(t).report(t, strings.TrimPrefix(reg.URL, d.url+"/r/"), nil)
+			f, err := svc.FileReport(ctx, cases.ReportInput{Channel: cases.ChannelMail, Reporter: "taro@gmial.com"})
+			must("FileReport(probable)", err)
+			if f.CaseRef != ref || f.Report.Match != cases.MatchProbable {
+				t.Fatalf("FileReport(from the recipient) = case %s, %s match; want case %s, probable", f.CaseRef, f.Report.Match, ref)
+			}
+			confirm(ref, done(cases.ActionSuppressRecipient))
+			finish(ref, cases.StatusResolved)
+			return "/s/" + f.StatusToken
+		}, []string{"We could not confirm which account your report is about"},
+			[]string{"ご報告がどのアカウントに関するものかを確認できなかったため"}, []string{removedEN}},
+	} {
+		path := row.build()
+		b := d.browser(t)
+		for lang, wants := range map[string][]string{"en": row.en, "ja": row.ja} {
+			r := b.get(t, path+"?lang="+lang)
+			r.wantStatus(t, http.StatusOK)
+			for _, w := range wants {
+				if !strings.Contains(r.body, w) {
+					t.Errorf("%s (%s): want %q on the page:\n%s", r.call, row.name, w, clip(r.body))
+				}
+			}
+			if lang == "en" {
+				for _, w := range row.noEN {
+					if strings.Contains(r.body, w) {
+						t.Errorf("%s (%s): the page says %q", r.call, row.name, w)
+					}
+				}
+			}
+			if strings.Contains(r.body, "?outcome.") || strings.Contains(r.body, "?fact.") {
+				t.Errorf("%s (%s): a raw message id on the page", r.call, row.name)
+			}
+		}
+	}
 }
