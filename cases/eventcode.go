@@ -109,6 +109,7 @@ const (
 	CodeEvidencePurged     = "evidence.purged"   // retention (minutes), n
 	CodeSLABreached        = "sla.breached"      // fact, the fact's args
 	CodeAssessed           = "assessed"          // outcome, from?, reason, late (minutes)? | intime?
+	CodeNewEvidence        = "new_evidence"      // from, to (severities), contain_by
 )
 
 // EventCodes lists every timeline message code.
@@ -118,7 +119,7 @@ var EventCodes = []string{
 	CodeContainedConfirmed, CodeWebhookDelivered, CodeWebhookDead, CodeWebhookRetried,
 	CodeTaken, CodeAssigned, CodeReassigned, CodeNote, CodeStatus, CodeOutcomeQueued,
 	CodeEscalatedManual, CodeEscalatedRule, CodeEscalatedFurther, CodeDeescalated,
-	CodeReopened, CodeEvidencePurged, CodeSLABreached, CodeAssessed,
+	CodeReopened, CodeEvidencePurged, CodeSLABreached, CodeAssessed, CodeNewEvidence,
 }
 
 // Why a severity was set: the codes of assess's reasons.
@@ -163,11 +164,12 @@ const (
 	FactSharedRecipient     = "shared_recipient"   // domain, n
 	FactDomainCluster       = "domain_cluster"     // n, domain, window (minutes)
 	FactDeadlinePassed      = "deadline_passed"    // deadline, due, severity, status
+	FactNewEvidence         = "new_evidence"       // from, to (severities)
 )
 
 // FactCodes lists every fact code.
 var FactCodes = []string{FactTakeoverSetPassword, FactTakeoverOpened, FactMultipleReporters,
-	FactSharedRecipient, FactDomainCluster, FactDeadlinePassed}
+	FactSharedRecipient, FactDomainCluster, FactDeadlinePassed, FactNewEvidence}
 
 // Fact is what a rule found: a code and its arguments, and the English
 // sentence kept in Detail.

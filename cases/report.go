@@ -484,15 +484,21 @@ func (s *Service) reopenForEvidence(c *Case, from, to Severity, reason string, n
 	upd["status"], upd["contain_by"] = StatusNew, due
 	evs := []Event{{Type: EventNewEvidence, Detail: fmt.Sprintf(
 		"New evidence since containment: severity %s → %s; status contained → new; contain by %s.",
-		from, to, due.Format(time.RFC3339))}}
+		from, to, due.Format(time.RFC3339)),
+		Code: CodeNewEvidence, Args: Args{"from": string(from), "to": string(to), "contain_by": argTime(due)}}}
+	fact, rule := takeoverFact(reason), RulePossibleTakeover
 	if reason == "" {
 		reason = fmt.Sprintf("new evidence since containment raised the severity from %s to %s.", from, to)
+		fact = Fact{Code: FactNewEvidence, Args: Args{"from": string(from), "to": string(to)}, Text: reason}
+		rule = ""
 	}
 	if c.Escalated {
-		return append(evs, Event{Type: EventEscalated, Detail: "Further escalation reason, " + reason})
+		return append(evs, Event{Type: EventEscalated, Detail: "Further escalation reason, " + reason,
+			Code: CodeEscalatedFurther, Args: withFact(rule, fact)})
 	}
 	c.Escalated, upd["escalated"] = true, true
-	return append(evs, Event{Type: EventEscalated, Detail: escalatedPrefix + reason})
+	return append(evs, Event{Type: EventEscalated, Detail: escalatedPrefix + reason,
+		Code: CodeEscalatedRule, Args: withFact(rule, fact)})
 }
 
 // takeoverReason says why a report is a possible account takeover, or "":

@@ -35,6 +35,7 @@ var everyEvent = map[string]struct {
 	cases.CodeWebhookDelivered:   {cases.EventContainmentDelivered, "desk", cases.Args{"action": cases.ActionSuppressRecipient, "attempt": "2"}},
 	cases.CodeWebhookDead:        {cases.EventWebhookDead, "desk", cases.Args{"action": cases.ActionRevokePendingLinks, "attempts": "8", "since": "2026-03-01T10:00:00Z", "error": "HTTP 503"}},
 	cases.CodeWebhookRetried:     {cases.EventWebhookRetried, "user:lead@desk.example", cases.Args{"action": cases.ActionContactOwner, "attempts": "1"}},
+	cases.CodeNewEvidence:        {cases.EventNewEvidence, cases.ActorReporter, cases.Args{"from": "high", "to": "critical", "contain_by": "2026-03-01T10:15:00Z"}},
 	cases.CodeTaken:              {cases.EventAssigned, "user:agent@desk.example", cases.Args{"to": "agent@desk.example"}},
 	cases.CodeAssigned:           {cases.EventAssigned, "user:lead@desk.example", cases.Args{"to": "agent@desk.example"}},
 	cases.CodeReassigned:         {cases.EventAssigned, "user:lead@desk.example", cases.Args{"from": "agent@desk.example", "to": "lead@desk.example"}},
@@ -204,7 +205,7 @@ func TestLeadsAndAuditInJapanese(t *testing.T) {
 				"reporter of report 1; reason: 折り返し電話のため"},
 			[]string{"possible_takeover", "user:", "case:"}},
 		{admin, "/admin?lang=ja",
-			[]string{"<td>admin@desk.example</td><td>研修済みを取り消し</td><td>agent@desk.example</td>", "<td>agent@desk.example</td><td>アドレスを表示</td>"},
+			[]string{"<td>admin@desk.example</td><td>研修済みを取り消し</td><td>agent@desk.example</td>", "<td>agent@desk.example</td><td>アドレスを表示<br><span class=\"muted\">"},
 			[]string{"revoke_security_trained", "reveal_personal_data", "user:"}},
 	} {
 		r := tc.who.get(t, tc.path)
