@@ -64,7 +64,7 @@ func TestLeadAssignsAndAssesses(t *testing.T) {
 	lead.post(t, "/cases/"+ref+"/assessment", url.Values{"_csrf": {tok}, "outcome": {"perhaps"}, "reason": {"unsure"}}).wantStatus(t, http.StatusUnprocessableEntity)
 	lead.post(t, "/cases/"+ref+"/assessment", url.Values{"_csrf": {tok}, "outcome": {"not_notifiable"}, "reason": {"only a first name was shown"}}).wantStatus(t, http.StatusSeeOther)
 	p = lead.get(t, "/cases/"+ref)
-	if !strings.Contains(p.body, "not_notifiable (") || !strings.Contains(p.body, "only a first name was shown") {
+	if !strings.Contains(p.body, "not notifiable (") || !strings.Contains(p.body, "only a first name was shown") {
 		t.Errorf("%s lacks the recorded assessment and its reason", p.call)
 	}
 }

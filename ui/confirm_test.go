@@ -29,8 +29,8 @@ func TestIrreversibleActionsNeedConfirmation(t *testing.T) {
 		`<button type="submit" name="confirm" value="yes" class="danger">Yes, resolve the case</button>`,
 		`<button type="submit" name="confirm" value="yes" class="danger">Yes, dismiss the case</button>`,
 		`<button type="submit" name="confirm" value="yes" class="danger">Yes, de-escalate</button>`,
-		`<button type="submit" name="confirm" value="yes" class="danger">Yes, request lock_account</button>`,
-		`<button type="submit" name="confirm" value="yes" class="danger">Yes, request contact_owner</button>`,
+		`<button type="submit" name="confirm" value="yes" class="danger">Yes, request lock the account</button>`,
+		`<button type="submit" name="confirm" value="yes" class="danger">Yes, request contact the owner another way</button>`,
 	} {
 		if !strings.Contains(page.body, want) {
 			t.Errorf("%s lacks the confirmation %s", page.call, want)
@@ -49,8 +49,8 @@ func TestIrreversibleActionsNeedConfirmation(t *testing.T) {
 		{"/status", url.Values{"status": {"dismissed"}, "reason": {"test mail"}}, "dismiss case"},
 		{"/status", url.Values{"status": {"dismissed"}, "reason": {"test mail"}, "confirm": {"no"}}, "dismiss case"},
 		{"/deescalate", url.Values{"reason": {"owner reached"}}, "de-escalate case"},
-		{"/containment", url.Values{"action": {"lock_account"}}, "request lock_account"},
-		{"/containment", url.Values{"action": {"contact_owner"}}, "request contact_owner"},
+		{"/containment", url.Values{"action": {"lock_account"}}, "request lock the account"},
+		{"/containment", url.Values{"action": {"contact_owner"}}, "request contact the owner another way"},
 	}
 	for _, rf := range refused {
 		rf.form.Set("_csrf", tok)

@@ -387,7 +387,7 @@ var valueMessages = map[string]struct{ en, ja string }{
 	cases.TierSecurity:        {"security", "セキュリティ"},
 
 	cases.FoundByRef:       {"reference", "受付番号"},
-	cases.FoundByMessageID: {"message_id", "Message-ID"},
+	cases.FoundByMessageID: {"Message-ID", "Message-ID"},
 	cases.FoundByAccount:   {"account", "アカウント参照"},
 	cases.FoundByReporter:  {"reporter", "報告者アドレス"},
 
@@ -395,11 +395,11 @@ var valueMessages = map[string]struct{ en, ja string }{
 	cases.DeadlineResolve: {"resolve", "解決"},
 	cases.DeadlineAssess:  {"assess", "漏えい評価"},
 
-	cases.ActionRevokePendingLinks:    {"revoke_pending_links", "未使用リンクの無効化"},
-	cases.ActionSuppressRecipient:     {"suppress_recipient", "宛先への送信停止"},
-	cases.ActionRequireReverification: {"require_reverification", "メールアドレスの再確認"},
-	cases.ActionLockAccount:           {"lock_account", "アカウントのロック"},
-	cases.ActionContactOwner:          {"contact_owner", "別経路での名義人への連絡"},
+	cases.ActionRevokePendingLinks:    {"revoke pending links", "未使用リンクの無効化"},
+	cases.ActionSuppressRecipient:     {"stop mail to the address", "宛先への送信停止"},
+	cases.ActionRequireReverification: {"require re-verification of the address", "メールアドレスの再確認"},
+	cases.ActionLockAccount:           {"lock the account", "アカウントのロック"},
+	cases.ActionContactOwner:          {"contact the owner another way", "別経路での名義人への連絡"},
 	cases.ActionRequested:             {"requested", "依頼済み"},
 	cases.ActionDelivered:             {"delivered", "配信済み"},
 	cases.ActionConfirmed:             {"confirmed", "完了"},
@@ -423,7 +423,7 @@ var valueMessages = map[string]struct{ en, ja string }{
 	cases.ReasonTooLarge:   {"too-large", "サイズ超過"},
 
 	"notifiable":     {"notifiable", "報告対象"},
-	"not_notifiable": {"not_notifiable", "報告対象外"},
+	"not_notifiable": {"not notifiable", "報告対象外"},
 
 	string(cases.RoleAgent): {"agent", "担当者"},
 	string(cases.RoleLead):  {"lead", "リーダー"},
