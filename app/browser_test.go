@@ -26,6 +26,7 @@ import (
 
 	"notme/app/webhook"
 	"notme/cases"
+	"notme/ui"
 )
 
 // The browser tests drive Debian's Chromium through the whole desk: the
@@ -160,7 +161,8 @@ func startBrowserDesk(t *testing.T) browserDesk {
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("Validate() = %v", err)
 	}
-	a, err := Open(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	// The demo's outbox page too, so that the phone walk reaches it.
+	a, err := Open(context.Background(), cfg, slog.New(slog.DiscardHandler), func(o *ui.Options) { o.Outbox = phoneOutbox })
 	if err != nil {
 		t.Fatalf("Open() = %v", err)
 	}
@@ -642,5 +644,11 @@ func TestBrowser(t *testing.T) {
 		if detail.Assignee != nil {
 			t.Errorf("case %s is assigned to %s after an untrained agent's refused take", ref, detail.Assignee.Email)
 		}
+	})
+
+	// (e) Every GET page, in both languages, on a 360-px phone, once the
+	// desk holds as much as a busy day leaves.
+	t.Run("phone", func(t *testing.T) {
+		phoneWalk(t, d, bctx, seedPhoneData(t, d))
 	})
 }
