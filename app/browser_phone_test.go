@@ -112,14 +112,20 @@ func seedPhoneData(t *testing.T, d browserDesk) phoneData {
 
 	date := time.Now().Format(time.RFC1123Z)
 	mails := [][]byte{
-		// A reply to the first ledger message: a report with evidence.
+		// A reply to the first ledger message: a report with evidence (a
+		// text and an HTML body, an attachment with a long Japanese name).
 		[]byte("From: =?utf-8?B?5bGx55Sw5aSq6YOO?= <someone.with.a.rather.long.name.00@gmial.com>\r\n" +
 			"To: notme@desk.example\r\nSubject: Re: " + first.Subject + "\r\nDate: " + date + "\r\n" +
 			"Message-ID: <reply-" + strings.Repeat("0123456789abcdef", 4) + "@mail.gmial.com>\r\n" +
 			"In-Reply-To: " + first.MessageID + "\r\nReferences: " + first.MessageID + " " + longMessageID(99) + "\r\n" +
-			"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" +
+			"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"m\"\r\n\r\n" +
+			"--m\r\nContent-Type: multipart/alternative; boundary=\"a\"\r\n\r\n" +
+			"--a\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" +
 			strings.Repeat("このメールは私宛てではありません。間違って届いているようです。", 6) + "\r\n" +
-			"https://shop.example.co.jp/account/confirm?token=" + strings.Repeat("abcdefghij", 12) + "\r\n"),
+			"https://shop.example.co.jp/account/confirm?token=" + strings.Repeat("abcdefghij", 12) + "\r\n" +
+			"--a\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>このメールは私宛てではありません。</p>\r\n--a--\r\n" +
+			"--m\r\nContent-Type: application/pdf; name*=UTF-8''%E9%A0%98%E5%8F%8E%E6%9B%B8_2026%E5%B9%B412%E6%9C%88%E5%88%86_" +
+			strings.Repeat("0", 30) + ".pdf\r\nContent-Disposition: attachment\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--m--\r\n"),
 		// Kept mail that is no report: /mail lists it with its long subject.
 		[]byte("From: automatic-notifications-no-reply@very-long-subdomain.mailer-daemon.example.co.jp\r\n" +
 			"To: notme@desk.example\r\nSubject: 自動応答：ただいま長期休暇のため不在にしております。" +
@@ -147,7 +153,7 @@ func seedPhoneData(t *testing.T, d browserDesk) phoneData {
 	if err != nil {
 		t.Fatalf("AddUser(%s) = %v", long, err)
 	}
-	_, admin, err := svc.Login(ctx, "admin@example.com", d.password("admin@example.com"), time.Minute)
+	session, admin, err := svc.Login(ctx, "admin@example.com", d.password("admin@example.com"), time.Minute)
 	if err != nil {
 		t.Fatalf("Login(admin) = %v", err)
 	}
@@ -163,6 +169,15 @@ func seedPhoneData(t *testing.T, d browserDesk) phoneData {
 	}
 	if _, err := svc.RequestContainment(ctx, actor, pd.caseRef, cases.ActionLockAccount); err != nil {
 		t.Fatalf("RequestContainment(%s, lock) = %v", pd.caseRef, err)
+	}
+	// A look at an address: a row in the leads' record of reveals.
+	addrs, err := svc.CaseAddresses(ctx, actor, session, pd.caseRef)
+	if err != nil || len(addrs) == 0 {
+		t.Fatalf("CaseAddresses(%s) = %v, %v; want the reporter's address", pd.caseRef, addrs, err)
+	}
+	if err := svc.RevealAddress(ctx, actor, session, pd.caseRef, addrs[0].Field,
+		"名義人本人からの電話で、登録アドレスの綴りを確認するため"); err != nil {
+		t.Fatalf("RevealAddress(%s) = %v", pd.caseRef, err)
 	}
 	return pd
 }
@@ -237,6 +252,12 @@ const readPhone = `(() => {
     const r = el.getBoundingClientRect();
     if (r.width === 0 || r.right < right || clipped(el)) continue;
     right = r.right; widest = el;
+  }
+  if (!widest) { // what sticks out is inside a box that scrolls: name it anyway
+    for (const el of document.body.querySelectorAll('*')) {
+      const r = el.getBoundingClientRect();
+      if (r.right >= right) { right = r.right; widest = el; }
+    }
   }
   let text = '', code = '', domain = '';
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
