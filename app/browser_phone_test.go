@@ -228,7 +228,7 @@ const readPhone = `(() => {
   };
   const visible = el => { const r = el.getBoundingClientRect(); return r.width > 0 && r.height > 0 && getComputedStyle(el).visibility !== 'hidden'; };
   const taps = Array.from(document.querySelectorAll(
-    '#queue-list tbody a[href^="/cases/"], main button:not(.link), main input[type=submit], .top .lang-switch'))
+    '#queue-list tbody a[href^="/cases/"], main button:not(.link), main input[type=submit], main summary, .top .lang-switch'))
     .filter(visible)
     .filter(el => { const r = el.getBoundingClientRect(); return r.height < min - 0.5 || r.width < min - 0.5; })
     .map(el => { const r = el.getBoundingClientRect(); return name(el) + ' ' + Math.round(r.width) + '×' + Math.round(r.height); });
@@ -405,6 +405,28 @@ func phoneWalk(t *testing.T, d browserDesk, bctx context.Context, pd phoneData) 
 				}
 				visit(t, public, "public", path, status)
 			}
+			// The pages a reporter's buttons lead to: /report's second step
+			// and what it files, and a "not me" link's answer.
+			post := func(t *testing.T, ctx context.Context, what, button string) {
+				t.Helper()
+				p := click(t, ctx, button)
+				if p.Status != http.StatusOK {
+					t.Errorf("%s = %d, want 200", what, p.Status)
+				}
+				what = fmt.Sprintf("%s (%s, public)", what, tc.lang)
+				phoneShot(t, ctx, tc.lang+"-public-"+strings.ReplaceAll(what, " ", "_"))
+				checkPhonePage(t, ctx, what, tc.lang)
+			}
+			open(t, public, d.base+"/report")
+			pasted := "Message-ID: " + longMessageID(50) + "\nSubject: 【重要】会員登録が完了しました\nFrom: no-reply@transactional-mail.customer-notifications.example.co.jp"
+			if _, err := chromedp.Run(public, chromedp.Evaluate[bool](fmt.Sprintf(
+				`(document.querySelector('form[action^="/report"] textarea[name="text"]').value = %q) !== ''`, pasted))); err != nil {
+				t.Fatalf("paste headers into /report: %v", err)
+			}
+			post(t, public, "POST /report (step two)", `form[action^="/report"] button[type="submit"]`)
+			post(t, public, "POST /report (filed)", `form[action^="/report"] input[name="step"][value="send"] ~ button[type="submit"]`)
+			open(t, public, pd.freshLink)
+			post(t, public, "POST /r/{token} (filed)", `form[action^="/r/"] button[type="submit"]`)
 
 			admin := phone(t)
 			loginAs(t, admin, "admin@example.com")
