@@ -448,6 +448,16 @@ func phoneWalk(t *testing.T, d browserDesk, bctx context.Context, pd phoneData) 
 			} {
 				visit(t, admin, "admin", p.path, p.status)
 			}
+			// The queue's filters fold on the phone and stay open on a desktop.
+			open(t, admin, d.base+"/queue")
+			if !exists(t, admin, "details.fold:not([open])") {
+				t.Errorf("GET /queue (%s) on a phone shows its filters unfolded, above the list", tc.lang)
+			}
+			resetViewport(t, admin, "the phone walk")
+			open(t, admin, d.base+"/queue")
+			if !exists(t, admin, "details.fold[open]") {
+				t.Errorf("GET /queue (%s) on a desktop folds its filters away", tc.lang)
+			}
 
 			untrained := phone(t)
 			loginAs(t, untrained, "parcel-desk@example.com")
