@@ -514,7 +514,7 @@ func TestBrowser(t *testing.T) {
 		// An exact match on an order confirmation: its kind's actions were
 		// requested when the report came in, and reach the account system.
 		for action, words := range map[string]string{
-			"suppress_recipient": "stop mail to the address", "require_reverification": "require re-verification of the address",
+			"suppress_recipient": "suppress mail to the address", "require_reverification": "require re-verification",
 		} {
 			if !strings.Contains(cp.Main, words) {
 				t.Errorf("case page lists no %q (%s) containment request:\n%s", words, action, cp.Main)

@@ -30,7 +30,7 @@ func TestIrreversibleActionsNeedConfirmation(t *testing.T) {
 		`<button type="submit" name="confirm" value="yes" class="danger">Yes, dismiss the case</button>`,
 		`<button type="submit" name="confirm" value="yes" class="danger">Yes, de-escalate</button>`,
 		`<button type="submit" name="confirm" value="yes" class="danger">Yes, request lock the account</button>`,
-		`<button type="submit" name="confirm" value="yes" class="danger">Yes, request contact the owner another way</button>`,
+		`<button type="submit" name="confirm" value="yes" class="danger">Yes, request contact the holder another way</button>`,
 	} {
 		if !strings.Contains(page.body, want) {
 			t.Errorf("%s lacks the confirmation %s", page.call, want)
@@ -50,7 +50,7 @@ func TestIrreversibleActionsNeedConfirmation(t *testing.T) {
 		{"/status", url.Values{"status": {"dismissed"}, "reason": {"test mail"}, "confirm": {"no"}}, "dismiss case"},
 		{"/deescalate", url.Values{"reason": {"owner reached"}}, "de-escalate case"},
 		{"/containment", url.Values{"action": {"lock_account"}}, "request lock the account"},
-		{"/containment", url.Values{"action": {"contact_owner"}}, "request contact the owner another way"},
+		{"/containment", url.Values{"action": {"contact_owner"}}, "request contact the holder another way"},
 	}
 	for _, rf := range refused {
 		rf.form.Set("_csrf", tok)

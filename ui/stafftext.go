@@ -358,8 +358,8 @@ var staffOne = map[string]string{
 }
 
 // valueMessages name stored values (statuses, severities, channels,
-// containment actions…) for people: in English they read as stored, as
-// before. A value not here shows as it is stored.
+// containment actions…) for people: in English most read as stored, but an
+// id with underscores reads as words. A value not here shows as stored.
 var valueMessages = map[string]struct{ en, ja string }{
 	string(cases.SeverityCritical): {"critical", "緊急"},
 	string(cases.SeverityHigh):     {"high", "高"},
@@ -396,10 +396,10 @@ var valueMessages = map[string]struct{ en, ja string }{
 	cases.DeadlineAssess:  {"assess", "漏えい評価"},
 
 	cases.ActionRevokePendingLinks:    {"revoke pending links", "未使用リンクの無効化"},
-	cases.ActionSuppressRecipient:     {"stop mail to the address", "宛先への送信停止"},
-	cases.ActionRequireReverification: {"require re-verification of the address", "メールアドレスの再確認"},
+	cases.ActionSuppressRecipient:     {"suppress mail to the address", "宛先への送信停止"},
+	cases.ActionRequireReverification: {"require re-verification", "メールアドレスの再確認"},
 	cases.ActionLockAccount:           {"lock the account", "アカウントのロック"},
-	cases.ActionContactOwner:          {"contact the owner another way", "別経路での名義人への連絡"},
+	cases.ActionContactOwner:          {"contact the holder another way", "別経路での名義人への連絡"},
 	cases.ActionRequested:             {"requested", "依頼済み"},
 	cases.ActionDelivered:             {"delivered", "配信済み"},
 	cases.ActionConfirmed:             {"confirmed", "完了"},
