@@ -263,7 +263,9 @@ const readPhone = `(() => {
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let n = walker.nextNode(); n; n = walker.nextNode()) {
     const el = n.parentElement;
-    if (!el || el.closest('script, style, template, dialog:not([open]), [hidden]') || !el.getClientRects().length) continue;
+    // A select's options have no boxes of their own; they show when it opens.
+    const box = el && (el.closest('select') || el);
+    if (!el || el.closest('script, style, template, dialog:not([open]), [hidden]') || !box.getClientRects().length) continue;
     if (el.closest(raw)) code += n.data + ' ';
     else if (el.closest(domainText)) domain += n.data + ' ';
     else text += n.data + ' ';
