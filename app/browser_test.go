@@ -26,6 +26,7 @@ import (
 
 	"notme/app/webhook"
 	"notme/cases"
+	"notme/ui"
 )
 
 // The browser tests drive Debian's Chromium through the whole desk: the
@@ -160,7 +161,8 @@ func startBrowserDesk(t *testing.T) browserDesk {
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("Validate() = %v", err)
 	}
-	a, err := Open(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	// The demo's outbox page too, so that the phone walk reaches it.
+	a, err := Open(context.Background(), cfg, slog.New(slog.DiscardHandler), func(o *ui.Options) { o.Outbox = phoneOutbox })
 	if err != nil {
 		t.Fatalf("Open() = %v", err)
 	}
@@ -511,21 +513,27 @@ func TestBrowser(t *testing.T) {
 		}
 		// An exact match on an order confirmation: its kind's actions were
 		// requested when the report came in, and reach the account system.
-		for _, action := range []string{"suppress_recipient", "require_reverification"} {
-			if !strings.Contains(cp.Main, action) {
-				t.Errorf("case page lists no %s containment request:\n%s", action, cp.Main)
+		for action, words := range map[string]string{
+			"suppress_recipient": "suppress mail to the address", "require_reverification": "require re-verification",
+		} {
+			if !strings.Contains(cp.Main, words) {
+				t.Errorf("case page lists no %q (%s) containment request:\n%s", words, action, cp.Main)
 			}
 			d.hooks.await(t, ref, action)
 		}
 		more := `form[action$="/containment"] select[name="action"]`
 		if exists(t, ctx, more) {
 			action, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS(more)))
+			var words string
+			if err == nil {
+				words, err = chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf(`document.querySelector(%q).selectedOptions[0].text`, more)))
+			}
 			if err != nil {
 				t.Fatalf("read the containment choice: %v", err)
 			}
 			cp = click(t, ctx, `form[action$="/containment"] button[type="submit"]`)
-			if !strings.Contains(cp.Main, action) {
-				t.Errorf("after requesting %s the case page does not list it:\n%s", action, cp.Main)
+			if !strings.Contains(cp.Main, words) {
+				t.Errorf("after requesting %q (%s) the case page does not list it:\n%s", words, action, cp.Main)
 			}
 			d.hooks.await(t, ref, action)
 		}
@@ -636,5 +644,11 @@ func TestBrowser(t *testing.T) {
 		if detail.Assignee != nil {
 			t.Errorf("case %s is assigned to %s after an untrained agent's refused take", ref, detail.Assignee.Email)
 		}
+	})
+
+	// (e) Every GET page, in both languages, on a 360-px phone, once the
+	// desk holds as much as a busy day leaves.
+	t.Run("phone", func(t *testing.T) {
+		phoneWalk(t, d, bctx, seedPhoneData(t, d))
 	})
 }

@@ -23,13 +23,44 @@ const unknownKindColour = "#999999"
 
 // Geometry of the chart, in SVG user units.
 const (
-	chartBarW    = 18
-	chartGap     = 4
-	chartPlotH   = 160
-	chartLeft    = 40 // room for the y labels
-	chartTop     = 10
-	chartLegendH = 22
+	chartPlotH = 160
+	chartTop   = 10
 )
+
+// chartGeometry is one drawing of the chart. The page carries two: a wide
+// one for desktops and a narrow one for phones, which CSS chooses between.
+// An SVG scales as a whole, so text stays legible only where the drawing
+// is about as wide as the screen: thirty wide bars shrunk onto a phone
+// made 11-unit text about 5 px.
+type chartGeometry struct {
+	ID         string // prefix of the title's and description's ids
+	Class      string
+	BarW, Gap  int
+	Left       int // room for the y labels
+	AxisFont   int
+	LegendFont int
+	Swatch     int
+	LegendH    int
+	// LegendFromEdge starts the legend at the left edge, not under the
+	// plot: on a phone the y labels' room is too precious to leave empty.
+	LegendFromEdge bool
+}
+
+var (
+	// wideChart is drawn at its own size on a desktop (about 710 units
+	// for thirty days).
+	wideChart = chartGeometry{ID: "chart", Class: "chart chart-wide", BarW: 18, Gap: 4, Left: 40,
+		AxisFont: 12, LegendFont: 12, Swatch: 14, LegendH: 22}
+	// narrowChart is drawn for a phone: thirty days in about 310 units,
+	// stretched to the screen's width (336 px at 360), so its text is
+	// larger than its font size, never smaller.
+	narrowChart = chartGeometry{ID: "chart-n", Class: "chart chart-narrow", BarW: 7, Gap: 2, Left: 30,
+		AxisFont: 12, LegendFont: 13, Swatch: 14, LegendH: 22, LegendFromEdge: true}
+)
+
+// phoneChartWidth is the room a 360-px phone gives the chart: the screen
+// less main's padding (.75rem each side).
+const phoneChartWidth = 336
 
 type chartSeries struct {
 	Name, Label, Colour string
@@ -54,6 +85,7 @@ type chartDayLabel struct {
 
 // reportsChart is the chart's data, laid out.
 type reportsChart struct {
+	chartGeometry
 	Width, Height  int
 	Title, Summary string
 	TableNote      string // where the same numbers are
@@ -98,7 +130,12 @@ func layoutReportsChart(days []cases.DayReports, kinds []string, labels map[stri
 
 // layoutReportsChartIn is layoutReportsChart with its words in lang.
 func layoutReportsChartIn(lang string, days []cases.DayReports, kinds []string, labels map[string]string) reportsChart {
-	c := reportsChart{Title: staffText(lang, "chart.title", len(days)), TableNote: staffText(lang, "chart.table")}
+	return layoutReportsChartWith(lang, days, kinds, labels, wideChart)
+}
+
+// layoutReportsChartWith lays the chart out in geometry g.
+func layoutReportsChartWith(lang string, days []cases.DayReports, kinds []string, labels map[string]string, g chartGeometry) reportsChart {
+	c := reportsChart{chartGeometry: g, Title: staffText(lang, "chart.title", len(days)), TableNote: staffText(lang, "chart.table")}
 	peak, peakDay := 0, ""
 	for _, d := range days {
 		c.Total += d.Total
@@ -112,8 +149,8 @@ func layoutReportsChartIn(lang string, days []cases.DayReports, kinds []string, 
 		c.Summary = staffText(lang, "chart.none")
 	}
 	top := niceCeil(peak)
-	c.PlotLeft = chartLeft
-	c.PlotRight = chartLeft + len(days)*(chartBarW+chartGap)
+	c.PlotLeft = g.Left
+	c.PlotRight = g.Left + len(days)*(g.BarW+g.Gap)
 	c.Baseline = chartTop + chartPlotH
 	c.Width = c.PlotRight + 10
 	// Gridlines in round steps: halves of 1, 2 or 10×; fifths of 5×.
@@ -127,7 +164,7 @@ func layoutReportsChartIn(lang string, days []cases.DayReports, kinds []string, 
 	for i := 0; i <= steps; i++ {
 		v := top * i / steps
 		y := c.Baseline - chartPlotH*v/top
-		c.Ticks = append(c.Ticks, chartTick{Y: y, TextX: chartLeft - 6, TextY: y + 4, Label: strconv.Itoa(v)})
+		c.Ticks = append(c.Ticks, chartTick{Y: y, TextX: g.Left - 6, TextY: y + g.AxisFont/3, Label: strconv.Itoa(v)})
 	}
 	for i, k := range kinds {
 		colour := chartPalette[i%len(chartPalette)]
@@ -137,7 +174,7 @@ func layoutReportsChartIn(lang string, days []cases.DayReports, kinds []string, 
 		c.Series = append(c.Series, chartSeries{Name: k, Label: kindLabelIn(lang, labels, k), Colour: colour})
 	}
 	for i, d := range days {
-		x := chartLeft + i*(chartBarW+chartGap) + chartGap/2
+		x := g.Left + i*(g.BarW+g.Gap) + g.Gap/2
 		y := c.Baseline
 		row := chartRow{Day: d.Day.Format("2006-01-02"), Total: d.Total}
 		for _, s := range c.Series {
@@ -151,27 +188,31 @@ func layoutReportsChartIn(lang string, days []cases.DayReports, kinds []string, 
 				h = 1 // a report is never invisible
 			}
 			y -= h
-			c.Bars = append(c.Bars, chartBar{X: x, Y: y, W: chartBarW, H: h, Colour: s.Colour,
+			c.Bars = append(c.Bars, chartBar{X: x, Y: y, W: g.BarW, H: h, Colour: s.Colour,
 				Title: fmt.Sprintf("%s: %s, %d", row.Day, s.Label, n)})
 		}
 		c.Table = append(c.Table, row)
 		if (len(days)-1-i)%7 == 0 { // today and each week back
-			c.DayLabels = append(c.DayLabels, chartDayLabel{X: x + chartBarW/2, Y: c.Baseline + 16, Label: d.Day.Format("01-02")})
+			c.DayLabels = append(c.DayLabels, chartDayLabel{X: x + g.BarW/2, Y: c.Baseline + 4 + g.AxisFont, Label: d.Day.Format("01-02")})
 		}
 	}
 	// The legend: one row of entries under the day labels, wrapping.
-	legendTop := c.Baseline + 30
-	x, row := chartLeft, 0
+	legendTop := c.Baseline + 14 + 2*g.AxisFont
+	left := g.Left
+	if g.LegendFromEdge {
+		left = 0
+	}
+	x, row := left, 0
 	for i := range c.Series {
-		w := 24 + legendTextWidth(c.Series[i].Label)
-		if x+w > c.Width && x > chartLeft {
-			x, row = chartLeft, row+1
+		w := g.Swatch + 6 + legendTextWidth(c.Series[i].Label)*g.LegendFont/12
+		if x+w > c.Width && x > left {
+			x, row = left, row+1
 		}
-		c.Series[i].X, c.Series[i].Y = x, legendTop+row*chartLegendH
-		c.Series[i].TextX, c.Series[i].TextY = x+20, c.Series[i].Y+12
+		c.Series[i].X, c.Series[i].Y = x, legendTop+row*g.LegendH
+		c.Series[i].TextX, c.Series[i].TextY = x+g.Swatch+6, c.Series[i].Y+g.Swatch-2
 		x += w + 12
 	}
-	c.Height = legendTop + (row+1)*chartLegendH
+	c.Height = legendTop + (row+1)*g.LegendH
 	return c
 }
 
@@ -204,10 +245,10 @@ func niceCeil(n int) int {
 	}
 }
 
-var chartTemplate = template.Must(template.New("chart").Parse(`<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" viewBox="0 0 {{.Width}} {{.Height}}" width="{{.Width}}" height="{{.Height}}" aria-labelledby="chart-title chart-desc">
-<title id="chart-title">{{.Title}}</title>
-<desc id="chart-desc">{{.Summary}}{{.TableNote}}</desc>
-<g class="axis" font-size="11" fill="#555555">
+var chartTemplate = template.Must(template.New("chart").Parse(`<svg xmlns="http://www.w3.org/2000/svg" class="{{.Class}}" role="img" viewBox="0 0 {{.Width}} {{.Height}}" width="{{.Width}}" height="{{.Height}}" aria-labelledby="{{.ID}}-title {{.ID}}-desc">
+<title id="{{.ID}}-title">{{.Title}}</title>
+<desc id="{{.ID}}-desc">{{.Summary}}{{.TableNote}}</desc>
+<g class="axis" font-size="{{.AxisFont}}" fill="#555555">
 {{- range .Ticks}}
 <line x1="{{$.PlotLeft}}" x2="{{$.PlotRight}}" y1="{{.Y}}" y2="{{.Y}}" stroke="#dddddd"/><text x="{{.TextX}}" y="{{.TextY}}" text-anchor="end">{{.Label}}</text>
 {{- end}}
@@ -220,12 +261,27 @@ var chartTemplate = template.Must(template.New("chart").Parse(`<svg xmlns="http:
 <rect x="{{.X}}" y="{{.Y}}" width="{{.W}}" height="{{.H}}" fill="{{.Colour}}"><title>{{.Title}}</title></rect>
 {{- end}}
 </g>
-<g class="legend" font-size="12" fill="#222222">
+<g class="legend" font-size="{{.LegendFont}}" fill="#222222">
 {{- range .Series}}
-<rect x="{{.X}}" y="{{.Y}}" width="14" height="14" fill="{{.Colour}}"/><text x="{{.TextX}}" y="{{.TextY}}">{{.Label}}</text>
+<rect x="{{.X}}" y="{{.Y}}" width="{{$.Swatch}}" height="{{$.Swatch}}" fill="{{.Colour}}"/><text x="{{.TextX}}" y="{{.TextY}}">{{.Label}}</text>
 {{- end}}
 </g>
 </svg>`))
+
+// renderReportsCharts draws the chart twice, wide and narrow; CSS shows
+// the one that fits the screen (the other is display:none, so screen
+// readers meet one chart).
+func renderReportsCharts(wide, narrow reportsChart) (template.HTML, error) {
+	w, err := renderReportsChart(wide)
+	if err != nil {
+		return "", err
+	}
+	n, err := renderReportsChart(narrow)
+	if err != nil {
+		return "", err
+	}
+	return w + "\n" + n, nil
+}
 
 // renderReportsChart draws the chart as inline SVG.
 func renderReportsChart(c reportsChart) (template.HTML, error) {

@@ -174,3 +174,62 @@ func TestNiceCeil(t *testing.T) {
 		}
 	}
 }
+
+// TestReportsChartLegibleOnAPhone: drawn for a phone, thirty days of
+// every kind keep their text at least 12 px on a 360-px screen (the chart
+// is stretched to phoneChartWidth, never shrunk below its font size),
+// and every legend entry stays inside the drawing, in both languages.
+func TestReportsChartLegibleOnAPhone(t *testing.T) {
+	labels := map[string]string{
+		"registration": "Registration: set your password", "order_confirmation": "Order confirmation",
+		"postal_notice": "Postal notice", "newsletter": "Newsletter",
+	}
+	labelsJA := map[string]string{
+		"registration": "会員登録・パスワード設定", "order_confirmation": "注文確認",
+		"postal_notice": "郵送のお知らせ", "newsletter": "メールマガジン",
+	}
+	kinds := []string{"", "registration", "order_confirmation", "postal_notice", "newsletter"}
+	busy := map[string]int{"": 2, "registration": 40, "order_confirmation": 7, "postal_notice": 1, "newsletter": 3}
+	for _, tc := range []struct {
+		name   string
+		lang   string
+		labels map[string]string
+		g      chartGeometry
+		width  int // the room the chart gets, in CSS px
+	}{
+		{"phone en", langEN, labels, narrowChart, phoneChartWidth},
+		{"phone ja", langJA, labelsJA, narrowChart, phoneChartWidth},
+		{"desktop en", langEN, labels, wideChart, 1120},
+		{"desktop ja", langJA, labelsJA, wideChart, 1120},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := layoutReportsChartWith(tc.lang, testDays(busy, busy, nil, busy), kinds, tc.labels, tc.g)
+			// A phone stretches the narrow chart to its width; a desktop
+			// draws the wide one at its own size (max-width: 100%).
+			scale := 1.0
+			if tc.g.Class == narrowChart.Class || c.Width > tc.width {
+				scale = float64(tc.width) / float64(c.Width)
+			}
+			for name, font := range map[string]int{"axis": c.AxisFont, "legend": c.LegendFont} {
+				if px := float64(font) * scale; px < 12 {
+					t.Errorf("%s text is %.1f px (font %d in a %d-unit drawing over %d px), want at least 12", name, px, font, c.Width, tc.width)
+				}
+			}
+			for _, s := range c.Series {
+				if right := s.TextX + legendTextWidth(s.Label)*c.LegendFont/12; right > c.Width {
+					t.Errorf("legend %q ends at %d, past the drawing's width %d", s.Label, right, c.Width)
+				}
+				if s.Y+c.Swatch > c.Height {
+					t.Errorf("legend %q at y %d is below the drawing's height %d", s.Label, s.Y, c.Height)
+				}
+			}
+			html, err := renderReportsChart(c)
+			if err != nil {
+				t.Fatalf("renderReportsChart() = %v", err)
+			}
+			if want := `aria-labelledby="` + tc.g.ID + `-title ` + tc.g.ID + `-desc"`; !strings.Contains(string(html), want) {
+				t.Errorf("renderReportsChart() lacks %s: two charts on one page need their own ids", want)
+			}
+		})
+	}
+}

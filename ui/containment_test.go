@@ -18,7 +18,7 @@ import (
 
 // containmentRows returns "action=state" for each row of the case page's
 // containment table.
-var containmentRowRE = regexp.MustCompile(`<td>(?:[^<]* )?<code>([a-z_]+)</code></td>\s*<td><strong>([a-z]+)</strong>`)
+var containmentRowRE = regexp.MustCompile(`<td[^>]*><span data-action="([a-z_]+)">[^<]*</span></td>\s*<td[^>]*><strong>([a-z]+)</strong>`)
 
 func containmentRows(body string) []string {
 	var out []string

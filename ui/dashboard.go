@@ -49,7 +49,8 @@ func (s *Server) dashboard(c echo.Context, lang string) (dashboardView, error) {
 	}
 	v.ChartTable, v.ChartTotal = ch.Table, ch.Total
 	if ch.Total > 0 {
-		if v.Chart, err = renderReportsChart(ch); err != nil {
+		narrow := layoutReportsChartWith(lang, d.Days, d.Kinds, labels, narrowChart)
+		if v.Chart, err = renderReportsCharts(ch, narrow); err != nil {
 			return v, err
 		}
 	}

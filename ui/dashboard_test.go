@@ -53,7 +53,8 @@ func TestLeadsDashboard(t *testing.T) {
 	r = lead.get(t, "/leads")
 	r.wantStatus(t, http.StatusOK)
 	for _, want := range []string{
-		`<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img"`, "<title id=\"chart-title\">Reports per day by message kind",
+		`<svg xmlns="http://www.w3.org/2000/svg" class="chart chart-wide" role="img"`, "<title id=\"chart-title\">Reports per day by message kind",
+		`<svg xmlns="http://www.w3.org/2000/svg" class="chart chart-narrow" role="img"`, "<title id=\"chart-n-title\">Reports per day by message kind",
 		"The same numbers as a table", "<th scope=\"col\">Password reset</th>",
 		"t***@gmial.com", "<strong>gmial.com</strong>: 3 cases", refs[0], refs[1], refs[2],
 		"<td>agent@desk.example</td><td>" + refs[0] + "</td>", "repeat reporter check",

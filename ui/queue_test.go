@@ -180,8 +180,8 @@ func TestQueueSearch(t *testing.T) {
 		name, q, by string
 		want        []string
 	}{
-		{"report Message-ID", "<order-1@shop.example>", "message_id", []string{d.dismissed}},
-		{"ledger Message-ID", "order-1@shop.example", "message_id", []string{d.dismissed}},
+		{"report Message-ID", "<order-1@shop.example>", "Message-ID", []string{d.dismissed}},
+		{"ledger Message-ID", "order-1@shop.example", "Message-ID", []string{d.dismissed}},
 		{"account ref", "ACC-POST", "account", []string{d.post}},
 		{"reporter address, any case", "stranger@example.org", "reporter", []string{d.unmatched}},
 	}

@@ -465,7 +465,7 @@ var valueMessages = map[string]struct{ en, ja string }{
 	cases.TierSecurity:        {"security", "セキュリティ"},
 
 	cases.FoundByRef:       {"reference", "受付番号"},
-	cases.FoundByMessageID: {"message_id", "Message-ID"},
+	cases.FoundByMessageID: {"Message-ID", "Message-ID"},
 	cases.FoundByAccount:   {"account", "アカウント参照"},
 	cases.FoundByReporter:  {"reporter", "報告者アドレス"},
 

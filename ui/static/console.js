@@ -84,3 +84,14 @@
     e.preventDefault();
   });
 })();
+
+// On a phone the queue's filters fold away, so the list is on the first
+// screen; the page sends them open, which is what a desktop and a browser
+// without script keep. The summary names the filters in force.
+(function () {
+  "use strict";
+  if (!window.matchMedia || !window.matchMedia("(max-width: 40rem)").matches) return;
+  Array.prototype.forEach.call(document.querySelectorAll("details[data-fold-narrow]"), function (d) {
+    d.open = false;
+  });
+})();
