@@ -211,7 +211,7 @@ func TestLeadsAndAuditInJapanese(t *testing.T) {
 		r := tc.who.get(t, tc.path)
 		r.wantStatus(t, http.StatusOK)
 		for _, w := range tc.want {
-			if !strings.Contains(r.body, w) {
+			if !strings.Contains(cells(r.body), w) {
 				t.Errorf("%s lacks %q", r.call, w)
 			}
 		}

@@ -410,3 +410,9 @@ func dollarPlaceholders(q string) string {
 	}
 	return q
 }
+
+var dataLabelRE = regexp.MustCompile(` data-label="[^"]*"`)
+
+// cells is a page without its tables' data-label attributes (the phone
+// layout's column names), so a test can look for a row's plain cells.
+func cells(body string) string { return dataLabelRE.ReplaceAllString(body, "") }
