@@ -71,7 +71,7 @@ func (s *Server) renderError(c echo.Context, status int, title, msg string) erro
 
 // errorPage answers with the error page in the reader's language. msg is
 // a domain message (English, for staff; the common ones in Japanese, see
-// domainMessagesJA) shown for 401, 403 and 409; every other status gets
+// the catalogs) shown for 401, 403 and 409; every other status gets
 // the catalog's calm text, which says what happens next.
 func (s *Server) errorPage(c echo.Context, status int, msg string) error {
 	key := map[int]string{

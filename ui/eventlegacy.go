@@ -148,7 +148,7 @@ func legacyFact(rule, text string) (cases.Args, bool) {
 // legacyWhy is the code of a severity reason as assess wrote it.
 func legacyWhy(text string) (string, bool) {
 	for _, w := range cases.WhyCodes {
-		if eventMessages["why."+w].en == text {
+		if texts.text(langEN, "event.why."+w, nil) == text {
 			return w, true
 		}
 	}

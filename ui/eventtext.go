@@ -11,120 +11,24 @@ import (
 
 // The timeline, the leads' escalation reasons and the audit log are stored
 // as a message code and its arguments (cases/eventcode.go); this catalog
-// says each in English and Japanese. A template is a sentence with {name}
+// says each in English and Japanese, as the catalogs' "event.<code>"
+// messages (locales/*.json). A template is a sentence with {name}
 // for an argument and [ … ] around a part that shows only when every
 // argument in it is given. docs/i18n.md tells a translator how to edit it.
 //
 // Arguments are formatted by their name, so a translator never sees a raw
-// value: stored values (channel, status, action…) through valueMessages,
+// value: stored values (channel, status, action…) as "value.<stored>",
 // why/fact/rule/of/deadline through this catalog, times as UTC dates,
 // window/retention/late (minutes) as durations, actions as a list.
-var eventMessages = map[string]struct{ en, ja string }{
-	cases.CodeOpened: {"Opened from a {channel} report, {match} match by {by}; severity {severity}; to the {tier} tier; contain by {contain_by}.",
-		"{channel}での報告から起票（照合：{match}、{by}）。重大度：{severity}。担当：{tier}チーム。封じ込め期限：{contain_by}。"},
-	cases.CodeSeveritySet:    {"Severity {severity}: {why}.", "重大度を{severity}に設定：{why}。"},
-	cases.CodeSeverityRaised: {"Severity {from} → {to}: {why}.", "重大度 {from} → {to}：{why}。"},
-	cases.CodeMatchImproved:  {"Match {from} → {to} by {by}.", "照合 {from} → {to}（{by}）。"},
-	cases.CodeReportAdded: {"Report by {channel}, {match} match by {by}[; reporter says: {ticks}][; with a note{note}].",
-		"{channel}での報告（照合：{match}、{by}）[。報告者の申告：{ticks}][。メモあり{note}]。"},
-	cases.CodeUndeliverable: {"Address undeliverable: a bounce came back for this account's mail[ ({recipients})].",
-		"配信不能：このアカウント宛てのメールがエラーで戻った[（{recipients}）]。"},
-	cases.CodeMatchConfirmed:   {"Match confirmed: account {account} (probable → exact).", "照合を確定：アカウント {account}（推定 → 確定）。"},
-	cases.CodeContainRequested: {"Containment requested from the account system: {actions}.", "アカウントシステムに封じ込めを依頼：{actions}。"},
-	cases.CodeContainResult:    {"The account system reports {action}: {result}[ — {detail}].", "アカウントシステムからの結果：{action}は{result}[ — {detail}]。"},
-	cases.CodeContainedConfirmed: {"Status new → contained: every requested containment action was confirmed done.",
-		"状態 新規 → 封じ込め済み：依頼したすべての封じ込め措置の完了が確認された。"},
-	cases.CodeWebhookDelivered: {"Webhook {action} delivered to the account system (attempt {attempt}).", "Webhook「{action}」をアカウントシステムに配信（{attempt}回目）。"},
-	cases.CodeWebhookDead: {"Webhook {action} not delivered after {attempts} attempts since {since}; staff can send it again. Last error: {error}",
-		"Webhook「{action}」は{since}以降{attempts}回送っても配信できなかった。スタッフが再送できる。直近のエラー：{error}"},
-	cases.CodeWebhookRetried: {"Webhook {action} sent again (same idempotency key) after {attempts} failed attempts.",
-		"Webhook「{action}」を再送（失敗{attempts}回の後、同じ冪等キー）。"},
-	cases.CodeTaken:            {"Taken by {to}.", "{to} が担当。"},
-	cases.CodeAssigned:         {"Assigned to {to}.", "{to} に割り当て。"},
-	cases.CodeReassigned:       {"Reassigned from {from} to {to}.", "担当者を {from} から {to} に変更。"},
-	cases.CodeNote:             {"{text}", "{text}"},
-	cases.CodeStatus:           {"Status {from} → {to}[: {reason}]", "状態 {from} → {to}[：{reason}]"},
-	cases.CodeOutcomeQueued:    {"Outcome notice queued to {n} reporters.", "報告者{n}人への結果通知を送信待ちにした。"},
-	cases.CodeEscalatedManual:  {"Escalated to the security leads: {reason}", "セキュリティリーダーにエスカレーション：{reason}"},
-	cases.CodeEscalatedRule:    {"Escalated to the security leads: [{rule}: ]{fact}.", "セキュリティリーダーにエスカレーション[（{rule}）]：{fact}。"},
-	cases.CodeEscalatedFurther: {"Further escalation reason, [{rule}: ]{fact}.", "エスカレーション理由を追加[（{rule}）]：{fact}。"},
-	cases.CodeDeescalated:      {"De-escalated: {reason}", "エスカレーションを解除：{reason}"},
-	cases.CodeReopened: {"Reopened: a new report came within {window} of the resolution; contain by {contain_by}.",
-		"再開：解決から{window}以内に新しい報告が届いた。封じ込め期限：{contain_by}。"},
-	cases.CodeEvidencePurged: {"Raw evidence mail purged after the {retention} retention: {n} messages. The case, its reports and the mail's metadata stay.",
-		"保存期間（{retention}）が過ぎたため、証跡メールの原本{n}通を削除。案件・報告・メールのメタデータは残る。"},
-	cases.CodeSLABreached: {"SLA breach: {fact}.", "SLA違反：{fact}。"},
-	cases.CodeNewEvidence: {"New evidence since containment: severity {from} → {to}; the case needs a person again; contain by {contain_by}.",
-		"封じ込め後に新たな証拠：重大度 {from} → {to}。再び対応が必要です。封じ込め期限 {contain_by}。"},
-	cases.CodeAssessed: {"Breach assessment[ changed from {from}]: {outcome} — {reason}[ ({late} after the deadline)][ (within the deadline{intime})]",
-		"漏えい評価[（{from}から変更）]：{outcome} — {reason}[（期限を{late}超過）][（期限内{intime}）]"},
 
-	"why." + cases.WhySetPasswordCredential: {"the reporter set a password or entered details from a credential mail: possible takeover",
-		"報告者が認証用のメールからパスワードを設定、または情報を入力した（乗っ取りの可能性）"},
-	"why." + cases.WhySetPassword:      {"the reporter set a password or entered details", "報告者がパスワードを設定、または情報を入力した"},
-	"why." + cases.WhyOpenedCredential: {"the reporter opened a link in a credential mail", "報告者が認証用のメールのリンクを開いた"},
-	"why." + cases.WhyKind:             {"the reported mail's kind", "報告されたメールの種別による"},
-
-	"rule." + cases.RulePossibleTakeover:  {"possible takeover", "乗っ取りの可能性"},
-	"rule." + cases.RuleMultipleReporters: {"several reporters", "複数の報告者"},
-	"rule." + cases.RuleSharedRecipient:   {"one address, several accounts", "1つのアドレスに複数のアカウント"},
-	"rule." + cases.RuleDomainCluster:     {"recipient domain cluster", "宛先ドメインへの集中"},
-	"rule." + cases.RuleSLABreach:         {"SLA breach", "SLA違反"},
-
-	"fact." + cases.FactTakeoverSetPassword: {"the reporter set a password or entered details from a credential mail",
-		"報告者が認証用のメールからパスワードを設定、または情報を入力した"},
-	"fact." + cases.FactNewEvidence:       {"new evidence since containment raised the severity from {from} to {to}", "封じ込め後の新たな証拠で重大度が{from}から{to}に上がった"},
-	"fact." + cases.FactTakeoverOpened:    {"the reporter opened the link of a credential mail", "報告者が認証用のメールのリンクを開いた"},
-	"fact." + cases.FactMultipleReporters: {"{n} distinct reporter addresses reported {of}", "{n}件の異なる報告者アドレスが{of}を報告した"},
-	"fact." + cases.FactSharedRecipient:   {"one address at {domain} received mail for {n} accounts", "{domain} の1つのアドレスが{n}件のアカウントのメールを受け取った"},
-	"fact." + cases.FactDomainCluster:     {"{n} cases from recipient domain {domain} within {window}", "{window}以内に宛先ドメイン {domain} の案件が{n}件"},
-	"fact." + cases.FactDeadlinePassed: {"the {deadline} deadline {due} passed (severity {severity}, status {status})",
-		"{deadline}の期限（{due}）が過ぎた（重大度：{severity}、状態：{status}）"},
-
-	"of.account": {"this account", "このアカウント"},
-	"of.case":    {"this case", "この案件"},
-
-	"deadline." + cases.DeadlineContain: {"containment", "封じ込め"},
-	"deadline." + cases.DeadlineResolve: {"resolution", "解決"},
-	"deadline." + cases.DeadlineAssess:  {"breach-assessment", "漏えい評価"},
-
-	"dur.days":  {"{n} days", "{n}日"},
-	"dur.hours": {"{n} h", "{n}時間"},
-	"dur.min":   {"{n} min", "{n}分"},
-
-	"actor." + cases.ActorMail:      {"mail", "メール受信"},
-	"actor.desk":                    {"desk", "デスク"},
-	"actor." + cases.ActorReporter:  {"reporter", "報告者"},
-	"actor." + cases.ActorRules:     {"escalation rules", "エスカレーションルール"},
-	"actor." + cases.ActorSLA:       {"SLA monitor", "SLA監視"},
-	"actor." + cases.ActorRetention: {"retention", "保存期間の管理"},
-	"actor.account system":          {"account system", "アカウントシステム"},
-	"actor." + cases.ActorAnonymous: {"anonymous", "匿名"},
-	"actor.api":                     {"API key {name}", "APIキー {name}"},
-
-	"audit." + cases.AuditGrantTrained:       {"granted security-trained", "研修済みを付与"},
-	"audit." + cases.AuditRevokeTrained:      {"removed security-trained", "研修済みを取り消し"},
-	"audit." + cases.AuditRetryWebhook:       {"sent a webhook again", "Webhookを再送"},
-	"audit." + cases.AuditDownloadAttachment: {"downloaded an attachment", "添付ファイルをダウンロード"},
-	"audit." + cases.AuditRevealAddress:      {"revealed an address", "アドレスを表示"},
-	"audit." + cases.AuditBreachAssessment:   {"recorded a breach assessment", "漏えい評価を記録"},
-	"audit." + cases.AuditInviteUser:         {"invited as staff", "スタッフとして招待"},
-	"audit." + cases.AuditAcceptInvitation:   {"accepted the invitation and set a password", "招待を受けてパスワードを設定"},
-
-	"auditd." + cases.AuditRetryWebhook:       {"webhook {webhook} ({action})", "Webhook {webhook}（{action}）"},
-	"auditd." + cases.AuditDownloadAttachment: {"mail {mail}, attachment “{name}” ({type}, {size} bytes)", "メール{mail}の添付ファイル「{name}」（{type}、{size}バイト）"},
-	"auditd." + cases.AuditRevealAddress:      {"{where}; reason: {reason}", "{where}。理由：{reason}"},
-	"auditd." + cases.AuditBreachAssessment:   {"{outcome}: {reason}", "{outcome}：{reason}"},
-}
-
-// eventOne holds English singulars: the template used when the named
-// count argument is 1. Japanese has no plural.
-var eventOne = map[string]struct{ arg, en string }{
-	cases.CodeOutcomeQueued:  {"n", "Outcome notice queued to 1 reporter."},
-	cases.CodeEvidencePurged: {"n", "Raw evidence mail purged after the {retention} retention: 1 message. The case, its reports and the mail's metadata stay."},
-	cases.CodeWebhookRetried: {"attempts", "Webhook {action} sent again (same idempotency key) after 1 failed attempt."},
-	cases.CodeWebhookDead:    {"attempts", "Webhook {action} not delivered after 1 attempt since {since}; staff can send it again. Last error: {error}"},
-	"dur.days":               {"n", "1 day"},
+// eventCount names the argument whose count chooses a message's plural
+// form (the catalog's "one" and "other").
+var eventCount = map[string]string{
+	cases.CodeOutcomeQueued:  "n",
+	cases.CodeEvidencePurged: "n",
+	cases.CodeWebhookRetried: "attempts",
+	cases.CodeWebhookDead:    "attempts",
+	"dur.days":               "n",
 }
 
 // Argument names and how they read.
@@ -144,16 +48,15 @@ var (
 // eventMessage renders the catalog message key with args in lang; false
 // when the catalog has no such key (a code from a newer release).
 func eventMessage(lang, key string, args cases.Args) (string, bool) {
-	m, ok := eventMessages[key]
-	if !ok {
+	id := "event." + key
+	if !texts.has(lang, id) {
 		return "", false
 	}
-	tmpl := m.en
-	if lang == langJA {
-		tmpl = m.ja
-	} else if one, ok := eventOne[key]; ok && args[one.arg] == "1" {
-		tmpl = one.en
+	var count any
+	if n, err := strconv.Atoi(args[eventCount[key]]); err == nil {
+		count = n
 	}
+	tmpl := texts.text(lang, id, count)
 	tmpl = eventOptional.ReplaceAllStringFunc(tmpl, func(part string) string {
 		part = part[1 : len(part)-1]
 		for _, name := range eventArg.FindAllStringSubmatch(part, -1) {
@@ -245,8 +148,7 @@ func eventDuration(lang string, minutes int) string {
 // reads as (eventlegacy.go); false when neither is known here.
 func eventCode(e cases.Event) (string, cases.Args, bool) {
 	if e.Code != "" {
-		_, ok := eventMessages[e.Code]
-		return e.Code, e.Args, ok
+		return e.Code, e.Args, texts.has(langEN, "event."+e.Code)
 	}
 	return legacyEvent(e)
 }

@@ -34,19 +34,17 @@ func TestEventCatalogComplete(t *testing.T) {
 		keys = append(keys, "deadline."+d)
 	}
 	for _, k := range keys {
-		m, ok := eventMessages[k]
-		switch {
-		case !ok:
-			t.Errorf("eventMessages has no %q", k)
-		case strings.TrimSpace(m.en) == "" || strings.TrimSpace(m.ja) == "":
-			t.Errorf("eventMessages[%q] = %+v, want English and Japanese", k, m)
+		for _, lang := range []string{langEN, langJA} {
+			if m := texts.msgs[lang]["event."+k]; m == nil || strings.TrimSpace(m.Other) == "" {
+				t.Errorf("locales/%s.json has no text for event.%s", lang, k)
+			}
 		}
 	}
 	// Every event type has a label in both languages, and every stored
 	// value an argument can hold is named in both.
-	for typ := range eventLabels {
-		if eventLabelsJA[typ] == "" {
-			t.Errorf("event type %q has no Japanese label", typ)
+	for id := range texts.msgs[langEN] {
+		if strings.HasPrefix(id, "label.") && !texts.has(langJA, id) {
+			t.Errorf("event type %q has no Japanese label", id)
 		}
 	}
 	for _, v := range append(slices.Clone(cases.Actions), cases.AssessNotNotifiable) {
@@ -56,18 +54,27 @@ func TestEventCatalogComplete(t *testing.T) {
 	}
 
 	arg := regexp.MustCompile(`\{\w+\}`)
-	for k, m := range eventMessages {
-		en, ja := arg.FindAllString(m.en, -1), arg.FindAllString(m.ja, -1)
+	for id, m := range texts.msgs[langEN] {
+		if !strings.HasPrefix(id, "event.") {
+			continue
+		}
+		j := texts.msgs[langJA][id]
+		if j == nil {
+			continue // TestCatalogComplete names it
+		}
+		en, ja := arg.FindAllString(m.Other, -1), arg.FindAllString(j.Other, -1)
 		slices.Sort(en)
 		slices.Sort(ja)
 		if !slices.Equal(slices.Compact(en), slices.Compact(ja)) {
-			t.Errorf("eventMessages[%q]: English arguments %v, Japanese %v; want the same", k, en, ja)
+			t.Errorf("%s: English arguments %v, Japanese %v; want the same", id, en, ja)
 		}
-		if strings.Count(m.en, "[") != strings.Count(m.ja, "[") {
-			t.Errorf("eventMessages[%q]: English and Japanese have different optional parts", k)
+		if strings.Count(m.Other, "[") != strings.Count(j.Other, "[") {
+			t.Errorf("%s: English and Japanese have different optional parts", id)
 		}
-		if one, ok := eventOne[k]; ok && !strings.Contains(m.en, "{"+one.arg+"}") {
-			t.Errorf("eventOne[%q] counts %q, which the English message does not show", k, one.arg)
+		if m.One != "" {
+			if n := eventCount[strings.TrimPrefix(id, "event.")]; n == "" || !strings.Contains(m.One, "{"+n+"}") {
+				t.Errorf("%s has a singular form, but eventCount names no argument it shows", id)
+			}
 		}
 	}
 }

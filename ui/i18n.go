@@ -9,51 +9,18 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// The public pages speak Japanese and English. Messages live in this one
-// catalog so that every public page can use it; a test checks that each
-// key has both languages.
+// The pages speak Japanese and English; their words are in the message
+// catalogs (catalog.go, locales/*.json).
 
 const (
 	langEN = "en"
 	langJA = "ja"
 )
 
-// messages maps a key to its English and Japanese text.
-var messages = map[string]struct{ en, ja string }{
-	"skip":       {"Skip to content", "本文へ移動"},
-	"back":       {"Back to the start", "トップページへ"},
-	"lang.other": {"日本語", "English"}, // the switch names the other language in itself
-
-	"status.title":     {"Your report", "ご報告の状況"},
-	"status.thanks":    {"Thank you. We have your report.", "ご報告ありがとうございます。受け付けました。"},
-	"status.thanks.p":  {"Our security team is on it. You do not need to do anything else, and you do not need to call us.", "セキュリティ担当チームが対応します。これ以上の操作や、お電話でのご連絡は必要ありません。"},
-	"status.ref":       {"Reference", "受付番号"},
-	"status.status":    {"Status", "状況"},
-	"status.received":  {"Received", "受付日時"},
-	"status.updated":   {"Last change", "最終更新"},
-	"status.keep":      {"To check on it later, keep this private address (anyone who has it can see this status, and nothing else):", "後で状況を確認するには、この専用アドレスを保存してください（このアドレスを知っている人が見られるのは、この状況だけです）。"},
-	"status.call":      {"If you contact us, the reference above is all we need.", "お問い合わせの際は、上記の受付番号だけお伝えください。"},
-	"status.404.title": {"We can't find this status page", "この状況ページが見つかりません"},
-	"status.404.body":  {"Please check that you copied the whole address. If you reported an email, your report is safe with us even if this page does not open.", "アドレスを最後まで正しくコピーしたかご確認ください。ご報告いただいた内容は、このページが開けなくても確かに受け付けています。"},
-}
-
 // tr returns the message key in lang; an unknown key is a bug a test
 // catches, so it shows itself rather than an empty string.
 func tr(lang, key string) string {
-	m, ok := messages[key]
-	if !ok {
-		m, ok = reporterMessages[key]
-	}
-	if !ok {
-		m, ok = staffMessages[key]
-	}
-	if !ok {
-		return "?" + key + "?"
-	}
-	if lang == langJA {
-		return m.ja
-	}
-	return m.en
+	return texts.text(lang, key, nil)
 }
 
 // jst is Japan Standard Time (no daylight saving), fixed so that the page

@@ -190,7 +190,7 @@ func (s *Server) page(c echo.Context, title string) page {
 // matching the catalog does not name (from an older release) falls back
 // to the match and the way, named as values.
 func matchedByIn(lang string, r cases.Report) string {
-	if _, ok := staffMessages["rep.by."+r.MatchedBy]; ok {
+	if texts.has(lang, "rep.by."+r.MatchedBy) {
 		return staffText(lang, "rep.by."+r.MatchedBy)
 	}
 	return staffText(lang, "rep.match", staffValue(lang, r.Match), staffValue(lang, r.MatchedBy))

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"io/fs"
 	"math"
 	"regexp"
 	"strconv"
@@ -10,40 +9,6 @@ import (
 
 	"notme/cases"
 )
-
-// The reporter catalog is complete in both languages, shares no key with
-// the status messages, and has every key a template asks for.
-func TestReporterCatalogComplete(t *testing.T) {
-	for key, m := range reporterMessages {
-		if strings.TrimSpace(m.en) == "" || strings.TrimSpace(m.ja) == "" || m.en == m.ja {
-			t.Errorf("reporterMessages[%q] = %+v: want both en and ja, and different", key, m)
-		}
-		if _, dup := messages[key]; dup {
-			t.Errorf("key %q is in both messages and reporterMessages", key)
-		}
-	}
-	use := regexp.MustCompile(`\{\{t \.Lang "([^"]+)"\}\}`)
-	names, err := fs.Glob(templateFS, "templates/*.html")
-	if err != nil {
-		t.Fatal(err)
-	}
-	seen := 0
-	for _, n := range names {
-		b, err := templateFS.ReadFile(n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range use.FindAllStringSubmatch(string(b), -1) {
-			seen++
-			if got := tr(langJA, m[1]); strings.HasPrefix(got, "?") {
-				t.Errorf("%s uses {{t .Lang %q}}, which is in no catalog", n, m[1])
-			}
-		}
-	}
-	if seen < 30 {
-		t.Errorf("found %d {{t .Lang \"…\"}} uses in the templates; the pattern no longer matches them", seen)
-	}
-}
 
 // The colours the reporter pages use meet WCAG 2.2 AA: 4.5:1 for text,
 // 3:1 for the focus ring and input borders against their background.
