@@ -359,6 +359,50 @@ func phoneShot(t *testing.T, ctx context.Context, name string) {
 	}
 }
 
+// walkShotNames counts the names walkShot gave, so a page seen twice (two
+// cases) keeps both pictures; the walk runs one page at a time.
+var walkShotNames = map[string]int{}
+
+// walkShot saves the page at 390 and 1280 px under ui/screenshots/walk/
+// when NOTME_SCREENSHOTS names a directory (README links them), then puts
+// the phone back for the walk's checks.
+func walkShot(t *testing.T, ctx context.Context, lang, who, page string) {
+	t.Helper()
+	shots := newScreenshots(t)
+	if shots.dir == "" {
+		return
+	}
+	shots.dir = filepath.Join(shots.dir, "walk")
+	if err := os.MkdirAll(shots.dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// Names stay the same from run to run: tokens, refs and ids go.
+	for _, r := range []struct{ re, with string }{
+		{`^(POST )?/r/[^/ ]+`, "${1}link"}, {`^/s/[A-Za-z0-9_-]{20,}$`, "status"}, {`^/cases/NM-0000-0000$`, "case-missing"},
+		{`^/cases/[^/]+/mail/\d+$`, "case-mail"}, {`^/cases/[^/]+$`, "case"}, {`^/mail/\d+$`, "mail-one"},
+		{`^/queue\?q=.*$`, "queue-search"}, {`^/$`, "home"},
+	} {
+		page = regexp.MustCompile(r.re).ReplaceAllString(page, r.with)
+	}
+	slug := strings.Trim(regexp.MustCompile(`[^A-Za-z0-9]+`).ReplaceAllString(page, "-"), "-")
+	name := lang + "-" + who + "-" + slug
+	walkShotNames[name]++
+	if n := walkShotNames[name]; n > 1 {
+		name += fmt.Sprintf("-%d", n)
+	}
+	shots.take(t, ctx, name)
+	err := chromedp.Do(ctx, chromedp.EmulateViewport(phoneWidth, 740, chromedp.EmulateScale(1), chromedp.EmulateMobile, chromedp.EmulateTouch))
+	if err == nil {
+		_, err = chromedp.Run(ctx, chromedp.Evaluate[bool](fmt.Sprintf(`new Promise(done => {
+			const laidOut = () => window.innerWidth === %d ? requestAnimationFrame(() => done(true)) : requestAnimationFrame(laidOut);
+			laidOut();
+		})`, phoneWidth), chromedp.EvalAwaitPromise))
+	}
+	if err != nil {
+		t.Fatalf("emulate the phone again after a screenshot: %v", err)
+	}
+}
+
 // phoneWalk opens every GET page of the desk in lang at phone width. Each
 // person's tab keeps the phone viewport for the whole walk.
 func phoneWalk(t *testing.T, d browserDesk, bctx context.Context, pd phoneData) {
@@ -379,6 +423,7 @@ func phoneWalk(t *testing.T, d browserDesk, bctx context.Context, pd phoneData) 
 					t.Errorf("%s = %d, want %d", what, p.Status, status)
 				}
 				phoneShot(t, ctx, tc.lang+"-"+who+strings.TrimPrefix(path, d.base)) // before the check unfolds every section
+				walkShot(t, ctx, tc.lang, who, strings.TrimPrefix(path, d.base))
 				checkPhonePage(t, ctx, what, tc.lang)
 			}
 			phone := func(t *testing.T) context.Context {
@@ -416,6 +461,7 @@ func phoneWalk(t *testing.T, d browserDesk, bctx context.Context, pd phoneData) 
 				}
 				what = fmt.Sprintf("%s (%s, public)", what, tc.lang)
 				phoneShot(t, ctx, tc.lang+"-public-"+strings.ReplaceAll(what, " ", "_"))
+				walkShot(t, ctx, tc.lang, "public", strings.SplitN(what, " (", 2)[0])
 				checkPhonePage(t, ctx, what, tc.lang)
 			}
 			open(t, public, d.base+"/report")
