@@ -19,17 +19,21 @@ const (
 )
 
 // Error is a domain error with a code and a message that may be shown to the
-// person who caused it.
+// person who caused it. Format and Args are the message before formatting:
+// the format is the message's id in the pages' catalogs, so each reader's
+// language can say it (ui.domainError).
 type Error struct {
 	Code    Code
 	Message string
+	Format  string
+	Args    []any
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("%s: %s", e.Code, e.Message) }
 
 // Errorf returns an *Error with the given code.
 func Errorf(code Code, format string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...), Format: format, Args: args}
 }
 
 // ErrorCode returns the code of the first *Error in err's chain, or EINTERNAL.

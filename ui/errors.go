@@ -53,6 +53,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 		code := cases.ErrorCode(err)
 		status = statusOf(code)
 		msg = cases.ErrorMessage(err)
+		if !strings.HasPrefix(c.Request().URL.Path, "/api/") {
+			msg = domainError(s.pageLang(c), err)
+		}
 	}
 	if status >= 500 {
 		s.log.Error("request failed", "route", c.Path(), "err", err)

@@ -127,3 +127,37 @@ func TestAdminGrantsTheFlag(t *testing.T) {
 		t.Errorf("%s does not show the grant in the audit log", r.call)
 	}
 }
+
+// TestDomainErrorsInTheReadersLanguage: a refusal from cases reads in the
+// staff member's language, its stored values named, its numbers kept.
+func TestDomainErrorsInTheReadersLanguage(t *testing.T) {
+	d := newDesk(t)
+	d.addUser(t, "agent@desk.example", cases.RoleAgent, true)
+	reporter := d.browser(t)
+	ref, _ := reporter.report(t, d.mint(t, "ACC-78", "registration").Token, nil)
+	agent := d.login(t, "agent@desk.example")
+	tok := agent.csrf(t, "/queue")
+	for _, tc := range []struct {
+		lang, want string
+	}{
+		{"en", "The note is empty."},
+		{"ja", "メモが空です。"},
+	} {
+		r := agent.post(t, "/cases/"+ref+"/note?lang="+tc.lang, url.Values{"_csrf": {tok}, "note": {" "}})
+		r.wantStatus(t, http.StatusUnprocessableEntity)
+		if !strings.Contains(r.body, tc.want) {
+			t.Errorf("%s (%s) does not say %q", r.call, tc.lang, tc.want)
+		}
+	}
+	long := strings.Repeat("長", cases.MaxNoteChars+1)
+	r := agent.post(t, "/cases/"+ref+"/note?lang=ja", url.Values{"_csrf": {tok}, "note": {long}})
+	if !strings.Contains(r.body, "メモが4001文字あります。入力できるのは4000文字までです。") {
+		t.Errorf("%s (ja) does not count the note's characters in Japanese:\n%s", r.call, r.body)
+	}
+	agent.post(t, "/cases/"+ref+"/status", url.Values{"_csrf": {tok}, "status": {"contained"}}).wantStatus(t, http.StatusSeeOther)
+	agent.post(t, "/cases/"+ref+"/status", url.Values{"_csrf": {tok}, "status": {"resolved"}, "confirm": {"yes"}}).wantStatus(t, http.StatusSeeOther)
+	r = agent.post(t, "/cases/"+ref+"/status?lang=ja", url.Values{"_csrf": {tok}, "status": {"contained"}})
+	if want := "状態が「解決済み」の案件を「封じ込め済み」にすることはできません。"; !strings.Contains(r.body, want) {
+		t.Errorf("%s (ja) does not say %q:\n%s", r.call, want, r.body)
+	}
+}

@@ -112,7 +112,7 @@ func (s *Server) queue(c echo.Context) error {
 		res, err := s.svc.FindCases(ctx, actor(c), p.Query)
 		switch {
 		case cases.ErrorCode(err) == cases.EINVALID:
-			p.SearchError = domainMessage(p.Lang, cases.ErrorMessage(err))
+			p.SearchError = domainError(p.Lang, err)
 			return s.render(c, http.StatusUnprocessableEntity, "queue", p)
 		case err != nil:
 			return err

@@ -1,8 +1,10 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 	"regexp"
 	"strings"
 	"time"
@@ -77,6 +79,25 @@ func switchURL(c echo.Context, lang string) string {
 	q.Set("lang", lang)
 	q.Del("done") // the confirmation was said once; switching language does not repeat it
 	return c.Request().URL.Path + "?" + q.Encode()
+}
+
+// domainError is the message of a domain error in lang: its format read
+// from the catalog (keyed by the English format) with its arguments, a
+// stored value among them named in lang; else its English message. An
+// internal error says nothing of itself.
+func domainError(lang string, err error) string {
+	var e *cases.Error
+	if !errors.As(err, &e) || e.Format == "" || !texts.has(lang, e.Format) {
+		return domainMessage(lang, cases.ErrorMessage(err))
+	}
+	args := make([]any, len(e.Args))
+	for i, a := range e.Args {
+		if v := reflect.ValueOf(a); v.Kind() == reflect.String && texts.has(lang, "value."+v.String()) {
+			a = staffValue(lang, v.String())
+		}
+		args[i] = a
+	}
+	return fmt.Sprintf(texts.text(lang, e.Format, nil), args...)
 }
 
 // domainMessage is a message of cases in lang where the catalog has it
