@@ -92,7 +92,9 @@ func ReporterOutcome(in OutcomeInput) Outcome {
 	}
 	switch {
 	case in.Status.Open() && in.Status == StatusNew && !in.Assigned:
-		out.Code = OutcomeReceived
+		// No facts either: a real link's confirmed revocation would
+		// otherwise tell a prober, right after the button, that it was real.
+		out.Code, out.Facts = OutcomeReceived, nil
 	case in.Status.Open():
 		out.Code = OutcomeHandling
 	case !linked && len(in.Actions) == 0:
