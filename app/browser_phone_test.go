@@ -393,10 +393,7 @@ func walkShot(t *testing.T, ctx context.Context, lang, who, page string) {
 	shots.take(t, ctx, name)
 	err := chromedp.Do(ctx, chromedp.EmulateViewport(phoneWidth, 740, chromedp.EmulateScale(1), chromedp.EmulateMobile, chromedp.EmulateTouch))
 	if err == nil {
-		_, err = chromedp.Run(ctx, chromedp.Evaluate[bool](fmt.Sprintf(`new Promise(done => {
-			const laidOut = () => window.innerWidth === %d ? requestAnimationFrame(() => done(true)) : requestAnimationFrame(laidOut);
-			laidOut();
-		})`, phoneWidth), chromedp.EvalAwaitPromise))
+		err = laidOutAt(ctx, phoneWidth)
 	}
 	if err != nil {
 		t.Fatalf("emulate the phone again after a screenshot: %v", err)

@@ -412,14 +412,21 @@ func resetViewport(t *testing.T, ctx context.Context, after string) {
 	t.Helper()
 	_, err := chromedp.Call(ctx, emulation.ClearDeviceMetricsOverride, cdp.Empty{})
 	if err == nil {
-		_, err = chromedp.Run(ctx, chromedp.Evaluate[bool](fmt.Sprintf(`new Promise(done => {
-			const laidOut = () => window.innerWidth === %d ? requestAnimationFrame(() => done(true)) : requestAnimationFrame(laidOut);
-			laidOut();
-		})`, windowWidth), chromedp.EvalAwaitPromise))
+		err = laidOutAt(ctx, windowWidth)
 	}
 	if err != nil {
 		t.Fatalf("reset the viewport after %s: %v", after, err)
 	}
+}
+
+// laidOutAt waits until the page is laid out at width: the renderer takes
+// a new viewport after the command that set it returns.
+func laidOutAt(ctx context.Context, width int) error {
+	_, err := chromedp.Run(ctx, chromedp.Evaluate[bool](fmt.Sprintf(`new Promise(done => {
+		const laidOut = () => window.innerWidth === %d ? requestAnimationFrame(() => done(true)) : requestAnimationFrame(laidOut);
+		laidOut();
+	})`, width), chromedp.EvalAwaitPromise))
+	return err
 }
 
 // TestBrowser walks the desk's main flows in Chromium, one person at a
