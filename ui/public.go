@@ -152,6 +152,18 @@ func submission(c echo.Context, link string) string {
 	return name + "\x00" + csrfToken(c) + "\x00" + link
 }
 
+// withContent makes what the reporter said part of a submission's name:
+// the same form sent again as it was (a double click, a retry, Back and
+// the button again) files once, but sent again with a new tick or note
+// it is new evidence, filed as a report of its own on the same case,
+// never dropped for looking like a repeat.
+func withContent(submission string, in cases.ReportInput) string {
+	if submission == "" {
+		return ""
+	}
+	return fmt.Sprintf("%s\x00%t%t%t\x00%s", submission, in.OpenedLink, in.SetPassword, in.NeverSignedUp, in.Note)
+}
+
 // formSubmission keeps a form's name when it is shown again unfiled.
 func formSubmission(c echo.Context) string {
 	if name := c.FormValue("submission"); name != "" && len(name) <= 64 {
@@ -172,8 +184,8 @@ func (s *Server) linkReport(c echo.Context) error {
 		SetPassword:   c.FormValue("set_password") != "",
 		NeverSignedUp: c.FormValue("never_signed_up") != "",
 		Note:          c.FormValue("note"),
-		Submission:    submission(c, c.Param("token")),
 	}
+	in.Submission = withContent(submission(c, c.Param("token")), in)
 	p := s.reporterPage(c, "link.title")
 	filed, err := s.svc.FileReport(c.Request().Context(), in)
 	if cases.ErrorCode(err) == cases.EINVALID {

@@ -587,6 +587,12 @@ func TestLinkBackThenButtonAgainFilesOnce(t *testing.T) {
 // ticked. It returns the status page it was sent to.
 func pressButton(t *testing.T, b *browser, tok string) string {
 	t.Helper()
+	return pressButtonWith(t, b, tok, url.Values{"opened_link": {"1"}})
+}
+
+// pressButtonWith is pressButton with the form's ticks and note.
+func pressButtonWith(t *testing.T, b *browser, tok string, said url.Values) string {
+	t.Helper()
 	page := b.get(t, "/r/"+tok)
 	page.wantStatus(t, http.StatusOK)
 	csrf := csrfFieldRE.FindStringSubmatch(page.body)
@@ -594,12 +600,39 @@ func pressButton(t *testing.T, b *browser, tok string) string {
 	if csrf == nil || name == nil {
 		t.Fatalf("GET /r/{token}: want _csrf and submission fields in the form:\n%s", clip(page.body))
 	}
-	r := b.post(t, "/r/"+tok, url.Values{"_csrf": {csrf[1]}, "submission": {name[1]}, "opened_link": {"1"}})
+	form := url.Values{"_csrf": {csrf[1]}, "submission": {name[1]}}
+	for k, v := range said {
+		form[k] = v
+	}
+	r := b.post(t, "/r/"+tok, form)
 	r.wantStatus(t, http.StatusSeeOther)
 	if !statusPathRE.MatchString(r.location()) {
 		t.Fatalf("%s: Location = %q, want a status page", r.call, r.location())
 	}
 	return r.location()
+}
+
+// Back, a new tick, and the button again: the reporter said more, and
+// that is filed (its own report on the case, which it makes critical),
+// never dropped as a repeat of the first.
+func TestLinkBackWithMoreToSayFilesIt(t *testing.T) {
+	d := newDesk(t)
+	key := d.readKey(t)
+	tok := d.mint(t, "ACC-MORE", "registration").Token
+	b := d.browser(t)
+	first := pressButton(t, b, tok)
+	ref := caseRefRE.FindString(b.get(t, first).body)
+	more := pressButtonWith(t, b, tok, url.Values{"opened_link": {"1"}, "set_password": {"1"}})
+	if more == first {
+		t.Fatalf("POST /r/{token} after Back with \"I set a password\" ticked: sent to the first status page %q, its tick dropped", first)
+	}
+	c := d.caseByRef(t, key, ref)
+	if len(c.Reports) != 2 || c.Severity != "critical" {
+		t.Fatalf("case %s after Back and a new tick: %d reports, severity %s; want 2 and critical", ref, len(c.Reports), c.Severity)
+	}
+	if again := pressButtonWith(t, b, tok, url.Values{"opened_link": {"1"}, "set_password": {"1"}}); again != more {
+		t.Errorf("the second form sent once more as it was: Location %q, want %q", again, more)
+	}
 }
 
 // The window is configurable, and 0 turns it off: then every rendering

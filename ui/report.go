@@ -165,8 +165,8 @@ func (s *Server) reportSend(c echo.Context) error {
 		SetPassword:   c.FormValue("set_password") != "",
 		NeverSignedUp: c.FormValue("never_signed_up") != "",
 		Note:          c.FormValue("note"),
-		Submission:    submission(c, "/report"),
 	}
+	in.Submission = withContent(submission(c, "/report"), in)
 	filed, err := s.svc.FileReport(c.Request().Context(), in)
 	if cases.ErrorCode(err) == cases.EINVALID {
 		orig, ferr := s.svc.FindOriginal(c.Request().Context(), in.Tokens, in.MessageIDs)
