@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"log"
@@ -148,7 +149,8 @@ func (s *outboxSession) Logout() error { return nil }
 
 // demoReportMails are the report mails the demo's mailbox starts with: a
 // reply, an inline forward in Japanese (ISO-2022-JP, as Japanese mailers
-// send it), an ARF complaint from a mailbox provider, and an out-of-office
+// send it), an ARF complaint from a mailbox provider, a new mail in
+// Japanese from the address an order mail went to, and an out-of-office
 // reply the desk must not answer.
 func demoReportMails(links []DemoLink, now time.Time) ([][]byte, error) {
 	byKind := map[string]DemoLink{}
@@ -193,6 +195,14 @@ func demoReportMails(links []DemoLink, now time.Time) ([][]byte, error) {
 			"From: shop@mail.example.com\r\nTo: "+l.Recipient+"\r\nSubject: "+l.Subject+"\r\n"+
 			"Message-ID: "+l.MessageID+"\r\nDate: "+date+"\r\n\r\nThank you for your order.\r\n"+
 			"--arf--\r\n"))
+		// A new mail, no reply and no link, from the address the order
+		// mail went to: a report on that account for staff to confirm.
+		mails = append(mails, []byte("From: "+l.Recipient+"\r\nTo: notme@localhost\r\n"+
+			"Subject: =?UTF-8?B?"+base64.StdEncoding.EncodeToString([]byte("お宅からのメールが届き続けています"))+"?=\r\n"+
+			"Date: "+date+"\r\nMessage-ID: <demo-new-ja-1@example.net>\r\nMIME-Version: 1.0\r\n"+
+			"Content-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"+
+			"注文確認のメールが何通も届きますが、私は注文していませんし、会員でもありません。\r\n"+
+			"宛先を確認していただけますか。\r\n"))
 	}
 	mails = append(mails, []byte("From: k.tanaka@example.com\r\nTo: notme@localhost\r\n"+
 		"Subject: Automatic reply: November news\r\nDate: "+date+"\r\nMessage-ID: <demo-ooo-1@example.com>\r\n"+
