@@ -285,11 +285,11 @@ func (s DemoSeed) print(w io.Writer, base, dataDir string) {
 	switch {
 	case s.Mails > 0:
 		fmt.Fprintf(w, "\n   The desk's mailbox holds %d mails (a reply, a Japanese forward, an ARF report, an\n"+
-			"   out-of-office reply); they become reports in seconds. Staff read the desk's\n"+
-			"   acknowledgements at %s/demo/outbox and kept mail at %s/mail.\n", s.Mails, base, base)
+			"   out-of-office reply); they become reports in seconds. Staff read kept mail at\n"+
+			"   %s/mail; the admin reads the desk's acknowledgements at %s/demo/outbox.\n", s.Mails, base, base)
 	case s.Restarted:
 		fmt.Fprintf(w, "\n   The sample report mails came in at the first start and are kept at %s/mail;\n"+
-			"   acknowledgements the desk sends from now on are at %s/demo/outbox.\n", base, base)
+			"   acknowledgements the desk sends from now on are at %s/demo/outbox (admin).\n", base, base)
 	}
 	if s.Receiver != "" {
 		fmt.Fprintf(w, "\n   A stand-in for the company's account system takes the signed containment\n"+

@@ -248,6 +248,14 @@ func TestDemoCLI(t *testing.T) {
 	if cookies == nil {
 		t.Fatal("the demo refused the printed agent login")
 	}
+	// The outbox shows full addresses and status links: admins only.
+	if code, _ := d.get(t, "/demo/outbox", "", cookies); code != http.StatusForbidden {
+		t.Errorf("GET /demo/outbox as the agent = %d, want 403", code)
+	}
+	cookies = d.login(t, "admin@example.com", d.password(t, "admin@example.com"))
+	if cookies == nil {
+		t.Fatal("the demo refused the printed admin login")
+	}
 	var outbox string
 	awaitDemo(t, "an acknowledgement in the demo's outbox", d, func() bool {
 		_, outbox = d.get(t, "/demo/outbox", "", cookies)

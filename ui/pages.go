@@ -158,7 +158,7 @@ type page struct {
 	CSRF  string
 	User  *cases.User
 	Path  string
-	Demo  bool // the demo's outbox exists
+	Demo  bool // the demo's outbox exists and the viewer is an admin
 	// Lang is en or ja, for <html lang> and every string of the page.
 	Lang string
 	// OtherLang is the language the switch offers, SwitchURL the page in it.
@@ -173,7 +173,7 @@ func (p page) language() string { return p.Lang }
 // page is the base of every page, in the language pageLang chooses; see
 // stafftext.go for how a staff member's choice persists.
 func (s *Server) page(c echo.Context, title string) page {
-	p := page{Title: title, CSRF: csrfToken(c), User: currentUser(c), Path: c.Request().URL.Path, Demo: s.opts.Outbox != nil}
+	p := page{Title: title, CSRF: csrfToken(c), User: currentUser(c), Path: c.Request().URL.Path, Demo: s.opts.Outbox != nil && currentUser(c) != nil && currentUser(c).Role == cases.RoleAdmin}
 	p.Lang = s.pageLang(c)
 	p.OtherLang, p.SwitchURL = otherLang(p.Lang), switchURL(c, otherLang(p.Lang))
 	if p.User != nil || p.Path == "/login" {

@@ -66,7 +66,8 @@ func (s *Server) routes() {
 	e.GET("/mail/:id", s.keptMail, with(s.requireUser)...)
 	e.GET("/mail/:id/html", s.keptMailHTML, with(s.requireUser)...)
 	e.GET("/mail/:id/attachments/:n", s.keptMailAttachment, with(s.requireUser)...)
-	e.GET("/demo/outbox", s.outbox, with(s.requireUser)...)
+	// Full addresses and private status links: admins only, even in the demo.
+	e.GET("/demo/outbox", s.outbox, with(s.requireUser, requireRole("admin"))...)
 	e.GET("/leads", s.leads, with(s.requireUser, requireRole("lead", "admin"))...)
 	e.GET("/admin", s.admin, with(s.requireUser, requireRole("admin"))...)
 	e.POST("/admin/users/:id/trained", s.adminTrained, with(s.requireUser, requireRole("admin"))...)
