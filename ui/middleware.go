@@ -1,8 +1,14 @@
 package ui
 
 import (
-	"errors"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -70,40 +76,158 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// csrf guards every form: the browser's Sec-Fetch-Site where it sends one,
-// a double-submit token otherwise. A refusal is a page, not a bare status.
+// csrf guards every form. Where the browser sends Sec-Fetch-Site, it
+// decides: same-origin and direct navigation pass, cross-site is refused,
+// and same-site (a sibling host, which can plant cookies on ours) falls
+// back to the token. The token comes only from the form body or the
+// X-CSRF-Token header, never the query string (which leaks into logs and
+// history). For staff with a session it is derived from the session
+// (csrfOfSession), so a cookie planted by another host cannot stand in for
+// it, and it changes at every login; a visitor without a session gets the
+// cookie double-submit. A refusal is a page, not a bare status.
 func (s *Server) csrf() echo.MiddlewareFunc {
-	return middleware.CSRFWithConfig(middleware.CSRFConfig{
-		TokenLookup:    "form:" + csrfField,
-		CookieName:     csrfCookie,
-		CookiePath:     "/",
-		CookieSecure:   s.opts.SecureCookies,
-		CookieHTTPOnly: true,
-		CookieSameSite: http.SameSiteStrictMode,
-		CookieMaxAge:   12 * 3600,
-		// Echo refuses a cross-site POST with a bare error of its own before
-		// the token is looked at; answer it with the same page as a bad
-		// token. same-site (a sibling host) falls back to the token.
-		AllowSecFetchSiteFunc: func(c echo.Context) (bool, error) {
-			if c.Request().Header.Get(echo.HeaderSecFetchSite) == "same-site" {
-				return false, nil
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			req := c.Request()
+			safe := req.Method == http.MethodGet || req.Method == http.MethodHead ||
+				req.Method == http.MethodOptions || req.Method == http.MethodTrace
+			if site := req.Header.Get(echo.HeaderSecFetchSite); site != "" && site != "same-site" {
+				if !safe && site != "same-origin" && site != "none" {
+					return s.csrfRefused(c)
+				}
+				// The page's forms carry a placeholder the same browser
+				// will send back with the same header.
+				c.Set(middleware.DefaultCSRFConfig.ContextKey, middleware.CSRFUsingSecFetchSite)
+				return next(c)
 			}
-			if err := s.csrfRefused(c); err != nil {
-				return false, err
+			cookie := ""
+			if ck, err := c.Cookie(s.csrfCookieName()); err == nil && len(ck.Value) == csrfTokenLen {
+				cookie = ck.Value
 			}
-			return false, errAnswered
-		},
-		ErrorHandler: func(err error, c echo.Context) error { return s.csrfRefused(c) },
-	})
+			session := ""
+			if ck, err := c.Cookie(sessionCookie); err == nil {
+				session = ck.Value
+			}
+			if !safe {
+				got := req.Header.Get(csrfHeader)
+				if got == "" {
+					got = req.PostFormValue(csrfField)
+				}
+				want := cookie
+				if session != "" {
+					want = csrfOfSession(session)
+				}
+				if want == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+					if cookie == "" && session == "" && s.cookiesLostOverHTTP(c) {
+						return s.csrfRefusedPlainHTTP(c)
+					}
+					return s.csrfRefused(c)
+				}
+			}
+			if cookie == "" {
+				cookie = newCSRFToken()
+			}
+			c.SetCookie(s.csrfCookieOf(cookie))
+			token := cookie
+			if session != "" {
+				token = csrfOfSession(session)
+			}
+			c.Set(middleware.DefaultCSRFConfig.ContextKey, token)
+			c.Response().Header().Add(echo.HeaderVary, echo.HeaderCookie)
+			return next(c)
+		}
+	}
 }
 
-// errAnswered stops a middleware chain whose answer is already written;
-// handleError leaves a committed response alone.
-var errAnswered = errors.New("answered already")
+// csrfHeader carries the token for a script's request instead of the form.
+const csrfHeader = "X-CSRF-Token"
+
+// csrfTokenLen is the length of a cookie token: 32 random bytes, base64url.
+const csrfTokenLen = 43
+
+func newCSRFToken() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand does not fail on supported systems
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// csrfOfSession is the form token of a staff session: an HMAC keyed by the
+// session's secret, so only a holder of the (HttpOnly) session cookie, or
+// a page the desk rendered for it, knows it, and a new login gives a new
+// one. It reveals nothing of the session itself.
+func csrfOfSession(session string) string {
+	m := hmac.New(sha256.New, []byte(session))
+	m.Write([]byte("notme csrf v1"))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// csrfCookieName is __Host- prefixed where the desk is served over HTTPS
+// with Secure cookies: the browser then refuses the cookie from any other
+// host or over plain HTTP, so a sibling host cannot plant one.
+func (s *Server) csrfCookieName() string {
+	if s.opts.SecureCookies && strings.HasPrefix(s.publicURL, "https://") {
+		return "__Host-" + csrfCookie
+	}
+	return csrfCookie
+}
+
+func (s *Server) csrfCookieOf(token string) *http.Cookie {
+	return &http.Cookie{Name: s.csrfCookieName(), Value: token, Path: "/", MaxAge: 12 * 3600,
+		Secure: s.opts.SecureCookies, HttpOnly: true, SameSite: http.SameSiteStrictMode}
+}
+
+// replaceCSRFCookie sets the CSRF cookie to token in place of the one
+// the middleware set on this answer, so that it carries one, not two.
+func (s *Server) replaceCSRFCookie(c echo.Context, token string) {
+	h := c.Response().Header()
+	prefix := s.csrfCookieName() + "="
+	kept := h.Values(echo.HeaderSetCookie)[:0:0]
+	for _, v := range h.Values(echo.HeaderSetCookie) {
+		if !strings.HasPrefix(v, prefix) {
+			kept = append(kept, v)
+		}
+	}
+	h[echo.HeaderSetCookie] = kept
+	c.SetCookie(s.csrfCookieOf(token))
+}
+
+// cookiesLostOverHTTP tells a request that came over plain HTTP to a host
+// other than this computer while the desk's cookies are Secure: the
+// browser never keeps them there, so no form can work, whatever its age.
+func (s *Server) cookiesLostOverHTTP(c echo.Context) bool {
+	if !s.opts.SecureCookies || c.Scheme() != "http" {
+		return false
+	}
+	return !loopbackHost(c.Request().Host)
+}
+
+// loopbackHost is true for localhost and loopback addresses, with or
+// without a port: browsers keep Secure cookies there even over HTTP.
+func loopbackHost(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.Trim(host, "[]")
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
+}
 
 func (s *Server) csrfRefused(c echo.Context) error {
 	p := s.reporterPage(c, "err.csrf.title")
 	return s.render(c, http.StatusForbidden, "error", errorPage{page: p, Message: tr(p.Lang, "err.csrf.body")})
+}
+
+// csrfRefusedPlainHTTP says what is wrong when the browser could not keep
+// the CSRF cookie because the desk was opened over plain HTTP.
+func (s *Server) csrfRefusedPlainHTTP(c echo.Context) error {
+	p := s.reporterPage(c, "err.csrf.http.title")
+	return s.render(c, http.StatusForbidden, "error", errorPage{page: p, Message: tr(p.Lang, "err.csrf.http.body")})
 }
 
 func csrfToken(c echo.Context) string {

@@ -132,6 +132,10 @@ func (s *Server) login(c echo.Context) error {
 		Name: sessionCookie, Value: token, Path: "/", MaxAge: int(s.opts.SessionTTL / time.Second),
 		HttpOnly: true, Secure: s.opts.SecureCookies, SameSite: http.SameSiteStrictMode,
 	})
+	// A new session has a new form token (csrfOfSession); the cookie
+	// token, which the login form used, is replaced too, so none known
+	// before the login is good after it.
+	s.replaceCSRFCookie(c, newCSRFToken())
 	return c.Redirect(http.StatusSeeOther, next)
 }
 

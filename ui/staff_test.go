@@ -35,7 +35,7 @@ func TestLogin(t *testing.T) {
 		b := d.browser(t)
 		page := b.get(t, "/login")
 		page.wantStatus(t, http.StatusOK)
-		csrf := setCookie(t, page, "notme_csrf")
+		csrf := setCookie(t, page, "__Host-notme_csrf")
 		if !csrf.HttpOnly || !csrf.Secure || csrf.SameSite != http.SameSiteStrictMode {
 			t.Errorf("%s: CSRF cookie HttpOnly=%v Secure=%v SameSite=%v, want true, true, Strict", page.call, csrf.HttpOnly, csrf.Secure, csrf.SameSite)
 		}
