@@ -53,6 +53,11 @@ func NewLogger(c LogConfig, w io.Writer) *slog.Logger {
 type Option func(*ui.Options)
 
 func Open(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (*App, error) {
+	// At every start, the demo's too: a desk whose browsers drop its
+	// cookies fails every form.
+	if w := cookieWarning(cfg); w != "" {
+		log.Warn(w, "public_url", cfg.PublicURL())
+	}
 	secrets, err := cfg.TokenSecrets()
 	if err != nil {
 		return nil, err

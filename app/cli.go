@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"runtime/debug"
@@ -193,9 +194,6 @@ func cmdServe(ctx context.Context, args []string, env Env) error {
 	if cfg.Database.URL == "" {
 		log.Info("no database configured: using SQLite under the data directory", "path", cfg.DatabaseURL(), "data_dir", cfg.DataDir)
 	}
-	if w := cookieWarning(cfg); w != "" {
-		log.Warn(w, "public_url", cfg.PublicURL())
-	}
 	a, err := Open(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -374,8 +372,9 @@ func cookieWarning(cfg Config) string {
 	if err != nil || u.Scheme != "http" || cfg.HTTP.InsecureCookies {
 		return ""
 	}
-	switch h := u.Hostname(); {
-	case h == "localhost", strings.HasSuffix(h, ".localhost"), h == "127.0.0.1", h == "::1":
+	if h := u.Hostname(); h == "localhost" || strings.HasSuffix(h, ".localhost") {
+		return ""
+	} else if ip, err := netip.ParseAddr(h); err == nil && ip.IsLoopback() {
 		return ""
 	}
 	return "public_url is plain HTTP on a host that is not localhost: browsers drop Secure cookies there, so staff cannot log in and forms fail; serve over HTTPS (recommended) or set http.insecure_cookies"
