@@ -37,6 +37,9 @@ func TestCSRFTokenBoundToSession(t *testing.T) {
 		plantCSRF(t, b, attackerToken)
 		r := b.post(t, "/logout", url.Values{"_csrf": {attackerToken}})
 		r.wantStatus(t, http.StatusForbidden)
+		// The sibling host's own page, which the browser marks same-site.
+		r = b.post(t, "/logout", url.Values{"_csrf": {attackerToken}}, "Sec-Fetch-Site", "same-site")
+		r.wantStatus(t, http.StatusForbidden)
 		b.get(t, "/queue").wantStatus(t, http.StatusOK) // still logged in
 	})
 
