@@ -64,8 +64,10 @@ type AckOptions struct {
 	DomainPerHour int
 }
 
-// Reason codes of held acknowledgements, in their LastError after
-// AckHeldPrefix and in the metric of held acks.
+// Reason codes of held acknowledgements, in the metric of held acks. An
+// ack held by the domain bound has the code alone as its LastError (the
+// console renders it in the reader's language); one held by the sender
+// check has AckHeldPrefix and what the mail said.
 const (
 	AckHeldPrefix = "held back, never sent: "
 	// AckHeldDomainLimit: the recipient's domain had DomainPerHour
@@ -231,7 +233,7 @@ func (s *Service) HeldAckCounts(ctx context.Context) ([]HeldAckCount, error) {
 	err := s.store.r.WithContext(ctx).Raw(`SELECT reason, COUNT(*) AS n FROM (
 		SELECT CASE WHEN last_error = ? THEN ? WHEN last_error LIKE ? THEN ? ELSE ? END AS reason
 		FROM acks WHERE state = ?) held GROUP BY reason`,
-		AckHeldPrefix+AckHeldDomainLimit, AckHeldDomainLimit, AckHeldPrefix+"%", AckHeldSender, AckHeldAddressWindow,
+		AckHeldDomainLimit, AckHeldDomainLimit, AckHeldPrefix+"%", AckHeldSender, AckHeldAddressWindow,
 		AckSuppressed).Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("count held acks: %w", err)

@@ -50,8 +50,8 @@ func TestAcksBoundedPerDomainPerHour(t *testing.T) {
 	for _, a := range acks {
 		dom := strings.ToLower(a.ToAddr[strings.LastIndexByte(a.ToAddr, '@')+1:])
 		byState[dom+" "+a.State]++
-		if a.State == AckSuppressed && (a.LastError != AckHeldPrefix+AckHeldDomainLimit || a.StatusURL != "") {
-			t.Errorf("held ack to %s: reason %q, status URL %q; want %q and no URL", a.ToAddr, a.LastError, a.StatusURL, AckHeldPrefix+AckHeldDomainLimit)
+		if a.State == AckSuppressed && (a.LastError != AckHeldDomainLimit || a.StatusURL != "") {
+			t.Errorf("held ack to %s: reason %q, status URL %q; want %q and no URL", a.ToAddr, a.LastError, a.StatusURL, AckHeldDomainLimit)
 		}
 	}
 	want := map[string]int{"innocent.example pending": 20, "innocent.example suppressed": 5, "other.example pending": 1}

@@ -567,7 +567,7 @@ func (b *mailBatch) flushAcks() error {
 		dom := ackDomain(a.p.From)
 		if !within && countSince(perDomain[dom], a.now.Add(-ackDomainWindow)) >= s.acks.DomainPerHour {
 			rows[i] = s.newAck(b.mails[a.mail].row.ID, a.c.ID, a.p, a.ref, "", a.now, true)
-			rows[i].LastError = AckHeldPrefix + AckHeldDomainLimit
+			rows[i].LastError = AckHeldDomainLimit
 			continue
 		}
 		rows[i] = s.newAck(b.mails[a.mail].row.ID, a.c.ID, a.p, a.ref, a.tok, a.now, within)

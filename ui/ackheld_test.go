@@ -33,7 +33,9 @@ func TestMetricsCountHeldAcks(t *testing.T) {
 			t.Errorf("%s lacks %q", r.call, want)
 		}
 	}
-	if c := agent.get(t, "/cases/"+got[2].CaseRef); !strings.Contains(c.body, cases.AckHeldDomainLimit) {
-		t.Errorf("%s does not show why its acknowledgement was held (%s)", c.call, cases.AckHeldDomainLimit)
+	for lang, want := range map[string]string{"en": "too many acknowledgements to this domain within the hour", "ja": "同じドメインへの受付通知が上限に達しました"} {
+		if c := agent.get(t, "/cases/"+got[2].CaseRef+"?lang="+lang); !strings.Contains(c.body, want) {
+			t.Errorf("%s does not say why its acknowledgement was held: want %q", c.call, want)
+		}
 	}
 }
