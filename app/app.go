@@ -89,7 +89,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (*A
 		NoteMaxChars:         cfg.Reports.NoteMaxChars,
 		ReopenWindow:         cfg.Reports.ReopenWindow.D(),
 		NoTakeoverEscalation: !cfg.Escalation.PossibleTakeover,
-		Acks:                 cases.AckOptions{Window: cfg.Mail.AckWindow.D()},
+		Acks:                 cases.AckOptions{Window: cfg.Mail.AckWindow.D(), DomainPerHour: cfg.Mail.AckDomainPerHour},
 		Webhooks:             cfg.webhookOptions(),
 		Logger:               log,
 		SLA:                  cfg.slaOptions(),

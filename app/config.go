@@ -188,6 +188,9 @@ type MailConfig struct {
 	SMTP      SMTPConfig      `yaml:"smtp"`
 	// AckWindow: at most one acknowledgement per address within it.
 	AckWindow Duration `yaml:"ack_window"`
+	// AckDomainPerHour: at most this many acknowledgements to one
+	// recipient domain within an hour; more are held (backscatter).
+	AckDomainPerHour int `yaml:"ack_domain_per_hour"`
 	// StaleAfter: a mailbox with no successful fetch for this long is
 	// alerted to leads and in the log.
 	StaleAfter Duration `yaml:"stale_after"`
@@ -283,11 +286,12 @@ func Defaults() Config {
 		Ledger:     defaultLedger(),
 		Webhooks:   defaultWebhooks(),
 		Mail: MailConfig{
-			MaxSize:      25 << 20,
-			SMTP:         SMTPConfig{Security: "starttls", HelloName: "localhost"},
-			AckWindow:    Duration(24 * time.Hour),
-			StaleAfter:   Duration(15 * time.Minute),
-			MailboxLease: Duration(15 * time.Second),
+			MaxSize:          25 << 20,
+			SMTP:             SMTPConfig{Security: "starttls", HelloName: "localhost"},
+			AckWindow:        Duration(24 * time.Hour),
+			AckDomainPerHour: 20,
+			StaleAfter:       Duration(15 * time.Minute),
+			MailboxLease:     Duration(15 * time.Second),
 		},
 	}
 }
@@ -1201,6 +1205,9 @@ func (c *Config) validateMail(v *validator) {
 	}
 	if m.AckWindow <= 0 {
 		v.add("mail.ack_window", "must be positive")
+	}
+	if m.AckDomainPerHour <= 0 {
+		v.add("mail.ack_domain_per_hour", "must be positive")
 	}
 	if m.StaleAfter <= 0 {
 		v.add("mail.stale_after", "must be positive")

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -56,7 +57,32 @@ type AckOptions struct {
 	// below that is about four and a half days, as RFC 5321 section
 	// 4.5.4.1 suggests for a mail queue.
 	MaxAttempts int
+	// DomainPerHour: at most this many acknowledgements queued or sent to
+	// one recipient domain within an hour; more are held (issue 12,
+	// backscatter: a stranger naming many addresses at one domain must
+	// not make the desk mail that domain without end). Default 20.
+	DomainPerHour int
 }
+
+// Reason codes of held acknowledgements, in the metric of held acks. An
+// ack held by the domain bound has the code alone as its LastError (the
+// console renders it in the reader's language); one held by the sender
+// check has AckHeldPrefix and what the mail said.
+const (
+	AckHeldPrefix = "held back, never sent: "
+	// AckHeldDomainLimit: the recipient's domain had DomainPerHour
+	// acknowledgements within the hour.
+	AckHeldDomainLimit = "domain_hourly_limit"
+	// AckHeldSender: the report asked for no answer, or an answer could
+	// land on a third party (null reverse path, DMARC or SPF failure).
+	AckHeldSender = "sender_check"
+	// AckHeldAddressWindow: the address had an acknowledgement within
+	// the window.
+	AckHeldAddressWindow = "address_window"
+)
+
+// ackDomainWindow is the span DomainPerHour counts over.
+const ackDomainWindow = time.Hour
 
 func (o AckOptions) withDefaults() AckOptions {
 	if o.Window <= 0 {
@@ -64,6 +90,9 @@ func (o AckOptions) withDefaults() AckOptions {
 	}
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = 60
+	}
+	if o.DomainPerHour <= 0 {
+		o.DomainPerHour = 20
 	}
 	return o
 }
@@ -185,6 +214,48 @@ func backoff(attempt int) time.Duration {
 		d = 2 * time.Hour
 	}
 	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
+}
+
+// HeldAckCount is how many acknowledgements were held for one reason.
+type HeldAckCount struct {
+	Reason string
+	N      int64
+}
+
+// HeldAckCounts counts the suppressed acknowledgements by reason code
+// (AckHeldDomainLimit, AckHeldSender, AckHeldAddressWindow), for
+// /metrics; every reason is listed, with 0 where none was held.
+func (s *Service) HeldAckCounts(ctx context.Context) ([]HeldAckCount, error) {
+	var rows []struct {
+		Reason string
+		N      int64
+	}
+	err := s.store.r.WithContext(ctx).Raw(`SELECT reason, COUNT(*) AS n FROM (
+		SELECT CASE WHEN last_error = ? THEN ? WHEN last_error LIKE ? THEN ? ELSE ? END AS reason
+		FROM acks WHERE state = ?) held GROUP BY reason`,
+		AckHeldDomainLimit, AckHeldDomainLimit, AckHeldPrefix+"%", AckHeldSender, AckHeldAddressWindow,
+		AckSuppressed).Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("count held acks: %w", err)
+	}
+	out := []HeldAckCount{{Reason: AckHeldDomainLimit}, {Reason: AckHeldSender}, {Reason: AckHeldAddressWindow}}
+	for _, r := range rows {
+		for i := range out {
+			if out[i].Reason == r.Reason {
+				out[i].N += r.N
+			}
+		}
+	}
+	return out, nil
+}
+
+// ackDomain is the lower-case domain of an address, "" if it has none.
+func ackDomain(addr string) string {
+	at := strings.LastIndexByte(addr, '@')
+	if at < 0 {
+		return ""
+	}
+	return strings.ToLower(addr[at+1:])
 }
 
 // AcksOf lists a case's acknowledgements, for staff.

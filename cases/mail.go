@@ -303,7 +303,7 @@ func (b *mailBatch) ingestOne(m InboundMail, statusToken string) (Ingested, erro
 // third party (a null reverse path, RFC 5321 section 4.5.5; a DMARC or SPF
 // failure at the desk's own receiving server).
 func heldAckReason(auto string) string {
-	return truncate("held back, never sent: "+auto, 1000)
+	return truncate(AckHeldPrefix+auto, 1000)
 }
 
 // bounceDetail is the timeline entry of a bounce on its account's case:

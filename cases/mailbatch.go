@@ -545,6 +545,10 @@ func (b *mailBatch) flushAcks() error {
 	if err != nil {
 		return err
 	}
+	perDomain, err := b.recentAcksPerDomain()
+	if err != nil {
+		return err
+	}
 	rows := make([]Ack, len(b.acks))
 	for i, a := range b.acks {
 		from := a.now.Add(-s.acks.Window)
@@ -560,13 +564,72 @@ func (b *mailBatch) flushAcks() error {
 			rows[i].LastError = a.held
 			continue
 		}
+		dom := ackDomain(a.p.From)
+		if !within && countSince(perDomain[dom], a.now.Add(-ackDomainWindow)) >= s.acks.DomainPerHour {
+			rows[i] = s.newAck(b.mails[a.mail].row.ID, a.c.ID, a.p, a.ref, "", a.now, true)
+			rows[i].LastError = AckHeldDomainLimit
+			continue
+		}
 		rows[i] = s.newAck(b.mails[a.mail].row.ID, a.c.ID, a.p, a.ref, a.tok, a.now, within)
 		if rows[i].State == AckPending {
 			recent[a.p.From] = append(recent[a.p.From], a.now)
+			perDomain[dom] = append(perDomain[dom], a.now)
 		}
 	}
 	if err := chunks(rows, rowChunk, func(rs []Ack) error { return b.tx.Create(&rs).Error }); err != nil {
 		return fmt.Errorf("enqueue ack: %w", err)
 	}
 	return nil
+}
+
+// recentAcksPerDomain gives, per recipient domain of the batch's acks, the
+// created_at of the acknowledgements (of any kind) queued or sent to it
+// within ackDomainWindow before the batch's earliest ack: what
+// AckOptions.DomainPerHour counts.
+func (b *mailBatch) recentAcksPerDomain() (map[string][]time.Time, error) {
+	since := b.acks[0].now
+	doms := map[string]bool{}
+	for _, a := range b.acks {
+		doms[ackDomain(a.p.From)] = true
+		if a.now.Before(since) {
+			since = a.now
+		}
+	}
+	since = since.Add(-ackDomainWindow)
+	out := map[string][]time.Time{}
+	for d := range doms {
+		if d == "" {
+			continue
+		}
+		var rows []struct {
+			ToAddr    string
+			State     string
+			CreatedAt time.Time
+		}
+		// LIKE (its wildcards escaped) only narrows the rows read; the
+		// domain is compared exactly in Go.
+		pat := "%@" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(d)
+		err := b.tx.Model(&Ack{}).Select("to_addr, state, created_at").
+			Where(`created_at > ? AND LOWER(to_addr) LIKE ? ESCAPE '\'`, since, pat).Scan(&rows).Error
+		if err != nil {
+			return nil, fmt.Errorf("count recent acks to a domain: %w", err)
+		}
+		for _, r := range rows {
+			if (r.State == AckPending || r.State == AckSent) && ackDomain(r.ToAddr) == d {
+				out[d] = append(out[d], r.CreatedAt)
+			}
+		}
+	}
+	return out, nil
+}
+
+// countSince counts the times after from.
+func countSince(ts []time.Time, from time.Time) int {
+	n := 0
+	for _, t := range ts {
+		if t.After(from) {
+			n++
+		}
+	}
+	return n
 }

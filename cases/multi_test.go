@@ -98,16 +98,17 @@ func TestMailboxLeaseRace(t *testing.T) {
 
 // repliesTo registers n ledger mails of kind, each to its own account and
 // address, and returns a reply to each from that address, as fetched from
-// an IMAP folder.
+// an IMAP folder. Each address is at a domain of its own, below the
+// acknowledgements' bound per domain.
 func repliesTo(t *testing.T, d *testDesk, n int, kind string) []InboundMail {
 	t.Helper()
 	mails := make([]InboundMail, n)
 	for i := range mails {
 		orig := fmt.Sprintf("<o%d@mail.example.com>", i)
-		d.register(t, orig, fmt.Sprint("ACC-", i), fmt.Sprintf("r%d@example.org", i), kind)
+		d.register(t, orig, fmt.Sprint("ACC-", i), fmt.Sprintf("r%d@d%d.example.org", i, i), kind)
 		mails[i] = InboundMail{Mailbox: "INBOX", UIDValidity: 1, UID: uint32(i + 1), Raw: []byte("raw " + orig),
 			Parsed: ParsedMail{Class: ClassReport, MessageID: fmt.Sprintf("<rep%d@example.org>", i),
-				From: fmt.Sprintf("r%d@example.org", i), Subject: "Re: your mail", MessageIDs: []string{orig}}}
+				From: fmt.Sprintf("r%d@d%d.example.org", i, i), Subject: "Re: your mail", MessageIDs: []string{orig}}}
 	}
 	return mails
 }

@@ -69,11 +69,10 @@ const (
 	// out within it.
 	ackMaxIdle = time.Minute
 	// Limits on what goes into header fields (RFC 5322 section 2.1.1: 998
-	// octets a line; subjects are folded, ids and addresses are not).
-	ackMaxSubjectRunes = 150
-	ackMaxMsgIDLen     = 250
-	ackMaxAddrLen      = 254 // RFC 5321 section 4.5.3.1.3: a path is 256 octets with its brackets
-	ackMaxLocalLen     = 64  // RFC 5321 section 4.5.3.1.1
+	// octets a line; ids and addresses are not folded).
+	ackMaxMsgIDLen = 250
+	ackMaxAddrLen  = 254 // RFC 5321 section 4.5.3.1.3: a path is 256 octets with its brackets
+	ackMaxLocalLen = 64  // RFC 5321 section 4.5.3.1.1
 )
 
 // AckSender delivers the acknowledgements cases queues, over SMTP.
@@ -622,7 +621,7 @@ func composeAck(a cases.Ack, from *netmail.Address, now time.Time, messageID str
 		{"Date", now.Format(time.RFC1123Z)},
 		{"From", (&mail.Address{Name: ackCleanHeader(from.Name, 64), Address: from.Address}).String()},
 		{"To", "<" + to + ">"},
-		{"Subject", ackSubject(a.Subject, ref, text)},
+		{"Subject", ackSubject(body, ref)},
 		{"Message-ID", "<" + id + ">"},
 	}
 	if ackValidMsgID(replyTo) {
@@ -665,57 +664,13 @@ func composeAck(a cases.Ack, from *netmail.Address, now time.Time, messageID str
 	return buf.Bytes(), nil
 }
 
-// ackSubject is "Re: " and the report's subject (without its own reply
-// prefixes) and the case reference: "Re: Welcome [NM-7K3Q-9XRD]". Only the
-// subject words are RFC 2047-encoded, so the prefix and the reference stay
-// plain text that any tool can match.
-func ackSubject(orig, ref string, t ackText) string {
-	s := ackStripReplyPrefixes(ackCleanHeader(orig, ackMaxSubjectRunes))
-	tag := "[" + ref + "]"
-	if strings.Contains(strings.ToUpper(s), strings.ToUpper(tag)) {
-		tag = "" // a reply to an earlier ack has it already
-	}
-	var out string
-	if s == "" {
-		out = ackEncodeWords(t.noSubject)
-	} else {
-		out = "Re: " + ackEncodeWords(s)
-	}
-	if tag != "" {
-		out += " " + tag
-	}
-	return out
-}
-
-// ackStripReplyPrefixes removes leading "Re:", "RE[2]:", "Aw:", "Ｒｅ：" and
-// the like, so the answer does not read "Re: Re: ...".
-func ackStripReplyPrefixes(s string) string {
-	for {
-		s = strings.TrimLeft(s, " ")
-		i := strings.IndexAny(s, ":：")
-		if i <= 0 || i > 16 {
-			return s
-		}
-		tok := strings.TrimSpace(s[:i])
-		if j := strings.IndexAny(tok, "[("); j > 0 && strings.ContainsAny(tok[len(tok)-1:], "])") &&
-			strings.Trim(tok[j+1:len(tok)-1], "0123456789") == "" {
-			tok = strings.TrimSpace(tok[:j])
-		}
-		if !ackIsReplyPrefix(tok) {
-			return s
-		}
-		_, size := utf8.DecodeRuneInString(s[i:])
-		s = s[i+size:]
-	}
-}
-
-func ackIsReplyPrefix(tok string) bool {
-	for _, p := range []string{"re", "ｒｅ", "aw", "sv", "antw", "返信"} {
-		if strings.EqualFold(tok, p) {
-			return true
-		}
-	}
-	return false
+// ackSubject is the text's fixed subject and the case reference: "Your
+// report [NM-7K3Q-9XRD]". It never repeats the report's subject, which its
+// sender chose (issue 12, backscatter): In-Reply-To and References thread
+// the answer instead. Only the words are RFC 2047-encoded, so the
+// reference stays plain text that any tool can match.
+func ackSubject(b ackBody, ref string) string {
+	return ackEncodeWords(b.subject) + " [" + ref + "]"
 }
 
 // ackEncodeWords returns s as it may stand in an unstructured header field:

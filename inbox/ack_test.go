@@ -352,8 +352,8 @@ func checkAck(t *testing.T, d *ackDesk, dl ackDelivery, to, inReplyTo, ref, lang
 		t.Errorf("Date = %q, %v", h.Get("Date"), err)
 	}
 	subject, err := h.Subject()
-	if err != nil || !strings.HasPrefix(subject, "Re: ") || !strings.HasSuffix(subject, " ["+ref+"]") || strings.HasPrefix(subject, "Re: Re:") {
-		t.Errorf("Subject = %q, %v; want \"Re: <subject> [%s]\"", subject, err, ref)
+	if err != nil || !strings.HasSuffix(subject, " ["+ref+"]") || strings.HasPrefix(subject, "Re:") {
+		t.Errorf("Subject = %q, %v; want \"<fixed words> [%s]\"", subject, err, ref)
 	}
 	if !strings.Contains(body, ref) {
 		t.Errorf("body does not give the case reference %s:\n%s", ref, body)
@@ -425,16 +425,16 @@ func TestAckOncePerAddressInTheReportersLanguage(t *testing.T) {
 		t.Fatalf("no ack to reporter@example.org; got acks to %v", ackKeys(byTo))
 	}
 	checkAck(t, d, ja, "reporter@example.org", "r1@example.org", got[0].CaseRef, "ja", ackSecrets(ackLedgerAccount1, ackLedgerRecipient1, ackLedgerKind1))
-	if h, _ := readAck(t, ja.data); !strings.Contains(ackSubjectOf(t, h), "ようこそ Example へ") {
-		t.Errorf("Japanese subject = %q, want the report's subject in it", ackSubjectOf(t, h))
+	if want := "ご報告を受け付けました [" + got[0].CaseRef + "]"; ackSubjectOf(t, readAckHeader(t, ja.data)) != want {
+		t.Errorf("Japanese subject = %q, want %q", ackSubjectOf(t, readAckHeader(t, ja.data)), want)
 	}
 	en, ok := byTo["other@example.net"]
 	if !ok {
 		t.Fatalf("no ack to other@example.net; got acks to %v", ackKeys(byTo))
 	}
 	checkAck(t, d, en, "other@example.net", "e1@example.net", got[2].CaseRef, "en", ackSecrets(ackLedgerAccount2, ackLedgerRecipient2, ackLedgerKind2))
-	if h, _ := readAck(t, en.data); ackSubjectOf(t, h) != "Re: Your order ["+got[2].CaseRef+"]" {
-		t.Errorf("English subject = %q, want %q", ackSubjectOf(t, h), "Re: Your order ["+got[2].CaseRef+"]")
+	if want := "We received your report [" + got[2].CaseRef + "]"; ackSubjectOf(t, readAckHeader(t, en.data)) != want {
+		t.Errorf("English subject = %q, want %q", ackSubjectOf(t, readAckHeader(t, en.data)), want)
 	}
 
 	states := map[string]int{}
@@ -460,6 +460,12 @@ func ackKeys(m map[string]ackDelivery) []string {
 		ks = append(ks, k)
 	}
 	return ks
+}
+
+func readAckHeader(t *testing.T, data []byte) mail.Header {
+	t.Helper()
+	h, _ := readAck(t, data)
+	return h
 }
 
 func ackSubjectOf(t *testing.T, h mail.Header) string {
@@ -570,8 +576,8 @@ func TestAckResistsHeaderInjection(t *testing.T) {
 			t.Errorf("header line %q: injected", line)
 		}
 	}
-	if want := "Re: Hi Bcc: evil@example.com [" + got[0].CaseRef + "]"; ackSubjectOf(t, h) != want {
-		t.Errorf("Subject = %q, want the injection flattened into %q", ackSubjectOf(t, h), want)
+	if want := "We received your report [" + got[0].CaseRef + "]"; ackSubjectOf(t, h) != want {
+		t.Errorf("Subject = %q, want the fixed %q (the report's subject is never repeated)", ackSubjectOf(t, h), want)
 	}
 	for _, a := range d.acks(t, got[0].CaseRef) {
 		if a.ToAddr == "inj@example.org" {
@@ -797,38 +803,37 @@ func TestComposeAckGolden(t *testing.T) {
 	}
 }
 
+// The subject is the desk's own words in the reporter's language and the
+// case reference, whatever the report's subject was: none of it reaches
+// the answer, so nobody can make the desk mail their words (issue 12).
 func TestComposeAckSubject(t *testing.T) {
 	const ref = "NM-7K3Q-9XRD"
-	long := strings.Repeat("登録", 120)
-	for _, tc := range []struct{ lang, in, want string }{
-		{"en", "Welcome", "Re: Welcome [" + ref + "]"},
-		{"en", "Re: Re: Welcome", "Re: Welcome [" + ref + "]"},
-		{"en", "RE[2]: AW: Welcome", "Re: Welcome [" + ref + "]"},
-		{"en", "Fwd: Welcome", "Re: Fwd: Welcome [" + ref + "]"},
-		{"ja", "Ｒｅ：ようこそ", "Re: ようこそ [" + ref + "]"},
-		{"ja", "返信: 会員登録", "Re: 会員登録 [" + ref + "]"},
-		{"en", "Re: Welcome [" + ref + "]", "Re: Welcome [" + ref + "]"},
-		{"en", "Hi\r\nBcc: evil@example.com", "Re: Hi Bcc: evil@example.com [" + ref + "]"},
-		{"en", "a\u202Eb\x00c\x1b[31m\u200Bd", "Re: abc[31md [" + ref + "]"},
-		{"en", "=?utf-8?q?Bcc:_x?=", "Re: =?utf-8?q?Bcc:_x?= [" + ref + "]"},
-		{"en", "", "We received your report [" + ref + "]"},
-		{"ja", "   ", "ご報告を受け付けました [" + ref + "]"},
-		{"ja", long, "Re: " + string([]rune(long)[:150]) + "… [" + ref + "]"},
-		{"en", "caf\xe9", "Re: caf\uFFFD [" + ref + "]"},
+	for _, tc := range []struct{ kind, lang, in, want string }{
+		{cases.AckKindReceived, "en", "Welcome", "We received your report [" + ref + "]"},
+		{cases.AckKindReceived, "en", "Re: Welcome [" + ref + "]", "We received your report [" + ref + "]"},
+		{cases.AckKindReceived, "en", "Hi\r\nBcc: evil@example.com", "We received your report [" + ref + "]"},
+		{cases.AckKindReceived, "en", "=?utf-8?q?Bcc:_x?=", "We received your report [" + ref + "]"},
+		{cases.AckKindReceived, "en", "", "We received your report [" + ref + "]"},
+		{cases.AckKindReceived, "ja", "Ｒｅ：ようこそ", "ご報告を受け付けました [" + ref + "]"},
+		{cases.AckKindReceived, "ja-JP", "   ", "ご報告を受け付けました [" + ref + "]"},
+		{cases.AckKindOutcome, "en", "Welcome", "Your report is closed [" + ref + "]"},
+		{cases.AckKindOutcome, "ja", "会員登録", "ご報告の対応が完了しました [" + ref + "]"},
 	} {
-		msg, err := inbox.ComposeAck(cases.Ack{ToAddr: "r@example.org", Lang: tc.lang, InReplyTo: "r1@example.org", Subject: tc.in,
+		msg, err := inbox.ComposeAck(cases.Ack{Kind: tc.kind, ToAddr: "r@example.org", Lang: tc.lang, InReplyTo: "r1@example.org", Subject: tc.in,
 			CaseRef: ref, StatusURL: "https://desk.example.com/s/x"}, ackDeskFrom, ackGoldenTime, "ack.1@desk.example.com")
 		if err != nil {
-			t.Errorf("ComposeAck(subject %q) = %v", tc.in, err)
+			t.Errorf("ComposeAck(%s, subject %q) = %v", tc.kind, tc.in, err)
 			continue
 		}
 		h, _ := readAck(t, msg)
 		if got := ackSubjectOf(t, h); got != tc.want {
-			t.Errorf("ComposeAck(subject %q): Subject = %q, want %q", tc.in, got, tc.want)
+			t.Errorf("ComposeAck(%s %s, subject %q): Subject = %q, want %q", tc.kind, tc.lang, tc.in, got, tc.want)
 		}
-		raw := h.Get("Subject")
-		if strings.HasPrefix(tc.want, "Re: ") && !strings.HasPrefix(raw, "Re: ") || !strings.HasSuffix(raw, " ["+ref+"]") {
-			t.Errorf("raw Subject %q: want the prefix and the reference unencoded", raw)
+		if raw := h.Get("Subject"); !strings.HasSuffix(raw, " ["+ref+"]") {
+			t.Errorf("raw Subject %q: want the reference unencoded", raw)
+		}
+		if h.Get("In-Reply-To") != "<r1@example.org>" || h.Get("References") != "<r1@example.org>" {
+			t.Errorf("ComposeAck(%s): In-Reply-To %q, References %q; want the report threaded", tc.kind, h.Get("In-Reply-To"), h.Get("References"))
 		}
 	}
 }

@@ -14,18 +14,20 @@ import (
 // (name, account, kind of mail) ever goes into them, and nothing asks the
 // reporter who they are.
 type ackText struct {
-	lang string // Content-Language (RFC 3282)
-	// noSubject stands in for the subject when the report had none.
-	noSubject string
-	refLabel  string
+	lang     string // Content-Language (RFC 3282)
+	refLabel string
 	// received acknowledges a report mail; outcome tells that its case is done.
 	received, outcome ackBody
 }
 
-// ackBody is one text: intro comes before the case reference, status
+// ackBody is one text: subject is the whole Subject but for the case
+// reference, fixed words that never quote the report (the sender chose its
+// subject, and could have chosen a phishing lure for the desk to mail to
+// whoever they named); intro comes before the case reference, status
 // before the status URL, rest after it; statusMissing replaces status and
 // the URL when there is no URL to give.
 type ackBody struct {
+	subject                            string
 	intro, status, statusMissing, rest []string
 }
 
@@ -79,9 +81,9 @@ func loadAckText(fsys fs.FS, lang string) (ackText, error) {
 	}
 	body := func(name string) ackBody {
 		lines := func(part string) []string { return strings.Split(text("ack."+name+"."+part), "\n") }
-		return ackBody{intro: lines("intro"), status: lines("status"), statusMissing: lines("status_missing"), rest: lines("rest")}
+		return ackBody{subject: text("ack." + name + ".subject"), intro: lines("intro"), status: lines("status"), statusMissing: lines("status_missing"), rest: lines("rest")}
 	}
-	t := ackText{lang: lang, noSubject: text("ack.no_subject"), refLabel: text("ack.ref_label"),
+	t := ackText{lang: lang, refLabel: text("ack.ref_label"),
 		received: body("received"), outcome: body("outcome")}
 	if len(missing) > 0 {
 		return ackText{}, fmt.Errorf("%s lacks %s", path, strings.Join(missing, ", "))

@@ -21,8 +21,8 @@ func TestAckCatalogs(t *testing.T) {
 		t.Errorf("the Japanese acknowledgement opens in English: %q", ackJapanese.received.intro[0])
 	}
 	for name, fsys := range map[string]fstest.MapFS{
-		"a message missing": {"locales/en.json": {Data: []byte(`{"ack.no_subject": "We received your report"}`)}},
-		"bad json":          {"locales/en.json": {Data: []byte(`{"ack.no_subject": `)}},
+		"a message missing": {"locales/en.json": {Data: []byte(`{"ack.received.subject": "We received your report"}`)}},
+		"bad json":          {"locales/en.json": {Data: []byte(`{"ack.received.subject": `)}},
 		"no file":           {},
 	} {
 		if _, err := loadAckText(fsys, "en"); err == nil {

@@ -72,3 +72,53 @@ func TestBackscatterAcksAreHeldBack(t *testing.T) {
 		})
 	}
 }
+
+// A stranger writes to the desk in a victim's name with a phishing lure
+// for a subject and a ledger Message-ID to make it a report (issue 12,
+// backscatter). Whether or not the desk answers the victim, its answer
+// carries none of the stranger's words: a fixed subject and text in the
+// reporter's language with the case reference, threaded under the report.
+func TestBackscatterAckRepeatsNoSenderText(t *testing.T) {
+	d := openAckDesk(t)
+	sk := startAckSink(t, ackSinkOptions{})
+	const (
+		victim = "victim@innocent.example"
+		lure   = "URGENT: your account is suspended - verify at https://evil.example/login"
+	)
+	raw := "From: " + victim + "\r\n" +
+		"To: " + ackDeskFrom + "\r\n" +
+		"Subject: " + lure + "\r\n" +
+		"Message-ID: <lure1@innocent.example>\r\n" +
+		"In-Reply-To: <" + ackLedgerID1 + ">\r\n" +
+		"Content-Type: text/plain; charset=utf-8\r\n\r\n" +
+		"Verify now at https://evil.example/login or lose your account.\r\n"
+	m := cases.InboundMail{Raw: []byte(raw)}
+	m.Parsed = inbox.Parser{Options: mailparse.Options{OwnAddresses: []string{ackDeskFrom}}}.ParseMail(m.Raw)
+	got := d.ingest(t, m)[0]
+	if got.Disposition != cases.DispositionReport {
+		t.Fatalf("IngestMail() disposition = %q (%s), want a report", got.Disposition, got.Reason)
+	}
+	s := newAckSender(t, d, inbox.SMTPConfig{Addr: sk.addr})
+	n, err := s.SendDue(context.Background())
+	if err != nil {
+		t.Fatalf("SendDue() = %v", err)
+	}
+	if n == 0 {
+		return // held back: nothing of the lure went anywhere
+	}
+	dl := sk.next(t)
+	h, body := readAck(t, dl.data)
+	subject := ackSubjectOf(t, h)
+	if want := "We received your report [" + got.CaseRef + "]"; subject != want {
+		t.Errorf("ack Subject = %q, want %q", subject, want)
+	}
+	for _, word := range []string{"URGENT", "suspended", "verify", "evil.example", "login", "Verify now"} {
+		if strings.Contains(strings.ToLower(subject), strings.ToLower(word)) || strings.Contains(strings.ToLower(body), strings.ToLower(word)) ||
+			strings.Contains(string(dl.data), word) {
+			t.Errorf("the ack repeats the sender's %q:\n%s", word, dl.data)
+		}
+	}
+	if h.Get("In-Reply-To") != "<lure1@innocent.example>" || h.Get("References") != "<lure1@innocent.example>" {
+		t.Errorf("In-Reply-To %q, References %q; want the ack threaded under the report", h.Get("In-Reply-To"), h.Get("References"))
+	}
+}

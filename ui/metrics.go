@@ -148,3 +148,32 @@ func (d *deadlineCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(d.count, prometheus.GaugeValue, float64(c.N), c.Kind, string(c.State))
 	}
 }
+
+// heldAckCollector counts the acknowledgements held back, by reason code
+// (cases.AckHeldDomainLimit and the others), at scrape time from the
+// database, so every instance shows the same numbers.
+type heldAckCollector struct {
+	s    *Server
+	held *prometheus.Desc
+}
+
+func (s *Server) heldAckCollector() prometheus.Collector {
+	return &heldAckCollector{s: s, held: prometheus.NewDesc("notme_acks_held_total",
+		"Acknowledgements held back, never sent, by reason (domain_hourly_limit, sender_check, address_window).",
+		[]string{"reason"}, nil)}
+}
+
+func (h *heldAckCollector) Describe(ch chan<- *prometheus.Desc) { ch <- h.held }
+
+func (h *heldAckCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	counts, err := h.s.svc.HeldAckCounts(ctx)
+	if err != nil {
+		h.s.log.Warn("metrics: count held acknowledgements", "err", err)
+		return
+	}
+	for _, c := range counts {
+		ch <- prometheus.MustNewConstMetric(h.held, prometheus.CounterValue, float64(c.N), c.Reason)
+	}
+}

@@ -140,7 +140,7 @@ func New(o Options) (*Server, error) {
 		publicURL: strings.TrimRight(o.PublicURL, "/"),
 		opts:      o,
 	}
-	if s.metrics, err = newMetrics(o.Registry, s.mailboxCollector(), s.webhookCollector(), s.deadlineCollector()); err != nil {
+	if s.metrics, err = newMetrics(o.Registry, s.mailboxCollector(), s.webhookCollector(), s.deadlineCollector(), s.heldAckCollector()); err != nil {
 		return nil, err
 	}
 	s.echo.HideBanner = true
