@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
 
 	"notme/cases"
 )
@@ -140,16 +141,37 @@ func newSubmission() string {
 }
 
 // submission is the name under which a report form's POST is filed: the
-// form's own name with the browser's CSRF token and the link, so the same
+// form's own name with the browser's CSRF cookie and the link, so the same
 // POST sent again (a double click, a retry on another instance) files once,
 // while nobody else holding the form's name reaches its status page. ""
-// when the form carries none (an old page).
+// (a report of its own under a fresh name) when the form carries none (an
+// old page) or the browser holds no CSRF cookie: a form's name alone is
+// something a stranger can learn and send.
 func submission(c echo.Context, link string) string {
 	name := c.FormValue("submission")
-	if name == "" || len(name) > 64 {
+	secret := browserSecret(c)
+	if name == "" || len(name) > 64 || secret == "" {
 		return ""
 	}
-	return name + "\x00" + csrfToken(c) + "\x00" + link
+	return name + "\x00" + secret + "\x00" + link
+}
+
+// browserSecret is the CSRF cookie this browser holds, "" when it holds
+// none. A browser that sends Sec-Fetch-Site passes the CSRF check without
+// one, and Echo then gives every such request the same stand-in token, so
+// the token from the context is no secret on that path; the cookie, when
+// the browser has one, still is (HttpOnly, SameSite=Strict: no other site
+// reads or sends it).
+func browserSecret(c echo.Context) string {
+	if t := csrfToken(c); t != "" && t != middleware.CSRFUsingSecFetchSite {
+		return t
+	}
+	for _, name := range []string{csrfCookie, "__Host-" + csrfCookie} {
+		if ck, err := c.Cookie(name); err == nil && ck.Value != "" {
+			return ck.Value
+		}
+	}
+	return ""
 }
 
 // withContent makes what the reporter said part of a submission's name:
