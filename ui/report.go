@@ -103,6 +103,7 @@ func (s *Server) reportCheck(c echo.Context) error {
 		return again(http.StatusUnprocessableEntity, "report.empty")
 	}
 	found := s.scan(raw)
+	s.keepBrowserSecret(c)
 	return s.renderCheck(c, http.StatusOK, p, reportCheckPage{
 		Tokens: capped(found.Tokens), MessageIDs: capped(found.MessageIDs), Submission: newSubmission(),
 	})

@@ -44,6 +44,13 @@ func TestKnownFormNameWithoutCookieNeverReachesTheStatusPage(t *testing.T) {
 				t.Fatalf("%s: Location %q, want a status page", first.call, first.location())
 			}
 
+			// The same browser sending the form again (a double click)
+			// still files once.
+			again := victim.post(t, path, form, fetch...)
+			if again.status != http.StatusSeeOther || again.location() != first.location() {
+				t.Errorf("%s sent twice by the same browser: %d to %q, want 303 to %q", again.call, again.status, again.location(), first.location())
+			}
+
 			// The attacker: another client, the same form name and fields,
 			// the same fetch metadata, no cookie.
 			attacker := d.browser(t)
