@@ -55,10 +55,10 @@ func TestContainmentOnFiling(t *testing.T) {
 		{"exact by token", func(d *testDesk) ReportInput {
 			return ReportInput{Token: d.mint(t, "ACC-1", "registration").Token}
 		}, []string{ActionRevokePendingLinks, ActionRequireReverification}},
-		{"exact by ledger Message-ID", func(d *testDesk) ReportInput {
+		{"probable by a ledger Message-ID pasted on the form", func(d *testDesk) ReportInput {
 			d.register(t, "<p1@mail.example.com>", "ACC-2", "mika@example.org", "postal_notice")
 			return ReportInput{Channel: ChannelForm, MessageIDs: []string{"<p1@mail.example.com>"}}
-		}, []string{ActionSuppressRecipient}},
+		}, []string{}},
 		{"exact, kind without actions", func(d *testDesk) ReportInput {
 			return ReportInput{Token: d.mint(t, "ACC-3", "newsletter").Token}
 		}, []string{}},
@@ -298,5 +298,34 @@ func TestContainmentWhenTheMatchImproves(t *testing.T) {
 	}
 	if h := d.file(t, ReportInput{Token: tok}); h.Requested != 0 {
 		t.Errorf("FileReport(exact again).Requested = %d, want 0", h.Requested)
+	}
+}
+
+// Issue 12: a ledger Message-ID pasted on /report is evidence anyone can
+// make (Message-IDs are often guessable), so from the form it is a
+// probable match that requests nothing; a sealed token pasted there is
+// still exact, since only a holder of the mail has one.
+func TestFormPastedMessageIDRequestsNoContainment(t *testing.T) {
+	d := newTestDesk(t)
+	d.register(t, "<order-1002@shop.example>", "ACC-7", "mika@example.org", "registration")
+	f := d.file(t, ReportInput{Channel: ChannelForm, MessageIDs: []string{"<order-1002@shop.example>"}})
+	if f.Case.Match != MatchProbable || f.Report.Match != MatchProbable {
+		t.Errorf("FileReport(form, pasted ledger Message-ID): case %s, report %s; want probable", f.Case.Match, f.Report.Match)
+	}
+	if got := d.requested(t, f.Case.ID); len(got) != 0 || f.Requested != 0 {
+		t.Errorf("FileReport(form, pasted ledger Message-ID) requested %v (%d), want nothing", got, f.Requested)
+	}
+	if n := countRows(t, d.store, "webhook_deliveries"); n != 0 {
+		t.Errorf("FileReport(form, pasted ledger Message-ID) queued %d webhooks, want 0", n)
+	}
+
+	tok := d.mint(t, "ACC-8", "registration").Token
+	g := d.file(t, ReportInput{Channel: ChannelForm, Tokens: []string{tok}})
+	if g.Case.Match != MatchExact {
+		t.Errorf("FileReport(form, pasted sealed token).Case.Match = %s, want exact", g.Case.Match)
+	}
+	want := []string{ActionRevokePendingLinks, ActionRequireReverification}
+	if got := d.requested(t, g.Case.ID); !slices.Equal(got, want) {
+		t.Errorf("FileReport(form, pasted sealed token) requested %v, want %v", got, want)
 	}
 }

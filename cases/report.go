@@ -212,7 +212,8 @@ func (l txLookup) ledgerByRecipient(addr string) (LedgerMessage, error) {
 }
 
 // matchReport is the matching ladder, strongest first: a sealed token, a
-// Message-ID in the ledger, then the reporter's address as a recipient.
+// Message-ID in the ledger (probable when pasted on the form; see
+// ledgerConfidence), then the reporter's address as a recipient.
 func (s *Service) matchReport(tx *gorm.DB, in ReportInput) (match, error) {
 	return s.matchWith(txLookup{tx}, in)
 }
@@ -243,7 +244,7 @@ func (s *Service) matchWith(l matchLookup, in ReportInput) (match, error) {
 			return match{}, fmt.Errorf("look up %q in ledger: %w", id, err)
 		}
 		if m.ID != 0 {
-			return match{confidence: MatchExact, by: "ledger", accountRef: m.AccountRef, kind: m.Kind,
+			return match{confidence: ledgerConfidence(in.Channel), by: "ledger", accountRef: m.AccountRef, kind: m.Kind,
 				messageID: m.MessageID, groupKey: "account:" + m.AccountRef, recipient: m.Recipient}, nil
 		}
 	}
@@ -292,6 +293,18 @@ func (s *Service) matchWith(l matchLookup, in ReportInput) (match, error) {
 		m.groupKey = "report:" + randomToken(12)
 	}
 	return m, nil
+}
+
+// ledgerConfidence is how much a ledger Message-ID alone proves on a
+// channel. Pasted on the form it proves nothing of holding the mail:
+// companies' Message-IDs are often guessable (<order-1002@shop.example>),
+// so it is a probable match for a trained agent to confirm and never
+// requests containment by itself. A sealed token stays exact everywhere.
+func ledgerConfidence(ch Channel) Match {
+	if ch == ChannelForm {
+		return MatchProbable
+	}
+	return MatchExact
 }
 
 func (s *Service) tokenMatch(c Claims, messageID string) match {

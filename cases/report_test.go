@@ -46,8 +46,11 @@ func TestFileReportMatchingLadder(t *testing.T) {
 			return ReportInput{Channel: ChannelMail, MessageIDs: []string{"<" + mid(1) + ">"}}
 		}, want{MatchExact, "ledger", "acct-L", "postal_notice", mid(1)}},
 		{"ledger Message-ID without brackets, after an unknown one", func(_, _ string) ReportInput {
-			return ReportInput{Channel: ChannelForm, MessageIDs: []string{"x@nowhere.example", " " + mid(1) + " "}}
+			return ReportInput{Channel: ChannelMail, MessageIDs: []string{"x@nowhere.example", " " + mid(1) + " "}}
 		}, want{MatchExact, "ledger", "acct-L", "postal_notice", mid(1)}},
+		{"ledger Message-ID pasted on the form is probable", func(_, _ string) ReportInput {
+			return ReportInput{Channel: ChannelForm, MessageIDs: []string{"x@nowhere.example", " " + mid(1) + " "}}
+		}, want{MatchProbable, "ledger", "acct-L", "postal_notice", mid(1)}},
 		{"token beats ledger", func(tok, _ string) ReportInput {
 			return ReportInput{Channel: ChannelAPI, Token: tok, MessageIDs: []string{mid(1)}}
 		}, want{MatchExact, "token", "acct-T", "registration", ""}},

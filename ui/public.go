@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
 
 	"notme/cases"
 )
@@ -78,6 +79,7 @@ func (s *Server) home(c echo.Context) error {
 // and a prober must not learn whether a token is real.
 func (s *Server) linkPage(c echo.Context) error {
 	p := s.reporterPage(c, "link.title")
+	s.keepBrowserSecret(c)
 	return s.render(c, http.StatusOK, "link", linkPage{page: p, Heading: s.linkHeading(p.Lang), Token: c.Param("token"),
 		Submission: s.sameBrowserSubmission(c, c.Param("token"))})
 }
@@ -140,16 +142,56 @@ func newSubmission() string {
 }
 
 // submission is the name under which a report form's POST is filed: the
-// form's own name with the browser's CSRF token and the link, so the same
+// form's own name with the browser's CSRF cookie and the link, so the same
 // POST sent again (a double click, a retry on another instance) files once,
 // while nobody else holding the form's name reaches its status page. ""
-// when the form carries none (an old page).
+// (a report of its own under a fresh name) when the form carries none (an
+// old page) or the browser holds no CSRF cookie: a form's name alone is
+// something a stranger can learn and send.
 func submission(c echo.Context, link string) string {
 	name := c.FormValue("submission")
-	if name == "" || len(name) > 64 {
+	secret := browserSecret(c)
+	if name == "" || len(name) > 64 || secret == "" {
 		return ""
 	}
-	return name + "\x00" + csrfToken(c) + "\x00" + link
+	return name + "\x00" + secret + "\x00" + link
+}
+
+// browserCookie holds a secret of this browser's own for browsers that
+// never get a CSRF cookie (those sending Sec-Fetch-Site pass without one),
+// so that their form sent twice still files once. Lax, not Strict: a
+// link opened from a mail is a cross-site navigation, and must not be
+// answered with a new secret that replaces the one the browser holds.
+const browserCookie = "notme_browser"
+
+// keepBrowserSecret gives a browser that has none a secret of its own,
+// before it is shown a form whose name submission uses.
+func (s *Server) keepBrowserSecret(c echo.Context) {
+	if browserSecret(c) != "" {
+		return
+	}
+	c.SetCookie(&http.Cookie{
+		Name: browserCookie, Value: newSubmission(), Path: "/", MaxAge: 12 * 3600,
+		HttpOnly: true, Secure: s.opts.SecureCookies, SameSite: http.SameSiteLaxMode,
+	})
+}
+
+// browserSecret is the CSRF cookie this browser holds, else its own
+// browserCookie, "" when it holds neither. A browser that sends Sec-Fetch-Site passes the CSRF check without
+// one, and Echo then gives every such request the same stand-in token, so
+// the token from the context is no secret on that path; the cookie, when
+// the browser has one, still is (HttpOnly, SameSite=Strict: no other site
+// reads or sends it).
+func browserSecret(c echo.Context) string {
+	if t := csrfToken(c); t != "" && t != middleware.CSRFUsingSecFetchSite {
+		return t
+	}
+	for _, name := range []string{csrfCookie, "__Host-" + csrfCookie, browserCookie} {
+		if ck, err := c.Cookie(name); err == nil && ck.Value != "" {
+			return ck.Value
+		}
+	}
+	return ""
 }
 
 // withContent makes what the reporter said part of a submission's name:

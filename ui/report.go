@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -45,8 +44,6 @@ type reportPage struct {
 
 type reportCheckPage struct {
 	page
-	Found      bool
-	SentAt     time.Time
 	Tokens     []string
 	MessageIDs []string
 	Submission string // names this one form: sent twice, it files once
@@ -76,8 +73,12 @@ func (s *Server) reportSubmit(c echo.Context) error {
 	return s.reportCheck(c)
 }
 
-// reportCheck reads the mail, looks for the original without filing
-// anything, and shows what it found with the button that files.
+// reportCheck reads the mail and shows, without filing anything, what the
+// text itself holds (its Message-IDs, how many report links) with the
+// button that files. It never says whether the desk knows the mail or when
+// it was sent: anyone can paste a guessed Message-ID here, and the page
+// would be an oracle for the ledger (issue 12). The ledger is looked up
+// when the report is filed, and staff see the result.
 func (s *Server) reportCheck(c echo.Context) error {
 	p := s.reporterPage(c, "report.title")
 	text := c.FormValue("text")
@@ -102,11 +103,8 @@ func (s *Server) reportCheck(c echo.Context) error {
 		return again(http.StatusUnprocessableEntity, "report.empty")
 	}
 	found := s.scan(raw)
-	orig, err := s.svc.FindOriginal(c.Request().Context(), found.Tokens, found.MessageIDs)
-	if err != nil {
-		return err
-	}
-	return s.renderCheck(c, http.StatusOK, p, orig, reportCheckPage{
+	s.keepBrowserSecret(c)
+	return s.renderCheck(c, http.StatusOK, p, reportCheckPage{
 		Tokens: capped(found.Tokens), MessageIDs: capped(found.MessageIDs), Submission: newSubmission(),
 	})
 }
@@ -114,10 +112,10 @@ func (s *Server) reportCheck(c echo.Context) error {
 // renderCheck shows step two: what was found, and the form that files.
 // The header's language link would drop the form, so this page offers a
 // button of the form instead (see reportSwitch).
-func (s *Server) renderCheck(c echo.Context, status int, p page, orig cases.Original, cp reportCheckPage) error {
-	p.Title = tr(p.Lang, map[bool]string{true: "report.found", false: "report.notfound"}[orig.Found])
+func (s *Server) renderCheck(c echo.Context, status int, p page, cp reportCheckPage) error {
+	p.Title = tr(p.Lang, "report.preview")
 	cp.SwitchLang, p.OtherLang = p.OtherLang, ""
-	cp.page, cp.Found, cp.SentAt = p, orig.Found, orig.SentAt
+	cp.page = p
 	return s.render(c, status, "report_check", cp)
 }
 
@@ -133,12 +131,7 @@ func (s *Server) reportSwitch(c echo.Context, lang string) error {
 	if err != nil {
 		return err
 	}
-	cp := stepTwoForm(c, form)
-	orig, err := s.svc.FindOriginal(c.Request().Context(), cp.Tokens, cp.MessageIDs)
-	if err != nil {
-		return err
-	}
-	return s.renderCheck(c, http.StatusOK, p, orig, cp)
+	return s.renderCheck(c, http.StatusOK, p, stepTwoForm(c, form))
 }
 
 // stepTwoForm reads step two's form back, to show it again.
@@ -169,13 +162,9 @@ func (s *Server) reportSend(c echo.Context) error {
 	in.Submission = withContent(submission(c, "/report"), in)
 	filed, err := s.svc.FileReport(c.Request().Context(), in)
 	if cases.ErrorCode(err) == cases.EINVALID {
-		orig, ferr := s.svc.FindOriginal(c.Request().Context(), in.Tokens, in.MessageIDs)
-		if ferr != nil {
-			return ferr
-		}
 		cp := stepTwoForm(c, form)
 		cp.Error = tr(p.Lang, "form.note")
-		return s.renderCheck(c, http.StatusUnprocessableEntity, p, orig, cp)
+		return s.renderCheck(c, http.StatusUnprocessableEntity, p, cp)
 	}
 	if err != nil {
 		return err
