@@ -54,6 +54,8 @@ func TestSessionExpiry(t *testing.T) {
 	}
 
 	// A form sent after expiry: nothing happens, and the way back is the case.
+	// The form was shown in this session (its CSRF token is bound to it).
+	tok = ann.csrf(t, "/cases/"+ref)
 	expireSessions(t, d)
 	r = ann.post(t, "/cases/"+ref+"/take", url.Values{"_csrf": {tok}})
 	r.wantStatus(t, http.StatusSeeOther)
