@@ -1,6 +1,9 @@
 package ui
 
 import (
+	"net/http"
+	"time"
+
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 )
@@ -89,5 +92,23 @@ func (s *Server) routes() {
 	e.GET("/api/v1/cases/:ref", s.apiCase, s.requireScope("cases:read"))
 	e.POST("/api/v1/cases/:ref/containment", s.apiContainment, small, s.requireScope("cases:write"))
 	// The batch streams its own, larger body.
-	e.POST("/api/v1/messages/batch", s.apiRegisterBatch, s.requireScope("messages:write"))
+	// The server's read timeout would cut a large batch off: a client with
+	// a valid key gets longer.
+	e.POST("/api/v1/messages/batch", s.apiRegisterBatch, s.requireScope("messages:write"), readFor(batchReadTimeout))
+}
+
+// batchReadTimeout bounds the upload of one ledger batch.
+const batchReadTimeout = 30 * time.Minute
+
+// readFor moves the connection's read deadline to d from now, for a route
+// whose body may take longer than http.read_timeout.
+func readFor(d time.Duration) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			// Not every writer supports it (httptest's recorder); the
+			// server's own deadline then stays.
+			_ = http.NewResponseController(c.Response().Writer).SetReadDeadline(time.Now().Add(d))
+			return next(c)
+		}
+	}
 }
