@@ -174,8 +174,9 @@ func (a *App) Close() error { return a.DB.Close() }
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{
 		Handler:           a.Server,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		ReadHeaderTimeout: a.Config.HTTP.ReadHeaderTimeout.D(),
+		ReadTimeout:       a.Config.HTTP.ReadTimeout.D(),
+		IdleTimeout:       a.Config.HTTP.IdleTimeout.D(),
 		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)

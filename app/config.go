@@ -102,6 +102,13 @@ type HTTPConfig struct {
 	InsecureCookies bool     `yaml:"insecure_cookies"`
 	SessionTTL      Duration `yaml:"session_ttl"`
 	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
+	// ReadHeaderTimeout and ReadTimeout bound how long a client may take
+	// to send a request's headers and its whole request; IdleTimeout how
+	// long a kept-alive connection waits for the next one. A slow client
+	// costs a connection for a bounded time.
+	ReadHeaderTimeout Duration `yaml:"read_header_timeout"`
+	ReadTimeout       Duration `yaml:"read_timeout"`
+	IdleTimeout       Duration `yaml:"idle_timeout"`
 	// Drain: on SIGTERM, how long /readyz answers 503 while everything is
 	// still served, before the listener closes; behind a load balancer, at
 	// least its health check interval times the failures it needs.
@@ -258,13 +265,16 @@ func Defaults() Config {
 		DataDir: "./data",
 		Log:     LogConfig{Level: "info", Format: "text"},
 		HTTP: HTTPConfig{
-			Addr:            ":8080",
-			SessionTTL:      Duration(12 * time.Hour),
-			ShutdownTimeout: Duration(15 * time.Second),
-			ReportRate:      RateConfig{PerMinute: 20, Burst: 10},
-			LoginRate:       RateConfig{PerMinute: 10, Burst: 5},
-			MaxBatchBytes:   512 << 20,
-			DefaultLanguage: "en",
+			Addr:              ":8080",
+			SessionTTL:        Duration(12 * time.Hour),
+			ShutdownTimeout:   Duration(15 * time.Second),
+			ReadHeaderTimeout: Duration(10 * time.Second),
+			ReadTimeout:       Duration(60 * time.Second),
+			IdleTimeout:       Duration(120 * time.Second),
+			ReportRate:        RateConfig{PerMinute: 20, Burst: 10},
+			LoginRate:         RateConfig{PerMinute: 10, Burst: 5},
+			MaxBatchBytes:     512 << 20,
+			DefaultLanguage:   "en",
 		},
 		Database: DatabaseConfig{
 			BusyTimeout:     Duration(5 * time.Second),
@@ -596,6 +606,15 @@ func (c *Config) validateHTTP(v *validator) {
 	}
 	if h.ShutdownTimeout <= 0 {
 		v.add("http.shutdown_timeout", "must be positive")
+	}
+	if h.ReadHeaderTimeout <= 0 {
+		v.add("http.read_header_timeout", "must be positive")
+	}
+	if h.ReadTimeout <= 0 || h.ReadTimeout < h.ReadHeaderTimeout {
+		v.add("http.read_timeout", "must be positive and at least http.read_header_timeout")
+	}
+	if h.IdleTimeout <= 0 {
+		v.add("http.idle_timeout", "must be positive")
 	}
 	if h.Drain < 0 || h.Drain > Duration(10*time.Minute) {
 		v.add("http.drain", "must be between 0 (none) and 10m")

@@ -286,6 +286,12 @@ func TestValidateNamesKey(t *testing.T) {
 		{"http.default_language", func(c *Config) { c.HTTP.DefaultLanguage = "fr" }},
 		{"http.default_language", func(c *Config) { c.HTTP.DefaultLanguage = "" }},
 		{"http.shutdown_timeout", func(c *Config) { c.HTTP.ShutdownTimeout = -1 }},
+		{"http.read_header_timeout", func(c *Config) { c.HTTP.ReadHeaderTimeout = 0 }},
+		{"http.read_timeout", func(c *Config) {
+			c.HTTP.ReadTimeout = Duration(time.Second)
+			c.HTTP.ReadHeaderTimeout = Duration(2 * time.Second)
+		}},
+		{"http.idle_timeout", func(c *Config) { c.HTTP.IdleTimeout = -1 }},
 		{"http.report_rate.per_minute", func(c *Config) { c.HTTP.ReportRate.PerMinute = 0 }},
 		{"http.report_rate.burst", func(c *Config) { c.HTTP.ReportRate.Burst = 0 }},
 		{"http.login_rate.per_minute", func(c *Config) { c.HTTP.LoginRate.PerMinute = -3 }},

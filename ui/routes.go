@@ -1,6 +1,9 @@
 package ui
 
 import (
+	"net/http"
+	"time"
+
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 )
@@ -30,19 +33,25 @@ func (s *Server) routes() {
 		return append(append([]echo.MiddlewareFunc{}, page...), extra...)
 	}
 	reportLimit := s.rateLimit("report", s.opts.ReportRate, s.tooMany)
+	// limited puts a rate limit before the body limit and the CSRF check,
+	// which reads the form: a client over its limit is answered 429
+	// without the desk reading its body.
+	limited := func(limit echo.MiddlewareFunc, rest ...echo.MiddlewareFunc) []echo.MiddlewareFunc {
+		return append([]echo.MiddlewareFunc{limit}, rest...)
+	}
 
 	// Public pages: forms carry a CSRF token; bodies are small.
 	e.GET("/", s.home, with()...)
 	e.GET("/r/:token", s.linkPage, with()...)
-	e.POST("/r/:token", s.linkReport, with(reportLimit)...)
+	e.POST("/r/:token", s.linkReport, limited(reportLimit, page...)...)
 	e.GET("/report", s.reportPage, with()...)
 	// An uploaded .eml needs a larger body than the other forms.
-	e.POST("/report", s.reportSubmit, middleware.BodyLimit(reportBodyLimit), s.csrf(), reportLimit)
+	e.POST("/report", s.reportSubmit, limited(reportLimit, middleware.BodyLimit(reportBodyLimit), s.csrf())...)
 	e.GET("/s/:token", s.statusPage, with()...)
 
 	// Staff console.
 	e.GET("/login", s.loginPage, with()...)
-	e.POST("/login", s.login, with(s.rateLimit("login", s.opts.LoginRate, s.tooManyLogins))...)
+	e.POST("/login", s.login, limited(s.rateLimit("login", s.opts.LoginRate, s.tooManyLogins), page...)...)
 	e.POST("/logout", s.logout, with()...)
 	e.GET("/queue", s.queue, with(s.requireUser)...)
 	e.POST("/queue/take", s.takeNext, with(s.requireUser)...)
@@ -73,7 +82,7 @@ func (s *Server) routes() {
 	e.POST("/admin/users/:id/trained", s.adminTrained, with(s.requireUser, requireRole("admin"))...)
 	e.POST("/admin/users", s.adminAddUser, with(s.requireUser, requireRole("admin"))...)
 	e.GET("/invite/:token", s.invitePage, with()...)
-	e.POST("/invite/:token", s.inviteAccept, with(s.rateLimit("invite", s.opts.LoginRate, s.tooManyLogins))...)
+	e.POST("/invite/:token", s.inviteAccept, limited(s.rateLimit("invite", s.opts.LoginRate, s.tooManyLogins), page...)...)
 
 	// API: bearer keys with scopes; no cookies, so no CSRF.
 	small := middleware.BodyLimit("1M")
@@ -84,5 +93,23 @@ func (s *Server) routes() {
 	e.GET("/api/v1/cases/:ref", s.apiCase, s.requireScope("cases:read"))
 	e.POST("/api/v1/cases/:ref/containment", s.apiContainment, small, s.requireScope("cases:write"))
 	// The batch streams its own, larger body.
-	e.POST("/api/v1/messages/batch", s.apiRegisterBatch, s.requireScope("messages:write"))
+	// The server's read timeout would cut a large batch off: a client with
+	// a valid key gets longer.
+	e.POST("/api/v1/messages/batch", s.apiRegisterBatch, s.requireScope("messages:write"), readFor(batchReadTimeout))
+}
+
+// batchReadTimeout bounds the upload of one ledger batch.
+const batchReadTimeout = 30 * time.Minute
+
+// readFor moves the connection's read deadline to d from now, for a route
+// whose body may take longer than http.read_timeout.
+func readFor(d time.Duration) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			// Not every writer supports it (httptest's recorder); the
+			// server's own deadline then stays.
+			_ = http.NewResponseController(c.Response().Writer).SetReadDeadline(time.Now().Add(d))
+			return next(c)
+		}
+	}
 }
