@@ -284,8 +284,9 @@ func (s DemoSeed) print(w io.Writer, base, dataDir string) {
 	}
 	switch {
 	case s.Mails > 0:
-		fmt.Fprintf(w, "\n   The desk's mailbox holds %d mails (a reply, a Japanese forward, an ARF report, an\n"+
-			"   out-of-office reply); they become reports in seconds. Staff read kept mail at\n"+
+		fmt.Fprintf(w, "\n   The desk's mailbox holds %d mails (a reply, a Japanese forward, an ARF report, a\n"+
+			"   new mail from the address an order mail went to, an out-of-office reply); all\n"+
+			"   but the out-of-office reply become reports in seconds. Staff read kept mail at\n"+
 			"   %s/mail; the admin reads the desk's acknowledgements at %s/demo/outbox.\n", s.Mails, base, base)
 	case s.Restarted:
 		fmt.Fprintf(w, "\n   The sample report mails came in at the first start and are kept at %s/mail;\n"+
