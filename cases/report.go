@@ -627,6 +627,13 @@ func (s *Service) StatusByToken(ctx context.Context, token string) (ReporterStat
 	for _, a := range acts {
 		in.Actions[a.Action] = a.State
 	}
+	// Only what a person did after this report arrived speaks for it.
+	var acted int64
+	if err := db.Model(&Event{}).Where("case_id = ? AND actor LIKE ? AND at >= ?", row.CaseID, "user:%", row.ReceivedAt).
+		Count(&acted).Error; err != nil {
+		return ReporterStatus{}, fmt.Errorf("read staff events of %s: %w", row.Ref, err)
+	}
+	in.Unseen = acted == 0
 	if in.Match == MatchProbable {
 		// Only a confirmation given after this report arrived speaks for it:
 		// a case confirmed earlier says nothing of a later heuristic match.

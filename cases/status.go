@@ -63,6 +63,12 @@ type OutcomeInput struct {
 	MatchConfirmed bool
 	Status         Status
 	Assigned       bool
+	// Unseen says no person on the staff has acted on the case since this
+	// report arrived. A report that joins a case already being handled
+	// must not read "being handled" at once: only a real link (or a known
+	// Message-ID) joins an account's case, so the page right after the
+	// button would tell a prober that the link was real.
+	Unseen bool
 	// Actions maps each action requested for the case to its state
 	// (ActionRequested, ActionDelivered, ActionConfirmed, ActionFailed).
 	Actions map[string]string
@@ -91,7 +97,7 @@ func ReporterOutcome(in OutcomeInput) Outcome {
 		}
 	}
 	switch {
-	case in.Status.Open() && in.Status == StatusNew && !in.Assigned:
+	case in.Unseen, in.Status.Open() && in.Status == StatusNew && !in.Assigned:
 		// No facts either: a real link's confirmed revocation would
 		// otherwise tell a prober, right after the button, that it was real.
 		out.Code, out.Facts = OutcomeReceived, nil

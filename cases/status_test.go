@@ -22,32 +22,36 @@ func TestReporterOutcome(t *testing.T) {
 		status    Status
 		assigned  bool
 		actions   map[string]string
+		unseen    bool
 		want      ReporterCode
 		facts     []ReporterFact
 	}{
-		{"new exact, auto actions requested", MatchExact, false, StatusNew, false, map[string]string{rev: rq}, OutcomeReceived, nil},
-		{"new unmatched reads the same", MatchUnmatched, false, StatusNew, false, nil, OutcomeReceived, nil},
-		{"taken", MatchUnmatched, false, StatusNew, true, nil, OutcomeHandling, nil},
-		{"contained by hand, nothing requested", MatchExact, false, StatusContained, false, nil, OutcomeHandling, nil},
-		{"new, removal confirmed: no facts before anyone is on it", MatchExact, false, StatusNew, false, map[string]string{sup: ok, rev: ok}, OutcomeReceived, nil},
-		{"taken, removal confirmed", MatchExact, false, StatusNew, true, map[string]string{sup: ok, rev: ok}, OutcomeHandling,
+		{"new exact, auto actions requested", MatchExact, false, StatusNew, false, map[string]string{rev: rq}, false, OutcomeReceived, nil},
+		{"new unmatched reads the same", MatchUnmatched, false, StatusNew, false, nil, false, OutcomeReceived, nil},
+		{"taken", MatchUnmatched, false, StatusNew, true, nil, false, OutcomeHandling, nil},
+		{"contained by hand, nothing requested", MatchExact, false, StatusContained, false, nil, false, OutcomeHandling, nil},
+		{"new, removal confirmed: no facts before anyone is on it", MatchExact, false, StatusNew, false, map[string]string{sup: ok, rev: ok}, false, OutcomeReceived, nil},
+		{"taken, removal confirmed", MatchExact, false, StatusNew, true, map[string]string{sup: ok, rev: ok}, false, OutcomeHandling,
 			[]ReporterFact{FactAddressRemoved, FactLinksRevoked}},
-		{"open probable, unconfirmed: no facts", MatchProbable, false, StatusContained, true, map[string]string{sup: ok}, OutcomeHandling, nil},
-		{"resolved, removal confirmed", MatchExact, false, StatusResolved, true, map[string]string{sup: ok, rev: ok}, OutcomeRemoved,
+		{"open probable, unconfirmed: no facts", MatchProbable, false, StatusContained, true, map[string]string{sup: ok}, false, OutcomeHandling, nil},
+		{"resolved, removal confirmed", MatchExact, false, StatusResolved, true, map[string]string{sup: ok, rev: ok}, false, OutcomeRemoved,
 			[]ReporterFact{FactLinksRevoked}},
-		{"resolved, removal failed", MatchExact, false, StatusResolved, true, map[string]string{sup: no}, OutcomeNotRemoved, nil},
-		{"resolved, removal never answered", MatchExact, false, StatusResolved, true, map[string]string{sup: ActionDelivered}, OutcomeNotRemoved, nil},
-		{"resolved, links revoked, no removal asked", MatchExact, false, StatusResolved, true, map[string]string{rev: ok, rv: ok}, OutcomeNotRemoved,
+		{"resolved, removal failed", MatchExact, false, StatusResolved, true, map[string]string{sup: no}, false, OutcomeNotRemoved, nil},
+		{"resolved, removal never answered", MatchExact, false, StatusResolved, true, map[string]string{sup: ActionDelivered}, false, OutcomeNotRemoved, nil},
+		{"resolved, links revoked, no removal asked", MatchExact, false, StatusResolved, true, map[string]string{rev: ok, rv: ok}, false, OutcomeNotRemoved,
 			[]ReporterFact{FactLinksRevoked}},
-		{"resolved, nothing requested", MatchExact, false, StatusResolved, true, nil, OutcomeNoChange, nil},
-		{"resolved unmatched", MatchUnmatched, false, StatusResolved, true, nil, OutcomeUnlinked, nil},
-		{"dismissed unmatched", MatchUnmatched, false, StatusDismissed, false, nil, OutcomeUnlinked, nil},
-		{"resolved probable never confirmed, case acted", MatchProbable, false, StatusResolved, true, map[string]string{sup: ok}, OutcomeUnconfirmed, nil},
-		{"resolved probable confirmed, removed", MatchProbable, true, StatusResolved, true, map[string]string{sup: ok}, OutcomeRemoved, nil},
-		{"dismissed exact, nothing requested", MatchExact, false, StatusDismissed, true, nil, OutcomeNoChange, nil},
+		{"resolved, nothing requested", MatchExact, false, StatusResolved, true, nil, false, OutcomeNoChange, nil},
+		{"resolved unmatched", MatchUnmatched, false, StatusResolved, true, nil, false, OutcomeUnlinked, nil},
+		{"dismissed unmatched", MatchUnmatched, false, StatusDismissed, false, nil, false, OutcomeUnlinked, nil},
+		{"resolved probable never confirmed, case acted", MatchProbable, false, StatusResolved, true, map[string]string{sup: ok}, false, OutcomeUnconfirmed, nil},
+		{"resolved probable confirmed, removed", MatchProbable, true, StatusResolved, true, map[string]string{sup: ok}, false, OutcomeRemoved, nil},
+		{"dismissed exact, nothing requested", MatchExact, false, StatusDismissed, true, nil, false, OutcomeNoChange, nil},
+		{"joined a case being handled, nobody acted since", MatchExact, false, StatusContained, true, map[string]string{sup: ok}, true, OutcomeReceived, nil},
+		{"joined a resolved case, nobody acted since", MatchExact, false, StatusResolved, true, map[string]string{sup: ok}, true, OutcomeReceived, nil},
+		{"joined a dismissed case, nobody acted since", MatchProbable, false, StatusDismissed, true, nil, true, OutcomeReceived, nil},
 	} {
 		got := ReporterOutcome(OutcomeInput{Match: tc.match, MatchConfirmed: tc.confirmed, Status: tc.status,
-			Assigned: tc.assigned, Actions: tc.actions})
+			Assigned: tc.assigned, Actions: tc.actions, Unseen: tc.unseen})
 		if got.Code != tc.want || !slices.Equal(got.Facts, tc.facts) {
 			t.Errorf("ReporterOutcome(%s) = %s %v, want %s %v", tc.name, got.Code, got.Facts, tc.want, tc.facts)
 		}
