@@ -23,7 +23,7 @@ import (
 // demoReceiver stands in for the company's account system in the demo: it
 // verifies each webhook's signature, logs what it accepted, "does" the
 // action, and confirms it back through the desk's API, as a real receiver
-// would (see README, "Receiving containment webhooks").
+// would (see docs/containment.md, "Receiving containment webhooks").
 type demoReceiver struct {
 	URL    string
 	Secret string

@@ -305,7 +305,7 @@ var migrations = []migration{
 	{9, "ledger retention", []string{
 		// The ledger purge deletes the oldest rows in batches by created_at.
 		// IF NOT EXISTS: on a large PostgreSQL ledger the operator may build
-		// it beforehand with CREATE INDEX CONCURRENTLY (README).
+		// it beforehand with CREATE INDEX CONCURRENTLY (docs/operations.md).
 		`CREATE INDEX IF NOT EXISTS ledger_messages_created_at ON ledger_messages (created_at)`,
 	}, nil, nil},
 	{10, "rate limit counters without durable commits", nil, nil, []string{
