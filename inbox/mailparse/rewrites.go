@@ -29,23 +29,34 @@ const (
 	maxRewriteLen   = 8 << 10 // a rewritten link longer than this is no link
 )
 
-// findRewrites finds Proofpoint URL Defense and Safe Links links in s.
+// findRewrites finds Proofpoint URL Defense and Safe Links links in s,
+// in order and apart.
 func findRewrites(s string) []rewrite {
 	var out []rewrite
-	tries := 0
-	for off := 0; off < len(s) && tries < maxRewriteTries; {
-		i := indexWrapper(s[off:])
-		if i < 0 {
+	nextA, nextB := -1, -1 // the next "urldefense" and "safelinks." at or after off; -2 = none
+	for off, tries := 0, 0; off < len(s) && tries < maxRewriteTries; tries++ {
+		if nextA != -2 && nextA < off {
+			nextA = nextFold(s, off, "urldefense")
+		}
+		if nextB != -2 && nextB < off {
+			nextB = nextFold(s, off, "safelinks.")
+		}
+		i := nextA
+		if i == -2 || nextB != -2 && nextB < i {
+			i = nextB
+		}
+		if i == -2 {
 			break
 		}
-		i += off
-		tries++
-		var rw rewrite
-		var ok bool
-		if hasPrefixFoldS(s[i:], "urldefense") {
-			rw, ok = urlDefense(s, i)
-		} else {
-			rw, ok = safeLinks(s, i)
+		rw, ok := rewriteAt(s, i)
+		if st := linkStart(s, i); st > off && s[st-1] == '<' {
+			// Wrapped across lines inside "<…>", as a plain-text part
+			// shows a long link: read it joined.
+			if e := bracketEnd(s, st); e > 0 && (!ok || rw.end < e) {
+				if jrw, jok := rewriteAt(joinLines(s[st:e]), i-st); jok {
+					rw, ok = rewrite{st, e, jrw.url}, true
+				}
+			}
 		}
 		if !ok {
 			off = i + 1
@@ -57,16 +68,82 @@ func findRewrites(s string) []rewrite {
 	return out
 }
 
-// indexWrapper is the index of the next "urldefense" or "safelinks." in s.
-func indexWrapper(s string) int {
-	a, b := indexFold(s, "urldefense"), indexFold(s, "safelinks.")
-	switch {
-	case a < 0:
-		return b
-	case b < 0 || a < b:
-		return a
+// nextFold is the index of w in s at or after off, or -2.
+func nextFold(s string, off int, w string) int {
+	if i := indexFold(s[off:], w); i >= 0 {
+		return off + i
 	}
-	return b
+	return -2
+}
+
+// rewriteAt reads the rewritten link whose host starts at s[i:]
+// ("urldefense…" or "safelinks.…").
+func rewriteAt(s string, i int) (rewrite, bool) {
+	if hasPrefixFoldS(s[i:], "urldefense") {
+		return urlDefense(s, i)
+	}
+	return safeLinks(s, i)
+}
+
+// linkStart is where the link whose wrapper host is at s[i:] begins:
+// Safe Links' region label ("nam12.") and the scheme.
+func linkStart(s string, i int) int {
+	if !hasPrefixFoldS(s[i:], "urldefense") {
+		for h := i; i > 0 && isDomainChar(s[i-1]) && h-i < 64; {
+			i--
+		}
+	}
+	return wrapperStart(s, i)
+}
+
+// bracketEnd is the index of the '>' that closes a link starting at s[st:]
+// and broken across lines, or -1 when the link is on one line or no '>'
+// closes it. A continuation line may be indented or quoted ("> "); the
+// closing '>' may stand on a line of its own, after the quote marks.
+func bracketEnd(s string, st int) int {
+	broken, lineStart, lastGT := false, false, -1
+	for e := st; e < len(s) && e-st < maxRewriteLen; e++ {
+		c := s[e]
+		switch {
+		case c == '\r':
+		case c == '\n':
+			if broken && lineStart {
+				return lastGT // a line of nothing but quote marks (or nothing) ends the link
+			}
+			broken, lineStart, lastGT = true, true, -1
+		case lineStart && (c == ' ' || c == '\t' || c == '>'):
+			if c == '>' {
+				lastGT = e
+			}
+		case c == '>':
+			if broken {
+				return e
+			}
+			return -1
+		case c <= ' ' || c == '<' || c == '"':
+			return -1
+		default:
+			lineStart = false
+		}
+	}
+	if broken && lineStart {
+		return lastGT
+	}
+	return -1
+}
+
+// joinLines joins a link broken across lines, without the indentation or
+// quote marks that start each continuation.
+func joinLines(s string) string {
+	var b strings.Builder
+	for i, l := range strings.Split(s, "\n") {
+		l = strings.TrimRight(l, "\r")
+		if i > 0 {
+			l = strings.TrimLeft(l, " \t>")
+		}
+		b.WriteString(l)
+	}
+	return b.String()
 }
 
 // wrapperStart is where the URL whose host starts at s[i:] begins: its
@@ -223,10 +300,6 @@ func isScheme(s string) bool {
 // ("safelinks."): https://<region>.safelinks.protection.outlook.com/?url=<percent-encoded>&data=…&sdata=…&reserved=0,
 // or the same under office365.us (GCC High) or outlook.cn.
 func safeLinks(s string, i int) (rewrite, bool) {
-	h := i
-	for h > 0 && isDomainChar(s[h-1]) && i-h < 64 { // the region: nam12., eur01.
-		h--
-	}
 	rest := s[i:]
 	var n int
 	for _, host := range []string{"safelinks.protection.outlook.com", "safelinks.protection.office365.us", "safelinks.protection.outlook.cn"} {
@@ -258,7 +331,7 @@ func safeLinks(s string, i int) (rewrite, bool) {
 	for n := 0; n < 2 && (hasPrefixFoldS(u, "https%3a") || hasPrefixFoldS(u, "http%3a")); n++ {
 		u = unquote(u)
 	}
-	return rewrite{wrapperStart(s, h), e, u}, true
+	return rewrite{linkStart(s, i), e, u}, true
 }
 
 // queryValue is the raw value of parameter name in the query q, whether

@@ -259,3 +259,31 @@ func FuzzRewriteRoundTrip(f *testing.F) {
 		}
 	})
 }
+
+// TestRewrittenLinkBrokenAcrossLines: a plain-text part shows a long
+// rewritten link inside "<…>" broken at the line length, quoted or not,
+// as Outlook does; it is read joined.
+func TestRewrittenLinkBrokenAcrossLines(t *testing.T) {
+	for _, last := range []byte("-_7") {
+		tok := testToken(last)
+		for _, w := range wrappers[1:] {
+			for _, quote := range []string{"", "> "} {
+				for _, width := range []int{64, 76} {
+					text := quote + "Not you? Report it <" + w.wrap("https://desk.example.com/r/"+tok) + ">"
+					var b strings.Builder
+					for len(text) > width {
+						b.WriteString(text[:width] + "\r\n")
+						text = quote + text[width:]
+					}
+					b.WriteString(text + "\r\n")
+					raw := "From: Jane <jane@example.org>\r\nTo: notme@desk.example.com\r\nSubject: FW: Welcome\r\nMessage-ID: <fwd2@example.org>\r\n" +
+						"Content-Type: text/plain; charset=us-ascii\r\n\r\nNot mine.\r\n\r\n" + b.String()
+					r := Parse([]byte(raw), testOptions)
+					if !slices.Equal(r.Tokens, []string{tok}) {
+						t.Errorf("%s, quote %q, width %d: Parse() Tokens = %q, want [%s]\n%s", w.name, quote, width, r.Tokens, tok, b.String())
+					}
+				}
+			}
+		}
+	}
+}

@@ -2,7 +2,6 @@ package mailparse
 
 import (
 	"net/url"
-	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -146,10 +145,13 @@ func (p *parser) scanLinks(s string, depth int) {
 			break
 		}
 		k += off
-		if i := slices.IndexFunc(rws, func(rw rewrite) bool { return rw.start <= k && k < rw.end }); i >= 0 {
+		for len(rws) > 0 && rws[0].end <= k {
+			rws = rws[1:]
+		}
+		if len(rws) > 0 && rws[0].start <= k {
 			// "__https://desk/r/TOKEN__;…" is no link to TOKEN__: the
 			// rewrite's decoded URL gave the token.
-			off, lastK = rws[i].end, -1
+			off, lastK = rws[0].end, -1
 			continue
 		}
 		start := k + 3
