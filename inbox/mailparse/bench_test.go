@@ -51,3 +51,12 @@ func sizedFixture(b *testing.B, name string, size int) []byte {
 	out = append(out, "\r\n"+pad[:size-len(raw)-2]...)
 	return append(out, raw[end:]...)
 }
+
+// BenchmarkParseRewriteLookalikes: 1 MB of text that starts a rewritten
+// link over and over and never finishes one ("<https://urldefense.com/v3/__…"
+// with no "__;", "safelinks." with no "?url="); the work stays linear.
+func BenchmarkParseRewriteLookalikes(b *testing.B) {
+	unit := "<https://urldefense.com/v3/__https://desk.example.com/r/AQ\r\n> nam1.safelinks.protection.outlook.com/x urldefense.proofpoint.com/v2/url?d=1 "
+	raw := "From: a@example.org\r\nTo: notme@desk.example.com\r\nSubject: x\r\nContent-Type: text/plain\r\n\r\n" + strings.Repeat(unit, (1<<20)/len(unit))
+	benchmarkParse(b, []byte(raw))
+}

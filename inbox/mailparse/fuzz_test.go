@@ -16,6 +16,13 @@ func FuzzParse(f *testing.F) {
 		}
 		f.Add(raw)
 	}
+	// Links rewritten by mail filters: the real samples, and Safe Links
+	// around Proofpoint v3 around a not-me link.
+	for _, smp := range rewriteSamples(f) {
+		f.Add(forwardWith(smp.link, false))
+		f.Add(forwardWith(smp.link, true))
+	}
+	f.Add(forwardWith(encodeSafeLinks(encodeV3("https://desk.example.com/r/"+testToken('_')+".")), true))
 	f.Add([]byte("Content-Type: multipart/mixed; boundary=a\r\n\r\n--a\r\nContent-Type: message/rfc822\r\n\r\n--a--"))
 	f.Add([]byte("Subject: =?iso-2022-jp?B?GyRCJCIbKEI=?= =?utf-8*ja?Q?=E3=81=82?=\r\n\r\n"))
 	f.Add([]byte("Authentication-Results: mx.desk.example.com 1; (c; \\) x) spf = fail reason=\"a;b\\\"\"; dkim=pass\r\nReturn-Path: <>\r\n\r\n"))

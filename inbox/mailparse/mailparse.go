@@ -21,7 +21,7 @@ import (
 
 // Version is the parser's version, stored with every result. Bump it when
 // results change, so stored mail can be re-parsed.
-const Version = 1
+const Version = 2 // 2: links rewritten by Proofpoint URL Defense and Safe Links are read for the URL they stand for
 
 // Class is what kind of mail a report mail is.
 type Class string

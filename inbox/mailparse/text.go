@@ -126,9 +126,18 @@ func (p *parser) tokenRun(s string, i, j int) {
 }
 
 // scanLinks finds not-me links (…/r/TOKEN). A client that wrapped the URL
-// across lines ("<https://desk/r/AQ\n  Fx…>") is undone; a percent-encoded
-// link inside a redirector (Outlook Safe Links) is decoded.
+// across lines ("<https://desk/r/AQ\n  Fx…>") is undone; a link rewritten
+// by a mail filter (Proofpoint URL Defense, Safe Links, one inside the
+// other) is read for the URL it stands for, never for its own text; a
+// percent-encoded link inside another redirector is decoded.
 func (p *parser) scanLinks(s string, depth int) {
+	var rws []rewrite
+	if depth < 4 {
+		rws = findRewrites(s)
+		for _, rw := range rws {
+			p.scanLinks(rw.url, depth+1)
+		}
+	}
 	lastK, lastStart := -1, 0
 	for off := 0; off < len(s); {
 		k := strings.Index(s[off:], "/r/")
@@ -136,6 +145,15 @@ func (p *parser) scanLinks(s string, depth int) {
 			break
 		}
 		k += off
+		for len(rws) > 0 && rws[0].end <= k {
+			rws = rws[1:]
+		}
+		if len(rws) > 0 && rws[0].start <= k {
+			// "__https://desk/r/TOKEN__;…" is no link to TOKEN__: the
+			// rewrite's decoded URL gave the token.
+			off, lastK = rws[0].end, -1
+			continue
+		}
 		start := k + 3
 		end := start
 		for end < len(s) && isTokenChar(s[end]) {
