@@ -229,3 +229,48 @@ func TestStaleWebhookFailsVerification(t *testing.T) {
 		}
 	}
 }
+
+func TestVerifyStandard(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	body := []byte(`{"event":"containment.requested","delivery_id":"nmd_1"}`)
+	headers := func(id string, ts string, sig string) http.Header {
+		h := http.Header{}
+		for k, v := range map[string]string{webhook.IDHeader: id, webhook.TimestampHeader: ts, webhook.StandardSignatureHeader: sig} {
+			if v != "" {
+				h.Set(k, v)
+			}
+		}
+		return h
+	}
+	good := webhook.StandardSignature(keyNew, "nmd_1", now, body)
+	old := webhook.StandardSignature(keyOld, "nmd_1", now, body)
+	for _, tt := range []struct {
+		name string
+		h    http.Header
+		keys [][]byte
+		body []byte
+		at   time.Time
+		want error
+	}{
+		{"good", headers("nmd_1", "1800000000", good), [][]byte{keyNew}, body, now, nil},
+		{"rotation, desk side: two signatures", headers("nmd_1", "1800000000", old+" "+good), [][]byte{keyNew}, body, now, nil},
+		{"rotation, receiver side: two keys", headers("nmd_1", "1800000000", good), [][]byte{keyOld, keyNew}, body, now, nil},
+		{"another scheme first", headers("nmd_1", "1800000000", "v1a,AAAA "+good), [][]byte{keyNew}, body, now, nil},
+		{"tampered body", headers("nmd_1", "1800000000", good), [][]byte{keyNew}, append([]byte(" "), body...), now, webhook.ErrBadSignature},
+		{"other id", headers("nmd_2", "1800000000", good), [][]byte{keyNew}, body, now, webhook.ErrBadSignature},
+		{"other time, in tolerance", headers("nmd_1", "1800000001", good), [][]byte{keyNew}, body, now, webhook.ErrBadSignature},
+		{"other key", headers("nmd_1", "1800000000", good), [][]byte{keyOld}, body, now, webhook.ErrBadSignature},
+		{"hex, the old encoding", headers("nmd_1", "1800000000", "v1,"+strings.Repeat("ab", 32)), [][]byte{keyNew}, body, now, webhook.ErrBadSignature},
+		{"stale", headers("nmd_1", "1800000000", good), [][]byte{keyNew}, body, now.Add(6 * time.Minute), webhook.ErrStale},
+		{"from the future", headers("nmd_1", "1800000000", good), [][]byte{keyNew}, body, now.Add(-6 * time.Minute), webhook.ErrStale},
+		{"no id", headers("", "1800000000", good), [][]byte{keyNew}, body, now, webhook.ErrNoSignature},
+		{"no timestamp", headers("nmd_1", "", good), [][]byte{keyNew}, body, now, webhook.ErrNoSignature},
+		{"bad timestamp", headers("nmd_1", "soon", good), [][]byte{keyNew}, body, now, webhook.ErrNoSignature},
+		{"no signature", headers("nmd_1", "1800000000", ""), [][]byte{keyNew}, body, now, webhook.ErrNoSignature},
+	} {
+		id, err := webhook.VerifyStandard(tt.keys, tt.h, tt.body, tt.at, 5*time.Minute)
+		if !errors.Is(err, tt.want) || (err == nil && id != "nmd_1") || (err != nil && id != "") {
+			t.Errorf("VerifyStandard(%s) = %q, %v; want %v", tt.name, id, err, tt.want)
+		}
+	}
+}
