@@ -125,3 +125,28 @@ func TestNoWebhookURLIsSaidAtStart(t *testing.T) {
 		t.Errorf("webhookWorker() without a URL logged %q, want a warning that nothing is sent", buf.String())
 	}
 }
+
+// A secret in the older form still signs, and the log says once at start
+// that libraries need its whsec_ form; a whsec_ secret is not warned about.
+func TestOlderWebhookSecretIsSaidAtStart(t *testing.T) {
+	for _, tt := range []struct {
+		secret Secret
+		warned bool
+	}{{testHookSecret, true}, {testStdSecret, false}} {
+		var buf syncBuffer
+		cfg := Defaults()
+		cfg.Webhooks.URL, cfg.Webhooks.Secret = "https://crm.example.com/hooks/notme", tt.secret
+		a := &App{Config: cfg, Log: NewLogger(LogConfig{Level: "info", Format: "text"}, &buf)}
+		w, err := a.webhookWorker()
+		if w == nil || err != nil {
+			t.Fatalf("webhookWorker() = %v, %v; want a worker", w, err)
+		}
+		if got := strings.Contains(buf.String(), "older form"); got != tt.warned {
+			t.Errorf("webhookWorker(whsec_ %v) logged %q; want a warning about the older form: %v",
+				!tt.warned, buf.String(), tt.warned)
+		}
+		if strings.Contains(buf.String(), testHookSecret) || strings.Contains(buf.String(), "MfKQ9r8") {
+			t.Errorf("webhookWorker() logged the secret: %q", buf.String())
+		}
+	}
+}
