@@ -442,6 +442,9 @@ func (c *Config) normalize() {
 	if len(c.HTTP.TrustedProxies) == 0 {
 		c.HTTP.TrustedProxies = nil // "[]" and "none" read the same
 	}
+	if len(c.Webhooks.Secrets) == 0 {
+		c.Webhooks.Secrets = nil
+	}
 	if c.SLA.ContainBy == nil {
 		c.SLA.ContainBy = map[string]Duration{}
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,12 +20,14 @@ import (
 )
 
 // demoReceiver stands in for the company's account system in the demo: it
-// verifies each webhook's signature, logs what it accepted, "does" the
-// action, and confirms it back through the desk's API, as a real receiver
-// would (see docs/containment.md, "Receiving containment webhooks").
+// verifies each webhook's Standard Webhooks signature, acts on each
+// webhook-id once, logs what it accepted, "does" the action, and confirms
+// it back through the desk's API, as a real receiver would (see
+// docs/webhooks.md).
 type demoReceiver struct {
 	URL    string
-	Secret string
+	Secret string // whsec_…, as the desk's config takes it
+	key    []byte
 	log    *slog.Logger
 	srv    *http.Server
 	jobs   chan cases.WebhookBody
@@ -34,7 +35,7 @@ type demoReceiver struct {
 
 	mu     sync.Mutex
 	apiKey string
-	seen   map[string]bool // idempotency keys acted on
+	seen   map[string]bool // webhook-ids acted on
 }
 
 // demoTolerance is how far a signature's time may be from the receiver's.
@@ -45,10 +46,10 @@ func startDemoReceiver(log *slog.Logger) (*demoReceiver, error) {
 	if err != nil {
 		return nil, err
 	}
-	secret := make([]byte, 32)
-	rand.Read(secret)
+	key := make([]byte, 32)
+	rand.Read(key)
 	r := &demoReceiver{
-		URL: "http://" + ln.Addr().String() + "/notme/webhook", Secret: hex.EncodeToString(secret),
+		URL: "http://" + ln.Addr().String() + "/notme/webhook", Secret: webhook.FormatSecret(key), key: key,
 		log: log.With("component", "demo account system"), jobs: make(chan cases.WebhookBody, 256),
 		client: &http.Client{Timeout: 10 * time.Second}, seen: map[string]bool{},
 	}
@@ -90,7 +91,10 @@ func (r *demoReceiver) receive(w http.ResponseWriter, req *http.Request) {
 		http.Error(w, "cannot read body", http.StatusBadRequest)
 		return
 	}
-	if err := webhook.Verify([]byte(r.Secret), req.Header.Get(webhook.SignatureHeader), body, time.Now(), demoTolerance); err != nil {
+	// The id is inside the signed content: a captured webhook re-sent
+	// under a new id fails here, and under its own id is deduplicated below.
+	key, err := webhook.VerifyStandard([][]byte{r.key}, req.Header, body, time.Now(), demoTolerance)
+	if err != nil {
 		r.log.Warn("webhook refused", "err", err)
 		http.Error(w, "bad signature", http.StatusUnauthorized)
 		return
@@ -100,7 +104,10 @@ func (r *demoReceiver) receive(w http.ResponseWriter, req *http.Request) {
 		http.Error(w, "unknown event", http.StatusBadRequest)
 		return
 	}
-	key := req.Header.Get(webhook.IdempotencyHeader)
+	if b.DeliveryID != key {
+		http.Error(w, "delivery_id is not the webhook-id", http.StatusBadRequest)
+		return
+	}
 	r.mu.Lock()
 	again := r.seen[key]
 	r.seen[key] = true

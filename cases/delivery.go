@@ -108,7 +108,8 @@ func (s *Service) newDelivery(c *Case, act ContainmentAction, now time.Time) Del
 }
 
 // Webhook is one delivery as the sender puts it on the wire: the same Key
-// and Body on every attempt.
+// and Body on every attempt. Key is the webhook-id of Standard Webhooks
+// (and the deprecated Idempotency-Key), inside the signed content.
 type Webhook struct {
 	ID      int64
 	Key     string
@@ -120,7 +121,7 @@ type Webhook struct {
 // what the company knows already: no reporter, no address, no note.
 type WebhookBody struct {
 	Event       string    `json:"event"`
-	DeliveryID  string    `json:"delivery_id"` // = the Idempotency-Key header
+	DeliveryID  string    `json:"delivery_id"` // = the webhook-id header
 	CaseRef     string    `json:"case_ref"`
 	AccountRef  string    `json:"account_ref"`
 	Kind        string    `json:"kind"`

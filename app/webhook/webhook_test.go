@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -79,8 +80,15 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.attempts[key]++
+	// The deprecated header still verifies for receivers written against
+	// it, and the standard one names the same id.
 	if err := webhook.Verify(testSecret, req.Header.Get(webhook.SignatureHeader), body, r.now(), 5*time.Minute); err != nil {
 		r.problems = append(r.problems, "signature: "+err.Error())
+		http.Error(w, "bad signature", http.StatusUnauthorized)
+		return
+	}
+	if id, err := webhook.VerifyStandard([][]byte{testSecret}, req.Header, body, r.now(), 5*time.Minute); err != nil || id != key {
+		r.problems = append(r.problems, fmt.Sprintf("webhook-signature: id %q, %v; want the Idempotency-Key %q", id, err, key))
 		http.Error(w, "bad signature", http.StatusUnauthorized)
 		return
 	}
@@ -145,6 +153,12 @@ var testKinds = []cases.Kind{
 
 func openDesk(t *testing.T, dir string, clk *clock, rcv *receiver, o cases.WebhookOptions) *desk {
 	t.Helper()
+	return openDeskTo(t, dir, clk, webhook.Config{URL: rcv.srv.URL, Secret: testSecret, Timeout: 10 * time.Second, Now: clk.Now}, o)
+}
+
+// openDeskTo is openDesk sending with the sender config wc.
+func openDeskTo(t *testing.T, dir string, clk *clock, wc webhook.Config, o cases.WebhookOptions) *desk {
+	t.Helper()
 	cfg := app.Defaults()
 	cfg.DataDir = dir
 	db, err := app.OpenDatabase(context.Background(), cfg, slog.New(slog.DiscardHandler))
@@ -161,7 +175,7 @@ func openDesk(t *testing.T, dir string, clk *clock, rcv *receiver, o cases.Webho
 	if err != nil {
 		t.Fatalf("NewService() = %v", err)
 	}
-	sender, err := webhook.New(webhook.Config{URL: rcv.srv.URL, Secret: testSecret, Timeout: 10 * time.Second, Now: clk.Now})
+	sender, err := webhook.New(wc)
 	if err != nil {
 		t.Fatalf("webhook.New() = %v", err)
 	}
