@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -236,5 +237,37 @@ func TestServeOpsAddrTaken(t *testing.T) {
 	}
 	if _, err := http.Get("http://" + ln.Addr().String() + "/healthz"); err == nil {
 		t.Errorf("the public listener still answers after the failed start")
+	}
+}
+
+// TestOpsListenerBeyondLoopbackWarns: an operations listener bound to
+// every address with no http.ops_allow refuses every client but loopback
+// (refuse by default), and says so at start.
+func TestOpsListenerBeyondLoopbackWarns(t *testing.T) {
+	for _, tc := range []struct {
+		addr  string
+		allow []string
+		warn  bool
+	}{
+		{"127.0.0.1:0", nil, false},
+		{":0", nil, true},
+		{":0", []string{"10.0.0.0/8"}, false},
+	} {
+		cfg := testConfig(t, t.TempDir())
+		cfg.HTTP.OpsAddr, cfg.HTTP.OpsAllow = tc.addr, tc.allow
+		var logs bytes.Buffer
+		a, err := Open(context.Background(), cfg, slog.New(slog.NewTextHandler(&logs, nil)))
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		if err := a.ListenOps(); err != nil {
+			t.Fatalf("ListenOps() on %s = %v", tc.addr, err)
+		}
+		if got := strings.Contains(logs.String(), "http.ops_allow"); got != tc.warn {
+			t.Errorf("ListenOps() on %s with ops_allow %v warned %v, want %v; log:\n%s", tc.addr, tc.allow, got, tc.warn, logs.String())
+		}
+		if err := a.Close(); err != nil {
+			t.Errorf("Close() = %v", err)
+		}
 	}
 }
