@@ -34,6 +34,8 @@ type App struct {
 	// draining is set on shutdown while http.drain runs: /readyz fails so
 	// the load balancer moves clicks elsewhere, and they are still served.
 	draining *atomic.Bool
+	// opsLn is the operations listener once ListenOps has bound it.
+	opsLn net.Listener
 }
 
 // NewLogger returns the desk's logger as configured.
@@ -100,6 +102,15 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (*A
 		return nil, err
 	}
 	draining := new(atomic.Bool)
+	var opsAllow []*net.IPNet
+	for _, p := range cfg.HTTP.OpsAllow {
+		_, n, err := net.ParseCIDR(p)
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("http.ops_allow: %w", err)
+		}
+		opsAllow = append(opsAllow, n)
+	}
 	var proxies []*net.IPNet
 	for _, p := range cfg.HTTP.TrustedProxies {
 		_, n, err := net.ParseCIDR(p)
@@ -116,6 +127,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (*A
 		SecureCookies:  !cfg.HTTP.InsecureCookies,
 		SessionTTL:     cfg.HTTP.SessionTTL.D(),
 		TrustedProxies: proxies,
+		OpsAllow:       opsAllow,
 		ReportRate:     ui.Rate{PerMinute: cfg.HTTP.ReportRate.PerMinute, Burst: cfg.HTTP.ReportRate.Burst},
 		LoginRate:      ui.Rate{PerMinute: cfg.HTTP.LoginRate.PerMinute, Burst: cfg.HTTP.LoginRate.Burst},
 		// One SQLite file has one desk process; PostgreSQL may have several.
@@ -165,37 +177,102 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (*A
 // database: the holder shown for a mailbox lease.
 func (a *App) Instance() string { return a.instance }
 
-// Close releases the database.
-func (a *App) Close() error { return a.DB.Close() }
+// Close releases the database, and the operations listener if it was
+// bound but never served.
+func (a *App) Close() error {
+	if a.opsLn != nil {
+		_ = a.opsLn.Close() // already closed once served
+	}
+	return a.DB.Close()
+}
 
-// Serve answers HTTP on ln until ctx is done, then stops taking new
-// connections and lets requests in flight finish within the shutdown
+// ListenOps binds the operations listener on http.ops_addr ("" binds
+// none); Serve and Run then serve /readyz and /metrics on it. Binding
+// before serving lets the caller read OpsAddr, and a port taken fails the
+// start rather than the first scrape.
+func (a *App) ListenOps() error {
+	if a.opsLn != nil || a.Config.HTTP.OpsAddr == "" {
+		return nil
+	}
+	ln, err := net.Listen("tcp", a.Config.HTTP.OpsAddr)
+	if err != nil {
+		return fmt.Errorf("http.ops_addr: listen on %s: %w", a.Config.HTTP.OpsAddr, err)
+	}
+	a.opsLn = ln
+	if len(a.Config.HTTP.OpsAllow) == 0 && !loopbackAddr(ln.Addr().String()) {
+		a.Log.Warn("the operations listener is reachable from other hosts but answers loopback clients only: "+
+			"name the load balancer's and monitoring's networks in http.ops_allow", "ops_addr", ln.Addr().String())
+	}
+	return nil
+}
+
+// OpsAddr is the bound address of the operations listener, "" when there
+// is none (http.ops_addr empty, or ListenOps not called yet).
+func (a *App) OpsAddr() string {
+	if a.opsLn == nil {
+		return ""
+	}
+	return a.opsLn.Addr().String()
+}
+
+// Serve answers HTTP on ln, and on the operations listener (bound here
+// unless ListenOps did already), until ctx is done; then both stop taking
+// new connections and let requests in flight finish within the shutdown
 // timeout.
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
-	hs := &http.Server{
-		Handler:           a.Server,
+	if err := a.ListenOps(); err != nil {
+		ln.Close()
+		return err
+	}
+	servers := []*http.Server{a.httpServer(a.Server)}
+	lns := []net.Listener{ln}
+	if a.opsLn != nil {
+		// The same timeouts: a slow client of the operations listener
+		// costs a connection for the same bounded time.
+		servers = append(servers, a.httpServer(a.Server.Ops()))
+		lns = append(lns, a.opsLn)
+	}
+	errc := make(chan error, len(servers))
+	for i, hs := range servers {
+		go func() { errc <- hs.Serve(lns[i]) }()
+	}
+	running := len(servers)
+	var failed error
+	select {
+	case err := <-errc:
+		running--
+		failed = fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+		a.Log.Info("shutting down: finishing requests in flight")
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), a.Config.HTTP.ShutdownTimeout.D())
+	defer cancel()
+	var errs []error
+	for _, hs := range servers {
+		if err := hs.Shutdown(sctx); err != nil {
+			errs = append(errs, fmt.Errorf("graceful shutdown: %w", err))
+		}
+	}
+	for range running {
+		if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, err)
+		}
+	}
+	if failed != nil {
+		return failed
+	}
+	return errors.Join(errs...)
+}
+
+// httpServer serves h with the configured timeouts.
+func (a *App) httpServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
 		ReadHeaderTimeout: a.Config.HTTP.ReadHeaderTimeout.D(),
 		ReadTimeout:       a.Config.HTTP.ReadTimeout.D(),
 		IdleTimeout:       a.Config.HTTP.IdleTimeout.D(),
 		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("http server: %w", err)
-	case <-ctx.Done():
-	}
-	a.Log.Info("shutting down: finishing requests in flight")
-	sctx, cancel := context.WithTimeout(context.Background(), a.Config.HTTP.ShutdownTimeout.D())
-	defer cancel()
-	if err := hs.Shutdown(sctx); err != nil {
-		return fmt.Errorf("graceful shutdown: %w", err)
-	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
 }
 
 func (c Config) kinds() []cases.Kind {

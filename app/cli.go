@@ -203,7 +203,11 @@ func cmdServe(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.HTTP.Addr, err)
 	}
-	log.Info("notme serving", "addr", ln.Addr().String(), "public_url", cfg.PublicURL(), "version", version(),
+	if err := a.ListenOps(); err != nil {
+		ln.Close()
+		return err
+	}
+	log.Info("notme serving", "addr", ln.Addr().String(), "ops_addr", a.OpsAddr(), "public_url", cfg.PublicURL(), "version", version(),
 		"database", a.DB.Driver, "mailboxes", len(cfg.Mail.Mailboxes), "acknowledgements", cfg.Mail.SMTP.Addr != "")
 	return a.Run(ctx, ln)
 }

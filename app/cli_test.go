@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -155,7 +157,9 @@ func TestCLIMigrateVersionUsage(t *testing.T) {
 }
 
 // TestServeGracefulShutdown: a request in flight when the signal comes
-// still gets its answer, and Serve returns cleanly.
+// still gets its answer, and Serve returns cleanly, with both listeners
+// (public and operations) closed. /readyz is on the operations listener
+// only; the public one keeps a bare /healthz.
 func TestServeGracefulShutdown(t *testing.T) {
 	a := openTestApp(t, t.TempDir())
 	defer a.Close()
@@ -163,20 +167,107 @@ func TestServeGracefulShutdown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := a.ListenOps(); err != nil {
+		t.Fatalf("ListenOps() = %v", err)
+	}
+	ops, public := "http://"+a.OpsAddr(), "http://"+ln.Addr().String()
+	if ops == "http://" {
+		t.Fatal("OpsAddr() = \"\" after ListenOps, want the bound address")
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.Serve(ctx, ln) }()
 
-	resp, err := http.Get("http://" + ln.Addr().String() + "/readyz")
-	if err != nil || resp.StatusCode != 200 {
-		t.Fatalf("GET /readyz = %v, %v", resp, err)
+	get := func(url string) (int, string) {
+		t.Helper()
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatalf("GET %s: %v", url, err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
 	}
-	resp.Body.Close()
+	if code, body := get(ops + "/readyz"); code != http.StatusOK || !strings.HasPrefix(body, "ready") {
+		t.Fatalf("GET /readyz on the operations listener = %d %q, want 200 ready", code, body)
+	}
+	if code, _ := get(ops + "/metrics"); code != http.StatusOK {
+		t.Fatalf("GET /metrics on the operations listener = %d, want 200", code)
+	}
+	for _, path := range []string{"/readyz", "/metrics"} {
+		if code, _ := get(public + path); code != http.StatusNotFound {
+			t.Errorf("GET %s on the public listener = %d, want 404", path, code)
+		}
+	}
+	if code, body := get(public + "/healthz"); code != http.StatusOK || body != "ok\n" {
+		t.Errorf("GET /healthz on the public listener = %d %q, want 200 \"ok\"", code, body)
+	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("Serve after cancel = %v, want nil", err)
 	}
+	for _, u := range []string{public + "/healthz", ops + "/healthz"} {
+		if _, err := http.Get(u); err == nil {
+			t.Errorf("GET %s after shutdown succeeded; want the listener closed", u)
+		}
+	}
+}
+
+// TestServeOpsAddrTaken: an operations address already in use fails the
+// start, naming the key, rather than a desk without its probes.
+func TestServeOpsAddrTaken(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	cfg := testConfig(t, t.TempDir())
+	cfg.HTTP.OpsAddr = taken.Addr().String()
+	a, err := Open(context.Background(), cfg, discardLogger())
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer a.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Serve(context.Background(), ln); err == nil || !strings.Contains(err.Error(), "http.ops_addr") {
+		t.Fatalf("Serve with http.ops_addr taken = %v, want an error naming http.ops_addr", err)
+	}
 	if _, err := http.Get("http://" + ln.Addr().String() + "/healthz"); err == nil {
-		t.Fatalf("GET after shutdown succeeded; want the listener closed")
+		t.Errorf("the public listener still answers after the failed start")
+	}
+}
+
+// TestOpsListenerBeyondLoopbackWarns: an operations listener bound to
+// every address with no http.ops_allow refuses every client but loopback
+// (refuse by default), and says so at start.
+func TestOpsListenerBeyondLoopbackWarns(t *testing.T) {
+	for _, tc := range []struct {
+		addr  string
+		allow []string
+		warn  bool
+	}{
+		{"127.0.0.1:0", nil, false},
+		{":0", nil, true},
+		{":0", []string{"10.0.0.0/8"}, false},
+	} {
+		cfg := testConfig(t, t.TempDir())
+		cfg.HTTP.OpsAddr, cfg.HTTP.OpsAllow = tc.addr, tc.allow
+		var logs bytes.Buffer
+		a, err := Open(context.Background(), cfg, slog.New(slog.NewTextHandler(&logs, nil)))
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		if err := a.ListenOps(); err != nil {
+			t.Fatalf("ListenOps() on %s = %v", tc.addr, err)
+		}
+		if got := strings.Contains(logs.String(), "http.ops_allow"); got != tc.warn {
+			t.Errorf("ListenOps() on %s with ops_allow %v warned %v, want %v; log:\n%s", tc.addr, tc.allow, got, tc.warn, logs.String())
+		}
+		if err := a.Close(); err != nil {
+			t.Errorf("Close() = %v", err)
+		}
 	}
 }

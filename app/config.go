@@ -98,7 +98,13 @@ type HTTPConfig struct {
 	// http://localhost:<port of Addr>. Use Config.PublicURL to read it.
 	PublicURL string `yaml:"public_url"`
 	// TrustedProxies are CIDRs whose X-Forwarded-For is believed.
-	TrustedProxies  []string `yaml:"trusted_proxies"`
+	TrustedProxies []string `yaml:"trusted_proxies"`
+	// OpsAddr is the operations listener (/healthz, /readyz, /metrics),
+	// apart from the public one, which keeps only /healthz; "" serves
+	// none. OpsAllow are the CIDRs of the clients it answers, by the
+	// connection's own address; none configured means loopback only.
+	OpsAddr         string   `yaml:"ops_addr"`
+	OpsAllow        []string `yaml:"ops_allow"`
 	InsecureCookies bool     `yaml:"insecure_cookies"`
 	SessionTTL      Duration `yaml:"session_ttl"`
 	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
@@ -266,6 +272,7 @@ func Defaults() Config {
 		Log:     LogConfig{Level: "info", Format: "text"},
 		HTTP: HTTPConfig{
 			Addr:              ":8080",
+			OpsAddr:           "127.0.0.1:9090",
 			SessionTTL:        Duration(12 * time.Hour),
 			ShutdownTimeout:   Duration(15 * time.Second),
 			ReadHeaderTimeout: Duration(10 * time.Second),
@@ -445,6 +452,9 @@ func (c *Config) normalize() {
 	if len(c.Webhooks.Secrets) == 0 {
 		c.Webhooks.Secrets = nil
 	}
+	if len(c.HTTP.OpsAllow) == 0 {
+		c.HTTP.OpsAllow = nil // "[]" and "none" read the same: loopback
+	}
 	if c.SLA.ContainBy == nil {
 		c.SLA.ContainBy = map[string]Duration{}
 	}
@@ -598,6 +608,21 @@ func (c *Config) validateHTTP(v *validator) {
 	for i, p := range h.TrustedProxies {
 		if _, _, err := net.ParseCIDR(p); err != nil {
 			v.add(fmt.Sprintf("http.trusted_proxies[%d]", i),
+				fmt.Sprintf("%q is not a CIDR like 10.0.0.0/8 (one address: 192.0.2.1/32)", p))
+		}
+	}
+	if h.OpsAddr != "" {
+		if host, port, err := net.SplitHostPort(h.OpsAddr); err != nil || strings.ContainsAny(host, "/ ") {
+			v.add("http.ops_addr", "must be host:port, like 127.0.0.1:9090, or empty for no operations listener")
+		} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+			v.add("http.ops_addr", "port must be a number from 0 to 65535")
+		} else if n != 0 && h.OpsAddr == h.Addr {
+			v.add("http.ops_addr", "must differ from http.addr: /metrics must not be on the public listener")
+		}
+	}
+	for i, p := range h.OpsAllow {
+		if _, _, err := net.ParseCIDR(p); err != nil {
+			v.add(fmt.Sprintf("http.ops_allow[%d]", i),
 				fmt.Sprintf("%q is not a CIDR like 10.0.0.0/8 (one address: 192.0.2.1/32)", p))
 		}
 	}

@@ -55,6 +55,9 @@ func TestDefaults(t *testing.T) {
 			t.Errorf("Defaults().%s() = %q, want %q", c.name, c.got, c.want)
 		}
 	}
+	if cfg.HTTP.OpsAddr != "127.0.0.1:9090" || cfg.HTTP.OpsAllow != nil {
+		t.Errorf("HTTP.OpsAddr, OpsAllow = %q, %v; want the operations listener on loopback, for loopback clients", cfg.HTTP.OpsAddr, cfg.HTTP.OpsAllow)
+	}
 	if got := cfg.HTTP.SessionTTL.D(); got != 12*time.Hour {
 		t.Errorf("HTTP.SessionTTL = %v, want 12h", got)
 	}
@@ -189,6 +192,8 @@ log:
 		"NOTME_HTTP_PUBLIC_URL":                "https://desk.example.org",
 		"NOTME_HTTP_INSECURE_COOKIES":          "true",
 		"NOTME_HTTP_TRUSTED_PROXIES":           "192.0.2.0/24, 2001:db8::/32",
+		"NOTME_HTTP_OPS_ADDR":                  "10.1.2.3:9100",
+		"NOTME_HTTP_OPS_ALLOW":                 "10.0.0.0/8",
 		"NOTME_HTTP_REPORT_RATE_PER_MINUTE":    "2.5",
 		"NOTME_HTTP_LOGIN_RATE_BURST":          "3",
 		"NOTME_HTTP_SESSION_TTL":               "2d",
@@ -214,6 +219,8 @@ log:
 		{"PublicURL()", cfg.PublicURL(), "https://desk.example.org"},
 		{"HTTP.InsecureCookies", cfg.HTTP.InsecureCookies, true},
 		{"HTTP.TrustedProxies", cfg.HTTP.TrustedProxies, []string{"192.0.2.0/24", "2001:db8::/32"}},
+		{"HTTP.OpsAddr", cfg.HTTP.OpsAddr, "10.1.2.3:9100"},
+		{"HTTP.OpsAllow", cfg.HTTP.OpsAllow, []string{"10.0.0.0/8"}},
 		{"HTTP.ReportRate.PerMinute", cfg.HTTP.ReportRate.PerMinute, 2.5},
 		{"HTTP.LoginRate.Burst", cfg.HTTP.LoginRate.Burst, 3},
 		{"HTTP.SessionTTL", cfg.HTTP.SessionTTL.D(), 48 * time.Hour},
@@ -282,6 +289,10 @@ func TestValidateNamesKey(t *testing.T) {
 		{"http.public_url", func(c *Config) { c.HTTP.PublicURL = "https://notme.example.com/#top" }},
 		{"http.public_url", func(c *Config) { c.HTTP.PublicURL = "https://u:p@notme.example.com" }},
 		{"http.trusted_proxies[1]", func(c *Config) { c.HTTP.TrustedProxies = []string{"10.0.0.0/8", "10.0.0.1"} }},
+		{"http.ops_addr", func(c *Config) { c.HTTP.OpsAddr = "9090" }},
+		{"http.ops_addr", func(c *Config) { c.HTTP.OpsAddr = "127.0.0.1:prom" }},
+		{"http.ops_addr", func(c *Config) { c.HTTP.Addr, c.HTTP.OpsAddr = ":8080", ":8080" }},
+		{"http.ops_allow[0]", func(c *Config) { c.HTTP.OpsAllow = []string{"10.0.0.1"} }},
 		{"http.session_ttl", func(c *Config) { c.HTTP.SessionTTL = 0 }},
 		{"http.default_language", func(c *Config) { c.HTTP.DefaultLanguage = "fr" }},
 		{"http.default_language", func(c *Config) { c.HTTP.DefaultLanguage = "" }},

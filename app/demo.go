@@ -64,6 +64,11 @@ func cmdDemo(ctx context.Context, args []string, env Env) error {
 	cfg.Tokens.KeyFile = ""
 	cfg.Tokens.Keys = nil
 	cfg.HTTP.Addr = *addr
+	if cfg.HTTP.OpsAddr == Defaults().HTTP.OpsAddr {
+		// A free port: a second demo, or a Prometheus on 9090, is no
+		// reason to fail.
+		cfg.HTTP.OpsAddr = "127.0.0.1:0"
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (try --addr 127.0.0.1:0)", *addr, err)
@@ -136,6 +141,13 @@ func cmdDemo(ctx context.Context, args []string, env Env) error {
 		ln.Close()
 		return err
 	}
+	if err := a.ListenOps(); err != nil {
+		ln.Close()
+		return err
+	}
+	if oa := a.OpsAddr(); oa != "" {
+		seed.Ops = "http://" + oa
+	}
 	go receiver.run(ctx, seed.APIKey)
 	seed.print(env.Stdout, cfg.PublicURL(), *dataDir)
 	return a.Run(ctx, ln)
@@ -157,6 +169,9 @@ type DemoSeed struct {
 	// CLIConfig is the config file that points the command line at this
 	// demo (see writeDemoCLIConfig).
 	CLIConfig string
+	// Ops is the base URL of the operations listener (/readyz,
+	// /metrics), "" when there is none.
+	Ops string
 }
 
 // DemoUser is a seeded staff login.
@@ -304,6 +319,10 @@ func (s DemoSeed) print(w io.Writer, base, dataDir string) {
 			"   desk when given its config file, which names the data folder and address:\n"+
 			"   notme mint --config %s --account ACC-2001 --kind registration\n"+
 			"   notme apikey add crm --scope mint --config %s\n", s.CLIConfig, s.CLIConfig)
+	}
+	if s.Ops != "" {
+		fmt.Fprintf(w, "\n5. Operations (this machine only, never the public address): %s/readyz and\n"+
+			"   %s/metrics for the load balancer and monitoring.\n", s.Ops, s.Ops)
 	}
 	fmt.Fprintf(w, "\nPress Ctrl-C to stop.\n\n")
 }

@@ -69,6 +69,15 @@ func TestDemo(t *testing.T) {
 			t.Errorf("demo output lacks %q:\n%s", want, s)
 		}
 	}
+	// The operations listener is printed, answers /metrics, and is not
+	// the public address.
+	if m := regexp.MustCompile(`(http://127\.0\.0\.1:\d+)/metrics`).FindStringSubmatch(s); m == nil || m[1] == base {
+		t.Errorf("demo output names no operations listener apart from %s:\n%s", base, s)
+	} else if resp, err := http.Get(m[0]); err != nil || resp.StatusCode != http.StatusOK {
+		t.Errorf("GET printed %s = %v, %v", m[0], resp, err)
+	} else {
+		resp.Body.Close()
+	}
 	link := regexp.MustCompile(`http://\S+/r/\S+`).FindString(s)
 	if resp, err := http.Get(link); err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET printed link %s = %v, %v", link, resp, err)

@@ -13,9 +13,10 @@ import (
 	"time"
 )
 
-// On SIGTERM with http.drain set, the instance fails /readyz at once, so
-// the load balancer stops sending it clicks, yet a click that still comes
-// is filed; once the drain is over the listener closes and Run returns.
+// On SIGTERM with http.drain set, the instance fails /readyz (on the
+// operations listener) at once, so the load balancer stops sending it
+// clicks, yet a click that still comes is filed; once the drain is over
+// both listeners close and Run returns.
 func TestRunDrains(t *testing.T) {
 	cfg := testConfig(t, t.TempDir())
 	cfg.HTTP.Drain = Duration(5 * time.Second)
@@ -37,6 +38,10 @@ func TestRunDrains(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	if err := a.ListenOps(); err != nil {
+		t.Fatalf("ListenOps() = %v", err)
+	}
+	ops := "http://" + a.OpsAddr()
 	ran := make(chan error, 1)
 	go func() { ran <- a.Run(ctx, ln) }()
 
@@ -44,7 +49,11 @@ func TestRunDrains(t *testing.T) {
 	client := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	get := func(path string) (int, string) {
 		t.Helper()
-		resp, err := client.Get(base + path)
+		url := base + path
+		if path == "/readyz" {
+			url = ops + path // the load balancer probes the operations listener
+		}
+		resp, err := client.Get(url)
 		if err != nil {
 			t.Fatalf("GET %s: %v", path, err)
 		}
@@ -93,7 +102,9 @@ func TestRunDrains(t *testing.T) {
 	if took := time.Since(signalled); took < 5*time.Second {
 		t.Errorf("Run returned %v after the signal, want after the 5s drain", took)
 	}
-	if _, err := http.Get(base + "/healthz"); err == nil {
-		t.Errorf("GET /healthz after the drain succeeded; want the listener closed")
+	for _, u := range []string{base + "/healthz", ops + "/readyz"} {
+		if _, err := http.Get(u); err == nil {
+			t.Errorf("GET %s after the drain succeeded; want the listener closed", u)
+		}
 	}
 }

@@ -94,6 +94,8 @@ func TestOneTruthAboutDeadlines(t *testing.T) {
 	}
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
+	opsTS := httptest.NewServer(srv.Ops())
+	defer opsTS.Close()
 
 	type want struct {
 		states map[string]map[string]cases.DeadlineState // case letter → deadline kind → state
@@ -213,7 +215,7 @@ func TestOneTruthAboutDeadlines(t *testing.T) {
 				}
 			}
 		}
-		metrics := getBody(t, ts.URL+"/metrics", nil, "")
+		metrics := getBody(t, opsTS.URL+"/metrics", nil, "")
 		for _, kind := range []string{"contain", "resolve", "assess"} {
 			for _, s := range []string{"pending", "overdue"} {
 				line := fmt.Sprintf("notme_case_deadlines{deadline=%q,state=%q} %d\n", kind, s, counts[kind+" "+s])

@@ -38,6 +38,7 @@ func testConfig(t testing.TB, dataDir string) Config {
 	cfg := Defaults()
 	cfg.DataDir = dataDir
 	cfg.Database.URL = Secret(testDatabaseURL(t, dataDir))
+	cfg.HTTP.OpsAddr = "127.0.0.1:0" // a free port: tests run side by side
 	return cfg
 }
 

@@ -92,6 +92,7 @@ type process struct {
 	name string
 	cmd  *exec.Cmd
 	base string // http://127.0.0.1:port
+	ops  string // the operations listener (/readyz, /metrics), likewise
 	log  string // its stderr, kept for a failure's report
 	done chan error
 }
@@ -129,7 +130,7 @@ func startProcess(t *testing.T, name, config string) *process {
 	if err := p.cmd.Start(); err != nil {
 		t.Fatalf("start notme serve (%s): %v", name, err)
 	}
-	addr := make(chan string, 1)
+	addr := make(chan [2]string, 1)
 	go func() {
 		// The log line "notme serving" names the address it listens on.
 		sc := bufio.NewScanner(stderr)
@@ -137,9 +138,12 @@ func startProcess(t *testing.T, name, config string) *process {
 		for sc.Scan() {
 			line := sc.Text()
 			fmt.Fprintln(logFile, line)
-			var rec struct{ Msg, Addr string }
+			var rec struct {
+				Msg, Addr string
+				OpsAddr   string `json:"ops_addr"`
+			}
 			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "notme serving" {
-				addr <- rec.Addr
+				addr <- [2]string{rec.Addr, rec.OpsAddr}
 			}
 		}
 		logFile.Close()
@@ -156,7 +160,7 @@ func startProcess(t *testing.T, name, config string) *process {
 	})
 	select {
 	case a := <-addr:
-		p.base = "http://" + a
+		p.base, p.ops = "http://"+a[0], "http://"+a[1]
 	case err := <-p.done:
 		t.Fatalf("notme serve (%s) exited before serving: %v\n%s", name, err, p.logTail())
 	case <-time.After(60 * time.Second):
@@ -196,6 +200,7 @@ log: {level: info, format: json}
 http:
   public_url: http://desk.example.com
   insecure_cookies: true
+  ops_addr: 127.0.0.1:0
   report_rate: {per_minute: 1000000000, burst: 1000000000}
 database: {url: %q, max_open_conns: 10}
 tokens:
@@ -540,7 +545,7 @@ func TestTwoDesksOnePostgres(t *testing.T) {
 	t.Logf("acknowledgements: %d received, %d recorded sent, %d claimed when checked", len(acked), sent, claimed)
 
 	// The survivor says who polls the mailbox.
-	resp, err = http.Get(survivor.base + "/readyz")
+	resp, err = http.Get(survivor.ops + "/readyz")
 	if err != nil {
 		t.Fatalf("GET /readyz: %v", err)
 	}

@@ -27,7 +27,7 @@ func TestMetricsCountHeldAcks(t *testing.T) {
 		t.Fatalf("IngestMail() = %v", err)
 	}
 	agent := d.login(t, "agent@desk.example")
-	r := agent.get(t, "/metrics")
+	r := d.opsGet(t, "/metrics")
 	for _, want := range []string{`notme_acks_held_total{reason="domain_hourly_limit"} 1`, `notme_acks_held_total{reason="sender_check"} 0`} {
 		if !strings.Contains(r.body, want) {
 			t.Errorf("%s lacks %q", r.call, want)

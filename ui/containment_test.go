@@ -144,7 +144,7 @@ func TestDeadLetterRetryOnTheCasePage(t *testing.T) {
 			t.Errorf("%s does not show %q", page.call, want)
 		}
 	}
-	if mt := d.browser(t).get(t, "/metrics"); !strings.Contains(mt.body, `notme_webhooks{state="dead"} 1`) ||
+	if mt := d.opsGet(t, "/metrics"); !strings.Contains(mt.body, `notme_webhooks{state="dead"} 1`) ||
 		!strings.Contains(mt.body, `notme_webhooks{state="pending"} 0`) {
 		t.Errorf("%s does not count the dead letter", mt.call)
 	}

@@ -16,7 +16,7 @@ import (
 
 // TestMailPageAndHealth: staff see mail that did not become a report with
 // its reason, can open a case from it, and see each mailbox's health on
-// the console, /readyz, /metrics and, when stale, on the leads' dashboard.
+// the console, /readyz, /metrics (on the operations listener) and, when stale, on the leads' dashboard.
 func TestMailPageAndHealth(t *testing.T) {
 	d := newDesk(t, func(c *app.Config) {})
 	ctx := context.Background()
@@ -73,12 +73,12 @@ func TestMailPageAndHealth(t *testing.T) {
 	if err != nil || !held {
 		t.Fatalf("TakeMailboxLease() = %v, %v; want held", held, err)
 	}
-	r = agent.get(t, "/readyz")
+	r = d.opsGet(t, "/readyz")
 	if r.status != http.StatusOK || !strings.Contains(r.body, "mailbox reports: ok") || !strings.Contains(r.body, "3 waiting; polled by instance desk-1/42/ab") ||
 		!strings.Contains(r.body, "mailbox broken: ") || !strings.Contains(r.body, "polled by no instance") {
 		t.Errorf("%s = %d %q; want ready with each mailbox's health and who polls it", r.call, r.status, r.body)
 	}
-	r = agent.get(t, "/metrics")
+	r = d.opsGet(t, "/metrics")
 	for _, want := range []string{`notme_mailbox_up{mailbox="reports"} 1`, `notme_mailbox_up{mailbox="broken"} 0`, `notme_mailbox_waiting{mailbox="reports"} 3`,
 		`notme_mailbox_lease_until_timestamp_seconds{instance="desk-1/42/ab",mailbox="reports"} `} {
 		if !strings.Contains(r.body, want) {

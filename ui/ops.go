@@ -1,8 +1,11 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -11,10 +14,11 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// healthz is GET /healthz: the process answers.
+// healthz is GET /healthz, on both listeners: the process answers, and
+// says nothing else (a stranger may call the public one).
 func (s *Server) healthz(c echo.Context) error { return c.String(http.StatusOK, "ok\n") }
 
-// readyz is GET /readyz: the desk can take work. It also lists each
+// readyz is GET /readyz, on the operations listener: the desk can take work. It also lists each
 // mailbox's health; a failing mailbox does not make the desk unready (the
 // web and the other mailboxes still work), it is shown and alerted.
 func (s *Server) readyz(c echo.Context) error {
@@ -64,4 +68,57 @@ func (s *Server) readyz(c echo.Context) error {
 // mailboxStale: no fetch has succeeded for longer than the configured time.
 func (s *Server) mailboxStale(m cases.Mailbox, now time.Time) bool {
 	return m.Stale(now, s.opts.MailboxStaleAfter)
+}
+
+// opsAllowed answers only clients whose connection comes from one of the
+// allowed networks (nil: loopback). It reads the connection's own address:
+// an X-Forwarded-For header is a stranger's word.
+func (s *Server) opsAllowed(allow []*net.IPNet) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			ip, ok := connIP(c.Request().RemoteAddr)
+			if !ok || !opsClientAllowed(ip, allow) {
+				s.log.Warn("operations listener: client not in http.ops_allow", "client", ip.String())
+				return echo.NewHTTPError(http.StatusForbidden)
+			}
+			return next(c)
+		}
+	}
+}
+
+func connIP(remote string) (netip.Addr, bool) {
+	ap, err := netip.ParseAddrPort(remote)
+	if err != nil {
+		return netip.Addr{}, false
+	}
+	return ap.Addr().Unmap(), true
+}
+
+func opsClientAllowed(ip netip.Addr, allow []*net.IPNet) bool {
+	if allow == nil {
+		return ip.IsLoopback()
+	}
+	for _, n := range allow {
+		if n.Contains(ip.AsSlice()) {
+			return true
+		}
+	}
+	return false
+}
+
+// handleOpsError answers the operations listener's errors as one line of
+// plain text: its readers are probes and scrapers, not people.
+func (s *Server) handleOpsError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status := http.StatusInternalServerError
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		status = he.Code
+	}
+	if status >= 500 {
+		s.log.Error("request failed", "route", c.Path(), "err", err)
+	}
+	_ = c.String(status, strings.ToLower(http.StatusText(status))+"\n")
 }

@@ -1,13 +1,63 @@
 package ui_test
 
 import (
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 
+	"notme/app"
 	"notme/cases"
 )
+
+// opsServers holds each desk's operations listener, started on first use.
+var opsServers sync.Map // *desk → *httptest.Server
+
+// opsURL serves the desk's operations handler (Server.Ops) on a real
+// loopback listener of its own, as App.Serve does on http.ops_addr.
+func (d *desk) opsURL(t *testing.T) string {
+	t.Helper()
+	if s, ok := opsServers.Load(d); ok {
+		return s.(*httptest.Server).URL
+	}
+	srv := httptest.NewServer(d.app.Server.Ops())
+	opsServers.Store(d, srv)
+	t.Cleanup(func() {
+		srv.Close()
+		opsServers.Delete(d)
+	})
+	return srv.URL
+}
+
+// opsGet fetches path from the operations listener; header pairs are
+// optional "Name", "value".
+func (d *desk) opsGet(t *testing.T, path string, header ...string) response {
+	t.Helper()
+	return d.opsDo(t, http.MethodGet, path, header...)
+}
+
+func (d *desk) opsDo(t *testing.T, method, path string, header ...string) response {
+	t.Helper()
+	req, err := http.NewRequest(method, d.opsURL(t)+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	setHeaders(req, header)
+	call := "ops " + method + " " + path
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s: %v", call, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s: read body: %v", call, err)
+	}
+	return response{status: resp.StatusCode, header: resp.Header, body: string(body), call: call}
+}
 
 // Every answer, page or API, error or not, carries the strict headers.
 func TestSecurityHeaders(t *testing.T) {
@@ -46,6 +96,10 @@ func TestSecurityHeaders(t *testing.T) {
 		get(b, "/healthz"),
 		get(b, "/readyz"),
 		get(b, "/metrics"),
+		{"ops GET /healthz", func() response { return d.opsGet(t, "/healthz") }},
+		{"ops GET /readyz", func() response { return d.opsGet(t, "/readyz") }},
+		{"ops GET /metrics", func() response { return d.opsGet(t, "/metrics") }},
+		{"ops GET /nope", func() response { return d.opsGet(t, "/nope") }},
 		{"POST /r/{token}", func() response { return b.post(t, "/r/"+tok, url.Values{"_csrf": {csrf}}) }},
 		{"POST /r/{token} without CSRF", func() response { return d.browser(t).post(t, "/r/"+tok, url.Values{}) }},
 		api("GET", "/api/v1/cases", key, ""),
@@ -105,12 +159,12 @@ func TestNotFound(t *testing.T) {
 func TestOps(t *testing.T) {
 	d := newDesk(t)
 	b := d.browser(t)
-	b.get(t, "/healthz").wantStatus(t, http.StatusOK)
-	b.get(t, "/readyz").wantStatus(t, http.StatusOK)
+	d.opsGet(t, "/healthz").wantStatus(t, http.StatusOK)
+	d.opsGet(t, "/readyz").wantStatus(t, http.StatusOK)
 
 	tok := d.mint(t, "acct-metrics", "registration").Token
 	b.report(t, tok, nil)
-	r := b.get(t, "/metrics")
+	r := d.opsGet(t, "/metrics")
 	r.wantStatus(t, http.StatusOK)
 	for _, want := range []string{
 		`notme_http_requests_total{method="GET",route="/healthz",status="200"} 1`,
@@ -128,6 +182,76 @@ func TestOps(t *testing.T) {
 	}
 }
 
+// TestMetricsNotOnPublicListener is issue 12's attack: a stranger files a
+// report with a token and watches notme_reports_total{match="exact"} rise
+// on the public /metrics to learn that the token is real, and reads
+// mailbox names, instances and queue depths on /readyz. The public
+// listener answers neither; its /healthz says "ok" and nothing else.
+func TestMetricsNotOnPublicListener(t *testing.T) {
+	d := newDesk(t)
+	stranger := d.browser(t)
+	stranger.report(t, d.mint(t, "acct-oracle", "registration").Token, nil)
+	for _, path := range []string{"/metrics", "/readyz", "/metrics?format=text", "/readyz/"} {
+		r := stranger.get(t, path)
+		r.wantStatus(t, http.StatusNotFound)
+		for _, leak := range []string{"notme_", "mailbox", "ready", "instance"} {
+			if strings.Contains(r.body, leak) {
+				t.Errorf("%s says %q: the public listener tells more than that the page does not exist", r.call, leak)
+			}
+		}
+	}
+	req, err := http.NewRequest(http.MethodHead, d.url+"/readyz", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stranger.do(t, req).wantStatus(t, http.StatusNotFound)
+	r := stranger.get(t, "/healthz")
+	r.wantStatus(t, http.StatusOK)
+	if r.body != "ok\n" {
+		t.Errorf("%s = %q, want only \"ok\"", r.call, r.body)
+	}
+	// The operations listener has them.
+	if r := d.opsGet(t, "/metrics"); r.status != http.StatusOK || !strings.Contains(r.body, `notme_reports_total{channel="link",match="exact"} 1`) {
+		t.Errorf("%s = %d, want 200 with the report counted", r.call, r.status)
+	}
+}
+
+// TestOpsAllow: the operations listener answers only clients from
+// http.ops_allow (loopback when none is configured), judged by the
+// connection's own address: an X-Forwarded-For naming an allowed network
+// is a stranger's word and changes nothing.
+func TestOpsAllow(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		allow []string
+		want  int
+	}{
+		{"loopback by default", nil, http.StatusOK},
+		{"an allowed network", []string{"10.0.0.0/8", "127.0.0.1/32"}, http.StatusOK},
+		{"another network only", []string{"192.0.2.0/24", "2001:db8::/32"}, http.StatusForbidden},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := newDesk(t, func(c *app.Config) {
+				c.HTTP.OpsAllow = tc.allow
+				c.HTTP.TrustedProxies = []string{"127.0.0.0/8"}
+			})
+			for _, path := range []string{"/metrics", "/readyz", "/healthz", "/nope"} {
+				want := tc.want
+				if path == "/nope" && want == http.StatusOK {
+					want = http.StatusNotFound
+				}
+				r := d.opsGet(t, path, "X-Forwarded-For", "192.0.2.7")
+				if r.status != want {
+					t.Errorf("%s from 127.0.0.1 with ops_allow %v = %d, want %d; body %q", r.call, tc.allow, r.status, want, clip(r.body))
+				}
+				if want == http.StatusForbidden && (strings.Contains(r.body, "notme_") || strings.Contains(r.body, "mailbox")) {
+					t.Errorf("%s refused but shows %q", r.call, clip(r.body))
+				}
+			}
+		})
+	}
+}
+
 // TestMethodsAndProbes: a wrong method is 405 (not a login redirect or a
 // 404), HEAD answers on the probes uptime monitors use, and the report
 // counter exists before the first report.
@@ -141,7 +265,6 @@ func TestMethodsAndProbes(t *testing.T) {
 		{http.MethodPut, "/queue", http.StatusMethodNotAllowed},
 		{http.MethodDelete, "/r/sometoken", http.StatusMethodNotAllowed},
 		{http.MethodHead, "/healthz", http.StatusOK},
-		{http.MethodHead, "/readyz", http.StatusOK},
 	} {
 		req, err := http.NewRequest(tc.method, d.url+tc.path, nil)
 		if err != nil {
@@ -149,7 +272,9 @@ func TestMethodsAndProbes(t *testing.T) {
 		}
 		b.do(t, req).wantStatus(t, tc.want)
 	}
-	if r := b.get(t, "/metrics"); !strings.Contains(r.body, `notme_reports_total{channel="mail",match="unmatched"} 0`) {
+	d.opsDo(t, http.MethodHead, "/healthz").wantStatus(t, http.StatusOK)
+	d.opsDo(t, http.MethodHead, "/readyz").wantStatus(t, http.StatusOK)
+	if r := d.opsGet(t, "/metrics"); !strings.Contains(r.body, `notme_reports_total{channel="mail",match="unmatched"} 0`) {
 		t.Errorf("%s lacks the zero report series before any report", r.call)
 	}
 }

@@ -16,12 +16,10 @@ func (s *Server) routes() {
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisablePrintStack: true}))
 	e.Use(securityHeaders(s.publicURL))
 
-	// Ops.
+	// The process answers, and nothing more: /readyz and /metrics are on
+	// the operations listener (opsRoutes).
 	e.GET("/healthz", s.healthz)
 	e.HEAD("/healthz", s.healthz)
-	e.GET("/readyz", s.readyz)
-	e.HEAD("/readyz", s.readyz)
-	e.GET("/metrics", echo.WrapHandler(s.metrics.handler))
 	e.GET("/static/*", s.static)
 	e.GET("/favicon.ico", s.favicon)
 
@@ -96,6 +94,21 @@ func (s *Server) routes() {
 	// The server's read timeout would cut a large batch off: a client with
 	// a valid key gets longer.
 	e.POST("/api/v1/messages/batch", s.apiRegisterBatch, s.requireScope("messages:write"), readFor(batchReadTimeout))
+}
+
+// opsRoutes is the table of the operations listener (Ops): no session,
+// no forms, only clients from the allowed networks.
+func (s *Server) opsRoutes() {
+	e := s.ops
+	e.Use(s.observe)
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisablePrintStack: true}))
+	e.Use(securityHeaders(s.publicURL))
+	e.Use(s.opsAllowed(s.opts.OpsAllow))
+	e.GET("/healthz", s.healthz)
+	e.HEAD("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+	e.HEAD("/readyz", s.readyz)
+	e.GET("/metrics", echo.WrapHandler(s.metrics.handler))
 }
 
 // batchReadTimeout bounds the upload of one ledger batch.

@@ -76,6 +76,10 @@ type Options struct {
 	// Ready reports whether the desk can take work (database reachable,
 	// schema current); /readyz calls it.
 	Ready func(r *http.Request) error
+	// OpsAllow are the networks whose clients the operations handler
+	// (Ops: /readyz, /metrics) answers, judged by the connection's own
+	// address, never X-Forwarded-For; nil answers loopback only.
+	OpsAllow []*net.IPNet
 }
 
 // Contact is how a reporter may reach the company: a web form, a phone
@@ -87,6 +91,7 @@ type Contact struct {
 // Server is the HTTP handler of the desk.
 type Server struct {
 	echo      *echo.Echo
+	ops       *echo.Echo
 	svc       *cases.Service
 	log       *slog.Logger
 	pages     *pages
@@ -134,6 +139,7 @@ func New(o Options) (*Server, error) {
 	}
 	s := &Server{
 		echo:      echo.New(),
+		ops:       echo.New(),
 		svc:       o.Service,
 		log:       o.Logger,
 		pages:     p,
@@ -147,12 +153,24 @@ func New(o Options) (*Server, error) {
 	s.echo.HidePort = true
 	s.echo.HTTPErrorHandler = s.handleError
 	s.echo.IPExtractor = ipExtractor(o.TrustedProxies)
+	s.ops.HideBanner = true
+	s.ops.HidePort = true
+	s.ops.HTTPErrorHandler = s.handleOpsError
+	s.ops.IPExtractor = echo.ExtractIPDirect()
 	s.routes()
+	s.opsRoutes()
 	return s, nil
 }
 
-// ServeHTTP makes Server an http.Handler.
+// ServeHTTP makes Server an http.Handler: the public listener's.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+
+// Ops is the handler of the operations listener: /healthz, /readyz and
+// /metrics, for the desk's own load balancer and monitoring. Metrics would
+// tell a stranger whether a token is real (the exact-match counter rises)
+// and name mailboxes, instances and queue depths, so they are never on the
+// public listener; this handler answers only clients in OpsAllow.
+func (s *Server) Ops() http.Handler { return s.ops }
 
 // ipExtractor believes X-Forwarded-For only from trusted proxies.
 func ipExtractor(trusted []*net.IPNet) echo.IPExtractor {
