@@ -194,6 +194,12 @@ type MailConfig struct {
 	// MTA: a DMARC or SPF failure in its Authentication-Results holds the
 	// acknowledgement back (backscatter). Others' fields are ignored.
 	TrustedAuthservIDs []string `yaml:"trusted_authserv_ids"`
+	// FeedbackLoopSenders are mailbox providers' feedback-loop senders
+	// (addresses, or domains meaning any address at or below them). An
+	// ARF report from one of them whose DKIM signature a trusted
+	// authserv-id verified names the mail exactly and may request
+	// containment; any other ARF report is a probable match for a person.
+	FeedbackLoopSenders []string `yaml:"feedback_loop_senders"`
 	// MaxSize is the largest mail parsed, in bytes; larger mail is kept
 	// as evidence with the reason "too-large".
 	MaxSize   int64           `yaml:"max_size"`
@@ -414,6 +420,9 @@ func (c *Config) normalize() {
 	}
 	if len(c.Mail.TrustedAuthservIDs) == 0 {
 		c.Mail.TrustedAuthservIDs = nil
+	}
+	if len(c.Mail.FeedbackLoopSenders) == 0 {
+		c.Mail.FeedbackLoopSenders = nil
 	}
 	if len(c.Mail.Mailboxes) == 0 {
 		c.Mail.Mailboxes = nil
@@ -1247,6 +1256,14 @@ func (c *Config) validateMail(v *validator) {
 			v.add(fmt.Sprintf("mail.trusted_authserv_ids[%d]", i), "must be an authserv-id like mx.desk.example.com")
 		}
 	}
+	for i, a := range m.FeedbackLoopSenders {
+		if !feedbackLoopSender(a) {
+			v.add(fmt.Sprintf("mail.feedback_loop_senders[%d]", i), "must be an address like fbl@fbl.mailbox.example or a domain like fbl.mailbox.example")
+		}
+	}
+	if len(m.FeedbackLoopSenders) > 0 && len(m.TrustedAuthservIDs) == 0 {
+		v.add("mail.feedback_loop_senders", "needs mail.trusted_authserv_ids: only the desk's own MTA's DKIM verdict shows a report is the provider's")
+	}
 	if m.MaxSize < 64<<10 {
 		v.add("mail.max_size", "must be at least 65536 bytes")
 	}
@@ -1314,6 +1331,30 @@ func (c *Config) validateMail(v *validator) {
 			v.add("mail.smtp.password", "give at most one of password and password_file")
 		}
 	}
+}
+
+// feedbackLoopSender is an address or a domain of at least two labels:
+// a bare top-level domain or a wildcard would trust too many senders.
+func feedbackLoopSender(s string) bool {
+	if s != strings.TrimSpace(s) || s == "" {
+		return false
+	}
+	d := s
+	if strings.Contains(s, "@") {
+		if !plainAddress(s) {
+			return false
+		}
+		d = s[strings.LastIndexByte(s, '@')+1:]
+	}
+	if !strings.Contains(d, ".") || strings.HasPrefix(d, ".") || strings.HasSuffix(d, ".") || strings.Contains(d, "..") {
+		return false
+	}
+	for _, r := range d {
+		if !(r == '.' || r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return false
+		}
+	}
+	return true
 }
 
 func plainAddress(a string) bool {

@@ -147,6 +147,14 @@ func readableMail(raw []byte) (subject, text string) {
 func (s *outboxSession) Reset()        { s.from, s.to = "", nil }
 func (s *outboxSession) Logout() error { return nil }
 
+// The demo's stand-ins for the company's receiving MTA and a mailbox
+// provider's feedback loop (mail.trusted_authserv_ids and
+// mail.feedback_loop_senders).
+const (
+	demoAuthservID   = "mx.demo.localhost"
+	demoFeedbackLoop = "provider.example"
+)
+
 // demoReportMails are the report mails the demo's mailbox starts with: a
 // reply, an inline forward in Japanese (ISO-2022-JP, as Japanese mailers
 // send it), an ARF complaint from a mailbox provider, a new mail in
@@ -185,7 +193,11 @@ func demoReportMails(links []DemoLink, now time.Time) ([][]byte, error) {
 			"Content-Type: text/plain; charset=ISO-2022-JP\r\nContent-Transfer-Encoding: 7bit\r\n\r\n"+enc))
 	}
 	if l, ok := byKind["order_confirmation"]; ok {
-		mails = append(mails, []byte("From: Mailbox provider feedback <fbl@provider.example>\r\nTo: notme@localhost\r\n"+
+		// The demo's MTA (demoAuthservID) verified the provider's DKIM
+		// signature: the report is the feedback loop's, not a stranger's.
+		mails = append(mails, []byte("Authentication-Results: "+demoAuthservID+"; spf=pass smtp.mailfrom="+demoFeedbackLoop+
+			"; dkim=pass header.d="+demoFeedbackLoop+"\r\n"+
+			"From: Mailbox provider feedback <fbl@"+demoFeedbackLoop+">\r\nTo: notme@localhost\r\n"+
 			"Subject: Complaint about message from mail.example.com\r\nDate: "+date+"\r\n"+
 			"Message-ID: <demo-arf-1@provider.example>\r\nMIME-Version: 1.0\r\n"+
 			"Content-Type: multipart/report; report-type=feedback-report; boundary=\"arf\"\r\n\r\n"+

@@ -41,7 +41,8 @@ func parserOptions(cfg Config) mailparse.Options {
 		host = strings.TrimPrefix(strings.TrimPrefix(u, "https://"), "http://")
 		host, _, _ = strings.Cut(host, "/")
 	}
-	o := mailparse.Options{MaxSize: cfg.Mail.MaxSize, OwnAddresses: own, TrustedAuthservIDs: cfg.Mail.TrustedAuthservIDs}
+	o := mailparse.Options{MaxSize: cfg.Mail.MaxSize, OwnAddresses: own, TrustedAuthservIDs: cfg.Mail.TrustedAuthservIDs,
+		FeedbackLoopSenders: cfg.Mail.FeedbackLoopSenders}
 	if host != "" && !strings.HasPrefix(host, "localhost") {
 		o.LinkHosts = []string{host}
 	}

@@ -64,8 +64,8 @@ func TestPurgeLedger(t *testing.T) {
 	if f.Case.Match != MatchUnmatched || f.Case.AccountRef != "" {
 		t.Errorf("FileReport(Message-ID of a pruned mail) = %s match to %q, want unmatched", f.Case.Match, f.Case.AccountRef)
 	}
-	// The kept mail still matches by its Message-ID.
-	f = d.file(t, ReportInput{Channel: ChannelMail, MessageIDs: []string{"<new-1@mail.example.com>"}})
+	// The kept mail still matches by its Message-ID, from the address it went to.
+	f = d.file(t, ReportInput{Channel: ChannelMail, MessageIDs: []string{"<new-1@mail.example.com>"}, Reporter: "hanako@example.net"})
 	if f.Case.Match != MatchExact || f.Case.AccountRef != "ACC-NEW" {
 		t.Errorf("FileReport(Message-ID of a kept mail) = %s match to %q, want exact to ACC-NEW", f.Case.Match, f.Case.AccountRef)
 	}

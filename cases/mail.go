@@ -54,6 +54,10 @@ type ParsedMail struct {
 	ParserVersion    int
 	// Reason, when set, overrules the class: "too-large", "unparsable".
 	Reason string
+	// VerifiedFeedbackLoop: an abuse report (ClassARF) from a configured
+	// feedback-loop sender whose DKIM signature the desk's own receiving
+	// server verified. Only then is its word a mailbox provider's.
+	VerifiedFeedbackLoop bool
 }
 
 // InboundMail is one raw message to take in, from a mailbox or a pipe.

@@ -222,7 +222,7 @@ func TestReplyToAckJoinsTheCase(t *testing.T) {
 	d := newTestDesk(t)
 	d.register(t, "o1@mail.example.com", "ACC-1", "a@example.org", "registration")
 	first := ingest(t, d, InboundMail{Raw: []byte("1"), Parsed: ParsedMail{Class: ClassReport, MessageID: "r1@example.org",
-		From: "someone-else@example.net", MessageIDs: []string{"o1@mail.example.com"}}})[0]
+		From: "a@example.org", MessageIDs: []string{"o1@mail.example.com"}}})[0]
 	reply := ingest(t, d, InboundMail{Raw: []byte("2"), Parsed: ParsedMail{Class: ClassReport, MessageID: "r2@example.net",
 		From: "someone-else@example.net", MessageIDs: []string{"ack." + first.CaseRef + ".ABCDEF@mail.example.com", "r1@example.org"}}})[0]
 	if reply.CaseRef != first.CaseRef {

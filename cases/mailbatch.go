@@ -112,7 +112,9 @@ func (s *Service) mailReportInput(p ParsedMail) (ReportInput, error) {
 	in := ReportInput{Channel: ChannelMail, Tokens: p.Tokens, MessageIDs: p.MessageIDs, Actor: "mail"}
 	if p.Class == ClassReport {
 		in.Reporter = p.From // an ARF's From is the mailbox provider, not a reporter
+		in.ReporterDoubted = !personalMail(p.Auto)
 	}
+	in.VerifiedFeedbackLoop = p.Class == ClassARF && p.VerifiedFeedbackLoop
 	err := s.prepareReport(&in)
 	return in, err
 }
@@ -403,7 +405,9 @@ func (b *mailBatch) fileReport(in ReportInput, statusToken string) (*batchFiling
 // noteBounce is Service.noteBounce with the event left for flush.
 func (b *mailBatch) noteBounce(p ParsedMail, now time.Time) (*Case, error) {
 	m, err := b.s.matchWith(b, ReportInput{Tokens: p.Tokens, MessageIDs: p.MessageIDs})
-	if err != nil || m.confidence != MatchExact {
+	// A bounce only notes on an open case that the company's mail did not
+	// arrive; it requests nothing, so a ledger Message-ID is enough.
+	if err != nil || (m.confidence != MatchExact && m.by != "ledger") {
 		return nil, err
 	}
 	c, err := b.openCase(m.groupKey)

@@ -41,6 +41,13 @@ type ReportInput struct {
 	// (an API call's body): the same Submission with another Request is
 	// refused (EINVALID), not answered with the first filing.
 	Request []byte
+	// VerifiedFeedbackLoop (mail): an abuse report from a configured
+	// feedback-loop sender whose DKIM the desk's own MTA verified.
+	VerifiedFeedbackLoop bool
+	// ReporterDoubted (mail): something casts doubt on Reporter being the
+	// sender (the desk's MTA saw DMARC or SPF fail, a null return path, a
+	// list), so the address proves nothing of holding the mail.
+	ReporterDoubted bool
 }
 
 // Filed is the answer to a report. StatusToken is shown to the reporter
@@ -234,6 +241,9 @@ func (s *Service) matchWith(l matchLookup, in ReportInput) (match, error) {
 			}
 		}
 	}
+	// The first ledger message that the evidence shows the reporter holds
+	// wins; else the first one named, as a probable match.
+	var named match
 	for _, id := range in.MessageIDs {
 		id = NormalizeMessageID(id)
 		if id == "" {
@@ -243,10 +253,20 @@ func (s *Service) matchWith(l matchLookup, in ReportInput) (match, error) {
 		if err != nil {
 			return match{}, fmt.Errorf("look up %q in ledger: %w", id, err)
 		}
-		if m.ID != 0 {
-			return match{confidence: ledgerConfidence(in.Channel), by: "ledger", accountRef: m.AccountRef, kind: m.Kind,
-				messageID: m.MessageID, groupKey: "account:" + m.AccountRef, recipient: m.Recipient}, nil
+		if m.ID == 0 {
+			continue
 		}
+		lm := match{confidence: ledgerConfidence(in, m), by: "ledger", accountRef: m.AccountRef, kind: m.Kind,
+			messageID: m.MessageID, groupKey: "account:" + m.AccountRef, recipient: m.Recipient}
+		if lm.confidence == MatchExact {
+			return lm, nil
+		}
+		if named.by == "" {
+			named = lm
+		}
+	}
+	if named.by != "" {
+		return named, nil
 	}
 	// A reply to the desk's own acknowledgement (Message-ID
 	// ack.NM-XXXX-XXXX.…@desk) belongs to that case. Anyone could write
@@ -295,16 +315,41 @@ func (s *Service) matchWith(l matchLookup, in ReportInput) (match, error) {
 	return m, nil
 }
 
-// ledgerConfidence is how much a ledger Message-ID alone proves on a
-// channel. Pasted on the form it proves nothing of holding the mail:
-// companies' Message-IDs are often guessable (<order-1002@shop.example>),
-// so it is a probable match for a trained agent to confirm and never
-// requests containment by itself. A sealed token stays exact everywhere.
-func ledgerConfidence(ch Channel) Match {
-	if ch == ChannelForm {
-		return MatchProbable
+// ledgerConfidence is how much a ledger Message-ID proves: by itself,
+// nothing of holding the mail. Companies' Message-IDs are often guessable
+// (<order-1002@shop.example>) and anyone can write one on /report, in a
+// mail's In-Reply-To or in an abuse report, so it is a probable match for a
+// trained agent to confirm (ConfirmMatch) and requests no containment.
+// It is exact only with evidence a stranger cannot cheaply make:
+//   - a reply or forward whose From is the address the ledger says the
+//     mail went to, with nothing casting doubt on that From;
+//   - an abuse report from a configured feedback-loop sender whose DKIM the
+//     desk's own MTA verified (decided in inbox);
+//   - the company's own word, through an API key it issued.
+//
+// A sealed token is exact everywhere (tokenMatch): only a holder has one.
+func ledgerConfidence(in ReportInput, m LedgerMessage) Match {
+	switch in.Channel {
+	case ChannelAPI:
+		return MatchExact
+	case ChannelMail:
+		if in.VerifiedFeedbackLoop {
+			return MatchExact
+		}
+		if in.Reporter != "" && !in.ReporterDoubted && sameAddress(in.Reporter, m.Recipient) {
+			return MatchExact
+		}
 	}
-	return MatchExact
+	return MatchProbable
+}
+
+// sameAddress compares two addresses as the ledger stores them: trimmed,
+// the domain case-insensitive. The local part is compared lower-cased too,
+// as the ledger and the reporter's address are both lower-cased; no other
+// folding (dots, +tags), which would let one address stand for another.
+func sameAddress(a, b string) bool {
+	a, b = strings.TrimSpace(a), strings.TrimSpace(b)
+	return a != "" && validAddress(a) && strings.EqualFold(a, b)
 }
 
 func (s *Service) tokenMatch(c Claims, messageID string) match {

@@ -42,11 +42,32 @@ func TestFileReportMatchingLadder(t *testing.T) {
 		{"minted Message-ID among candidates", func(_, mintedID string) ReportInput {
 			return ReportInput{Channel: ChannelMail, MessageIDs: []string{"<unknown@elsewhere.example>", mintedID}}
 		}, want{MatchExact, "token", "acct-T", "registration", "minted"}},
-		{"ledger Message-ID with brackets", func(_, _ string) ReportInput {
-			return ReportInput{Channel: ChannelMail, MessageIDs: []string{"<" + mid(1) + ">"}}
+		{"ledger Message-ID with brackets, mailed from its recipient", func(_, _ string) ReportInput {
+			return ReportInput{Channel: ChannelMail, MessageIDs: []string{"<" + mid(1) + ">"}, Reporter: "ledger@example.com"}
 		}, want{MatchExact, "ledger", "acct-L", "postal_notice", mid(1)}},
-		{"ledger Message-ID without brackets, after an unknown one", func(_, _ string) ReportInput {
-			return ReportInput{Channel: ChannelMail, MessageIDs: []string{"x@nowhere.example", " " + mid(1) + " "}}
+		{"ledger Message-ID without brackets, after an unknown one, from its recipient", func(_, _ string) ReportInput {
+			return ReportInput{Channel: ChannelMail, MessageIDs: []string{"x@nowhere.example", " " + mid(1) + " "}, Reporter: " Ledger@Example.COM "}
+		}, want{MatchExact, "ledger", "acct-L", "postal_notice", mid(1)}},
+		{"ledger Message-ID mailed from another address is probable", func(_, _ string) ReportInput {
+			return ReportInput{Channel: ChannelMail, MessageIDs: []string{"<" + mid(1) + ">"}, Reporter: "stranger@example.net"}
+		}, want{MatchProbable, "ledger", "acct-L", "postal_notice", mid(1)}},
+		{"ledger Message-ID from its recipient whose From is in doubt is probable", func(_, _ string) ReportInput {
+			return ReportInput{Channel: ChannelMail, MessageIDs: []string{mid(1)}, Reporter: "ledger@example.com", ReporterDoubted: true}
+		}, want{MatchProbable, "ledger", "acct-L", "postal_notice", mid(1)}},
+		{"ledger Message-ID without a reporter (an ARF report) is probable", func(_, _ string) ReportInput {
+			return ReportInput{Channel: ChannelMail, MessageIDs: []string{mid(1)}}
+		}, want{MatchProbable, "ledger", "acct-L", "postal_notice", mid(1)}},
+		{"ledger Message-ID from a verified feedback loop", func(_, _ string) ReportInput {
+			return ReportInput{Channel: ChannelMail, MessageIDs: []string{mid(1)}, VerifiedFeedbackLoop: true}
+		}, want{MatchExact, "ledger", "acct-L", "postal_notice", mid(1)}},
+		{"a feedback loop's word counts only in mail", func(_, _ string) ReportInput {
+			return ReportInput{Channel: ChannelForm, MessageIDs: []string{mid(1)}, VerifiedFeedbackLoop: true, Reporter: "ledger@example.com"}
+		}, want{MatchProbable, "ledger", "acct-L", "postal_notice", mid(1)}},
+		{"the reporter's own ledger message beats one named before it", func(_, _ string) ReportInput {
+			return ReportInput{Channel: ChannelMail, MessageIDs: []string{mid(2), mid(1)}, Reporter: "ledger@example.com"}
+		}, want{MatchExact, "ledger", "acct-L", "postal_notice", mid(1)}},
+		{"ledger Message-ID through the API is the company's word", func(_, _ string) ReportInput {
+			return ReportInput{Channel: ChannelAPI, MessageIDs: []string{mid(1)}}
 		}, want{MatchExact, "ledger", "acct-L", "postal_notice", mid(1)}},
 		{"ledger Message-ID pasted on the form is probable", func(_, _ string) ReportInput {
 			return ReportInput{Channel: ChannelForm, MessageIDs: []string{"x@nowhere.example", " " + mid(1) + " "}}
@@ -55,11 +76,14 @@ func TestFileReportMatchingLadder(t *testing.T) {
 			return ReportInput{Channel: ChannelAPI, Token: tok, MessageIDs: []string{mid(1)}}
 		}, want{MatchExact, "token", "acct-T", "registration", ""}},
 		{"forged token falls through to ledger", func(tok, _ string) ReportInput {
-			return ReportInput{Token: forge(tok, 0), MessageIDs: []string{mid(1)}}
+			return ReportInput{Channel: ChannelAPI, Token: forge(tok, 0), MessageIDs: []string{mid(1)}}
 		}, want{MatchExact, "ledger", "acct-L", "postal_notice", mid(1)}},
+		{"forged token and a ledger Message-ID on a link are probable", func(tok, _ string) ReportInput {
+			return ReportInput{Token: forge(tok, 0), MessageIDs: []string{mid(1)}}
+		}, want{MatchProbable, "ledger", "acct-L", "postal_notice", mid(1)}},
 		{"ledger beats reporter address", func(_, _ string) ReportInput {
 			return ReportInput{Channel: ChannelMail, MessageIDs: []string{mid(2)}, Reporter: "ledger@example.com"}
-		}, want{MatchExact, "ledger", "acct-N", "newsletter", mid(2)}},
+		}, want{MatchProbable, "ledger", "acct-N", "newsletter", mid(2)}},
 		{"reporter address is a ledger recipient", func(_, _ string) ReportInput {
 			return ReportInput{Channel: ChannelMail, Reporter: " Ledger@Example.COM ", MessageIDs: []string{"<gone@x.example>"}}
 		}, want{MatchProbable, "recipient", "acct-L", "postal_notice", mid(1)}},
@@ -143,7 +167,7 @@ func TestFileReportMatchImproves(t *testing.T) {
 	d := newTestDesk(t)
 	d.register(t, mid(1), "acct-1", "one@example.com", "order_confirmation")
 	probable := d.file(t, ReportInput{Channel: ChannelMail, Reporter: "one@example.com"})
-	exact := d.file(t, ReportInput{Channel: ChannelMail, MessageIDs: []string{mid(1)}})
+	exact := d.file(t, ReportInput{Channel: ChannelMail, MessageIDs: []string{mid(1)}, Reporter: "one@example.com"})
 	if exact.CaseRef != probable.CaseRef || exact.Case.Match != MatchExact {
 		t.Fatalf("FileReport(exact after probable) = case %s match %s, want %s exact", exact.CaseRef, exact.Case.Match, probable.CaseRef)
 	}

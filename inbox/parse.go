@@ -27,6 +27,9 @@ func (p Parser) ParseMail(raw []byte) cases.ParsedMail {
 		Problems:      r.Problems,
 		ParserVersion: r.Parser,
 	}
+	// An abuse report is a mailbox provider's only when the desk's own MTA
+	// verified the DKIM signature of a configured feedback-loop sender.
+	pm.VerifiedFeedbackLoop = r.Class == mailparse.ClassARF && r.FeedbackLoop != ""
 	if r.Bounce != nil {
 		pm.BounceRecipients = r.Bounce.Recipients
 	}

@@ -100,3 +100,123 @@ func firstWord(s string) string {
 	w, _, _ := strings.Cut(s, " ")
 	return w
 }
+
+// dkimPassDomains returns the signing domains of the DKIM signatures that a
+// trusted server's Authentication-Results say passed: header.d, else the
+// domain of header.i (RFC 8601 section 2.7.1; RFC 6376 section 3.5: i's
+// domain is d or below it). Fields with other authserv-ids are ignored, as
+// in authResults.
+func dkimPassDomains(h header, trusted map[string]bool) []string {
+	if len(trusted) == 0 {
+		return nil
+	}
+	var out []string
+	for _, v := range h.all("authentication-results") {
+		parts := splitAuthRes(v)
+		f := strings.Fields(parts[0])
+		if len(f) == 0 || !trusted[strings.ToLower(strings.Trim(f[0], `"`))] {
+			continue
+		}
+		for _, res := range parts[1:] {
+			method, result, ok := strings.Cut(firstWord(res), "=")
+			method, _, _ = strings.Cut(strings.ToLower(method), "/")
+			if !ok || method != "dkim" || !strings.EqualFold(result, "pass") {
+				continue
+			}
+			props := resProps(res)
+			d := props["header.d"]
+			if d == "" {
+				d = domainOf(props["header.i"])
+			}
+			if d = strings.ToLower(strings.Trim(d, ". ")); d != "" && len(out) < 20 {
+				out = append(out, d)
+			}
+		}
+	}
+	return out
+}
+
+// resProps reads the ptype.property=value pairs of one resinfo (comments
+// already gone), keeping a quoted value whole so that text inside it (a
+// reason="...") never passes for a property. The method=result is left out.
+func resProps(res string) map[string]string {
+	var toks []string
+	var cur strings.Builder
+	quoted := false
+	flush := func() {
+		if cur.Len() > 0 {
+			toks = append(toks, cur.String())
+			cur.Reset()
+		}
+	}
+	for i := 0; i < len(res); i++ {
+		c := res[i]
+		switch {
+		case quoted && c == '\\' && i+1 < len(res):
+			i++
+			cur.WriteByte(res[i])
+		case c == '"':
+			quoted = !quoted
+			cur.WriteByte(c)
+		case !quoted && (c == ' ' || c == '\t' || c == '\r' || c == '\n'):
+			flush()
+		default:
+			cur.WriteByte(c)
+		}
+	}
+	flush()
+	// Join "a", "=", "b" and "a=", "b" (CFWS around "=").
+	var words []string
+	for _, t := range toks {
+		if n := len(words); n > 0 && (t[0] == '=' || strings.HasSuffix(words[n-1], "=")) && !strings.HasPrefix(words[n-1], `"`) {
+			words[n-1] += t
+			continue
+		}
+		words = append(words, t)
+	}
+	props := map[string]string{}
+	for i, w := range words {
+		k, v, ok := strings.Cut(w, "=")
+		if i == 0 || !ok || strings.HasPrefix(k, `"`) {
+			continue
+		}
+		k = strings.ToLower(k)
+		if _, seen := props[k]; !seen {
+			props[k] = strings.Trim(v, `"`)
+		}
+	}
+	return props
+}
+
+// feedbackLoop returns the DKIM signing domain that shows an abuse report
+// to come from one of senders (Options.FeedbackLoopSenders), or "". A
+// sender is an address (From must be it) or a domain (From is at it or
+// below it). The signing domain must be From's domain, or a parent of it no
+// higher than the configured domain (an address's domain for an address):
+// DMARC's relaxed alignment (RFC 7489 section 3.1.1) bounded by what the
+// operator named, so d=net never vouches for fbl.example.net.
+func feedbackLoop(from string, dkim []string, senders []string) string {
+	from = strings.ToLower(strings.TrimSpace(from))
+	fromDomain := domainOf(from)
+	if fromDomain == "" || len(dkim) == 0 {
+		return ""
+	}
+	for _, s := range senders {
+		s = strings.ToLower(strings.TrimSpace(s))
+		scope := s
+		if strings.Contains(s, "@") {
+			if s != from {
+				continue
+			}
+			scope = fromDomain
+		} else if s == "" || (fromDomain != s && !strings.HasSuffix(fromDomain, "."+s)) {
+			continue
+		}
+		for _, d := range dkim {
+			if d == fromDomain || (strings.HasSuffix(fromDomain, "."+d) && (d == scope || strings.HasSuffix(d, "."+scope))) {
+				return d
+			}
+		}
+	}
+	return ""
+}

@@ -66,6 +66,11 @@ type Result struct {
 	Problems   []string          `json:"problems,omitempty"`
 	Text       string            `json:"-"` // the readable text, at most 64 KB, for staff
 	Parser     int               `json:"parser"`
+
+	// FeedbackLoop, for ClassARF, is the signing domain of a DKIM signature
+	// that a trusted server verified for one of Options.FeedbackLoopSenders:
+	// the report is that provider's. "" = anyone could have written it.
+	FeedbackLoop string `json:"feedback_loop,omitempty"`
 }
 
 // Original is what is known of the original mail, from an attachment, a
@@ -100,6 +105,11 @@ type Options struct {
 	// servers: only their Authentication-Results fields (RFC 8601) count,
 	// and a DMARC or SPF failure there makes the mail Auto (never answered).
 	TrustedAuthservIDs []string
+	// FeedbackLoopSenders are the mailbox providers' feedback-loop senders
+	// (addresses, or domains meaning any address at or below them): an
+	// abuse report From one of them whose DKIM signature a trusted server
+	// verified gets Result.FeedbackLoop.
+	FeedbackLoopSenders []string
 }
 
 const (
@@ -290,6 +300,7 @@ func (p *parser) classify(r *Result) {
 	switch {
 	case arf:
 		r.Class = ClassARF
+		r.FeedbackLoop = feedbackLoop(p.from, p.dkimPass, p.o.FeedbackLoopSenders)
 	case bounce:
 		r.Class = ClassBounce
 		b := &Bounce{Recipients: p.bounceRecipients(), Status: p.bounceStatus()}

@@ -279,6 +279,7 @@ func (p *parser) loopHeader(h header, from string) {
 	if why := authResults(h, p.trustedAuthserv); why != "" {
 		set(why, false) // a person may have written it, but not from that From
 	}
+	p.dkimPass = dkimPassDomains(h, p.trustedAuthserv)
 	if h.has("x-auto-response-suppress") {
 		// The sender asks for no automatic answer; Outlook also sets it on
 		// mail that people write, so it does not make the mail generated.

@@ -16,6 +16,7 @@ type parser struct {
 	ownIDs          map[string]bool // Message-IDs of the report mail itself (Message-ID, Resent-Message-ID)
 	linkHosts       map[string]bool // Options.LinkHosts, lower-cased, without scheme or port
 	trustedAuthserv map[string]bool // Options.TrustedAuthservIDs, lower-cased
+	dkimPass        []string        // signing domains a trusted server verified on the report mail
 
 	ids, toks candidates
 	seq       int
