@@ -325,13 +325,13 @@ func (s *Service) matchWith(l matchLookup, in ReportInput) (match, error) {
 //     mail went to, with nothing casting doubt on that From;
 //   - an abuse report from a configured feedback-loop sender whose DKIM the
 //     desk's own MTA verified (decided in inbox);
-//   - the company's own word, through an API key it issued.
 //
+// The call centre's API (reports:write) is no exception: its caller is a
+// stranger reading out a Message-ID, which proves no more than one pasted
+// on /report.
 // A sealed token is exact everywhere (tokenMatch): only a holder has one.
 func ledgerConfidence(in ReportInput, m LedgerMessage) Match {
 	switch in.Channel {
-	case ChannelAPI:
-		return MatchExact
 	case ChannelMail:
 		if in.VerifiedFeedbackLoop {
 			return MatchExact
