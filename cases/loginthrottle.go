@@ -126,7 +126,8 @@ func loginClientKey(client string) string {
 
 // reserveLoginAttempt counts one attempt on account and returns its number
 // since the last successful sign-in, or a LoginLockedError while the
-// account is locked (the attempt is then not counted). An attempt whose
+// account is locked (the attempt is then counted as refused, for the
+// owner, and does not lengthen the lock). An attempt whose
 // number reaches the limit locks the account at once, before its
 // password is checked; a right password lifts the lock again.
 func (s *Service) reserveLoginAttempt(ctx context.Context, account, client string, now time.Time) (int64, error) {
@@ -177,8 +178,9 @@ func (s *Service) reserveLoginAttempt(ctx context.Context, account, client strin
 }
 
 // recordLoginFailure keeps the client of failed attempt number n on
-// account and, when the attempt locked a user's account, says so in the
-// audit log. It returns the lock, if the attempt set one.
+// account, reserved at now, and, when the attempt locked a user's account,
+// says so in the audit log. It returns the lock, if the attempt set one,
+// or the wrong-password error.
 func (s *Service) recordLoginFailure(ctx context.Context, account, client string, n int64, u User, now time.Time) error {
 	d := s.loginThrottle.delay(n)
 	err := s.store.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {

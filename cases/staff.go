@@ -102,17 +102,17 @@ func (s *Service) LoginFrom(ctx context.Context, email, password, client string,
 	if err := s.store.r.WithContext(ctx).Where("email = ?", email).Limit(1).Find(&u).Error; err != nil {
 		return SignedIn{}, fmt.Errorf("look up user: %w", err)
 	}
-	account := loginAccountKey(email)
-	n, err := s.reserveLoginAttempt(ctx, account, client, s.clock())
+	account, at := loginAccountKey(email), s.clock()
+	n, err := s.reserveLoginAttempt(ctx, account, client, at)
 	if err != nil {
 		return SignedIn{}, err
 	}
 	if u.ID == 0 {
 		CheckPassword(dummyHash(), password)
-		return SignedIn{}, s.recordLoginFailure(ctx, account, client, n, u, s.clock())
+		return SignedIn{}, s.recordLoginFailure(ctx, account, client, n, u, at)
 	}
 	if !CheckPassword(u.PasswordHash, password) || u.Disabled {
-		return SignedIn{}, s.recordLoginFailure(ctx, account, client, n, u, s.clock())
+		return SignedIn{}, s.recordLoginFailure(ctx, account, client, n, u, at)
 	}
 	token := randomToken(32)
 	now := s.clock()
