@@ -96,6 +96,8 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (*A
 		Logger:               log,
 		SLA:                  cfg.slaOptions(),
 		Escalation:           cfg.escalationRules(),
+		LoginThrottle: cases.LoginThrottle{FailuresBeforeDelay: cfg.Auth.LoginFailuresBeforeDelay,
+			FirstDelay: cfg.Auth.LoginFirstDelay.D(), MaxDelay: cfg.Auth.LoginMaxDelay.D()},
 	})
 	if err != nil {
 		db.Close()

@@ -25,6 +25,8 @@ import (
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
+
+	"notme/cases"
 )
 
 // Config is the whole configuration of the desk. Load builds it from
@@ -45,6 +47,18 @@ type Config struct {
 	Ledger     LedgerConfig          `yaml:"ledger"`
 	Webhooks   WebhooksConfig        `yaml:"webhooks"`
 	Desk       DeskConfig            `yaml:"desk"`
+	Auth       AuthConfig            `yaml:"auth"`
+}
+
+// AuthConfig is how staff sign-in resists guessing from many addresses:
+// LoginFailuresBeforeDelay failed sign-ins in a row to one account lock
+// it for sign-in for LoginFirstDelay, whatever the password; each further
+// failure doubles the lock, up to LoginMaxDelay. A successful sign-in
+// starts the count again. http.login_rate limits each client besides.
+type AuthConfig struct {
+	LoginFailuresBeforeDelay int      `yaml:"login_failures_before_delay"`
+	LoginFirstDelay          Duration `yaml:"login_first_delay"`
+	LoginMaxDelay            Duration `yaml:"login_max_delay"`
 }
 
 // DeskConfig is what the public pages say about who runs the desk.
@@ -276,6 +290,11 @@ func Defaults() Config {
 	return Config{
 		DataDir: "./data",
 		Log:     LogConfig{Level: "info", Format: "text"},
+		Auth: AuthConfig{
+			LoginFailuresBeforeDelay: cases.DefaultLoginFailuresBeforeDelay,
+			LoginFirstDelay:          Duration(cases.DefaultLoginFirstDelay),
+			LoginMaxDelay:            Duration(cases.DefaultLoginMaxDelay),
+		},
 		HTTP: HTTPConfig{
 			Addr:              ":8080",
 			OpsAddr:           "127.0.0.1:9090",
@@ -637,6 +656,15 @@ func (c *Config) validateHTTP(v *validator) {
 	}
 	if h.DefaultLanguage != "en" && h.DefaultLanguage != "ja" {
 		v.add("http.default_language", "must be en or ja")
+	}
+	if a := c.Auth; a.LoginFailuresBeforeDelay < 1 || a.LoginFailuresBeforeDelay > 100 {
+		v.add("auth.login_failures_before_delay", "must be from 1 to 100")
+	}
+	if a := c.Auth; a.LoginFirstDelay < Duration(time.Second) || a.LoginFirstDelay > Duration(time.Hour) {
+		v.add("auth.login_first_delay", "must be from 1s to 1h")
+	}
+	if a := c.Auth; a.LoginMaxDelay < a.LoginFirstDelay || a.LoginMaxDelay > Duration(24*time.Hour) {
+		v.add("auth.login_max_delay", "must be at least auth.login_first_delay and at most 24h")
 	}
 	if h.SessionTTL <= 0 {
 		v.add("http.session_ttl", "must be positive")

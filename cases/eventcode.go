@@ -216,7 +216,7 @@ var Actors = []string{ActorMail, actorDesk, ActorReporter, ActorRules, ActorSLA,
 
 // AuditActions lists every audit action.
 var AuditActions = []string{AuditInviteUser, AuditAcceptInvitation, AuditGrantTrained, AuditRevokeTrained, AuditRetryWebhook,
-	AuditDownloadAttachment, AuditRevealAddress, AuditBreachAssessment}
+	AuditDownloadAttachment, AuditRevealAddress, AuditBreachAssessment, AuditLoginLocked}
 
 // with is e saying what it says with a message code and its arguments.
 func (e Event) with(code string, args Args) Event {

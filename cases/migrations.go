@@ -350,6 +350,30 @@ var migrations = []migration{
 		`ALTER TABLE case_events ADD COLUMN args TEXT`,
 		`ALTER TABLE audit_log ADD COLUMN args TEXT`,
 	}, nil, nil},
+	{16, "login throttle per account", []string{
+		// Failed sign-ins in a row per account (the normalised address,
+		// hashed, whether or not a user has it) and the lock they set
+		// (cases/loginthrottle.go). Logged on PostgreSQL, unlike the rate
+		// limit counters: a crash must not lift a lock.
+		`CREATE TABLE login_throttles (
+			account_key TEXT PRIMARY KEY,
+			failures INTEGER NOT NULL DEFAULT 0,
+			refused INTEGER NOT NULL DEFAULT 0,
+			locked_until {{time}},
+			updated_at {{time}} NOT NULL
+		)`,
+		`CREATE INDEX login_throttles_updated_at ON login_throttles (updated_at)`,
+		// The clients (hashed) those failures came from, for the count
+		// the account's owner is told.
+		`CREATE TABLE login_failure_clients (
+			account_key TEXT NOT NULL,
+			client_key TEXT NOT NULL,
+			PRIMARY KEY (account_key, client_key)
+		)`,
+		// What a session's owner is told when it opens.
+		`ALTER TABLE sessions ADD COLUMN failed_logins INTEGER NOT NULL DEFAULT 0`,
+		`ALTER TABLE sessions ADD COLUMN failed_login_clients INTEGER NOT NULL DEFAULT 0`,
+	}, nil, nil},
 }
 
 // schemaVersion is the version the code expects.

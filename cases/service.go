@@ -122,6 +122,10 @@ type Options struct {
 	// automatic escalation rules (cases/sla.go, cases/escalation.go).
 	SLA        SLAOptions
 	Escalation EscalationRules
+
+	// LoginThrottle locks an account for sign-in after failed sign-ins
+	// (cases/loginthrottle.go); zero values take the defaults.
+	LoginThrottle LoginThrottle
 }
 
 // DefaultContainBy is the containment deadline per severity.
@@ -147,6 +151,7 @@ type Service struct {
 	esc              EscalationRules
 	acks             AckOptions
 	webhooks         WebhookOptions
+	loginThrottle    LoginThrottle
 	deliveryWake     chan struct{} // a commit queued webhooks
 	now              func() time.Time
 	log              *slog.Logger
@@ -170,6 +175,7 @@ func NewService(o Options) (*Service, error) {
 		noteMaxChars:     o.NoteMaxChars,
 		acks:             o.Acks.withDefaults(),
 		webhooks:         o.Webhooks.withDefaults(),
+		loginThrottle:    o.LoginThrottle.withDefaults(),
 		deliveryWake:     make(chan struct{}, 1),
 		reopenWindow:     o.ReopenWindow,
 		escalateTakeover: !o.NoTakeoverEscalation,

@@ -41,6 +41,10 @@ type Session struct {
 	UserID    int64
 	CreatedAt time.Time
 	ExpiresAt time.Time
+	// FailedLogins failed sign-ins to the account came before this one,
+	// from FailedLoginClients client addresses: the owner is told.
+	FailedLogins       int
+	FailedLoginClients int
 }
 
 // MinPasswordLen is the shortest password a user may be given.
@@ -78,38 +82,74 @@ func (s *Service) Users(ctx context.Context) ([]User, error) {
 }
 
 // Login checks a staff member's password and opens a session of the given
-// length. Every failure is the same EUNAUTHORIZED.
+// length; it is LoginFrom with no client address.
 func (s *Service) Login(ctx context.Context, email, password string, ttl time.Duration) (string, User, error) {
+	in, err := s.LoginFrom(ctx, email, password, "", ttl)
+	return in.Token, in.User, err
+}
+
+// LoginFrom checks a staff member's password and opens a session of the
+// given length. client names where the attempt came from (a client
+// address or network) for the count of addresses the owner is told about.
+// The account's throttle (loginthrottle.go) comes first: a locked account
+// is refused with a *LoginLockedError whatever the password.
+func (s *Service) LoginFrom(ctx context.Context, email, password, client string, ttl time.Duration) (SignedIn, error) {
 	if ttl <= 0 {
-		return "", User{}, fmt.Errorf("login: session length %v must be positive", ttl)
+		return SignedIn{}, fmt.Errorf("login: session length %v must be positive", ttl)
 	}
 	email = strings.ToLower(strings.TrimSpace(email))
 	var u User
 	if err := s.store.r.WithContext(ctx).Where("email = ?", email).Limit(1).Find(&u).Error; err != nil {
-		return "", User{}, fmt.Errorf("look up user: %w", err)
+		return SignedIn{}, fmt.Errorf("look up user: %w", err)
+	}
+	account, at := loginAccountKey(email), s.clock()
+	n, err := s.reserveLoginAttempt(ctx, account, client, at)
+	if err != nil {
+		return SignedIn{}, err
 	}
 	if u.ID == 0 {
 		CheckPassword(dummyHash(), password)
-		return "", User{}, Errorf(EUNAUTHORIZED, "wrong email or password")
+		return SignedIn{}, s.recordLoginFailure(ctx, account, client, n, u, at)
 	}
 	if !CheckPassword(u.PasswordHash, password) || u.Disabled {
-		return "", User{}, Errorf(EUNAUTHORIZED, "wrong email or password")
+		return SignedIn{}, s.recordLoginFailure(ctx, account, client, n, u, at)
 	}
 	token := randomToken(32)
 	now := s.clock()
 	sess := Session{TokenHash: hashSecret(token), UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(ttl)}
-	err := s.store.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = s.store.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		// Expired sessions go whenever someone logs in; no sweeper needed.
 		if err := tx.Where("expires_at <= ?", now).Delete(&Session{}).Error; err != nil {
+			return err
+		}
+		// The failures before this sign-in are told to the new session
+		// and forgotten; this attempt was counted too.
+		var before []struct{ Failures, Refused int64 }
+		if err := tx.Raw(`SELECT failures, refused FROM login_throttles WHERE account_key = ?`, account).Scan(&before).Error; err != nil {
+			return err
+		}
+		var clients int64
+		if err := tx.Table("login_failure_clients").Where("account_key = ?", account).Count(&clients).Error; err != nil {
+			return err
+		}
+		if len(before) > 0 {
+			if n := before[0].Failures - 1 + before[0].Refused; n > 0 {
+				sess.FailedLogins, sess.FailedLoginClients = int(n), int(clients)
+			}
+		}
+		if err := tx.Exec(`DELETE FROM login_failure_clients WHERE account_key = ?`, account).Error; err != nil {
+			return err
+		}
+		if err := tx.Exec(`DELETE FROM login_throttles WHERE account_key = ?`, account).Error; err != nil {
 			return err
 		}
 		return tx.Create(&sess).Error
 	})
 	if err != nil {
-		return "", User{}, fmt.Errorf("open session: %w", err)
+		return SignedIn{}, fmt.Errorf("open session: %w", err)
 	}
-	s.log.Info("staff login", "user_id", u.ID, "role", u.Role)
-	return token, u, nil
+	s.log.Info("staff login", "user_id", u.ID, "role", u.Role, "failed_before", sess.FailedLogins)
+	return SignedIn{Token: token, User: u, Failed: sess.FailedLogins, FailedFrom: sess.FailedLoginClients}, nil
 }
 
 // UserBySession returns the user of a live session.

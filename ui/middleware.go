@@ -235,7 +235,8 @@ func csrfToken(c echo.Context) string {
 	return t
 }
 
-// rateLimit allows r per client address; over it, deny answers. With
+// rateLimit allows r per client (clientKey: an IPv4 address, an IPv6
+// /64); over it, deny answers. With
 // SharedRateLimits the counters are in the database, shared by every
 // instance; scope keeps each limit's apart.
 func (s *Server) rateLimit(scope string, r Rate, deny func(echo.Context) error) echo.MiddlewareFunc {
@@ -248,7 +249,8 @@ func (s *Server) rateLimit(scope string, r Rate, deny func(echo.Context) error) 
 		store = newSharedRateStore(s.svc, s.log, scope, r)
 	}
 	return middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
-		Store: store,
+		Store:               store,
+		IdentifierExtractor: func(c echo.Context) (string, error) { return clientKey(c), nil },
 		DenyHandler: func(c echo.Context, _ string, _ error) error {
 			c.Response().Header().Set("Retry-After", "60")
 			return deny(c)

@@ -4,7 +4,10 @@ import (
 	"context"
 	"log/slog"
 	"math"
+	"net/netip"
 	"time"
+
+	"github.com/labstack/echo/v4"
 
 	"notme/cases"
 )
@@ -41,4 +44,27 @@ func (st *sharedRateStore) Allow(identifier string) (bool, error) {
 		return true, nil
 	}
 	return ok, nil
+}
+
+// clientKey is whom a per-client limit counts: an IPv4 client by its
+// address, an IPv6 client by its /64. One IPv6 host is usually given a
+// whole /64 (RFC 7421 section 1; SLAAC, RFC 4862, picks the low 64 bits), so
+// a limit per IPv6 address would let it step around any limit by changing
+// address. The address is c.RealIP(): X-Forwarded-For only from trusted
+// proxies (ipExtractor).
+func clientKey(c echo.Context) string {
+	ip := c.RealIP()
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	a = a.Unmap() // ::ffff:192.0.2.1 is the IPv4 client 192.0.2.1
+	if a.Is4() {
+		return a.String()
+	}
+	p, err := a.WithZone("").Prefix(64)
+	if err != nil {
+		return ip
+	}
+	return p.String()
 }

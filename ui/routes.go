@@ -50,6 +50,7 @@ func (s *Server) routes() {
 	// Staff console.
 	e.GET("/login", s.loginPage, with()...)
 	e.POST("/login", s.login, limited(s.rateLimit("login", s.opts.LoginRate, s.tooManyLogins), page...)...)
+	e.GET("/login/notice", s.loginNotice, with(s.requireUser)...)
 	e.POST("/logout", s.logout, with()...)
 	e.GET("/queue", s.queue, with(s.requireUser)...)
 	e.POST("/queue/take", s.takeNext, with(s.requireUser)...)

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -116,10 +117,20 @@ func (s *Server) loginPage(c echo.Context) error {
 		Expired: c.QueryParam("expired") != "", Invited: c.QueryParam("invited") != ""})
 }
 
-// login is POST /login.
+// login is POST /login. The account's own throttle comes after the
+// per-client rate limit (routes.go): a locked account is refused whatever
+// the password, with words that say neither whether the password was right
+// nor whether the account exists.
 func (s *Server) login(c echo.Context) error {
 	email, next := c.FormValue("email"), localPath(c.FormValue("next"))
-	token, _, err := s.svc.Login(c.Request().Context(), email, c.FormValue("password"), s.opts.SessionTTL)
+	in, err := s.svc.LoginFrom(c.Request().Context(), email, c.FormValue("password"), clientKey(c), s.opts.SessionTTL)
+	if lock, ok := cases.IsLoginLocked(err); ok {
+		p := s.pageT(c, "login.title")
+		wait := max(lock.Until.Sub(s.svc.Now()), time.Second)
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
+		return s.render(c, http.StatusTooManyRequests, "login", loginPage{page: p, Next: next, Email: email,
+			Error: staffText(p.Lang, "login.locked", lockedUntilText(lock.Until))})
+	}
 	if cases.ErrorCode(err) == cases.EUNAUTHORIZED {
 		p := s.pageT(c, "login.title")
 		return s.render(c, http.StatusUnauthorized, "login", loginPage{page: p, Next: next, Email: email,
@@ -129,14 +140,55 @@ func (s *Server) login(c echo.Context) error {
 		return err
 	}
 	c.SetCookie(&http.Cookie{
-		Name: sessionCookie, Value: token, Path: "/", MaxAge: int(s.opts.SessionTTL / time.Second),
+		Name: sessionCookie, Value: in.Token, Path: "/", MaxAge: int(s.opts.SessionTTL / time.Second),
 		HttpOnly: true, Secure: s.opts.SecureCookies, SameSite: http.SameSiteStrictMode,
 	})
 	// A new session has a new form token (csrfOfSession); the cookie
 	// token, which the login form used, is replaced too, so none known
 	// before the login is good after it.
 	s.replaceCSRFCookie(c, newCSRFToken())
+	if in.Failed > 0 {
+		// The owner reads what happened before going on; the counts are
+		// the session's own (SessionLoginNotice), not the URL's.
+		return c.Redirect(http.StatusSeeOther, "/login/notice?next="+url.QueryEscape(next))
+	}
 	return c.Redirect(http.StatusSeeOther, next)
+}
+
+// lockedUntilText is when a locked account takes sign-ins again, rounded
+// up to the minute so that trying at the time shown is never too early.
+func lockedUntilText(until time.Time) string {
+	if r := until.Truncate(time.Minute); r.Before(until) {
+		until = r.Add(time.Minute)
+	}
+	return until.UTC().Format("2006-01-02 15:04 UTC")
+}
+
+type loginNoticePage struct {
+	page
+	Message string
+	Next    string
+}
+
+// loginNotice is GET /login/notice: the failed sign-ins to the account
+// before this session, told once the owner is in; without any it goes on.
+func (s *Server) loginNotice(c echo.Context) error {
+	next := localPath(c.QueryParam("next"))
+	var n cases.LoginNotice
+	if ck, err := c.Cookie(sessionCookie); err == nil {
+		if n, err = s.svc.SessionLoginNotice(c.Request().Context(), ck.Value); err != nil {
+			return err
+		}
+	}
+	if n.Failed == 0 {
+		return c.Redirect(http.StatusSeeOther, next)
+	}
+	p := s.pageT(c, "login.notice.title")
+	msg := staffText(p.Lang, "login.notice.body", n.Failed, n.FailedFrom)
+	if n.FailedFrom <= 1 {
+		msg = staffText(p.Lang, "login.notice.body1", n.Failed)
+	}
+	return s.render(c, http.StatusOK, "loginnotice", loginNoticePage{page: p, Next: next, Message: msg})
 }
 
 // logout is POST /logout.
