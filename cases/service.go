@@ -148,6 +148,7 @@ type Service struct {
 	acks             AckOptions
 	webhooks         WebhookOptions
 	deliveryWake     chan struct{} // a commit queued webhooks
+	ackWake          chan struct{} // a person released a held acknowledgement
 	now              func() time.Time
 	log              *slog.Logger
 }
@@ -171,6 +172,7 @@ func NewService(o Options) (*Service, error) {
 		acks:             o.Acks.withDefaults(),
 		webhooks:         o.Webhooks.withDefaults(),
 		deliveryWake:     make(chan struct{}, 1),
+		ackWake:          make(chan struct{}, 1),
 		reopenWindow:     o.ReopenWindow,
 		escalateTakeover: !o.NoTakeoverEscalation,
 		now:              o.Now,
