@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -79,7 +80,38 @@ const (
 	// AckHeldAddressWindow: the address had an acknowledgement within
 	// the window.
 	AckHeldAddressWindow = "address_window"
+	// AckHeldNotPlausible: nothing shows the reporter is who the mail
+	// went to: the From is not the ledger recipient of the matched mail,
+	// no sealed token names it, and the desk's own receiving server did
+	// not see DMARC pass for its domain. Anyone can write any From, so
+	// the desk does not mail it unasked (issue 12, backscatter).
+	AckHeldNotPlausible = "not_plausible"
 )
+
+// AckHandSendable lists the held reasons a person's judgement may
+// overrule (SendHeldAck). A sender_check hold never goes: the mail asked
+// for no answer or was an auto-reply, a bounce or a list's, or the
+// desk's own server saw its From fail.
+var AckHandSendable = []string{AckHeldNotPlausible, AckHeldDomainLimit, AckHeldAddressWindow}
+
+// HeldReason is the reason code of an acknowledgement held back (one of
+// AckHandSendable, or AckHeldSender); "" when it is not held.
+func (a Ack) HeldReason() string {
+	switch {
+	case a.State != AckSuppressed:
+		return ""
+	case a.LastError == AckHeldDomainLimit || a.LastError == AckHeldNotPlausible:
+		return a.LastError
+	case strings.HasPrefix(a.LastError, AckHeldPrefix):
+		return AckHeldSender
+	}
+	return AckHeldAddressWindow
+}
+
+// SendableByHand reports whether staff may send this held acknowledgement.
+func (a Ack) SendableByHand() bool {
+	return a.Kind == AckKindReceived && slices.Contains(AckHandSendable, a.HeldReason())
+}
 
 // ackDomainWindow is the span DomainPerHour counts over.
 const ackDomainWindow = time.Hour
@@ -223,7 +255,8 @@ type HeldAckCount struct {
 }
 
 // HeldAckCounts counts the suppressed acknowledgements by reason code
-// (AckHeldDomainLimit, AckHeldSender, AckHeldAddressWindow), for
+// (AckHeldDomainLimit, AckHeldSender, AckHeldAddressWindow,
+// AckHeldNotPlausible), for
 // /metrics; every reason is listed, with 0 where none was held.
 func (s *Service) HeldAckCounts(ctx context.Context) ([]HeldAckCount, error) {
 	var rows []struct {
@@ -231,14 +264,14 @@ func (s *Service) HeldAckCounts(ctx context.Context) ([]HeldAckCount, error) {
 		N      int64
 	}
 	err := s.store.r.WithContext(ctx).Raw(`SELECT reason, COUNT(*) AS n FROM (
-		SELECT CASE WHEN last_error = ? THEN ? WHEN last_error LIKE ? THEN ? ELSE ? END AS reason
+		SELECT CASE WHEN last_error = ? THEN ? WHEN last_error = ? THEN ? WHEN last_error LIKE ? THEN ? ELSE ? END AS reason
 		FROM acks WHERE state = ?) held GROUP BY reason`,
-		AckHeldDomainLimit, AckHeldDomainLimit, AckHeldPrefix+"%", AckHeldSender, AckHeldAddressWindow,
+		AckHeldDomainLimit, AckHeldDomainLimit, AckHeldNotPlausible, AckHeldNotPlausible, AckHeldPrefix+"%", AckHeldSender, AckHeldAddressWindow,
 		AckSuppressed).Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("count held acks: %w", err)
 	}
-	out := []HeldAckCount{{Reason: AckHeldDomainLimit}, {Reason: AckHeldSender}, {Reason: AckHeldAddressWindow}}
+	out := []HeldAckCount{{Reason: AckHeldDomainLimit}, {Reason: AckHeldSender}, {Reason: AckHeldAddressWindow}, {Reason: AckHeldNotPlausible}}
 	for _, r := range rows {
 		for i := range out {
 			if out[i].Reason == r.Reason {

@@ -13,6 +13,9 @@ import (
 // default) acknowledgements go to that domain within an hour; the rest
 // are held, visibly, with a reason code, and counted for /metrics. Other
 // domains are not held, and the next hour the domain is answered again.
+// (The desk's server saw DMARC pass for each From, so only the bound
+// holds them; an implausible reporter is held before it, see
+// TestAckOnlyToPlausibleReporters.)
 func TestAcksBoundedPerDomainPerHour(t *testing.T) {
 	d := newTestDesk(t)
 	ctx := context.Background()
@@ -21,7 +24,7 @@ func TestAcksBoundedPerDomainPerHour(t *testing.T) {
 		id := fmt.Sprintf("lure%d@innocent.example", i)
 		return InboundMail{Raw: []byte(id), Parsed: ParsedMail{Class: ClassReport, MessageID: id, From: from,
 			Subject: "URGENT: your account is suspended - verify at https://evil.example/login", Lang: "en",
-			MessageIDs: []string{"o1@mail.example.com"}}}
+			MessageIDs: []string{"o1@mail.example.com"}, DMARCPass: true}}
 	}
 	var batch []InboundMail
 	for i := range 15 {
@@ -62,7 +65,7 @@ func TestAcksBoundedPerDomainPerHour(t *testing.T) {
 	if err != nil {
 		t.Fatalf("HeldAckCounts() = %v", err)
 	}
-	if fmt.Sprint(counts) != fmt.Sprint([]HeldAckCount{{AckHeldDomainLimit, 5}, {AckHeldSender, 0}, {AckHeldAddressWindow, 0}}) {
+	if fmt.Sprint(counts) != fmt.Sprint([]HeldAckCount{{AckHeldDomainLimit, 5}, {AckHeldSender, 0}, {AckHeldAddressWindow, 0}, {AckHeldNotPlausible, 0}}) {
 		t.Errorf("HeldAckCounts() = %v, want 5 held for %s", counts, AckHeldDomainLimit)
 	}
 
@@ -90,7 +93,7 @@ func TestAcksDomainBoundConfigurable(t *testing.T) {
 	for i := range 3 {
 		id := fmt.Sprintf("r%d@example.net", i)
 		batch = append(batch, InboundMail{Raw: []byte(id), Parsed: ParsedMail{Class: ClassReport, MessageID: id,
-			From: fmt.Sprintf("p%d@example.net", i), MessageIDs: []string{"nowhere@elsewhere.example"}}})
+			From: fmt.Sprintf("p%d@example.net", i), MessageIDs: []string{"nowhere@elsewhere.example"}, DMARCPass: true}})
 	}
 	if _, err := svc.IngestMail(context.Background(), batch); err != nil {
 		t.Fatalf("IngestMail() = %v", err)

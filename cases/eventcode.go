@@ -110,6 +110,7 @@ const (
 	CodeSLABreached        = "sla.breached"      // fact, the fact's args
 	CodeAssessed           = "assessed"          // outcome, from?, reason, late (minutes)? | intime?
 	CodeNewEvidence        = "new_evidence"      // from, to (severities), contain_by
+	CodeAckSentByHand      = "ack.sent_by_hand"  // held (AckHandSendable)
 )
 
 // EventCodes lists every timeline message code.
@@ -120,6 +121,7 @@ var EventCodes = []string{
 	CodeTaken, CodeAssigned, CodeReassigned, CodeNote, CodeStatus, CodeOutcomeQueued,
 	CodeEscalatedManual, CodeEscalatedRule, CodeEscalatedFurther, CodeDeescalated,
 	CodeReopened, CodeEvidencePurged, CodeSLABreached, CodeAssessed, CodeNewEvidence,
+	CodeAckSentByHand,
 }
 
 // Why a severity was set: the codes of assess's reasons.
@@ -216,7 +218,7 @@ var Actors = []string{ActorMail, actorDesk, ActorReporter, ActorRules, ActorSLA,
 
 // AuditActions lists every audit action.
 var AuditActions = []string{AuditInviteUser, AuditAcceptInvitation, AuditGrantTrained, AuditRevokeTrained, AuditRetryWebhook,
-	AuditDownloadAttachment, AuditRevealAddress, AuditBreachAssessment, AuditLoginLocked}
+	AuditDownloadAttachment, AuditRevealAddress, AuditBreachAssessment, AuditLoginLocked, AuditSendHeldAck}
 
 // with is e saying what it says with a message code and its arguments.
 func (e Event) with(code string, args Args) Event {

@@ -48,6 +48,9 @@ type ParsedMail struct {
 	Tokens     []string // candidate sealed tokens, strongest first
 	// Auto says why the mail must never be answered ("" = a person wrote it).
 	Auto string
+	// DMARCPass: the desk's own receiving server saw DMARC pass for the
+	// From's domain, so the From is the sender's (ackPlausible).
+	DMARCPass bool
 	// BounceRecipients are the addresses a bounce says failed.
 	BounceRecipients []string
 	Problems         []string
@@ -278,10 +281,13 @@ func (b *mailBatch) ingestOne(m InboundMail, statusToken string) (Ingested, erro
 		bm.c = bm.filing.c
 		res.CaseRef, res.StatusToken = bm.c.Ref, statusToken
 		if p.Class == ClassReport && p.From != "" {
-			if p.Auto == "" {
-				res.AckTo = p.From
-			} else {
+			switch {
+			case p.Auto != "":
 				held = heldAckReason(p.Auto)
+			case !s.ackPlausible(p, bm.filing.recipient):
+				held = AckHeldNotPlausible
+			default:
+				res.AckTo = p.From
 			}
 		}
 		b.seen[row.MessageID] = true

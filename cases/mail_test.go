@@ -29,7 +29,8 @@ func TestIngestMailDispositions(t *testing.T) {
 		Class: ClassReport, MessageID: "<r1@gmial.com>", From: "Taro@Gmial.com", Lang: "ja",
 		MessageIDs: []string{"orig-1@mail.example.com"}, ParserVersion: 1}}
 	forward := InboundMail{Mailbox: "INBOX", UIDValidity: 7, UID: 2, Raw: []byte("fwd"), Parsed: ParsedMail{
-		Class: ClassReport, MessageID: "f1@example.org", From: "x@example.org", Tokens: []string{"AAAAforged", tok}}}
+		Class: ClassReport, MessageID: "f1@example.org", From: "x@example.org", Tokens: []string{"AAAAforged", tok},
+		DMARCPass: true}} // plausible: acknowledged (TestAckOnlyToPlausibleReporters)
 	arf := InboundMail{Mailbox: "INBOX", UIDValidity: 7, UID: 3, Raw: []byte("arf"), Parsed: ParsedMail{
 		Class: ClassARF, MessageID: "arf1@fbl.example.net", From: "fbl@example.net", Auto: "arf",
 		MessageIDs: []string{"orig-1@mail.example.com"}}}

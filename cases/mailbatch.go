@@ -49,6 +49,9 @@ type mailBatch struct {
 type batchFiling struct {
 	c      *Case
 	report Report
+	// recipient is the ledger recipient of the matched mail, "" if none
+	// (ackPlausible).
+	recipient string
 }
 
 type batchEvent struct {
@@ -392,7 +395,7 @@ func (b *mailBatch) fileReport(in ReportInput, statusToken string) (*batchFiling
 			prev[k] = v
 		}
 	}
-	f := &batchFiling{c: c, report: s.newReport(m, in, 0, statusToken, now)}
+	f := &batchFiling{c: c, report: s.newReport(m, in, 0, statusToken, now), recipient: m.recipient}
 	b.filings = append(b.filings, f)
 	events = append(events, Event{Type: EventReportAdded, Detail: reportSummary(f.report), Code: CodeReportAdded, Args: reportArgs(f.report)})
 	for _, ev := range events {

@@ -153,6 +153,7 @@ type Service struct {
 	webhooks         WebhookOptions
 	loginThrottle    LoginThrottle
 	deliveryWake     chan struct{} // a commit queued webhooks
+	ackWake          chan struct{} // a person released a held acknowledgement
 	now              func() time.Time
 	log              *slog.Logger
 }
@@ -177,6 +178,7 @@ func NewService(o Options) (*Service, error) {
 		webhooks:         o.Webhooks.withDefaults(),
 		loginThrottle:    o.LoginThrottle.withDefaults(),
 		deliveryWake:     make(chan struct{}, 1),
+		ackWake:          make(chan struct{}, 1),
 		reopenWindow:     o.ReopenWindow,
 		escalateTakeover: !o.NoTakeoverEscalation,
 		now:              o.Now,

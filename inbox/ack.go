@@ -174,6 +174,7 @@ func (s *AckSender) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-s.notify:
+		case <-s.svc.AckWake(): // a person sent a held one by hand
 		case <-timer.C:
 		}
 	}

@@ -24,6 +24,7 @@ func (p Parser) ParseMail(raw []byte) cases.ParsedMail {
 		MessageIDs:    r.MessageIDs,
 		Tokens:        r.Tokens,
 		Auto:          r.Auto,
+		DMARCPass:     r.DMARCPass,
 		Problems:      r.Problems,
 		ParserVersion: r.Parser,
 	}

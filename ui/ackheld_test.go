@@ -20,7 +20,7 @@ func TestMetricsCountHeldAcks(t *testing.T) {
 		id := fmt.Sprintf("lure%d@innocent.example", i)
 		batch = append(batch, cases.InboundMail{Raw: []byte(id), Parsed: cases.ParsedMail{Class: cases.ClassReport, MessageID: id,
 			From: fmt.Sprintf("victim%d@innocent.example", i), Subject: "URGENT: verify at https://evil.example/login",
-			MessageIDs: []string{"nowhere@elsewhere.example"}}})
+			MessageIDs: []string{"nowhere@elsewhere.example"}, DMARCPass: true}})
 	}
 	got, err := d.app.Service.IngestMail(context.Background(), batch)
 	if err != nil {

@@ -36,6 +36,7 @@ var everyEvent = map[string]struct {
 	cases.CodeWebhookDead:        {cases.EventWebhookDead, "desk", cases.Args{"action": cases.ActionRevokePendingLinks, "attempts": "8", "since": "2026-03-01T10:00:00Z", "error": "HTTP 503"}},
 	cases.CodeWebhookRetried:     {cases.EventWebhookRetried, "user:lead@desk.example", cases.Args{"action": cases.ActionContactOwner, "attempts": "1"}},
 	cases.CodeNewEvidence:        {cases.EventNewEvidence, cases.ActorReporter, cases.Args{"from": "high", "to": "critical", "contain_by": "2026-03-01T10:15:00Z"}},
+	cases.CodeAckSentByHand:      {cases.EventAckSentByHand, "user:lead@desk.example", cases.Args{"held": cases.AckHeldNotPlausible}},
 	cases.CodeTaken:              {cases.EventAssigned, "user:agent@desk.example", cases.Args{"to": "agent@desk.example"}},
 	cases.CodeAssigned:           {cases.EventAssigned, "user:lead@desk.example", cases.Args{"to": "agent@desk.example"}},
 	cases.CodeReassigned:         {cases.EventAssigned, "user:lead@desk.example", cases.Args{"from": "agent@desk.example", "to": "lead@desk.example"}},

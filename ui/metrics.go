@@ -159,7 +159,7 @@ type heldAckCollector struct {
 
 func (s *Server) heldAckCollector() prometheus.Collector {
 	return &heldAckCollector{s: s, held: prometheus.NewDesc("notme_acks_held_total",
-		"Acknowledgements held back, never sent, by reason (domain_hourly_limit, sender_check, address_window).",
+		"Acknowledgements held back, never sent, by reason (domain_hourly_limit, sender_check, address_window, not_plausible).",
 		[]string{"reason"}, nil)}
 }
 

@@ -66,6 +66,7 @@ func (s *Server) routes() {
 	e.POST("/cases/:ref/confirm-match", s.caseConfirmMatch, with(s.requireUser)...)
 	e.POST("/cases/:ref/containment", s.caseContainment, with(s.requireUser)...)
 	e.POST("/cases/:ref/deliveries/:id/retry", s.caseRetryDelivery, with(s.requireUser)...)
+	e.POST("/cases/:ref/acks/:id/send", s.caseSendHeldAck, with(s.requireUser)...)
 	e.GET("/cases/:ref/mail/:id", s.mailEvidence, with(s.requireUser)...)
 	e.GET("/cases/:ref/mail/:id/html", s.mailEvidenceHTML, with(s.requireUser)...)
 	e.GET("/cases/:ref/mail/:id/attachments/:n", s.mailAttachment, with(s.requireUser)...)

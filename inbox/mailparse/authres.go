@@ -220,3 +220,34 @@ func feedbackLoop(from string, dkim []string, senders []string) string {
 	}
 	return ""
 }
+
+// dmarcPassed reports whether a trusted Authentication-Results field says
+// DMARC passed for fromDomain (RFC 7489 section 11.2: the result names
+// the domain it evaluated as header.from). A pass for another domain, or
+// one without header.from, proves nothing about this From.
+func dmarcPassed(h header, trusted map[string]bool, fromDomain string) bool {
+	if len(trusted) == 0 || fromDomain == "" {
+		return false
+	}
+	for _, v := range h.all("authentication-results") {
+		parts := splitAuthRes(v)
+		f := strings.Fields(parts[0])
+		if len(f) == 0 || !trusted[strings.ToLower(strings.Trim(f[0], `"`))] {
+			continue
+		}
+		for _, res := range parts[1:] {
+			method, result, ok := strings.Cut(firstWord(res), "=")
+			if !ok {
+				continue
+			}
+			method, _, _ = strings.Cut(strings.ToLower(method), "/")
+			if method != "dmarc" || !strings.EqualFold(result, "pass") {
+				continue
+			}
+			if strings.EqualFold(strings.TrimRight(resProps(res)["header.from"], "."), fromDomain) {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -61,11 +61,16 @@ type Result struct {
 	Subject    string            `json:"subject"`     // decoded (RFC 2047)
 	Lang       string            `json:"lang"`        // "ja" or "en": the language to answer in
 	Original   *Original         `json:"original,omitempty"`
-	Auto       string            `json:"auto,omitempty"`   // why this mail must never be acknowledged; "" = a person wrote it
-	Bounce     *Bounce           `json:"bounce,omitempty"` // for ClassBounce
-	Problems   []string          `json:"problems,omitempty"`
-	Text       string            `json:"-"` // the readable text, at most 64 KB, for staff
-	Parser     int               `json:"parser"`
+	Auto       string            `json:"auto,omitempty"` // why this mail must never be acknowledged; "" = a person wrote it
+	// DMARCPass: the desk's own receiving server (a trusted authserv-id)
+	// says DMARC passed for the From's domain, so the From is the
+	// sender's (issue 12: an acknowledgement goes only to a plausible
+	// reporter).
+	DMARCPass bool     `json:"dmarc_pass,omitempty"`
+	Bounce    *Bounce  `json:"bounce,omitempty"` // for ClassBounce
+	Problems  []string `json:"problems,omitempty"`
+	Text      string   `json:"-"` // the readable text, at most 64 KB, for staff
+	Parser    int      `json:"parser"`
 
 	// FeedbackLoop, for ClassARF, is the signing domain of a DKIM signature
 	// that a trusted server verified for one of Options.FeedbackLoopSenders:
@@ -296,6 +301,7 @@ func (p *parser) classify(r *Result) {
 		auto = "mdn"
 	}
 	r.Auto = auto
+	r.DMARCPass = p.dmarcPass && auto == ""
 
 	switch {
 	case arf:

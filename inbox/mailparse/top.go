@@ -69,6 +69,7 @@ func (p *parser) topHeader(h header) {
 	}
 
 	p.loopHeader(h, from)
+	p.dmarcPass = dmarcPassed(h, p.trustedAuthserv, p.fromDomain)
 }
 
 // thread adds In-Reply-To and References: the nearest parent first, but the

@@ -46,6 +46,7 @@ type parser struct {
 	autoClass        bool   // the reason makes the mail an auto-reply (not only "do not answer")
 	ownAddress       bool
 	nullSender       bool
+	dmarcPass        bool // a trusted Authentication-Results says dmarc=pass for the From's domain
 	daemonSender     bool
 	bounceSubject    bool
 	bounceText       bool
