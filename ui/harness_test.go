@@ -40,6 +40,13 @@ const staffPassword = "correct horse battery staple"
 // that tests may post freely; configure changes the config before Open.
 func newDesk(t testing.TB, configure ...func(*app.Config)) *desk {
 	t.Helper()
+	return newDeskWith(t, nil, configure...)
+}
+
+// newDeskWith is newDesk with options for the web server, such as a
+// hook that holds a render.
+func newDeskWith(t testing.TB, opts []app.Option, configure ...func(*app.Config)) *desk {
+	t.Helper()
 	srv := httptest.NewUnstartedServer(http.NotFoundHandler())
 	publicURL := "https://" + srv.Listener.Addr().String()
 
@@ -54,7 +61,7 @@ func newDesk(t testing.TB, configure ...func(*app.Config)) *desk {
 	for _, f := range configure {
 		f(&cfg)
 	}
-	a, err := app.Open(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	a, err := app.Open(context.Background(), cfg, slog.New(slog.DiscardHandler), opts...)
 	if err != nil {
 		srv.Close()
 		t.Fatalf("app.Open() = %v", err)
