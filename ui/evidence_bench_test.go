@@ -59,8 +59,20 @@ func heapInUse(s []metrics.Sample) uint64 {
 // left afterwards (after a GC), the slowest viewer and how many were told
 // to come back later (503).
 //
-//	go test -run '^$' -bench EvidenceViewer -benchtime 1x ./ui
+//	go test -run '^$' -bench 'Evidence(Viewer|Download)' -benchtime 1x ./ui
 func BenchmarkEvidenceViewer25MB16(b *testing.B) {
+	benchEvidence(b, "", "/html")
+}
+
+// BenchmarkEvidenceDownload25MB16: sixteen staff download the 25 MB
+// mail's big attachment at once.
+func BenchmarkEvidenceDownload25MB16(b *testing.B) {
+	benchEvidence(b, "/attachments/1")
+}
+
+// benchEvidence has sixteen viewers GET each of paths under the viewer of
+// one 25 MB mail at once.
+func benchEvidence(b *testing.B, paths ...string) {
 	const viewers = 16
 	d := newDesk(b, func(c *app.Config) { c.Mail.MaxSize = 32 << 20 })
 	d.addUser(b, "agent@desk.example", cases.RoleAgent, true)
@@ -103,7 +115,8 @@ func BenchmarkEvidenceViewer25MB16(b *testing.B) {
 		for i := range viewers {
 			wg.Go(func() {
 				start := time.Now()
-				for _, p := range []string{base, base + "/html"} {
+				for _, p := range paths {
+					p = base + p
 					resp, err := agent.c.Get(p)
 					if err != nil {
 						errs <- err
