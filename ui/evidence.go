@@ -122,8 +122,8 @@ func (s *Server) viewMail(raw []byte, l ViewLimits) MailView {
 // rendered is the viewer's render of e's kept mail: from the cache, or
 // read from the database and rendered in one of the viewer's slots.
 func (s *Server) rendered(c echo.Context, e cases.Evidence) (*mailRender, error) {
-	max := s.opts.EvidenceViewMaxBytes
-	k := viewKey{mail: e.Mail.ID, sha256: string(e.Mail.Sha256), maxText: max}
+	capped := s.opts.EvidenceViewMaxBytes
+	k := viewKey{mail: e.Mail.ID, sha256: string(e.Mail.Sha256), maxText: capped}
 	return s.views.get(c.Request().Context(), k, func() (*mailRender, error) {
 		// Others may be waiting for this render: it finishes even if
 		// the viewer who started it leaves.
@@ -131,7 +131,7 @@ func (s *Server) rendered(c echo.Context, e cases.Evidence) (*mailRender, error)
 		if err != nil {
 			return nil, err
 		}
-		v := s.viewMail(raw, ViewLimits{MaxText: max})
+		v := s.viewMail(raw, ViewLimits{MaxText: capped})
 		r := &mailRender{headers: v.Headers, text: v.Text, textClipped: v.TextClipped, htmlClipped: v.HTMLClipped,
 			attachments: v.Attachments, problems: v.Problems}
 		if strings.TrimSpace(v.HTML) != "" {
