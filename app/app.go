@@ -119,18 +119,15 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (*A
 		ReportRate:     ui.Rate{PerMinute: cfg.HTTP.ReportRate.PerMinute, Burst: cfg.HTTP.ReportRate.Burst},
 		LoginRate:      ui.Rate{PerMinute: cfg.HTTP.LoginRate.PerMinute, Burst: cfg.HTTP.LoginRate.Burst},
 		// One SQLite file has one desk process; PostgreSQL may have several.
-		SharedRateLimits:           db.Driver == "postgres",
-		MaxBatchBytes:              cfg.HTTP.MaxBatchBytes,
-		DefaultLang:                cfg.HTTP.DefaultLanguage,
-		ScanMail:                   reportScanner(parserOptions(cfg)),
-		MailboxStaleAfter:          cfg.Mail.StaleAfter.D(),
-		ViewMail:                   viewMail(parserOptions(cfg)),
-		EvidenceViewMaxBytes:       cfg.Evidence.ViewMaxBytes,
-		EvidenceMaxConcurrentViews: cfg.Evidence.MaxConcurrentViews,
-		EvidenceViewWait:           cfg.Evidence.ViewWait.D(),
-		Company:                    cfg.Desk.Company,
-		CompanyJA:                  cfg.Desk.CompanyJA,
-		ReportAddress:              cfg.Mail.ReportAddress,
+		SharedRateLimits:  db.Driver == "postgres",
+		MaxBatchBytes:     cfg.HTTP.MaxBatchBytes,
+		DefaultLang:       cfg.HTTP.DefaultLanguage,
+		ScanMail:          reportScanner(parserOptions(cfg)),
+		MailboxStaleAfter: cfg.Mail.StaleAfter.D(),
+		ViewMail:          viewMail(parserOptions(cfg)),
+		Company:           cfg.Desk.Company,
+		CompanyJA:         cfg.Desk.CompanyJA,
+		ReportAddress:     cfg.Mail.ReportAddress,
 		Contact: ui.Contact{URL: cfg.Desk.Contact.URL, Phone: cfg.Desk.Contact.Phone,
 			Hours: cfg.Desk.Contact.Hours, HoursJA: cfg.Desk.Contact.HoursJA},
 		SameBrowserWindow: cfg.Reports.SameBrowserWindow.D(),
@@ -151,6 +148,8 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (*A
 			return nil
 		},
 	}
+	uo.EvidenceViewMaxBytes, uo.EvidenceMaxConcurrentViews, uo.EvidenceViewWait =
+		cfg.Evidence.ViewMaxBytes, cfg.Evidence.MaxConcurrentViews, cfg.Evidence.ViewWait.D()
 	for _, o := range opts {
 		o(&uo)
 	}
