@@ -162,6 +162,8 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (*A
 			return nil
 		},
 	}
+	uo.EvidenceViewMaxBytes, uo.EvidenceMaxConcurrentViews, uo.EvidenceViewWait =
+		cfg.Evidence.ViewMaxBytes, cfg.Evidence.MaxConcurrentViews, cfg.Evidence.ViewWait.D()
 	for _, o := range opts {
 		o(&uo)
 	}

@@ -44,6 +44,7 @@ type Config struct {
 	Mail       MailConfig            `yaml:"mail"`
 	Escalation EscalationConfig      `yaml:"escalation"`
 	Retention  RetentionConfig       `yaml:"retention"`
+	Evidence   EvidenceConfig        `yaml:"evidence"`
 	Ledger     LedgerConfig          `yaml:"ledger"`
 	Webhooks   WebhooksConfig        `yaml:"webhooks"`
 	Desk       DeskConfig            `yaml:"desk"`
@@ -78,6 +79,19 @@ type ContactConfig struct {
 	Phone   string `yaml:"phone"` // as dialled, e.g. 0120-000-000
 	Hours   string `yaml:"hours"` // when the phone is answered
 	HoursJA string `yaml:"hours_ja"`
+}
+
+// EvidenceConfig bounds the evidence viewer's memory whatever a mail's
+// size and the number of viewers.
+type EvidenceConfig struct {
+	// ViewMaxBytes caps each text or HTML body the viewer shows; the page
+	// says when a body was longer. Downloads are never cut.
+	ViewMaxBytes int `yaml:"view_max_bytes"`
+	// MaxConcurrentViews bounds the renders and downloads that hold a raw
+	// mail at once; one more waits ViewWait for a turn, then gets a 503
+	// page asking to try again in a few seconds.
+	MaxConcurrentViews int      `yaml:"max_concurrent_views"`
+	ViewWait           Duration `yaml:"view_wait"`
 }
 
 // RetentionConfig bounds how long personal data is kept.
@@ -325,6 +339,7 @@ func Defaults() Config {
 		},
 		Escalation: defaultEscalation(),
 		Retention:  RetentionConfig{Evidence: Duration(90 * 24 * time.Hour), Interval: Duration(24 * time.Hour)},
+		Evidence:   EvidenceConfig{ViewMaxBytes: 256 << 10, MaxConcurrentViews: 2, ViewWait: Duration(5 * time.Second)},
 		Ledger:     defaultLedger(),
 		Webhooks:   defaultWebhooks(),
 		Mail: MailConfig{
@@ -593,6 +608,15 @@ func (c *Config) Validate() error {
 		}
 	}
 	c.validateSLA(&v)
+	if c.Evidence.ViewMaxBytes < 1<<10 || c.Evidence.ViewMaxBytes > 1<<20 {
+		v.add("evidence.view_max_bytes", "must be between 1024 and 1048576")
+	}
+	if c.Evidence.MaxConcurrentViews < 1 || c.Evidence.MaxConcurrentViews > 64 {
+		v.add("evidence.max_concurrent_views", "must be between 1 and 64")
+	}
+	if c.Evidence.ViewWait <= 0 || c.Evidence.ViewWait.D() > time.Minute {
+		v.add("evidence.view_wait", "must be positive and at most 1m")
+	}
 	if c.Reports.NoteMaxChars < 1 {
 		v.add("reports.note_max_chars", "must be at least 1")
 	}

@@ -7,15 +7,17 @@ import (
 
 // viewMail adapts mailparse.View to the evidence viewer, which may not
 // import MIME code: the same limits as the parser that took the mail in.
-func viewMail(o mailparse.Options) func(raw []byte) ui.MailView {
-	return func(raw []byte) ui.MailView {
-		v := mailparse.View(raw, o)
-		out := ui.MailView{Headers: uiHeaders(v.Headers), Text: v.Text, HTML: v.HTML, Problems: v.Problems}
+func viewMail(o mailparse.Options) func(raw []byte, l ui.ViewLimits) ui.MailView {
+	return func(raw []byte, l ui.ViewLimits) ui.MailView {
+		v := mailparse.ViewLimited(raw, o, mailparse.ViewLimits{MaxText: l.MaxText, Keep: func(n int) bool { return n == l.Keep }})
+		out := ui.MailView{Headers: uiHeaders(v.Headers), Text: v.Text, HTML: v.HTML, Problems: v.Problems,
+			TextClipped: v.TextClipped, HTMLClipped: v.HTMLClipped}
 		for _, a := range v.Attachments {
-			out.Attachments = append(out.Attachments, ui.MailAttachment{Name: a.Name, Type: a.Type, Data: a.Data, Forwarded: a.Forwarded})
+			out.Attachments = append(out.Attachments, ui.MailAttachment{Name: a.Name, Type: a.Type, Data: a.Data, Size: a.Size, Forwarded: a.Forwarded})
 		}
 		if f := v.Forwarded; f != nil {
-			out.Forwarded = &ui.ForwardedMail{Inline: f.Inline, Headers: uiHeaders(f.Headers), Text: f.Text, HTML: f.HTML}
+			out.Forwarded = &ui.ForwardedMail{Inline: f.Inline, Headers: uiHeaders(f.Headers), Text: f.Text, HTML: f.HTML,
+				TextClipped: f.TextClipped, HTMLClipped: f.HTMLClipped}
 		}
 		return out
 	}

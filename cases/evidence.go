@@ -2,6 +2,7 @@ package cases
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -13,17 +14,56 @@ import (
 // attachment from the evidence viewer.
 const AuditDownloadAttachment = "download_mail_attachment"
 
-// Evidence is one stored mail of a case, raw bytes included, for the
-// evidence viewer. Cases never reads MIME: the viewer parses Mail.Raw.
+// Evidence is one stored mail of a case for the evidence viewer, without
+// its raw bytes: a 25 MB mail is read from the database only when the
+// viewer has no view of it yet (RawMail). Cases never reads MIME: the
+// viewer parses the raw mail.
 type Evidence struct {
 	Case Case
-	Mail MailMessage // FromAddr masked; Raw is nil once retention purged it
+	Mail MailMessage // FromAddr masked; Raw is not loaded
 	// revealed holds the case's addresses this session revealed, lower-cased.
 	revealed map[string]bool
+	// rawSize is the size of the raw mail kept, 0 once retention purged
+	// it; set only by MailEvidence and KeptMail, which checked the reader
+	// may see the mail, so that RawMail serves no one else.
+	rawSize int64
 }
 
 // Purged reports whether retention removed the raw mail.
-func (e Evidence) Purged() bool { return e.Mail.PurgedAt != nil || len(e.Mail.Raw) == 0 }
+func (e Evidence) Purged() bool { return e.Mail.PurgedAt != nil || e.rawSize == 0 }
+
+// RawMail reads the raw bytes of the mail of e, which MailEvidence or
+// KeptMail returned, once and in one piece.
+func (s *Service) RawMail(ctx context.Context, e Evidence) ([]byte, error) {
+	if e.Purged() {
+		return nil, Errorf(ENOTFOUND, "The raw mail is not kept.")
+	}
+	var raw []byte
+	err := s.store.r.WithContext(ctx).Model(&MailMessage{}).Select("raw").Where("id = ?", e.Mail.ID).Row().Scan(&raw)
+	if err != nil {
+		return nil, fmt.Errorf("read raw mail %d: %w", e.Mail.ID, err)
+	}
+	if len(raw) == 0 {
+		return nil, Errorf(ENOTFOUND, "The raw mail is not kept.")
+	}
+	return raw, nil
+}
+
+// readMail reads the mail row without its raw bytes, and their size.
+func readMail(db *gorm.DB, e *Evidence, where string, args ...any) error {
+	if err := db.Omit("raw").Where(where, args...).Limit(1).Find(&e.Mail).Error; err != nil {
+		return err
+	}
+	if e.Mail.ID == 0 {
+		return nil
+	}
+	var n sql.NullInt64
+	if err := db.Model(&MailMessage{}).Select("length(raw)").Where("id = ?", e.Mail.ID).Row().Scan(&n); err != nil {
+		return err
+	}
+	e.rawSize = n.Int64
+	return nil
+}
 
 // Mask masks every email address in s as the console does, except the
 // addresses of the case that this session revealed (RevealAddress).
@@ -59,7 +99,7 @@ func (s *Service) MailEvidence(ctx context.Context, a Actor, session, ref string
 	if e.Case.ID == 0 {
 		return Evidence{}, Errorf(ENOTFOUND, "no such case")
 	}
-	if err := db.Where("id = ? AND case_id = ?", mailID, e.Case.ID).Limit(1).Find(&e.Mail).Error; err != nil {
+	if err := readMail(db, &e, "id = ? AND case_id = ?", mailID, e.Case.ID); err != nil {
 		return Evidence{}, fmt.Errorf("read mail %d of %s: %w", mailID, ref, err)
 	}
 	if e.Mail.ID == 0 {
@@ -99,7 +139,7 @@ func (s *Service) KeptMail(ctx context.Context, a Actor, session string, mailID 
 	}
 	db := s.store.r.WithContext(ctx)
 	var e Evidence
-	if err := db.Where("id = ?", mailID).Limit(1).Find(&e.Mail).Error; err != nil {
+	if err := readMail(db, &e, "id = ?", mailID); err != nil {
 		return Evidence{}, fmt.Errorf("read mail %d: %w", mailID, err)
 	}
 	if e.Mail.ID == 0 {

@@ -25,8 +25,13 @@ func TestMailEvidence(t *testing.T) {
 	if err != nil {
 		t.Fatalf("MailEvidence() = %v", err)
 	}
-	if string(e.Mail.Raw) != "reply" || e.Mail.FromAddr != "h***@example.net" || e.Purged() {
-		t.Errorf("MailEvidence() = raw %q, from %q, purged %v; want the raw mail, its sender masked", e.Mail.Raw, e.Mail.FromAddr, e.Purged())
+	raw, err := d.RawMail(ctx, e)
+	if string(raw) != "reply" || err != nil || e.Mail.Raw != nil || e.Mail.FromAddr != "h***@example.net" || e.Purged() {
+		t.Errorf("MailEvidence() = raw %q (RawMail() = %q, %v), from %q, purged %v; want no raw bytes until RawMail reads them, its sender masked",
+			e.Mail.Raw, raw, err, e.Mail.FromAddr, e.Purged())
+	}
+	if _, err := d.RawMail(ctx, Evidence{Mail: MailMessage{ID: mail.ID}}); ErrorCode(err) != ENOTFOUND {
+		t.Errorf("RawMail(an Evidence not from MailEvidence) = %v, want ENOTFOUND", err)
 	}
 	if got := e.Mask("From: Hanako <hanako@example.net>, cc kenji@example.org"); got != "From: Hanako <h***@example.net>, cc k***@example.org" {
 		t.Errorf("Evidence.Mask() = %q, want every address masked", got)

@@ -26,8 +26,8 @@ func TestKeptMail(t *testing.T) {
 	if err != nil {
 		t.Fatalf("KeptMail() = %v", err)
 	}
-	if string(e.Mail.Raw) != "hello" || e.Mail.FromAddr != "s***@example.org" || e.Case.ID != 0 || e.Mail.Reason != ReasonUnrelated {
-		t.Errorf("KeptMail() = raw %q, from %q, case %d, reason %q; want the raw mail, masked, on no case", e.Mail.Raw, e.Mail.FromAddr, e.Case.ID, e.Mail.Reason)
+	if raw, err := d.RawMail(ctx, e); string(raw) != "hello" || err != nil || e.Mail.FromAddr != "s***@example.org" || e.Case.ID != 0 || e.Mail.Reason != ReasonUnrelated {
+		t.Errorf("KeptMail() = raw %q, from %q, case %d, reason %q; want the raw mail, masked, on no case", raw, e.Mail.FromAddr, e.Case.ID, e.Mail.Reason)
 	}
 	if got := e.Mask("someone@example.org"); got != "s***@example.org" {
 		t.Errorf("Evidence.Mask() = %q, want it masked", got)

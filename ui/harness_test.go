@@ -38,7 +38,14 @@ const staffPassword = "correct horse battery staple"
 
 // newDesk opens a desk in t.TempDir(). Rate limits default to "never" so
 // that tests may post freely; configure changes the config before Open.
-func newDesk(t *testing.T, configure ...func(*app.Config)) *desk {
+func newDesk(t testing.TB, configure ...func(*app.Config)) *desk {
+	t.Helper()
+	return newDeskWith(t, nil, configure...)
+}
+
+// newDeskWith is newDesk with options for the web server, such as a
+// hook that holds a render.
+func newDeskWith(t testing.TB, opts []app.Option, configure ...func(*app.Config)) *desk {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(http.NotFoundHandler())
 	publicURL := "https://" + srv.Listener.Addr().String()
@@ -54,7 +61,7 @@ func newDesk(t *testing.T, configure ...func(*app.Config)) *desk {
 	for _, f := range configure {
 		f(&cfg)
 	}
-	a, err := app.Open(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	a, err := app.Open(context.Background(), cfg, slog.New(slog.DiscardHandler), opts...)
 	if err != nil {
 		srv.Close()
 		t.Fatalf("app.Open() = %v", err)
@@ -74,7 +81,7 @@ func newDesk(t *testing.T, configure ...func(*app.Config)) *desk {
 }
 
 // addUser adds a staff member with staffPassword.
-func (d *desk) addUser(t *testing.T, email string, role cases.Role, trained bool) {
+func (d *desk) addUser(t testing.TB, email string, role cases.Role, trained bool) {
 	t.Helper()
 	if _, err := d.app.Service.AddUser(context.Background(), email, role, trained, staffPassword); err != nil {
 		t.Fatalf("AddUser(%s, %s, %v) = %v", email, role, trained, err)
@@ -140,7 +147,7 @@ func (r response) jsonBody(t *testing.T, v any) {
 }
 
 // wantStatus fails the test unless the answer has status want.
-func (r response) wantStatus(t *testing.T, want int) {
+func (r response) wantStatus(t testing.TB, want int) {
 	t.Helper()
 	if r.status != want {
 		t.Fatalf("%s = %d, want %d; body:\n%s", r.call, r.status, want, clip(r.body))
@@ -169,7 +176,7 @@ type browser struct {
 	c *http.Client
 }
 
-func (d *desk) browser(t *testing.T) *browser {
+func (d *desk) browser(t testing.TB) *browser {
 	t.Helper()
 	jar, err := cookiejar.New(nil)
 	if err != nil {
@@ -181,7 +188,7 @@ func (d *desk) browser(t *testing.T) *browser {
 	return &browser{d: d, c: &c}
 }
 
-func (b *browser) do(t *testing.T, req *http.Request) response {
+func (b *browser) do(t testing.TB, req *http.Request) response {
 	t.Helper()
 	call := req.Method + " " + req.URL.RequestURI()
 	resp, err := b.c.Do(req)
@@ -197,7 +204,7 @@ func (b *browser) do(t *testing.T, req *http.Request) response {
 }
 
 // get fetches path; header pairs are optional "Name", "value".
-func (b *browser) get(t *testing.T, path string, header ...string) response {
+func (b *browser) get(t testing.TB, path string, header ...string) response {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, b.d.url+path, nil)
 	if err != nil {
@@ -209,7 +216,7 @@ func (b *browser) get(t *testing.T, path string, header ...string) response {
 
 // post sends a form to path as is: add the _csrf field yourself, or use
 // submit.
-func (b *browser) post(t *testing.T, path string, form url.Values, header ...string) response {
+func (b *browser) post(t testing.TB, path string, form url.Values, header ...string) response {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, b.d.url+path, strings.NewReader(form.Encode()))
 	if err != nil {
@@ -230,7 +237,7 @@ var csrfFieldRE = regexp.MustCompile(`name="_csrf" value="([^"]*)"`)
 
 // csrf GETs page and returns the _csrf hidden field of its form; the jar
 // keeps the matching cookie.
-func (b *browser) csrf(t *testing.T, page string) string {
+func (b *browser) csrf(t testing.TB, page string) string {
 	t.Helper()
 	r := b.get(t, page)
 	r.wantStatus(t, http.StatusOK)
@@ -243,7 +250,7 @@ func (b *browser) csrf(t *testing.T, page string) string {
 
 // submit does what a person does: opens the page at path, then sends its
 // form with the CSRF token it carried.
-func (b *browser) submit(t *testing.T, path string, form url.Values) response {
+func (b *browser) submit(t testing.TB, path string, form url.Values) response {
 	t.Helper()
 	if form == nil {
 		form = url.Values{}
@@ -278,7 +285,7 @@ func (b *browser) report(t *testing.T, token string, form url.Values) (ref, stat
 var caseRefRE = regexp.MustCompile(`NM-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}`)
 
 // login logs a staff member in and returns their browser.
-func (d *desk) login(t *testing.T, email string) *browser {
+func (d *desk) login(t testing.TB, email string) *browser {
 	t.Helper()
 	b := d.browser(t)
 	r := b.submit(t, "/login", url.Values{"email": {email}, "password": {staffPassword}})

@@ -58,9 +58,22 @@ type Options struct {
 	MailboxStaleAfter time.Duration
 	// Outbox, in the demo only, lists what the SMTP sink received.
 	Outbox func() []OutboxMail
-	// ViewMail reads a stored mail for the evidence viewer; ui reads no
-	// MIME itself. nil shows the raw mail as text.
-	ViewMail func(raw []byte) MailView
+	// ViewMail reads a stored mail for the evidence viewer within the
+	// limits; ui reads no MIME itself. nil shows the raw mail as text.
+	ViewMail func(raw []byte, l ViewLimits) MailView
+	// EvidenceViewMaxBytes caps each text or HTML body the evidence
+	// viewer shows (default 256 KB, at most 1 MB); the page says when a
+	// body was longer. Downloads are never cut.
+	EvidenceViewMaxBytes int
+	// EvidenceMaxConcurrentViews bounds the evidence viewer's renders and
+	// downloads that hold a raw mail at once (default 2); one more waits
+	// EvidenceViewWait (default 5 s), then gets a 503 page with
+	// Retry-After.
+	EvidenceMaxConcurrentViews int
+	EvidenceViewWait           time.Duration
+	// EvidenceViewCacheBytes bounds the cache of rendered views (default
+	// 32 MB).
+	EvidenceViewCacheBytes int64
 	// Company names the sender of the account mail on the link page, in
 	// English and Japanese ("" = Company); "" says "an email from us".
 	Company, CompanyJA string
@@ -98,6 +111,7 @@ type Server struct {
 	publicURL string
 	opts      Options
 	metrics   *metrics
+	views     *mailViews // the evidence viewer's renders
 }
 
 // New builds the server: templates are parsed here, so a broken template
@@ -127,6 +141,21 @@ func New(o Options) (*Server, error) {
 	if o.MailboxStaleAfter <= 0 {
 		o.MailboxStaleAfter = 15 * time.Minute
 	}
+	switch {
+	case o.EvidenceViewMaxBytes <= 0:
+		o.EvidenceViewMaxBytes = defaultViewMaxBytes
+	case o.EvidenceViewMaxBytes > 1<<20:
+		o.EvidenceViewMaxBytes = 1 << 20
+	}
+	if o.EvidenceMaxConcurrentViews <= 0 {
+		o.EvidenceMaxConcurrentViews = defaultMaxConcurrentViews
+	}
+	if o.EvidenceViewWait <= 0 {
+		o.EvidenceViewWait = defaultViewWait
+	}
+	if o.EvidenceViewCacheBytes <= 0 {
+		o.EvidenceViewCacheBytes = defaultViewCacheBytes
+	}
 	if o.DefaultLang != langJA {
 		o.DefaultLang = langEN
 	}
@@ -145,6 +174,7 @@ func New(o Options) (*Server, error) {
 		pages:     p,
 		publicURL: strings.TrimRight(o.PublicURL, "/"),
 		opts:      o,
+		views:     newMailViews(o.EvidenceMaxConcurrentViews, o.EvidenceViewWait, o.EvidenceViewCacheBytes),
 	}
 	if s.metrics, err = newMetrics(o.Registry, s.mailboxCollector(), s.webhookCollector(), s.deadlineCollector(), s.heldAckCollector()); err != nil {
 		return nil, err

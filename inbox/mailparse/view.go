@@ -1,6 +1,7 @@
 package mailparse
 
 import (
+	"encoding/base64"
 	"fmt"
 	"net/textproto"
 	"strings"
@@ -19,6 +20,22 @@ type MailView struct {
 	Attachments []Attachment
 	Forwarded   *Forwarded
 	Problems    []string
+	// TextClipped and HTMLClipped: the body was longer than
+	// ViewLimits.MaxText and only its start is in Text or HTML.
+	TextClipped, HTMLClipped bool
+}
+
+// ViewLimits bound what View keeps of a mail, so that the evidence
+// viewer's memory does not grow with the mail's size.
+type ViewLimits struct {
+	// MaxText bounds each text or HTML body kept, in bytes (default and
+	// at most 1 MB); the rest is cut at a character boundary and the
+	// view says so (TextClipped, HTMLClipped).
+	MaxText int
+	// Keep says which attachments, numbered from 1 in the order of
+	// MailView.Attachments, keep their decoded bytes; the others have
+	// only their Size. nil keeps every attachment's bytes.
+	Keep func(n int) bool
 }
 
 // HeaderField is one header field with its value unfolded and RFC 2047
@@ -32,7 +49,8 @@ type HeaderField struct {
 type Attachment struct {
 	Name      string // from Content-Disposition filename or Content-Type name, RFC 2047/2231 decoded; may be ""
 	Type      string // the declared media type, lower-cased
-	Data      []byte // transfer-decoded
+	Data      []byte // transfer-decoded; nil unless ViewLimits.Keep wants it
+	Size      int    // the decoded size, kept or not
 	Forwarded bool   // inside the forwarded original
 }
 
@@ -44,6 +62,8 @@ type Forwarded struct {
 	Headers []HeaderField
 	Text    string
 	HTML    string // for an attached original only
+	// TextClipped, HTMLClipped: as in MailView.
+	TextClipped, HTMLClipped bool
 }
 
 const (
@@ -51,15 +71,23 @@ const (
 	maxViewField = 8 << 10 // per header value shown
 )
 
-// View reads raw for the evidence viewer.
-func View(raw []byte, o Options) (v MailView) {
+// View reads raw for the evidence viewer, keeping every attachment's
+// bytes and up to 1 MB of each body.
+func View(raw []byte, o Options) MailView { return ViewLimited(raw, o, ViewLimits{}) }
+
+// ViewLimited is View within l: the viewer keeps only the start of each
+// body and the bytes of the attachment it serves.
+func ViewLimited(raw []byte, o Options, l ViewLimits) (v MailView) {
 	p := newParser(o)
 	defer func() {
 		if r := recover(); r != nil {
 			v = MailView{Problems: []string{fmt.Sprintf("%s: %v", internalError, r)}}
 		}
 	}()
-	vw := &viewer{p: p}
+	if l.MaxText <= 0 || l.MaxText > maxViewText {
+		l.MaxText = maxViewText
+	}
+	vw := &viewer{p: p, l: l}
 	vw.view(raw)
 	vw.v.Problems = p.problems
 	return vw.v
@@ -67,15 +95,20 @@ func View(raw []byte, o Options) (v MailView) {
 
 type viewer struct {
 	p *parser
+	l ViewLimits
 	v MailView
 }
+
+// keeps reports whether attachment n keeps its bytes.
+func (vw *viewer) keeps(n int) bool { return vw.l.Keep == nil || vw.l.Keep(n) }
 
 // viewBody collects one message's readable bodies while its parts are
 // walked: the mail's own, or the forwarded original's.
 type viewBody struct {
-	text, html *strings.Builder
-	hasHTML    bool
-	forwarded  bool
+	text, html               *strings.Builder
+	hasHTML                  bool
+	forwarded                bool
+	textClipped, htmlClipped bool
 }
 
 func (vw *viewer) view(raw []byte) {
@@ -92,6 +125,7 @@ func (vw *viewer) view(raw []byte) {
 	vw.part(h, body, 0, vb, false)
 	vw.v.Text = strings.TrimSpace(text.String())
 	vw.v.HTML = html.String()
+	vw.v.TextClipped, vw.v.HTMLClipped = vb.textClipped, vb.htmlClipped
 	if vw.v.Forwarded == nil {
 		vw.v.Forwarded = inlineForward(p, vw.v.Text)
 	}
@@ -198,6 +232,7 @@ func (vw *viewer) part(h header, body []byte, depth int, vb *viewBody, inAlt boo
 		vw.v.Forwarded = fw
 		vw.part(hh, rest, depth+1, fb, false)
 		fw.Text, fw.HTML = strings.TrimSpace(text.String()), html.String()
+		fw.TextClipped, fw.HTMLClipped = fb.textClipped, fb.htmlClipped
 		if fw.Text == "" && fw.HTML != "" {
 			fw.Text, _ = htmlToText(fw.HTML)
 		}
@@ -208,6 +243,19 @@ func (vw *viewer) part(h header, body []byte, depth int, vb *viewBody, inAlt boo
 			return
 		}
 		html := typ == "text/html"
+		switch {
+		case html && vb.hasHTML:
+			vw.attach(orName(name, "message.html"), typ, b, vb.forwarded)
+			return
+		case !html && inAlt && vb.text.Len() > 0:
+			return // the same content again; the first plain text stays
+		}
+		// Only the start is shown: convert no more than a generous
+		// multiple of it (a charset can take four bytes per character).
+		cut := len(b) > 4*vw.l.MaxText
+		if cut {
+			b = b[:4*vw.l.MaxText]
+		}
 		var s string
 		if params["charset"] == "" && html && !isUTF8(b) {
 			s = htmlCharset(b)
@@ -215,28 +263,70 @@ func (vw *viewer) part(h header, body []byte, depth int, vb *viewBody, inAlt boo
 			s = p.convert(params["charset"], b, where)
 		}
 		s = strings.ReplaceAll(s, "\r\n", "\n")
-		switch {
-		case html && !vb.hasHTML:
+		if html {
 			vb.hasHTML = true
-			appendClipped(vb.html, s)
-		case html:
-			vw.attach(orName(name, "message.html"), typ, b, vb.forwarded)
-		case inAlt && vb.text.Len() > 0:
-			// the same content again; the first plain text stays
-		default:
-			if vb.text.Len() > 0 {
-				appendClipped(vb.text, "\n\n")
-			}
-			appendClipped(vb.text, s)
+			vb.htmlClipped = vw.appendClipped(vb.html, s) || cut
+			return
 		}
+		if vb.text.Len() > 0 {
+			vw.appendClipped(vb.text, "\n\n")
+		}
+		vb.textClipped = vw.appendClipped(vb.text, s) || cut || vb.textClipped
 
 	default:
+		if !vw.keeps(len(vw.v.Attachments)+1) && vw.sizeOnly(h, body, name, typ, vb.forwarded) {
+			return
+		}
 		b := vw.decoded(h, body, where)
 		if b == nil {
 			return
 		}
 		vw.attach(name, typ, b, vb.forwarded)
 	}
+}
+
+// sizeOnly attaches a part whose bytes are not kept by its decoded size
+// alone, without decoding it, where its transfer encoding allows (none or
+// base64); false leaves it to decoded. It spends the decoded-size budget
+// exactly as decoded does, so that the attachments are the same.
+func (vw *viewer) sizeOnly(h header, body []byte, name, typ string, forwarded bool) bool {
+	n, ok := decodedSize(h.get("content-transfer-encoding"), body)
+	if !ok {
+		return false
+	}
+	p := vw.p
+	if p.budget(len(body)) <= 0 {
+		return true
+	}
+	if int64(n) > p.budget(n) {
+		n = int(p.budget(n))
+	}
+	p.spend(n)
+	vw.v.Attachments = append(vw.v.Attachments, Attachment{Name: name, Type: typ, Size: n, Forwarded: forwarded})
+	return true
+}
+
+// decodedSize is len(decodeTransfer(cte, b)) for the encodings whose
+// size is known without decoding: none, and base64 as decodeBase64 reads
+// it.
+func decodedSize(cte string, b []byte) (int, bool) {
+	enc := strings.ToLower(strings.Trim(strings.TrimSpace(stripComment(cte)), "\"';"))
+	switch {
+	case enc == "" || enc == "7bit" || enc == "8bit" || enc == "binary":
+		return len(b), true
+	case strings.Contains(enc, "base64"):
+		n := 0
+		for _, c := range b {
+			if 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '/' || c == '-' || c == '_' {
+				n++
+			}
+		}
+		if n%4 == 1 {
+			n--
+		}
+		return base64.RawStdEncoding.DecodedLen(n), true
+	}
+	return 0, false
 }
 
 func orName(name, fallback string) string {
@@ -262,21 +352,30 @@ func (vw *viewer) decoded(h header, body []byte, where string) []byte {
 }
 
 func (vw *viewer) attach(name, typ string, b []byte, forwarded bool) {
-	vw.v.Attachments = append(vw.v.Attachments, Attachment{Name: name, Type: typ, Data: b, Forwarded: forwarded})
+	a := Attachment{Name: name, Type: typ, Size: len(b), Forwarded: forwarded}
+	if vw.keeps(len(vw.v.Attachments) + 1) {
+		a.Data = b
+	}
+	vw.v.Attachments = append(vw.v.Attachments, a)
 }
 
-func appendClipped(b *strings.Builder, s string) {
-	left := maxViewText - b.Len()
+// appendClipped appends s to b up to the view's MaxText and reports
+// whether it left something out.
+func (vw *viewer) appendClipped(b *strings.Builder, s string) bool {
+	left := vw.l.MaxText - b.Len()
 	if left <= 0 {
-		return
+		return s != ""
 	}
-	if len(s) > left {
-		s = s[:left]
-		for len(s) > 0 && !utf8.ValidString(s) {
-			s = s[:len(s)-1]
-		}
+	if len(s) <= left {
+		b.WriteString(s)
+		return false
+	}
+	s = s[:left]
+	for len(s) > 0 && !utf8.ValidString(s) {
+		s = s[:len(s)-1]
 	}
 	b.WriteString(s)
+	return true
 }
 
 // inlineForward finds an inline forward in the mail's text: a marker line

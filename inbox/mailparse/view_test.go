@@ -142,3 +142,42 @@ func FuzzView(f *testing.F) {
 		}
 	})
 }
+
+// TestViewLimited: the viewer's view keeps the start of each body, says
+// so, and keeps only the bytes of the attachment it serves, while every
+// attachment has the size and number View gives it.
+func TestViewLimited(t *testing.T) {
+	for _, file := range []string{"view/html_attachments_en.eml", "fwd_attached_ja.eml"} {
+		raw := readFixture(t, file)
+		full := View(raw, Options{})
+		if len(full.Attachments) == 0 {
+			t.Fatalf("View(%s) has no attachments; the test needs some", file)
+		}
+		none := ViewLimited(raw, Options{}, ViewLimits{MaxText: 16, Keep: func(int) bool { return false }})
+		if len(none.Attachments) != len(full.Attachments) {
+			t.Fatalf("ViewLimited(%s) has %d attachments, View %d", file, len(none.Attachments), len(full.Attachments))
+		}
+		for i, a := range none.Attachments {
+			w := full.Attachments[i]
+			if a.Data != nil || a.Size != len(w.Data) || a.Size != w.Size || a.Name != w.Name || a.Type != w.Type {
+				t.Errorf("ViewLimited(%s) attachment %d = %q %s %d bytes (data %d), want %q %s %d bytes, no data",
+					file, i+1, a.Name, a.Type, a.Size, len(a.Data), w.Name, w.Type, len(w.Data))
+			}
+		}
+		if full.Text != "" && (len(none.Text) > 16 || !none.TextClipped || full.TextClipped) {
+			t.Errorf("ViewLimited(%s, MaxText 16).Text = %q clipped %v (View: clipped %v), want 16 bytes at most, clipped",
+				file, none.Text, none.TextClipped, full.TextClipped)
+		}
+		if full.HTML != "" && (len(none.HTML) > 16 || !none.HTMLClipped) {
+			t.Errorf("ViewLimited(%s, MaxText 16).HTML = %q clipped %v, want 16 bytes at most, clipped", file, none.HTML, none.HTMLClipped)
+		}
+		last := len(full.Attachments)
+		one := ViewLimited(raw, Options{}, ViewLimits{Keep: func(n int) bool { return n == last }})
+		if got := one.Attachments[last-1].Data; !bytes.Equal(got, full.Attachments[last-1].Data) {
+			t.Errorf("ViewLimited(%s, Keep %d) attachment %d = %d bytes, want View's %d", file, last, last, len(got), len(full.Attachments[last-1].Data))
+		}
+		if last > 1 && one.Attachments[0].Data != nil {
+			t.Errorf("ViewLimited(%s, Keep %d) kept attachment 1's bytes", file, last)
+		}
+	}
+}
