@@ -350,6 +350,29 @@ var migrations = []migration{
 		`ALTER TABLE case_events ADD COLUMN args TEXT`,
 		`ALTER TABLE audit_log ADD COLUMN args TEXT`,
 	}, nil, nil},
+	{14, "containment holds and triage clients", []string{
+		// A lead who dismisses a case ("the address was the holder's own")
+		// may hold its link, account or recipient: reports of a held key
+		// join the dismissed case and request nothing (holds.go). Keys are
+		// hashes; case_id is the dismissed case.
+		`CREATE TABLE containment_holds (
+			id {{pk}},
+			scope TEXT NOT NULL,
+			key_hash {{blob}} NOT NULL,
+			case_id BIGINT NOT NULL,
+			created_by TEXT NOT NULL,
+			created_at {{time}} NOT NULL
+		)`,
+		`CREATE INDEX containment_holds_key ON containment_holds (key_hash)`,
+		// What a report's link and recipient were, as hashes, so that a
+		// dismissal can hold them.
+		`ALTER TABLE reports ADD COLUMN token_hash {{blob}}`,
+		`ALTER TABLE reports ADD COLUMN recipient_hash {{blob}}`,
+		// The hashed client that opened an unmatched (triage) case: new
+		// triage cases per client per hour are bounded (triage.go).
+		`ALTER TABLE cases ADD COLUMN triage_client {{blob}}`,
+		`CREATE INDEX cases_triage_client ON cases (triage_client, created_at)`,
+	}, nil, nil},
 }
 
 // schemaVersion is the version the code expects.

@@ -67,6 +67,10 @@ type match struct {
 	messageID  string
 	groupKey   string
 	recipient  string // the ledger message's recipient, if one matched
+	// linkHash and recipientHash identify the sealed link and the
+	// recipient for containment holds (holds.go).
+	linkHash      []byte
+	recipientHash []byte
 }
 
 // FileReport runs the matching ladder and puts the report on the open case
@@ -342,6 +346,12 @@ func (s *Service) fileReport(tx *gorm.DB, in ReportInput, statusToken string) (F
 	if err != nil {
 		return Filed{}, err
 	}
+	m = s.withHoldKeys(m, in)
+	if held, scope, err := s.heldCase(tx, m); err != nil {
+		return Filed{}, err
+	} else if held != nil {
+		return s.fileOnHold(tx, m, in, held, scope, statusToken, now)
+	}
 	var c Case
 	if err := tx.Where("open_key = ?", m.groupKey).Limit(1).Find(&c).Error; err != nil {
 		return Filed{}, fmt.Errorf("find open case: %w", err)
@@ -403,6 +413,25 @@ func (s *Service) fileReport(tx *gorm.DB, in ReportInput, statusToken string) (F
 		return Filed{}, err
 	}
 	return Filed{CaseRef: c.Ref, NewCase: newCase, Case: c, Report: r, Requested: requested}, nil
+}
+
+// fileOnHold files a report on the dismissed case whose dismissal holds
+// its link, account or recipient: the case stays as it is and nothing is
+// requested; the event puts it on /leads.
+func (s *Service) fileOnHold(tx *gorm.DB, m match, in ReportInput, c *Case, scope, statusToken string, now time.Time) (Filed, error) {
+	r := s.newReport(m, in, c.ID, statusToken, now)
+	if err := tx.Create(&r).Error; err != nil {
+		return Filed{}, fmt.Errorf("store report: %w", err)
+	}
+	events := []Event{onHoldEvent(scope),
+		{Type: EventReportAdded, Detail: reportSummary(r), Code: CodeReportAdded, Args: reportArgs(r)}}
+	for i := range events {
+		events[i].CaseID, events[i].At, events[i].Actor = c.ID, now, in.Actor
+	}
+	if err := tx.Create(&events).Error; err != nil {
+		return Filed{}, fmt.Errorf("append timeline: %w", err)
+	}
+	return Filed{CaseRef: c.Ref, Case: *c, Report: r}, nil
 }
 
 // planFiling decides, without touching the database, what a report matched
@@ -538,6 +567,7 @@ func (s *Service) newReport(m match, in ReportInput, caseID int64, statusToken s
 		OpenedLink: in.OpenedLink, SetPassword: in.SetPassword, NeverSignedUp: in.NeverSignedUp,
 		Note: in.Note, Reporter: in.Reporter, StatusHash: hashSecret(statusToken), ReceivedAt: now,
 		RequestDigest: requestDigest(in), RecipientDomain: recipientDomain(m.recipient, in.Reporter),
+		TokenHash: m.linkHash, RecipientHash: m.recipientHash,
 	}
 }
 
