@@ -94,6 +94,8 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (*A
 		Logger:               log,
 		SLA:                  cfg.slaOptions(),
 		Escalation:           cfg.escalationRules(),
+		Triage: cases.TriageOptions{PerClientHour: cfg.Reports.TriageCasesPerClientHour,
+			Burst: cfg.Reports.TriageBurst, BurstWindow: cfg.Reports.TriageBurstWindow.D()},
 	})
 	if err != nil {
 		db.Close()

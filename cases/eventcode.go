@@ -120,7 +120,7 @@ var EventCodes = []string{
 	CodeTaken, CodeAssigned, CodeReassigned, CodeNote, CodeStatus, CodeOutcomeQueued,
 	CodeEscalatedManual, CodeEscalatedRule, CodeEscalatedFurther, CodeDeescalated,
 	CodeReopened, CodeEvidencePurged, CodeSLABreached, CodeAssessed, CodeNewEvidence,
-	CodeReportOnHold,
+	CodeReportOnHold, CodeReportTriageBound,
 }
 
 // Why a severity was set: the codes of assess's reasons.

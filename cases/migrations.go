@@ -372,6 +372,8 @@ var migrations = []migration{
 		// triage cases per client per hour are bounded (triage.go).
 		`ALTER TABLE cases ADD COLUMN triage_client {{blob}}`,
 		`CREATE INDEX cases_triage_client ON cases (triage_client, created_at)`,
+		// The burst rule counts the unmatched reports of the last minutes.
+		`CREATE INDEX reports_unmatched ON reports (received_at) WHERE confidence = 'unmatched'`,
 	}, nil, nil},
 }
 

@@ -41,6 +41,10 @@ type ReportInput struct {
 	// (an API call's body): the same Submission with another Request is
 	// refused (EINVALID), not answered with the first filing.
 	Request []byte
+	// Client is an opaque key of who sent the report (the web layer's
+	// choice, say an address); only a keyed hash is stored, to bound the
+	// triage cases one client opens (triage.go). Empty for mail.
+	Client string
 }
 
 // Filed is the answer to a report. StatusToken is shown to the reporter
@@ -71,6 +75,7 @@ type match struct {
 	// recipient for containment holds (holds.go).
 	linkHash      []byte
 	recipientHash []byte
+	triageClient  []byte // the client key of a new triage case
 }
 
 // FileReport runs the matching ladder and puts the report on the open case
@@ -350,11 +355,26 @@ func (s *Service) fileReport(tx *gorm.DB, in ReportInput, statusToken string) (F
 	if held, scope, err := s.heldCase(tx, m); err != nil {
 		return Filed{}, err
 	} else if held != nil {
-		return s.fileOnHold(tx, m, in, held, scope, statusToken, now)
+		return s.fileOnHold(tx, m, in, held, onHoldEvent(scope), statusToken, now)
 	}
 	var c Case
 	if err := tx.Where("open_key = ?", m.groupKey).Limit(1).Find(&c).Error; err != nil {
 		return Filed{}, fmt.Errorf("find open case: %w", err)
+	}
+	if c.ID == 0 && m.confidence == MatchUnmatched {
+		key := m.groupKey
+		closed, ev, err := s.triage(tx, &m, in, now)
+		if err != nil {
+			return Filed{}, err
+		}
+		if closed != nil {
+			return s.fileOnHold(tx, m, in, closed, *ev, statusToken, now)
+		}
+		if m.groupKey != key {
+			if err := tx.Where("open_key = ?", m.groupKey).Limit(1).Find(&c).Error; err != nil {
+				return Filed{}, fmt.Errorf("find open triage case: %w", err)
+			}
+		}
 	}
 	var reopened map[string]any
 	var reopenEvent Event
@@ -379,6 +399,7 @@ func (s *Service) fileReport(tx *gorm.DB, in ReportInput, statusToken string) (F
 		events = append([]Event{reopenEvent}, events...)
 	}
 	if newCase {
+		c.TriageClient = m.triageClient
 		if err := tx.Create(&c).Error; err != nil {
 			return Filed{}, fmt.Errorf("open case: %w", err)
 		}
@@ -415,15 +436,16 @@ func (s *Service) fileReport(tx *gorm.DB, in ReportInput, statusToken string) (F
 	return Filed{CaseRef: c.Ref, NewCase: newCase, Case: c, Report: r, Requested: requested}, nil
 }
 
-// fileOnHold files a report on the dismissed case whose dismissal holds
-// its link, account or recipient: the case stays as it is and nothing is
+// fileOnHold files a report on a closed case (why says why): the case
+// whose dismissal holds its link, account or recipient, or the triage
+// case of a client at its bound. The case stays as it is and nothing is
 // requested; the event puts it on /leads.
-func (s *Service) fileOnHold(tx *gorm.DB, m match, in ReportInput, c *Case, scope, statusToken string, now time.Time) (Filed, error) {
+func (s *Service) fileOnHold(tx *gorm.DB, m match, in ReportInput, c *Case, why Event, statusToken string, now time.Time) (Filed, error) {
 	r := s.newReport(m, in, c.ID, statusToken, now)
 	if err := tx.Create(&r).Error; err != nil {
 		return Filed{}, fmt.Errorf("store report: %w", err)
 	}
-	events := []Event{onHoldEvent(scope),
+	events := []Event{why,
 		{Type: EventReportAdded, Detail: reportSummary(r), Code: CodeReportAdded, Args: reportArgs(r)}}
 	for i := range events {
 		events[i].CaseID, events[i].At, events[i].Actor = c.ID, now, in.Actor

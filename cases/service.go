@@ -122,6 +122,8 @@ type Options struct {
 	// automatic escalation rules (cases/sla.go, cases/escalation.go).
 	SLA        SLAOptions
 	Escalation EscalationRules
+	// Triage bounds the unmatched cases strangers can open (triage.go).
+	Triage TriageOptions
 }
 
 // DefaultContainBy is the containment deadline per severity.
@@ -147,6 +149,7 @@ type Service struct {
 	esc              EscalationRules
 	acks             AckOptions
 	webhooks         WebhookOptions
+	triageOpts       TriageOptions
 	deliveryWake     chan struct{} // a commit queued webhooks
 	now              func() time.Time
 	log              *slog.Logger
@@ -170,6 +173,7 @@ func NewService(o Options) (*Service, error) {
 		noteMaxChars:     o.NoteMaxChars,
 		acks:             o.Acks.withDefaults(),
 		webhooks:         o.Webhooks.withDefaults(),
+		triageOpts:       o.Triage.withDefaults(),
 		deliveryWake:     make(chan struct{}, 1),
 		reopenWindow:     o.ReopenWindow,
 		escalateTakeover: !o.NoTakeoverEscalation,

@@ -42,6 +42,7 @@ var everyEvent = map[string]struct {
 	cases.CodeNote:               {cases.EventNote, "user:agent@desk.example", cases.Args{"text": "名義人に電話で確認済み"}},
 	cases.CodeStatus:             {cases.EventStatus, "user:agent@desk.example", cases.Args{"from": "new", "to": "dismissed", "reason": "名義人本人のアドレスだった", "hold": cases.HoldAccount}},
 	cases.CodeReportOnHold:       {cases.EventReportOnDismissed, cases.ActorReporter, cases.Args{"scope": cases.HoldLink}},
+	cases.CodeReportTriageBound:  {cases.EventReportOnDismissed, cases.ActorReporter, cases.Args{"n": "3"}},
 	cases.CodeOutcomeQueued:      {cases.EventOutcomeQueue, "user:agent@desk.example", cases.Args{"n": "2"}},
 	cases.CodeEscalatedManual:    {cases.EventEscalated, "user:agent@desk.example", cases.Args{"reason": "カードが郵送された"}},
 	cases.CodeEscalatedRule:      {cases.EventEscalated, cases.ActorRules, cases.Args{"rule": cases.RuleDomainCluster, "fact": cases.FactDomainCluster, "n": "3", "domain": "gmial.com", "window": "1440"}},
