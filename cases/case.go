@@ -111,6 +111,8 @@ type Report struct {
 	// recipient for a dismissal's holds (holds.go); nil when unknown.
 	TokenHash     []byte
 	RecipientHash []byte
+	// OnClosedCase: kept on a closed case by a hold or a triage bound.
+	OnClosedCase bool
 }
 
 // Event is one entry of a case's append-only timeline.

@@ -54,6 +54,9 @@ func TestDismissedLinkCycle(t *testing.T) {
 					t.Fatalf("click %d: FileReport() = case %s (new %v, requested %d), want the dismissed %s, nothing requested",
 						i, again.CaseRef, again.NewCase, again.Requested, first.CaseRef)
 				}
+				if st, err := d.StatusByToken(ctx, again.StatusToken); err != nil || st.Outcome.Code != OutcomeReceived {
+					t.Errorf("StatusByToken(held click) = %+v, %v; want received, as for any new report", st.Outcome, err)
+				}
 			}
 			other, err := d.Mint("ACC-7", "registration", "other@example.net")
 			if err != nil {

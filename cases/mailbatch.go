@@ -351,6 +351,7 @@ func (b *mailBatch) fileReport(in ReportInput, statusToken string) (*batchFiling
 		// A held, dismissed case: the report joins it and requests
 		// nothing (autoActions skips a closed case).
 		f := &batchFiling{c: held, report: s.newReport(m, in, 0, statusToken, now)}
+		f.report.OnClosedCase = true
 		b.filings = append(b.filings, f)
 		for _, ev := range []Event{onHoldEvent(scope), {Type: EventReportAdded, Detail: reportSummary(f.report), Code: CodeReportAdded, Args: reportArgs(f.report)}} {
 			ev.At, ev.Actor = now, in.Actor

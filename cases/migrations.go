@@ -368,6 +368,9 @@ var migrations = []migration{
 		// dismissal can hold them.
 		`ALTER TABLE reports ADD COLUMN token_hash {{blob}}`,
 		`ALTER TABLE reports ADD COLUMN recipient_hash {{blob}}`,
+		// A report kept on a closed case (a hold, a triage bound): its
+		// status page reads as any new report's.
+		`ALTER TABLE reports ADD COLUMN on_closed_case {{bool}} NOT NULL DEFAULT FALSE`,
 		// The hashed client that opened an unmatched (triage) case: new
 		// triage cases per client per hour are bounded (triage.go).
 		`ALTER TABLE cases ADD COLUMN triage_client {{blob}}`,

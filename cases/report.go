@@ -442,6 +442,7 @@ func (s *Service) fileReport(tx *gorm.DB, in ReportInput, statusToken string) (F
 // requested; the event puts it on /leads.
 func (s *Service) fileOnHold(tx *gorm.DB, m match, in ReportInput, c *Case, why Event, statusToken string, now time.Time) (Filed, error) {
 	r := s.newReport(m, in, c.ID, statusToken, now)
+	r.OnClosedCase = true
 	if err := tx.Create(&r).Error; err != nil {
 		return Filed{}, fmt.Errorf("store report: %w", err)
 	}
@@ -653,16 +654,17 @@ func (s *Service) StatusByToken(ctx context.Context, token string) (ReporterStat
 	}
 	db := s.store.r.WithContext(ctx)
 	var row struct {
-		Ref        string
-		CaseID     int64
-		Status     Status
-		AssigneeID *int64
-		Confidence Match
-		ReceivedAt time.Time
-		UpdatedAt  time.Time
+		Ref          string
+		CaseID       int64
+		Status       Status
+		AssigneeID   *int64
+		Confidence   Match
+		ReceivedAt   time.Time
+		UpdatedAt    time.Time
+		OnClosedCase bool
 	}
 	err := db.Table("reports").
-		Select("cases.ref, cases.id AS case_id, cases.status, cases.assignee_id, reports.confidence, reports.received_at, cases.updated_at").
+		Select("cases.ref, cases.id AS case_id, cases.status, cases.assignee_id, reports.confidence, reports.received_at, cases.updated_at, reports.on_closed_case").
 		Joins("JOIN cases ON cases.id = reports.case_id").
 		Where("reports.status_hash = ?", hashSecret(token)).Limit(1).Scan(&row).Error
 	if err != nil {
@@ -670,6 +672,13 @@ func (s *Service) StatusByToken(ctx context.Context, token string) (ReporterStat
 	}
 	if row.Ref == "" {
 		return ReporterStatus{}, Errorf(ENOTFOUND, "no such status link")
+	}
+	if row.OnClosedCase {
+		// A report kept on a closed case (a dismissal's hold, a client at
+		// its triage bound) reads as any new report does: its reporter
+		// learns neither of the hold nor of the earlier case's outcome.
+		out := ReporterOutcome(OutcomeInput{Match: row.Confidence, Status: StatusNew})
+		return ReporterStatus{CaseRef: row.Ref, Status: StatusNew, Outcome: out, ReceivedAt: row.ReceivedAt, UpdatedAt: row.ReceivedAt}, nil
 	}
 	in := OutcomeInput{Match: row.Confidence, Status: row.Status, Assigned: row.AssigneeID != nil, Actions: map[string]string{}}
 	var acts []ContainmentAction

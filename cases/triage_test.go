@@ -79,6 +79,9 @@ func TestTriageBoundPerClientHour(t *testing.T) {
 	if over.NewCase || over.CaseRef != last.CaseRef {
 		t.Errorf("fourth triage case within the hour: filed on %s (new %v), want the client's newest %s", over.CaseRef, over.NewCase, last.CaseRef)
 	}
+	if st, err := d.StatusByToken(ctx, over.StatusToken); err != nil || st.Outcome.Code != OutcomeReceived {
+		t.Errorf("StatusByToken(over the bound) = %+v, %v; want received, as for any new report", st.Outcome, err)
+	}
 	if c := d.caseRow(t, last.CaseRef); c.Status != StatusDismissed {
 		t.Errorf("case %s is %s, want it to stay dismissed", last.CaseRef, c.Status)
 	}

@@ -51,9 +51,13 @@ func TestDismissedLinkCycle(t *testing.T) {
 			deliveries, n := d.countDeliveries(t), len(d.allCases(t, key))
 
 			for i := 0; i < 3; i++ {
-				again, _ := d.browser(t).report(t, link, nil)
+				again, status := d.browser(t).report(t, link, nil)
 				if again != ref {
 					t.Fatalf("click %d after the dismissal filed on %s, want the dismissed %s", i+1, again, ref)
+				}
+				// Its reporter is told what any new report's is: received.
+				if page := d.browser(t).get(t, status); !strings.Contains(page.body, "stage-received") {
+					t.Errorf("GET %s after a held click: not the received stage; the page tells of the hold:\n%s", status, clip(page.body))
 				}
 			}
 			other := d.mint(t, "ACC-1", "order_confirmation").Token
