@@ -133,3 +133,30 @@ func TestDismissHoldRefused(t *testing.T) {
 		t.Errorf("refused hold: case %s is %s, want it left as it was", g.CaseRef, c.Status)
 	}
 }
+
+// TestDismissedLinkByMail: a held link forwarded to the report mailbox
+// joins the dismissed case and requests nothing, as a click does.
+func TestDismissedLinkByMail(t *testing.T) {
+	ctx := context.Background()
+	d := newTestDesk(t)
+	link := d.mint(t, "ACC-3", "registration")
+	first := d.file(t, ReportInput{Token: link.Token})
+	if _, err := d.Dismiss(ctx, leadActor(), first.CaseRef, "the address was the holder's own", HoldLink); err != nil {
+		t.Fatalf("Dismiss() = %v", err)
+	}
+	webhooks := countRows(t, d.store, "webhook_deliveries")
+	g := ingest(t, d, InboundMail{Mailbox: "INBOX", UIDValidity: 1, UID: 1, Raw: []byte("fwd"), Parsed: ParsedMail{
+		Class: ClassReport, MessageID: "fwd-1@example.org", From: "holder@example.org", Tokens: []string{link.Token}}})[0]
+	if g.CaseRef != first.CaseRef {
+		t.Errorf("IngestMail(held link) filed on %s, want the dismissed %s", g.CaseRef, first.CaseRef)
+	}
+	if n := countRows(t, d.store, "webhook_deliveries"); n != webhooks {
+		t.Errorf("webhook deliveries = %d, want %d: the held mail queued webhooks", n, webhooks)
+	}
+	if c := d.caseRow(t, first.CaseRef); c.Status != StatusDismissed {
+		t.Errorf("case %s is %s, want it to stay dismissed", c.Ref, c.Status)
+	}
+	if evs := d.events(t, first.Case.ID); !slices.Contains(evs, EventReportOnDismissed) {
+		t.Errorf("timeline %v lacks %s", evs, EventReportOnDismissed)
+	}
+}
