@@ -98,6 +98,8 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (*A
 		Escalation:           cfg.escalationRules(),
 		LoginThrottle: cases.LoginThrottle{FailuresBeforeDelay: cfg.Auth.LoginFailuresBeforeDelay,
 			FirstDelay: cfg.Auth.LoginFirstDelay.D(), MaxDelay: cfg.Auth.LoginMaxDelay.D()},
+		Triage: cases.TriageOptions{PerClientHour: cfg.Reports.TriageCasesPerClientHour,
+			Burst: cfg.Reports.TriageBurst, BurstWindow: cfg.Reports.TriageBurstWindow.D()},
 	})
 	if err != nil {
 		db.Close()

@@ -287,6 +287,13 @@ type ReportsConfig struct {
 	// again within it (Back, reload) gets its first report's form, so the
 	// button again leads to the first report, not a second one.
 	SameBrowserWindow Duration `yaml:"same_browser_window"`
+	// TriageCasesPerClientHour bounds the unmatched (triage) cases one
+	// client opens per hour; over it, its reports join its newest one.
+	TriageCasesPerClientHour int `yaml:"triage_cases_per_client_hour"`
+	// TriageBurst unmatched reports desk-wide within TriageBurstWindow are
+	// a burst: further ones share one triage case per window.
+	TriageBurst       int      `yaml:"triage_burst"`
+	TriageBurstWindow Duration `yaml:"triage_burst_window"`
 }
 
 // Severities, strongest first.
@@ -336,6 +343,10 @@ func Defaults() Config {
 			NoteMaxChars:      2000,
 			ReopenWindow:      Duration(14 * 24 * time.Hour),
 			SameBrowserWindow: Duration(30 * time.Minute),
+
+			TriageCasesPerClientHour: 3,
+			TriageBurst:              20,
+			TriageBurstWindow:        Duration(10 * time.Minute),
 		},
 		Escalation: defaultEscalation(),
 		Retention:  RetentionConfig{Evidence: Duration(90 * 24 * time.Hour), Interval: Duration(24 * time.Hour)},
@@ -631,6 +642,15 @@ func (c *Config) Validate() error {
 	}
 	if c.Reports.SameBrowserWindow < 0 || c.Reports.SameBrowserWindow > Duration(24*time.Hour) {
 		v.add("reports.same_browser_window", "must be between 0 (off) and 24h")
+	}
+	if c.Reports.TriageCasesPerClientHour < 1 {
+		v.add("reports.triage_cases_per_client_hour", "must be at least 1")
+	}
+	if c.Reports.TriageBurst < 1 {
+		v.add("reports.triage_burst", "must be at least 1")
+	}
+	if c.Reports.TriageBurstWindow < Duration(time.Minute) || c.Reports.TriageBurstWindow > Duration(24*time.Hour) {
+		v.add("reports.triage_burst_window", "must be between 1m and 24h")
 	}
 	c.validateDesk(&v)
 	c.validateLedger(&v)

@@ -81,6 +81,9 @@ type Case struct {
 	AssessBy   *time.Time // breach-assessment deadline; see needsAssessment
 	AssessedAt *time.Time
 	Assessment string // notifiable | not_notifiable once a lead assessed it
+	// TriageClient is the hashed client that opened an unmatched case
+	// (triage.go); nil otherwise.
+	TriageClient []byte
 }
 
 // Report is one report from one channel, on one case.
@@ -104,6 +107,12 @@ type Report struct {
 	// RecipientDomain is the domain of the address the misdirected mail
 	// went to (ledger recipient, else the reporter's), for domain clusters.
 	RecipientDomain string
+	// TokenHash and RecipientHash identify the report's sealed link and
+	// recipient for a dismissal's holds (holds.go); nil when unknown.
+	TokenHash     []byte
+	RecipientHash []byte
+	// OnClosedCase: kept on a closed case by a hold or a triage bound.
+	OnClosedCase bool
 }
 
 // Event is one entry of a case's append-only timeline.

@@ -122,6 +122,7 @@ var EventCodes = []string{
 	CodeEscalatedManual, CodeEscalatedRule, CodeEscalatedFurther, CodeDeescalated,
 	CodeReopened, CodeEvidencePurged, CodeSLABreached, CodeAssessed, CodeNewEvidence,
 	CodeAckSentByHand,
+	CodeReportOnHold, CodeReportTriageBound,
 }
 
 // Why a severity was set: the codes of assess's reasons.

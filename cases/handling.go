@@ -140,6 +140,28 @@ func (s *Service) AddNote(ctx context.Context, a Actor, ref, text string) (Case,
 // with a reason. Closing a case frees its account for a new case and
 // queues the outcome notice to every reporter who got an acknowledgement.
 func (s *Service) SetStatus(ctx context.Context, a Actor, ref string, to Status, reason string) (Case, error) {
+	return s.setStatus(ctx, a, ref, to, reason, HoldNone)
+}
+
+// Dismiss dismisses a case with a reason and holds what scope names
+// (holds.go): HoldLink, its sealed links; HoldAccount or HoldRecipient,
+// its links and its account or recipients. Later reports of a held key
+// join this case and request no containment. Holding an account or a
+// recipient, which silences every report about it, is for leads.
+func (s *Service) Dismiss(ctx context.Context, a Actor, ref, reason, scope string) (Case, error) {
+	switch scope {
+	case HoldNone, HoldLink:
+	case HoldAccount, HoldRecipient:
+		if a.User == nil || (a.User.Role != RoleLead && a.User.Role != RoleAdmin) {
+			return Case{}, Errorf(EFORBIDDEN, "Only security leads can hold an account or a recipient.")
+		}
+	default:
+		return Case{}, Errorf(EINVALID, "Unknown hold %q.", scope)
+	}
+	return s.setStatus(ctx, a, ref, StatusDismissed, reason, scope)
+}
+
+func (s *Service) setStatus(ctx context.Context, a Actor, ref string, to Status, reason, hold string) (Case, error) {
 	reason = strings.TrimSpace(cleanNote(reason))
 	if to == StatusDismissed && reason == "" {
 		return Case{}, Errorf(EINVALID, "Say why the case is dismissed, for example “the address was the holder's own” or “test mail”.")
@@ -162,7 +184,15 @@ func (s *Service) SetStatus(ctx context.Context, a Actor, ref string, to Status,
 		if reason != "" {
 			detail = fmt.Sprintf("Status %s → %s: %s", c.Status, to, reason)
 		}
-		evs := []Event{event(c, a, now, EventStatus, detail).with(CodeStatus, Args{"from": string(c.Status), "to": string(to), "reason": reason})}
+		args := Args{"from": string(c.Status), "to": string(to), "reason": reason}
+		if hold != HoldNone {
+			if err := s.placeHolds(tx, c, hold, a.String(), now); err != nil {
+				return err
+			}
+			detail += " Held: " + hold + "."
+			args["hold"] = hold
+		}
+		evs := []Event{event(c, a, now, EventStatus, detail).with(CodeStatus, args)}
 		c.Status, c.UpdatedAt = to, now
 		if to == StatusResolved {
 			n, err := s.queueOutcomes(tx, c, now)

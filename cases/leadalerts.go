@@ -16,7 +16,21 @@ type LeadAlerts struct {
 	Reasons     map[string][]Event
 	Breaches    []BreachAlert
 	DeadLetters []DeadLetter
+	// OnDismissed are dismissed cases that held reports joined in the
+	// last OnDismissedWindow, newest first: the lead who held the link
+	// or account sees that it is still being reported.
+	OnDismissed []OnDismissed
 }
+
+// OnDismissed is a dismissed case that reports joined through its holds.
+type OnDismissed struct {
+	CaseRef string
+	Reports int
+	Last    time.Time
+}
+
+// OnDismissedWindow is how far back /leads lists reports on held cases.
+const OnDismissedWindow = 30 * 24 * time.Hour
 
 // BreachAlert is a passed, unmet deadline: of an open case, or a breach
 // assessment still owed on a closed one.
@@ -120,6 +134,31 @@ func (s *Service) LeadAlerts(ctx context.Context, a Actor) (LeadAlerts, error) {
 	}
 	for _, d := range dead {
 		out.DeadLetters = append(out.DeadLetters, DeadLetter{CaseRef: d.CaseRef, Action: d.Action, Attempts: d.Attempts, LastError: d.LastError, Since: d.CreatedAt})
+	}
+
+	var held []struct {
+		Ref string
+		At  time.Time
+	}
+	err = db.Table("case_events").Select("cases.ref, case_events.at").
+		Joins("JOIN cases ON cases.id = case_events.case_id").
+		Where("case_events.type = ? AND case_events.at > ?", EventReportOnDismissed, s.clock().Add(-OnDismissedWindow)).
+		Order("case_events.id DESC").Limit(leadAlertsLimit * 20).Scan(&held).Error
+	if err != nil {
+		return out, fmt.Errorf("read reports on dismissed cases: %w", err)
+	}
+	at := map[string]int{}
+	for _, h := range held {
+		i, ok := at[h.Ref]
+		if !ok {
+			if len(out.OnDismissed) == leadAlertsLimit {
+				continue
+			}
+			i = len(out.OnDismissed)
+			at[h.Ref] = i
+			out.OnDismissed = append(out.OnDismissed, OnDismissed{CaseRef: h.Ref, Last: h.At})
+		}
+		out.OnDismissed[i].Reports++
 	}
 	return out, nil
 }

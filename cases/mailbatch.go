@@ -349,6 +349,21 @@ func (b *mailBatch) fileReport(in ReportInput, statusToken string) (*batchFiling
 	if err != nil {
 		return nil, err
 	}
+	m = s.withHoldKeys(m, in)
+	if held, scope, err := s.heldCase(b.tx, m); err != nil {
+		return nil, err
+	} else if held != nil {
+		// A held, dismissed case: the report joins it and requests
+		// nothing (autoActions skips a closed case).
+		f := &batchFiling{c: held, report: s.newReport(m, in, 0, statusToken, now)}
+		f.report.OnClosedCase = true
+		b.filings = append(b.filings, f)
+		for _, ev := range []Event{onHoldEvent(scope), {Type: EventReportAdded, Detail: reportSummary(f.report), Code: CodeReportAdded, Args: reportArgs(f.report)}} {
+			ev.At, ev.Actor = now, in.Actor
+			b.events = append(b.events, batchEvent{c: held, ev: ev})
+		}
+		return f, nil
+	}
 	c, err := b.openCase(m.groupKey)
 	if err != nil {
 		return nil, fmt.Errorf("find open case: %w", err)

@@ -350,7 +350,35 @@ var migrations = []migration{
 		`ALTER TABLE case_events ADD COLUMN args TEXT`,
 		`ALTER TABLE audit_log ADD COLUMN args TEXT`,
 	}, nil, nil},
-	{16, "login throttle per account", []string{
+	{14, "containment holds and triage clients", []string{
+		// A lead who dismisses a case ("the address was the holder's own")
+		// may hold its link, account or recipient: reports of a held key
+		// join the dismissed case and request nothing (holds.go). Keys are
+		// hashes; case_id is the dismissed case.
+		`CREATE TABLE containment_holds (
+			id {{pk}},
+			scope TEXT NOT NULL,
+			key_hash {{blob}} NOT NULL,
+			case_id BIGINT NOT NULL,
+			created_by TEXT NOT NULL,
+			created_at {{time}} NOT NULL
+		)`,
+		`CREATE INDEX containment_holds_key ON containment_holds (key_hash)`,
+		// What a report's link and recipient were, as hashes, so that a
+		// dismissal can hold them.
+		`ALTER TABLE reports ADD COLUMN token_hash {{blob}}`,
+		`ALTER TABLE reports ADD COLUMN recipient_hash {{blob}}`,
+		// A report kept on a closed case (a hold, a triage bound): its
+		// status page reads as any new report's.
+		`ALTER TABLE reports ADD COLUMN on_closed_case {{bool}} NOT NULL DEFAULT FALSE`,
+		// The hashed client that opened an unmatched (triage) case: new
+		// triage cases per client per hour are bounded (triage.go).
+		`ALTER TABLE cases ADD COLUMN triage_client {{blob}}`,
+		`CREATE INDEX cases_triage_client ON cases (triage_client, created_at)`,
+		// The burst rule counts the unmatched reports of the last minutes.
+		`CREATE INDEX reports_unmatched ON reports (received_at) WHERE confidence = 'unmatched'`,
+	}, nil, nil},
+	{15, "login throttle per account", []string{
 		// Failed sign-ins in a row per account (the normalised address,
 		// hashed, whether or not a user has it) and the lock they set
 		// (cases/loginthrottle.go). Logged on PostgreSQL, unlike the rate

@@ -48,6 +48,10 @@ type ReportInput struct {
 	// sender (the desk's MTA saw DMARC or SPF fail, a null return path, a
 	// list), so the address proves nothing of holding the mail.
 	ReporterDoubted bool
+	// Client is an opaque key of who sent the report (the web layer's
+	// choice, say an address); only a keyed hash is stored, to bound the
+	// triage cases one client opens (triage.go). Empty for mail.
+	Client string
 }
 
 // Filed is the answer to a report. StatusToken is shown to the reporter
@@ -74,6 +78,11 @@ type match struct {
 	messageID  string
 	groupKey   string
 	recipient  string // the ledger message's recipient, if one matched
+	// linkHash and recipientHash identify the sealed link and the
+	// recipient for containment holds (holds.go).
+	linkHash      []byte
+	recipientHash []byte
+	triageClient  []byte // the client key of a new triage case
 }
 
 // FileReport runs the matching ladder and puts the report on the open case
@@ -387,9 +396,30 @@ func (s *Service) fileReport(tx *gorm.DB, in ReportInput, statusToken string) (F
 	if err != nil {
 		return Filed{}, err
 	}
+	m = s.withHoldKeys(m, in)
+	if held, scope, err := s.heldCase(tx, m); err != nil {
+		return Filed{}, err
+	} else if held != nil {
+		return s.fileOnHold(tx, m, in, held, onHoldEvent(scope), statusToken, now)
+	}
 	var c Case
 	if err := tx.Where("open_key = ?", m.groupKey).Limit(1).Find(&c).Error; err != nil {
 		return Filed{}, fmt.Errorf("find open case: %w", err)
+	}
+	if c.ID == 0 && m.confidence == MatchUnmatched {
+		key := m.groupKey
+		closed, ev, err := s.triage(tx, &m, in, now)
+		if err != nil {
+			return Filed{}, err
+		}
+		if closed != nil {
+			return s.fileOnHold(tx, m, in, closed, *ev, statusToken, now)
+		}
+		if m.groupKey != key {
+			if err := tx.Where("open_key = ?", m.groupKey).Limit(1).Find(&c).Error; err != nil {
+				return Filed{}, fmt.Errorf("find open triage case: %w", err)
+			}
+		}
 	}
 	var reopened map[string]any
 	var reopenEvent Event
@@ -414,6 +444,7 @@ func (s *Service) fileReport(tx *gorm.DB, in ReportInput, statusToken string) (F
 		events = append([]Event{reopenEvent}, events...)
 	}
 	if newCase {
+		c.TriageClient = m.triageClient
 		if err := tx.Create(&c).Error; err != nil {
 			return Filed{}, fmt.Errorf("open case: %w", err)
 		}
@@ -448,6 +479,27 @@ func (s *Service) fileReport(tx *gorm.DB, in ReportInput, statusToken string) (F
 		return Filed{}, err
 	}
 	return Filed{CaseRef: c.Ref, NewCase: newCase, Case: c, Report: r, Requested: requested}, nil
+}
+
+// fileOnHold files a report on a closed case (why says why): the case
+// whose dismissal holds its link, account or recipient, or the triage
+// case of a client at its bound. The case stays as it is and nothing is
+// requested; the event puts it on /leads.
+func (s *Service) fileOnHold(tx *gorm.DB, m match, in ReportInput, c *Case, why Event, statusToken string, now time.Time) (Filed, error) {
+	r := s.newReport(m, in, c.ID, statusToken, now)
+	r.OnClosedCase = true
+	if err := tx.Create(&r).Error; err != nil {
+		return Filed{}, fmt.Errorf("store report: %w", err)
+	}
+	events := []Event{why,
+		{Type: EventReportAdded, Detail: reportSummary(r), Code: CodeReportAdded, Args: reportArgs(r)}}
+	for i := range events {
+		events[i].CaseID, events[i].At, events[i].Actor = c.ID, now, in.Actor
+	}
+	if err := tx.Create(&events).Error; err != nil {
+		return Filed{}, fmt.Errorf("append timeline: %w", err)
+	}
+	return Filed{CaseRef: c.Ref, Case: *c, Report: r}, nil
 }
 
 // planFiling decides, without touching the database, what a report matched
@@ -583,6 +635,7 @@ func (s *Service) newReport(m match, in ReportInput, caseID int64, statusToken s
 		OpenedLink: in.OpenedLink, SetPassword: in.SetPassword, NeverSignedUp: in.NeverSignedUp,
 		Note: in.Note, Reporter: in.Reporter, StatusHash: hashSecret(statusToken), ReceivedAt: now,
 		RequestDigest: requestDigest(in), RecipientDomain: recipientDomain(m.recipient, in.Reporter),
+		TokenHash: m.linkHash, RecipientHash: m.recipientHash,
 	}
 }
 
@@ -646,16 +699,17 @@ func (s *Service) StatusByToken(ctx context.Context, token string) (ReporterStat
 	}
 	db := s.store.r.WithContext(ctx)
 	var row struct {
-		Ref        string
-		CaseID     int64
-		Status     Status
-		AssigneeID *int64
-		Confidence Match
-		ReceivedAt time.Time
-		UpdatedAt  time.Time
+		Ref          string
+		CaseID       int64
+		Status       Status
+		AssigneeID   *int64
+		Confidence   Match
+		ReceivedAt   time.Time
+		UpdatedAt    time.Time
+		OnClosedCase bool
 	}
 	err := db.Table("reports").
-		Select("cases.ref, cases.id AS case_id, cases.status, cases.assignee_id, reports.confidence, reports.received_at, cases.updated_at").
+		Select("cases.ref, cases.id AS case_id, cases.status, cases.assignee_id, reports.confidence, reports.received_at, cases.updated_at, reports.on_closed_case").
 		Joins("JOIN cases ON cases.id = reports.case_id").
 		Where("reports.status_hash = ?", hashSecret(token)).Limit(1).Scan(&row).Error
 	if err != nil {
@@ -663,6 +717,13 @@ func (s *Service) StatusByToken(ctx context.Context, token string) (ReporterStat
 	}
 	if row.Ref == "" {
 		return ReporterStatus{}, Errorf(ENOTFOUND, "no such status link")
+	}
+	if row.OnClosedCase {
+		// A report kept on a closed case (a dismissal's hold, a client at
+		// its triage bound) reads as any new report does: its reporter
+		// learns neither of the hold nor of the earlier case's outcome.
+		out := ReporterOutcome(OutcomeInput{Match: row.Confidence, Status: StatusNew})
+		return ReporterStatus{CaseRef: row.Ref, Status: StatusNew, Outcome: out, ReceivedAt: row.ReceivedAt, UpdatedAt: row.ReceivedAt}, nil
 	}
 	in := OutcomeInput{Match: row.Confidence, Status: row.Status, Assigned: row.AssigneeID != nil, Actions: map[string]string{}}
 	var acts []ContainmentAction

@@ -126,6 +126,8 @@ type Options struct {
 	// LoginThrottle locks an account for sign-in after failed sign-ins
 	// (cases/loginthrottle.go); zero values take the defaults.
 	LoginThrottle LoginThrottle
+	// Triage bounds the unmatched cases strangers can open (triage.go).
+	Triage TriageOptions
 }
 
 // DefaultContainBy is the containment deadline per severity.
@@ -152,6 +154,7 @@ type Service struct {
 	acks             AckOptions
 	webhooks         WebhookOptions
 	loginThrottle    LoginThrottle
+	triageOpts       TriageOptions
 	deliveryWake     chan struct{} // a commit queued webhooks
 	ackWake          chan struct{} // a person released a held acknowledgement
 	now              func() time.Time
@@ -177,6 +180,7 @@ func NewService(o Options) (*Service, error) {
 		acks:             o.Acks.withDefaults(),
 		webhooks:         o.Webhooks.withDefaults(),
 		loginThrottle:    o.LoginThrottle.withDefaults(),
+		triageOpts:       o.Triage.withDefaults(),
 		deliveryWake:     make(chan struct{}, 1),
 		ackWake:          make(chan struct{}, 1),
 		reopenWindow:     o.ReopenWindow,

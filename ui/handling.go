@@ -63,7 +63,13 @@ func (s *Server) caseStatus(c echo.Context) error {
 		key := map[cases.Status]string{cases.StatusResolved: "confirm.resolve", cases.StatusDismissed: "confirm.dismiss"}[to]
 		return s.refuseUnconfirmed(c, key, []any{c.Param("ref")}, casePath(c))
 	}
-	got, err := s.svc.SetStatus(c.Request().Context(), actor(c), c.Param("ref"), to, c.FormValue("reason"))
+	var got cases.Case
+	var err error
+	if to == cases.StatusDismissed {
+		got, err = s.svc.Dismiss(c.Request().Context(), actor(c), c.Param("ref"), c.FormValue("reason"), c.FormValue("hold"))
+	} else {
+		got, err = s.svc.SetStatus(c.Request().Context(), actor(c), c.Param("ref"), to, c.FormValue("reason"))
+	}
 	if err != nil {
 		return err
 	}

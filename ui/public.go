@@ -226,6 +226,7 @@ func (s *Server) linkReport(c echo.Context) error {
 		SetPassword:   c.FormValue("set_password") != "",
 		NeverSignedUp: c.FormValue("never_signed_up") != "",
 		Note:          c.FormValue("note"),
+		Client:        reportClient(c),
 	}
 	in.Submission = withContent(submission(c, c.Param("token")), in)
 	p := s.reporterPage(c, "link.title")
@@ -289,3 +290,7 @@ func telDigits(phone string) string {
 	}
 	return b.String()
 }
+
+// reportClient is the key that bounds the triage cases one client can
+// open with forged links (cases/triage.go).
+func reportClient(c echo.Context) string { return c.RealIP() }

@@ -342,8 +342,9 @@ func TestForgedTokensGetTheSameFlow(t *testing.T) {
 		t.Errorf("the real case %s changed: %d reports, severity %s, match %s; want 1, %s, exact",
 			realRef, len(after.Reports), after.Severity, after.Match, before.Severity)
 	}
-	if n := len(d.cases(t, key, "match=unmatched")); n != 3 {
-		t.Errorf("GET /api/v1/cases?match=unmatched: %d cases, want 3", n)
+	// One client's forged links share a triage case (cases/triage.go).
+	if n := len(d.cases(t, key, "match=unmatched")); n != 1 {
+		t.Errorf("GET /api/v1/cases?match=unmatched: %d cases, want 1", n)
 	}
 }
 

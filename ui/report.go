@@ -158,6 +158,7 @@ func (s *Server) reportSend(c echo.Context) error {
 		SetPassword:   c.FormValue("set_password") != "",
 		NeverSignedUp: c.FormValue("never_signed_up") != "",
 		Note:          c.FormValue("note"),
+		Client:        reportClient(c),
 	}
 	in.Submission = withContent(submission(c, "/report"), in)
 	filed, err := s.svc.FileReport(c.Request().Context(), in)

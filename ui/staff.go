@@ -38,6 +38,8 @@ type casePage struct {
 	// MailReport numbers each of Detail.Mail by its report's position on
 	// the case (1, 2…), 0 for mail that filed no report here.
 	MailReport []int
+	// IsLead: the viewer may hold an account or a recipient on dismissal.
+	IsLead bool
 }
 
 // Next steps of the case page.
@@ -221,7 +223,7 @@ func (s *Server) casePage(c echo.Context) error {
 		return err
 	}
 	p := casePage{page: s.pageT(c, "case.title", d.Case.Ref), Detail: d, Kind: k, Mine: mine, Addresses: addrs, Containment: cv,
-		Next: nextStep(d, cv, mine || isLead(u)), MailReport: mailReports(d)}
+		Next: nextStep(d, cv, mine || isLead(u)), MailReport: mailReports(d), IsLead: isLead(u)}
 	if isLead(u) && d.Case.Status.Open() {
 		if p.Assignable, err = s.svc.Assignable(c.Request().Context(), actor(c)); err != nil {
 			return err
