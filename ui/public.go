@@ -292,5 +292,6 @@ func telDigits(phone string) string {
 }
 
 // reportClient is the key that bounds the triage cases one client can
-// open with forged links (cases/triage.go).
-func reportClient(c echo.Context) string { return c.RealIP() }
+// open with forged links (cases/triage.go): the rate limits' client, so an
+// IPv6 client is its /64.
+func reportClient(c echo.Context) string { return clientKey(c) }
