@@ -97,7 +97,9 @@ func threads(tb testing.TB, d *desk, tag string, n, size int) []thread {
 }
 
 // replyMail is a stranger's reply quoting the company's mail, a text and
-// an HTML part, padded to about size bytes.
+// an HTML part, padded to about size bytes. It comes from the address the
+// company wrote to (the ledger's recipient), so it is an exact match and is
+// acknowledged (issue 12).
 func replyMail(t thread, i, size int) []byte {
 	var body strings.Builder
 	quote := "> Welcome! Please set your password within 24 hours: https://account.example.com/set?token=abcdef\r\n"
@@ -105,7 +107,7 @@ func replyMail(t thread, i, size int) []byte {
 		body.WriteString(quote)
 	}
 	text := "This is not my account. I never signed up, please stop sending me this.\r\n\r\n" + body.String()
-	return []byte(fmt.Sprintf("From: Stranger %[1]d <stranger%[1]d@gmial.example>\r\n"+
+	return []byte(fmt.Sprintf("From: Stranger %[1]d <taro%[1]d@gmial.example>\r\n"+
 		"To: notme@desk.example.com\r\n"+
 		"Subject: Re: Set your password\r\n"+
 		"Date: Mon, 2 Feb 2026 10:%02[2]d:00 +0900\r\n"+
