@@ -2,6 +2,7 @@ package app
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -32,31 +33,127 @@ type Env struct {
 // errUsage marks an error already explained by a usage message.
 var errUsage = errors.New("usage")
 
-const usage = `notme — the misdirected-email report desk
+// command is one command of the command line. The overview (`notme
+// help`), each command's help (`notme help NAME`, `notme NAME -h`) and
+// docs/commands.md are all made from this table and the commands' own
+// flag sets, so they cannot disagree.
+type command struct {
+	name     string // "apikey add"
+	synopsis string // what follows the name
+	summary  string // one line, for the overview
+	about    string // paragraphs for the command's own help
+}
 
-Usage: notme COMMAND [flags]
+var commands = []command{
+	{"serve", "[--addr ADDR]", "run the desk: web, API and workers",
+		"Runs the desk until SIGINT or SIGTERM: the public listener (http.addr), the operations listener (http.ops_addr), mailbox pollers, the acknowledgement sender, the webhook deliverer and the deadline ticker. Migrations run at start."},
+	{"demo", "[--addr ADDR] [--data DIR]", "run a seeded desk in one process",
+		"Runs a desk with seeded staff, an API key, four sample \"not me\" links, an in-process IMAP server holding five sample mails, an SMTP sink and a stand-in for the company's account system, and prints how to use them. With --data the desk keeps its data in DIR and starts again on it."},
+	{"parse", "[--json] FILE|-", "parse one raw mail; touches no database",
+		"Prints what the desk reads in one raw mail (a file, or - for standard input): its class, the candidate tokens and Message-IDs, the reporter and why it would not be answered. Nothing is stored."},
+	{"ingest", "[--json] FILE|-", "one raw mail through the whole pipeline (MTA pipe)",
+		"Files one raw mail as the mailbox poller would (an MTA can pipe mail to it): a report joins or opens a case; anything else is kept for staff. Prints the outcome."},
+	{"mint", "--account REF --kind KIND [--recipient ADDR] [--json]", "seal a Message-ID and \"not me\" link",
+		"Seals a token for one account mail and prints the Message-ID and the link to put in it. Nothing is stored at the desk."},
+	{"apikey add", "NAME --scope SCOPE… [--json]", "create an API key (printed once)",
+		"Creates an API key with the given scopes and prints it once; only its hash is stored."},
+	{"user add", "EMAIL --role agent|lead|admin [--security-trained] [--password-stdin]", "create a staff user",
+		"Creates a staff member. The password comes from the first line of standard input with --password-stdin, else a generated one is printed once. Staff are usually invited from /admin instead."},
+	{"migrate", "", "bring the database schema up to date",
+		"Applies the schema migrations the database lacks and says whether the schema is current. Every other command that opens the database migrates too."},
+	{"version", "", "print the version", "Prints the version."},
+}
 
-Commands:
-  serve   [--addr ADDR]                       run the desk: web, API and workers
-  demo    [--addr ADDR] [--data DIR]          run a seeded desk in one process
-  parse   [--json] FILE|-                     parse one raw mail; touches no database
-  ingest  [--json] FILE|-                     one raw mail through the whole pipeline (MTA pipe)
-  mint    --account REF --kind KIND [--recipient ADDR] [--json]
-                                              seal a Message-ID and "not me" link
-  apikey add NAME --scope SCOPE… [--json]     create an API key (printed once)
-  user add EMAIL --role agent|lead|admin [--security-trained] [--password-stdin]
-                                              create a staff user
-  migrate                                     bring the database schema up to date
-  version                                     print the version
+// runner is the function that runs the command called name, nil for
+// one without flags of its own (version).
+func runner(name string) func(context.Context, []string, Env) error {
+	switch name {
+	case "serve":
+		return cmdServe
+	case "demo":
+		return cmdDemo
+	case "parse":
+		return cmdParse
+	case "ingest":
+		return cmdIngest
+	case "mint":
+		return cmdMint
+	case "apikey add":
+		return cmdAPIKeyAdd
+	case "user add":
+		return cmdUserAdd
+	case "migrate":
+		return cmdMigrate
+	}
+	return nil
+}
 
-Every command takes --config FILE (default ./notme.yaml if present).
-`
+// commandNamed returns the command called name, or false.
+func commandNamed(name string) (command, bool) {
+	for _, c := range commands {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
+}
+
+// overview is the text of `notme help`.
+func overview() string {
+	var b strings.Builder
+	b.WriteString("notme — the misdirected-email report desk\n\nUsage: notme COMMAND [flags]\n\nCommands:\n")
+	for _, c := range commands {
+		head := "  " + c.name + " " + c.synopsis
+		if len(head) > 46 {
+			fmt.Fprintf(&b, "%s\n%-46s%s\n", strings.TrimRight(head, " "), "", c.summary)
+			continue
+		}
+		fmt.Fprintf(&b, "%-46s%s\n", head, c.summary)
+	}
+	b.WriteString("\nEvery command takes --config FILE (default ./notme.yaml if present).\n")
+	b.WriteString("notme help COMMAND (or notme COMMAND -h) says more about one.\n")
+	return b.String()
+}
+
+// errHelp marks help that was asked for and printed: exit status 0.
+var errHelp = errors.New("help shown")
+
+// showHelp prints a command's help: its usage, what it does and the flags
+// of fs, the command's own flag set.
+func showHelp(w io.Writer, name string, fs *flag.FlagSet) {
+	c, _ := commandNamed(name)
+	fmt.Fprintf(w, "Usage: notme %s\n\n%s\n", strings.TrimSpace(c.name+" "+c.synopsis), wrap(c.about, 72))
+	if fs == nil {
+		return
+	}
+	fmt.Fprintf(w, "\nFlags:\n")
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+}
+
+// wrap breaks text into lines of at most width runes at spaces.
+func wrap(text string, width int) string {
+	var b strings.Builder
+	n := 0
+	for _, w := range strings.Fields(text) {
+		if l := len([]rune(w)); n > 0 && n+1+l > width {
+			b.WriteByte('\n')
+			n = 0
+		} else if n > 0 {
+			b.WriteByte(' ')
+			n++
+		}
+		b.WriteString(w)
+		n += len([]rune(w))
+	}
+	return b.String()
+}
 
 // Main runs the command line and returns the exit code.
 func Main(ctx context.Context, args []string, env Env) int {
 	err := run(ctx, args, env)
 	switch {
-	case err == nil:
+	case err == nil, errors.Is(err, errHelp):
 		return 0
 	case errors.Is(err, errUsage):
 		return 2
@@ -67,44 +164,48 @@ func Main(ctx context.Context, args []string, env Env) int {
 
 func run(ctx context.Context, args []string, env Env) error {
 	if len(args) == 0 {
-		fmt.Fprint(env.Stderr, usage)
+		fmt.Fprint(env.Stderr, overview())
 		return errUsage
 	}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
-	case "serve":
-		return cmdServe(ctx, rest, env)
-	case "demo":
-		return cmdDemo(ctx, rest, env)
-	case "mint":
-		return cmdMint(ctx, rest, env)
-	case "parse":
-		return cmdParse(ctx, rest, env)
-	case "ingest":
-		return cmdIngest(ctx, rest, env)
-	case "apikey":
-		if len(rest) == 0 || rest[0] != "add" {
-			fmt.Fprintln(env.Stderr, "usage: notme apikey add NAME --scope SCOPE… [--json]")
-			return errUsage
-		}
-		return cmdAPIKeyAdd(ctx, rest[1:], env)
-	case "user":
-		if len(rest) == 0 || rest[0] != "add" {
-			fmt.Fprintln(env.Stderr, "usage: notme user add EMAIL --role agent|lead|admin [--security-trained] [--password-stdin]")
-			return errUsage
-		}
-		return cmdUserAdd(ctx, rest[1:], env)
-	case "migrate":
-		return cmdMigrate(ctx, rest, env)
 	case "version", "--version":
 		fmt.Fprintln(env.Stdout, "notme", version())
 		return nil
 	case "help", "-h", "--help":
-		fmt.Fprint(env.Stdout, usage)
-		return nil
+		return help(ctx, rest, env)
+	case "apikey", "user":
+		if len(rest) == 0 || rest[0] != "add" {
+			c, _ := commandNamed(cmd + " add")
+			fmt.Fprintf(env.Stderr, "usage: notme %s %s\n", c.name, c.synopsis)
+			return errUsage
+		}
+		cmd, rest = cmd+" add", rest[1:]
 	}
-	fmt.Fprintf(env.Stderr, "notme: unknown command %q\n\n%s", cmd, usage)
+	if r := runner(cmd); r != nil {
+		return r(ctx, rest, env)
+	}
+	fmt.Fprintf(env.Stderr, "notme: unknown command %q\n\n%s", cmd, overview())
 	return errUsage
+}
+
+// help prints the overview, or one command's help: the command itself
+// prints it when asked with -h, from its own flag set.
+func help(ctx context.Context, args []string, env Env) error {
+	name := strings.Join(args, " ")
+	switch c, ok := commandNamed(name); {
+	case name == "":
+		fmt.Fprint(env.Stdout, overview())
+		return nil
+	case !ok:
+		fmt.Fprintf(env.Stderr, "notme help: no command %q\n\n%s", name, overview())
+		return errUsage
+	case runner(c.name) == nil:
+		showHelp(env.Stdout, c.name, nil)
+		return nil
+	default:
+		return runner(c.name)(ctx, []string{"-h"}, env)
+	}
 }
 
 func version() string {
@@ -139,10 +240,14 @@ func (l *stringList) Set(v string) error {
 // positional ones.
 func parseFlags(fs *flag.FlagSet, args []string, env Env) ([]string, error) {
 	fs.SetOutput(env.Stderr)
+	fs.Usage = func() {} // the flag package's own; ours follows
 	var pos []string
 	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, errUsage
+		if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+			showHelp(env.Stdout, fs.Name(), fs)
+			return nil, errHelp
+		} else if err != nil {
+			return nil, badUsage(fs, env)
 		}
 		args = fs.Args()
 		if len(args) == 0 {
@@ -154,6 +259,13 @@ func parseFlags(fs *flag.FlagSet, args []string, env Env) ([]string, error) {
 		pos = append(pos, args[0])
 		args = args[1:]
 	}
+}
+
+// badUsage says how the command of fs is used and returns errUsage.
+func badUsage(fs *flag.FlagSet, env Env) error {
+	c, _ := commandNamed(fs.Name())
+	fmt.Fprintf(env.Stderr, "usage: notme %s %s\n(notme help %s says more)\n", c.name, c.synopsis, c.name)
+	return errUsage
 }
 
 // loadConfig loads the configuration named by --config.
@@ -246,8 +358,7 @@ func cmdMint(ctx context.Context, args []string, env Env) error {
 	if pos, err := parseFlags(fs, args, env); err != nil {
 		return err
 	} else if len(pos) > 0 {
-		fmt.Fprintln(env.Stderr, "usage: notme mint --account REF --kind KIND [--recipient ADDR] [--json]")
-		return errUsage
+		return badUsage(fs, env)
 	}
 	cfg, err := loadConfig(*cfgPath, env)
 	if err != nil {
@@ -277,8 +388,7 @@ func cmdAPIKeyAdd(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	if len(pos) != 1 {
-		fmt.Fprintln(env.Stderr, "usage: notme apikey add NAME --scope SCOPE… [--json]")
-		return errUsage
+		return badUsage(fs, env)
 	}
 	cfg, err := loadConfig(*cfgPath, env)
 	if err != nil {
@@ -313,8 +423,7 @@ func cmdUserAdd(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	if len(pos) != 1 || *role == "" {
-		fmt.Fprintln(env.Stderr, "usage: notme user add EMAIL --role agent|lead|admin [--security-trained] [--password-stdin]")
-		return errUsage
+		return badUsage(fs, env)
 	}
 	password, generated := "", false
 	if *fromStdin {
@@ -382,4 +491,21 @@ func cookieWarning(cfg Config) string {
 		return ""
 	}
 	return "public_url is plain HTTP on a host that is not localhost: browsers drop Secure cookies there, so staff cannot log in and forms fail; serve over HTTPS (recommended) or set http.insecure_cookies"
+}
+
+// commandsMarkdown is docs/commands.md: the overview and every command's
+// help, as the command line prints them (TestCommandsDocCurrent keeps the
+// file in step).
+func commandsMarkdown(ctx context.Context) string {
+	var b strings.Builder
+	b.WriteString("# Commands\n\n<!-- Generated from app/cli.go by `go test ./app -run TestCommandsDocCurrent -update-docs`; do not edit. -->\n\n")
+	b.WriteString("Every command takes `--config FILE` (default `./notme.yaml` if present) and\nworks with no config at all: SQLite under `./data`, a token key generated\nthere. `notme help COMMAND` and `notme COMMAND -h` print what is below.\n\n")
+	b.WriteString("```text\n$ notme help\n" + overview() + "```\n")
+	for _, c := range commands {
+		var out bytes.Buffer
+		env := Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: io.Discard, Getenv: func(string) (string, bool) { return "", false }}
+		_ = help(ctx, strings.Fields(c.name), env)
+		fmt.Fprintf(&b, "\n## notme %s\n\n```text\n%s```\n", c.name, out.String())
+	}
+	return b.String()
 }

@@ -60,8 +60,7 @@ func mailCommand(name string, args []string, env Env) (cfg Config, raw []byte, a
 		return cfg, nil, false, err
 	}
 	if len(pos) != 1 {
-		fmt.Fprintf(env.Stderr, "usage: notme %s [--json] FILE|-\n", name)
-		return cfg, nil, false, errUsage
+		return cfg, nil, false, badUsage(fs, env)
 	}
 	if cfg, err = loadConfig(*cfgPath, env); err != nil {
 		return cfg, nil, false, err
