@@ -3,7 +3,7 @@ package inbox
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
+	"crypto/sha256"
 	"crypto/tls"
 	"encoding/base32"
 	"encoding/base64"
@@ -315,7 +315,7 @@ func (s *AckSender) compose(a cases.Ack) ([]byte, string, error) {
 	if strings.EqualFold(to, s.from.Address) {
 		return nil, "", fmt.Errorf("recipient is the desk's own address (a loop): %w", cases.ErrPermanent)
 	}
-	msg, err := composeAck(a, s.from, time.Now(), newAckMessageID(a.CaseRef, s.domain))
+	msg, err := composeAck(a, s.from, time.Now(), ackMessageID(a, s.domain))
 	if err != nil {
 		return nil, "", err
 	}
@@ -825,13 +825,16 @@ func ackValidMsgID(id string) bool {
 	})
 }
 
-// newAckMessageID returns a fresh Message-ID at the desk's domain. It
-// carries the case reference, so that a reply to the ack can be routed to
-// its case by In-Reply-To alone.
-func newAckMessageID(caseRef, domain string) string {
-	var b [10]byte
-	rand.Read(b[:])
-	return "ack." + caseRef + "." + base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]) + "@" + domain
+// ackMessageID is the Message-ID of one acknowledgement at the desk's
+// domain: the same on every attempt to send it, so that an
+// acknowledgement sent again after a crash (sent, but not yet recorded)
+// is one mail in the reporter's client, not two. It carries the case
+// reference, so that a reply to the ack can be routed to its case by
+// In-Reply-To alone; the rest is a digest of the ack's own row, unique
+// across acks.
+func ackMessageID(a cases.Ack, domain string) string {
+	sum := sha256.Sum256(fmt.Appendf(nil, "notme ack\x00%d\x00%d\x00%d\x00%s", a.ID, a.CreatedAt.UnixNano(), a.MailID, a.ToAddr))
+	return "ack." + a.CaseRef + "." + base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:10]) + "@" + domain
 }
 
 func ackLoopbackHost(host string) bool {
