@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -27,6 +28,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"notme/cases"
+	"notme/inbox"
 )
 
 // Config is the whole configuration of the desk. Load builds it from
@@ -296,14 +298,18 @@ type ReportsConfig struct {
 	TriageBurstWindow Duration `yaml:"triage_burst_window"`
 }
 
-// Severities, strongest first.
-var severities = []string{"critical", "high", "normal", "low"}
+// severities are cases.Severities as config spells them, strongest first.
+var severities = func() []string {
+	out := make([]string, len(cases.Severities))
+	for i, s := range cases.Severities {
+		out[i] = string(s)
+	}
+	return out
+}()
 
-// Containment actions a kind may request.
-var kindActions = []string{
-	"revoke_pending_links", "suppress_recipient", "require_reverification",
-	"lock_account", "contact_owner",
-}
+// kindActions are the containment actions a kind may request: cases owns
+// them.
+var kindActions = cases.Actions
 
 // Defaults returns the configuration used when nothing is configured. Each
 // call returns fresh maps and slices.
@@ -338,15 +344,15 @@ func Defaults() Config {
 		},
 		Kinds: defaultKinds(),
 		SLA: SLAConfig{ContainBy: defaultContainBy(), ResolveBy: defaultResolveBy(),
-			BreachAssessment: Duration(72 * time.Hour)},
+			BreachAssessment: Duration(cases.DefaultBreachAssessment)},
 		Reports: ReportsConfig{
-			NoteMaxChars:      2000,
-			ReopenWindow:      Duration(14 * 24 * time.Hour),
+			NoteMaxChars:      cases.DefaultNoteMaxChars,
+			ReopenWindow:      Duration(cases.DefaultReopenWindow),
 			SameBrowserWindow: Duration(30 * time.Minute),
 
-			TriageCasesPerClientHour: 3,
-			TriageBurst:              20,
-			TriageBurstWindow:        Duration(10 * time.Minute),
+			TriageCasesPerClientHour: cases.DefaultTriagePerClientHour,
+			TriageBurst:              cases.DefaultTriageBurst,
+			TriageBurstWindow:        Duration(cases.DefaultTriageBurstWindow),
 		},
 		Escalation: defaultEscalation(),
 		Retention:  RetentionConfig{Evidence: Duration(90 * 24 * time.Hour), Interval: Duration(24 * time.Hour)},
@@ -356,10 +362,10 @@ func Defaults() Config {
 		Mail: MailConfig{
 			MaxSize:          25 << 20,
 			SMTP:             SMTPConfig{Security: "starttls", HelloName: "localhost"},
-			AckWindow:        Duration(24 * time.Hour),
-			AckDomainPerHour: 20,
+			AckWindow:        Duration(cases.DefaultAckWindow),
+			AckDomainPerHour: cases.DefaultAckDomainPerHour,
 			StaleAfter:       Duration(15 * time.Minute),
-			MailboxLease:     Duration(15 * time.Second),
+			MailboxLease:     Duration(inbox.DefaultLeaseTTL),
 		},
 	}
 }
@@ -392,13 +398,15 @@ func defaultKinds() map[string]KindConfig {
 	}
 }
 
-func defaultContainBy() map[string]Duration {
-	return map[string]Duration{
-		"critical": Duration(15 * time.Minute),
-		"high":     Duration(time.Hour),
-		"normal":   Duration(4 * time.Hour),
-		"low":      Duration(24 * time.Hour),
+func defaultContainBy() map[string]Duration { return severityDurations(cases.DefaultContainBy()) }
+
+// severityDurations is a per-severity map of cases as config spells it.
+func severityDurations(m map[cases.Severity]time.Duration) map[string]Duration {
+	out := make(map[string]Duration, len(m))
+	for sev, d := range m {
+		out[string(sev)] = Duration(d)
 	}
+	return out
 }
 
 // DefaultConfigFile is read when Load is given no path and it exists.
@@ -474,30 +482,15 @@ func (c *Config) normalize() {
 	}
 	for i := range c.Mail.Mailboxes {
 		m := &c.Mail.Mailboxes[i]
-		if m.Security == "" {
-			m.Security = "tls"
-		}
-		if m.Folder == "" {
-			m.Folder = "INBOX"
-		}
-		if m.DoneFolder == "" {
-			m.DoneFolder = "notme/processed"
-		}
-		if m.PollInterval == 0 {
-			m.PollInterval = Duration(30 * time.Second)
-		}
-		if m.FullCheck == 0 {
-			m.FullCheck = Duration(5 * time.Minute)
-		}
-		if m.BatchSize == 0 {
-			m.BatchSize = 100
-		}
-		if m.IdleRefresh == 0 {
-			m.IdleRefresh = Duration(4 * time.Minute)
-		}
-		if m.Timeout == 0 {
-			m.Timeout = Duration(time.Minute)
-		}
+		// inbox owns a mailbox's defaults.
+		m.Security = cmp.Or(m.Security, inbox.SecurityTLS)
+		m.Folder = cmp.Or(m.Folder, inbox.DefaultFolder)
+		m.DoneFolder = cmp.Or(m.DoneFolder, inbox.DefaultDoneFolder)
+		m.PollInterval = cmp.Or(m.PollInterval, Duration(inbox.DefaultPollInterval))
+		m.FullCheck = cmp.Or(m.FullCheck, Duration(inbox.DefaultFullCheck))
+		m.BatchSize = cmp.Or(m.BatchSize, inbox.DefaultBatchSize)
+		m.IdleRefresh = cmp.Or(m.IdleRefresh, Duration(inbox.DefaultIdleRefresh))
+		m.Timeout = cmp.Or(m.Timeout, Duration(inbox.DefaultTimeout))
 	}
 	c.HTTP.PublicURL = strings.TrimRight(c.HTTP.PublicURL, "/")
 	if len(c.HTTP.TrustedProxies) == 0 {
@@ -1351,7 +1344,7 @@ func (c *Config) validateMail(v *validator) {
 	if m.MailboxLease < Duration(time.Second) {
 		v.add("mail.mailbox_lease", "must be at least 1s")
 	}
-	securities := []string{"tls", "starttls", "plain"}
+	securities := []string{inbox.SecurityTLS, inbox.SecurityStartTLS, inbox.SecurityPlain}
 	names := map[string]bool{}
 	for i, b := range m.Mailboxes {
 		key := fmt.Sprintf("mail.mailboxes[%d]", i)
@@ -1376,15 +1369,15 @@ func (c *Config) validateMail(v *validator) {
 		if (b.Password == "") == (b.PasswordFile == "") {
 			v.add(key+".password", "give exactly one of password and password_file")
 		}
-		if b.BatchSize < 1 || b.BatchSize > 1000 {
-			v.add(key+".batch_size", "must be 1 to 1000")
+		if b.BatchSize < 1 || b.BatchSize > inbox.MaxBatchSize {
+			v.add(key+".batch_size", fmt.Sprintf("must be 1 to %d", inbox.MaxBatchSize))
 		}
 		if b.PollInterval < Duration(time.Second) || b.FullCheck < Duration(time.Second) {
 			v.add(key+".poll_interval", "poll_interval and full_check must be at least 1s")
 		}
 		// 0, in a config built in code, is the default.
-		if b.IdleRefresh != 0 && (b.IdleRefresh < Duration(time.Second) || b.IdleRefresh > Duration(29*time.Minute)) {
-			v.add(key+".idle_refresh", "must be 1s to 29m (RFC 2177)")
+		if b.IdleRefresh != 0 && (b.IdleRefresh < Duration(time.Second) || b.IdleRefresh > Duration(inbox.MaxIdleRefresh)) {
+			v.add(key+".idle_refresh", "must be 1s to "+formatDuration(inbox.MaxIdleRefresh)+" (RFC 2177)")
 		}
 		if b.Timeout != 0 && b.Timeout < Duration(time.Second) {
 			v.add(key+".timeout", "must be at least 1s")
@@ -1444,6 +1437,20 @@ func loopbackAddr(hostport string) bool {
 	}
 	ip, err := netip.ParseAddr(host)
 	return err == nil && ip.IsLoopback()
+}
+
+// inboxMailbox is the poller's view of a configured mailbox.
+func (c Config) inboxMailbox(mb MailboxConfig, password, instance string) inbox.MailboxConfig {
+	return inbox.MailboxConfig{
+		Name: mb.Name, Addr: mb.Addr, Security: mb.Security, Username: mb.Username, Password: password,
+		Folder: mb.Folder, DoneFolder: mb.DoneFolder, PollInterval: mb.PollInterval.D(),
+		FullCheck: mb.FullCheck.D(), BatchSize: mb.BatchSize,
+		IdleRefresh: mb.IdleRefresh.D(), Timeout: mb.Timeout.D(),
+		Instance: instance, LeaseTTL: c.Mail.MailboxLease.D(),
+		// A mail is read whole up to the parser's limit, so a cut one is
+		// always recognised as too large.
+		BatchBytes: max(inbox.DefaultBatchBytes, c.Mail.MaxSize+1),
+	}
 }
 
 // MailboxPassword resolves a mailbox's password from the config or its file.

@@ -55,9 +55,9 @@ const (
 func defaultWebhooks() WebhooksConfig {
 	return WebhooksConfig{
 		Timeout:     Duration(10 * time.Second),
-		MaxAge:      Duration(24 * time.Hour),
-		BackoffMin:  Duration(time.Second),
-		BackoffMax:  Duration(15 * time.Minute),
+		MaxAge:      Duration(cases.DefaultWebhookMaxAge),
+		BackoffMin:  Duration(cases.DefaultWebhookBackoffMin),
+		BackoffMax:  Duration(cases.DefaultWebhookBackoffMax),
 		Concurrency: 4,
 	}
 }
