@@ -11,7 +11,6 @@ import (
 	"io/fs"
 	"math"
 	"net"
-	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -29,6 +28,7 @@ import (
 
 	"notme/cases"
 	"notme/inbox"
+	"notme/internal/loopback"
 )
 
 // Config is the whole configuration of the desk. Load builds it from
@@ -1360,7 +1360,7 @@ func (c *Config) validateMail(v *validator) {
 		}
 		if !slices.Contains(securities, b.Security) {
 			v.add(key+".security", "must be tls, starttls or plain")
-		} else if b.Security == "plain" && !loopbackAddr(b.Addr) {
+		} else if b.Security == "plain" && !loopback.HostPort(b.Addr) {
 			v.add(key+".security", "plain is allowed only for a server on loopback")
 		}
 		if b.Username == "" {
@@ -1389,7 +1389,7 @@ func (c *Config) validateMail(v *validator) {
 		}
 		if !slices.Contains(securities, s.Security) {
 			v.add("mail.smtp.security", "must be tls, starttls or plain")
-		} else if s.Security == "plain" && !loopbackAddr(s.Addr) {
+		} else if s.Security == "plain" && !loopback.HostPort(s.Addr) {
 			v.add("mail.smtp.security", "plain is allowed only for a server on loopback")
 		}
 		if s.Password != "" && s.PasswordFile != "" {
@@ -1425,18 +1425,6 @@ func feedbackLoopSender(s string) bool {
 func plainAddress(a string) bool {
 	at := strings.LastIndexByte(a, '@')
 	return at > 0 && at < len(a)-1 && !strings.ContainsAny(a, " <>,;\r\n\t\"")
-}
-
-func loopbackAddr(hostport string) bool {
-	host, _, err := net.SplitHostPort(hostport)
-	if err != nil {
-		return false
-	}
-	if host == "localhost" {
-		return true
-	}
-	ip, err := netip.ParseAddr(host)
-	return err == nil && ip.IsLoopback()
 }
 
 // inboxMailbox is the poller's view of a configured mailbox.

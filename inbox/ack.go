@@ -26,6 +26,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"notme/cases"
+	"notme/internal/loopback"
 )
 
 // SMTPConfig says how acknowledgements reach the submission server.
@@ -107,7 +108,7 @@ func NewAckSender(cfg SMTPConfig, svc *cases.Service, log *slog.Logger) (*AckSen
 		cfg.Security = smtpSecuritySTARTTLS
 	case smtpSecurityTLS, smtpSecuritySTARTTLS:
 	case smtpSecurityPlain:
-		if !ackLoopbackHost(host) {
+		if !loopback.Host(host) {
 			return nil, fmt.Errorf("smtp: security plain is only allowed to a loopback host, not %q: use tls or starttls", host)
 		}
 	default:
@@ -832,14 +833,6 @@ func newAckMessageID(caseRef, domain string) string {
 	var b [10]byte
 	rand.Read(b[:])
 	return "ack." + caseRef + "." + base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]) + "@" + domain
-}
-
-func ackLoopbackHost(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 func ackASCII(s string) bool {

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
-	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 
 	"notme/cases"
+	"notme/internal/loopback"
 )
 
 // Connection security of a mailbox.
@@ -123,7 +123,7 @@ func (c MailboxConfig) validate() error {
 	switch c.Security {
 	case SecurityTLS, SecurityStartTLS:
 	case SecurityPlain:
-		if err == nil && !loopbackHost(host) {
+		if err == nil && !loopback.Host(host) {
 			bad("security plain is allowed only for a server on loopback, not %s", host)
 		}
 	default:
@@ -157,14 +157,6 @@ func (c MailboxConfig) validate() error {
 		return cases.Errorf(cases.EINVALID, "mailbox %s: %v", c.Name, errors.Join(errs...))
 	}
 	return nil
-}
-
-func loopbackHost(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true // dialIMAP checks the address it really reached
-	}
-	ip, err := netip.ParseAddr(host)
-	return err == nil && ip.IsLoopback()
 }
 
 // sameFolder compares folder names; INBOX is case-insensitive (RFC 9051
