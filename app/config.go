@@ -772,28 +772,8 @@ func (c *Config) validateDatabase(v *validator) {
 }
 
 func (c *Config) validateTokens(v *validator) {
-	seen := map[int]bool{}
-	for i, k := range c.Tokens.Keys {
-		key := fmt.Sprintf("tokens.keys[%d]", i)
-		if k.ID < 1 || k.ID > 255 {
-			v.add(key+".id", "must be from 1 to 255")
-		} else if seen[k.ID] {
-			v.add(key+".id", fmt.Sprintf("%d is used by an earlier key", k.ID))
-		}
-		seen[k.ID] = true
-		switch {
-		case (k.Secret == "") == (k.SecretFile == ""):
-			v.add(key, "set exactly one of secret and secret_file")
-		case k.Secret != "":
-			if _, err := decodeTokenKey(k.Secret.Reveal()); err != nil {
-				v.add(key+".secret", err.Error())
-			}
-		default:
-			if _, err := readTokenKeyFile(k.SecretFile); err != nil {
-				v.add(key+".secret_file", err.Error())
-			}
-		}
-	}
+	_, errs := c.configuredTokenSecrets()
+	v.errs = append(v.errs, errs...)
 	if d := c.Tokens.MessageIDDomain; d != "" && !domainRE.MatchString(d) {
 		v.add("tokens.message_id_domain", "must be a domain name like mail.example.com")
 	}
@@ -851,30 +831,9 @@ func sortedKeys[V any](m map[string]V) []string {
 // refused when group or others may access it.
 func (c Config) TokenSecrets() ([]TokenSecret, error) {
 	if len(c.Tokens.Keys) > 0 {
-		out := make([]TokenSecret, 0, len(c.Tokens.Keys))
-		for i, k := range c.Tokens.Keys {
-			key := fmt.Sprintf("tokens.keys[%d]", i)
-			if k.ID < 1 || k.ID > 255 {
-				return nil, fmt.Errorf("%s.id: must be from 1 to 255", key)
-			}
-			var b []byte
-			var err error
-			switch {
-			case (k.Secret == "") == (k.SecretFile == ""):
-				return nil, fmt.Errorf("%s: set exactly one of secret and secret_file", key)
-			case k.Secret != "":
-				if b, err = decodeTokenKey(k.Secret.Reveal()); err != nil {
-					return nil, fmt.Errorf("%s.secret: %w", key, err)
-				}
-			default:
-				if b, err = readTokenKeyFile(k.SecretFile); err != nil {
-					return nil, fmt.Errorf("%s.secret_file: %w", key, err)
-				}
-			}
-			out = append(out, TokenSecret{ID: byte(k.ID), Key: b})
-		}
-		if err := checkUniqueIDs(out); err != nil {
-			return nil, fmt.Errorf("tokens.keys: %w", err)
+		out, errs := c.configuredTokenSecrets()
+		if len(errs) > 0 {
+			return nil, errs[0]
 		}
 		return out, nil
 	}
@@ -928,7 +887,7 @@ func createKeyFile(path string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	key := make([]byte, 32)
+	key := make([]byte, cases.TokenSecretLen)
 	if _, err := rand.Read(key); err != nil {
 		return err
 	}
@@ -969,7 +928,10 @@ func parseTokenKeys(s, sep, unit string) ([]TokenSecret, error) {
 			return nil, fmt.Errorf("%s %d: expected ID:BASE64", unit, i+1)
 		}
 		id, err := strconv.Atoi(strings.TrimSpace(idText))
-		if err != nil || id < 1 || id > 255 {
+		if err == nil {
+			err = checkTokenKeyID(id)
+		}
+		if err != nil {
 			return nil, fmt.Errorf("%s %d: key ID must be a number from 1 to 255", unit, i+1)
 		}
 		key, err := decodeTokenKey(b64)
@@ -982,6 +944,59 @@ func parseTokenKeys(s, sep, unit string) ([]TokenSecret, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// configuredTokenSecrets decodes tokens.keys: the one check of a
+// configured token key, for Validate and TokenSecrets alike. Each error
+// names its key ("tokens.keys[1].id: ..."); the secrets are those that
+// passed.
+func (c Config) configuredTokenSecrets() ([]TokenSecret, []error) {
+	var out []TokenSecret
+	var errs []error
+	seen := map[int]bool{}
+	for i, k := range c.Tokens.Keys {
+		key := fmt.Sprintf("tokens.keys[%d]", i)
+		bad := func(sub string, err error) { errs = append(errs, fmt.Errorf("%s%s: %w", key, sub, err)) }
+		idOK := false
+		if err := checkTokenKeyID(k.ID); err != nil {
+			bad(".id", err)
+		} else if seen[k.ID] {
+			bad(".id", fmt.Errorf("%d is used twice", k.ID))
+		} else {
+			idOK = true
+		}
+		seen[k.ID] = true
+		var b []byte
+		var err error
+		switch {
+		case (k.Secret == "") == (k.SecretFile == ""):
+			bad("", errors.New("set exactly one of secret and secret_file"))
+			continue
+		case k.Secret != "":
+			if b, err = decodeTokenKey(k.Secret.Reveal()); err != nil {
+				bad(".secret", err)
+				continue
+			}
+		default:
+			if b, err = readTokenKeyFile(k.SecretFile); err != nil {
+				bad(".secret_file", err)
+				continue
+			}
+		}
+		if idOK {
+			out = append(out, TokenSecret{ID: byte(k.ID), Key: b})
+		}
+	}
+	return out, errs
+}
+
+// checkTokenKeyID is the rule of a token key's ID, configured or in a key
+// file: it is the token's key byte, and 0 is never used.
+func checkTokenKeyID(id int) error {
+	if id < 1 || id > 255 {
+		return errors.New("must be from 1 to 255")
+	}
+	return nil
 }
 
 func checkUniqueIDs(secrets []TokenSecret) error {
@@ -1003,13 +1018,13 @@ func decodeTokenKey(s string) ([]byte, error) {
 		base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding,
 	} {
 		if b, err := enc.DecodeString(s); err == nil {
-			if len(b) != 32 {
-				return nil, fmt.Errorf("must be base64 of exactly 32 bytes, not %d", len(b))
+			if len(b) != cases.TokenSecretLen {
+				return nil, fmt.Errorf("must be base64 of exactly %d bytes, not %d", cases.TokenSecretLen, len(b))
 			}
 			return b, nil
 		}
 	}
-	return nil, errors.New("must be base64 of exactly 32 bytes (openssl rand -base64 32)")
+	return nil, fmt.Errorf("must be base64 of exactly %d bytes (openssl rand -base64 %[1]d)", cases.TokenSecretLen)
 }
 
 func readTokenKeyFile(path string) ([]byte, error) {

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"encoding/base64"
 	"maps"
 	"os"
 	"path/filepath"
@@ -136,6 +137,52 @@ func TestDefaultsAreTheirOwners(t *testing.T) {
 			if !slices.Contains(cases.Actions, a) {
 				t.Errorf("default kind %s: action %q unknown to cases", name, a)
 			}
+		}
+	}
+}
+
+// A configured token key is checked by one rule: Validate refuses exactly
+// what TokenSecrets refuses, naming the same key, and the key file and
+// NOTME_TOKENS_KEYS take the same IDs and secrets.
+func TestTokenKeyRulesAgree(t *testing.T) {
+	dir := t.TempDir()
+	good := Secret(key32(7))
+	for _, tc := range []struct {
+		name string
+		keys []TokenKeyConfig
+		key  string // "" = accepted
+	}{
+		{"one key", []TokenKeyConfig{{ID: 1, Secret: good}}, ""},
+		{"ID 255", []TokenKeyConfig{{ID: 255, Secret: good}}, ""},
+		{"ID 0", []TokenKeyConfig{{ID: 0, Secret: good}}, "tokens.keys[0].id"},
+		{"ID 256", []TokenKeyConfig{{ID: 256, Secret: good}}, "tokens.keys[0].id"},
+		{"ID twice", []TokenKeyConfig{{ID: 3, Secret: good}, {ID: 3, Secret: good}}, "tokens.keys[1].id"},
+		{"31 bytes", []TokenKeyConfig{{ID: 1, Secret: Secret(base64.StdEncoding.EncodeToString(make([]byte, 31)))}}, "tokens.keys[0].secret"},
+		{"neither", []TokenKeyConfig{{ID: 1}}, "tokens.keys[0]"},
+		{"both", []TokenKeyConfig{{ID: 1, Secret: good, SecretFile: "x"}}, "tokens.keys[0]"},
+		{"missing file", []TokenKeyConfig{{ID: 1, SecretFile: filepath.Join(dir, "nope")}}, "tokens.keys[0].secret_file"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := Defaults()
+			cfg.Tokens.Keys = tc.keys
+			_, serr := cfg.TokenSecrets()
+			verr := cfg.Validate()
+			for what, err := range map[string]error{"TokenSecrets()": serr, "Validate()": verr} {
+				if tc.key == "" && err != nil || tc.key != "" && (err == nil || !strings.Contains(err.Error(), tc.key+":") && !strings.Contains(err.Error(), tc.key+".")) {
+					t.Errorf("%s = %v, want %s", what, err, cmpOr(tc.key, "nil"))
+				}
+			}
+		})
+	}
+	for _, tc := range []struct {
+		entry string
+		ok    bool
+	}{
+		{"1:" + key32(1), true}, {"255:" + key32(1), true}, {"0:" + key32(1), false}, {"256:" + key32(1), false},
+		{"1:" + base64.StdEncoding.EncodeToString(make([]byte, 31)), false},
+	} {
+		if _, err := parseTokenKeys(tc.entry, ",", "entry"); (err == nil) != tc.ok {
+			t.Errorf("parseTokenKeys(%.12s…) = %v, want accepted %v", tc.entry, err, tc.ok)
 		}
 	}
 }
