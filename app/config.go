@@ -29,6 +29,7 @@ import (
 	"notme/cases"
 	"notme/inbox"
 	"notme/internal/loopback"
+	"notme/ui"
 )
 
 // Config is the whole configuration of the desk. Load builds it from
@@ -325,14 +326,14 @@ func Defaults() Config {
 		HTTP: HTTPConfig{
 			Addr:              ":8080",
 			OpsAddr:           "127.0.0.1:9090",
-			SessionTTL:        Duration(12 * time.Hour),
+			SessionTTL:        Duration(ui.DefaultSessionTTL),
 			ShutdownTimeout:   Duration(15 * time.Second),
 			ReadHeaderTimeout: Duration(10 * time.Second),
 			ReadTimeout:       Duration(60 * time.Second),
 			IdleTimeout:       Duration(120 * time.Second),
-			ReportRate:        RateConfig{PerMinute: 20, Burst: 10},
-			LoginRate:         RateConfig{PerMinute: 10, Burst: 5},
-			MaxBatchBytes:     512 << 20,
+			ReportRate:        RateConfig(ui.DefaultReportRate),
+			LoginRate:         RateConfig(ui.DefaultLoginRate),
+			MaxBatchBytes:     ui.DefaultMaxBatchBytes,
 			DefaultLanguage:   "en",
 		},
 		Database: DatabaseConfig{
@@ -356,15 +357,16 @@ func Defaults() Config {
 		},
 		Escalation: defaultEscalation(),
 		Retention:  RetentionConfig{Evidence: Duration(90 * 24 * time.Hour), Interval: Duration(24 * time.Hour)},
-		Evidence:   EvidenceConfig{ViewMaxBytes: 256 << 10, MaxConcurrentViews: 2, ViewWait: Duration(5 * time.Second)},
-		Ledger:     defaultLedger(),
-		Webhooks:   defaultWebhooks(),
+		Evidence: EvidenceConfig{ViewMaxBytes: ui.DefaultEvidenceViewMaxBytes,
+			MaxConcurrentViews: ui.DefaultEvidenceMaxConcurrentViews, ViewWait: Duration(ui.DefaultEvidenceViewWait)},
+		Ledger:   defaultLedger(),
+		Webhooks: defaultWebhooks(),
 		Mail: MailConfig{
 			MaxSize:          25 << 20,
 			SMTP:             SMTPConfig{Security: "starttls", HelloName: "localhost"},
 			AckWindow:        Duration(cases.DefaultAckWindow),
 			AckDomainPerHour: cases.DefaultAckDomainPerHour,
-			StaleAfter:       Duration(15 * time.Minute),
+			StaleAfter:       Duration(ui.DefaultMailboxStaleAfter),
 			MailboxLease:     Duration(inbox.DefaultLeaseTTL),
 		},
 	}
@@ -612,8 +614,8 @@ func (c *Config) Validate() error {
 		}
 	}
 	c.validateSLA(&v)
-	if c.Evidence.ViewMaxBytes < 1<<10 || c.Evidence.ViewMaxBytes > 1<<20 {
-		v.add("evidence.view_max_bytes", "must be between 1024 and 1048576")
+	if c.Evidence.ViewMaxBytes < 1<<10 || c.Evidence.ViewMaxBytes > ui.MaxEvidenceViewMaxBytes {
+		v.add("evidence.view_max_bytes", fmt.Sprintf("must be between 1024 and %d", ui.MaxEvidenceViewMaxBytes))
 	}
 	if c.Evidence.MaxConcurrentViews < 1 || c.Evidence.MaxConcurrentViews > 64 {
 		v.add("evidence.max_concurrent_views", "must be between 1 and 64")

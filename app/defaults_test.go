@@ -13,6 +13,7 @@ import (
 
 	"notme/cases"
 	"notme/inbox"
+	"notme/ui"
 )
 
 // A mailbox configured with only its name, address and account gets what
@@ -78,8 +79,9 @@ func TestMailboxLimitsAreInboxs(t *testing.T) {
 	}
 }
 
-// Each default the desk's configuration shares with cases is cases' own:
-// what the service would use for a zero option is what Defaults() says.
+// Each default the desk's configuration shares with cases, inbox or ui is
+// that package's own: what it would use for a zero option is what
+// Defaults() says.
 func TestDefaultsAreTheirOwners(t *testing.T) {
 	d := Defaults()
 	sevs := func(m map[cases.Severity]time.Duration) map[string]Duration {
@@ -122,6 +124,14 @@ func TestDefaultsAreTheirOwners(t *testing.T) {
 		{"escalation.domain_cluster.cases", d.Escalation.DomainCluster.Cases, esc.DomainCluster},
 		{"escalation.domain_cluster.window", d.Escalation.DomainCluster.Window, Duration(esc.DomainWindow)},
 		{"escalation.sla_breach", d.Escalation.SLABreach, esc.SLABreach},
+		{"http.session_ttl", d.HTTP.SessionTTL, Duration(ui.DefaultSessionTTL)},
+		{"http.max_batch_bytes", d.HTTP.MaxBatchBytes, int64(ui.DefaultMaxBatchBytes)},
+		{"http.report_rate", d.HTTP.ReportRate, RateConfig(ui.DefaultReportRate)},
+		{"http.login_rate", d.HTTP.LoginRate, RateConfig(ui.DefaultLoginRate)},
+		{"mail.stale_after", d.Mail.StaleAfter, Duration(ui.DefaultMailboxStaleAfter)},
+		{"evidence.view_max_bytes", d.Evidence.ViewMaxBytes, ui.DefaultEvidenceViewMaxBytes},
+		{"evidence.max_concurrent_views", d.Evidence.MaxConcurrentViews, ui.DefaultEvidenceMaxConcurrentViews},
+		{"evidence.view_wait", d.Evidence.ViewWait, Duration(ui.DefaultEvidenceViewWait)},
 	} {
 		if !reflect.DeepEqual(tc.got, tc.want) {
 			t.Errorf("Defaults() %s = %v, its owner says %v", tc.key, tc.got, tc.want)
