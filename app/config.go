@@ -363,7 +363,7 @@ func Defaults() Config {
 		Webhooks: defaultWebhooks(),
 		Mail: MailConfig{
 			MaxSize:          25 << 20,
-			SMTP:             SMTPConfig{Security: "starttls", HelloName: "localhost"},
+			SMTP:             SMTPConfig{Security: inbox.DefaultSMTPSecurity, HelloName: inbox.DefaultSMTPHelloName},
 			AckWindow:        Duration(cases.DefaultAckWindow),
 			AckDomainPerHour: cases.DefaultAckDomainPerHour,
 			StaleAfter:       Duration(ui.DefaultMailboxStaleAfter),

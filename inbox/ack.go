@@ -55,10 +55,17 @@ func (c SMTPConfig) String() string {
 	return fmt.Sprintf("smtp %s (%s) as %q from %s", c.Addr, c.Security, c.Username, c.From)
 }
 
+// Defaults of SMTPConfig; app's configuration asks these.
 const (
-	smtpSecurityTLS      = "tls"
-	smtpSecuritySTARTTLS = "starttls"
-	smtpSecurityPlain    = "plain"
+	DefaultSMTPSecurity  = SecurityStartTLS
+	DefaultSMTPHelloName = "localhost"
+)
+
+const (
+	// A submission server's security takes the words of a mailbox's.
+	smtpSecurityTLS      = SecurityTLS
+	smtpSecuritySTARTTLS = SecurityStartTLS
+	smtpSecurityPlain    = SecurityPlain
 
 	// ackBatch acks are read per query; ackMaxPerConn are sent over one
 	// connection before it is renewed, below the per-session limits
@@ -105,7 +112,7 @@ func NewAckSender(cfg SMTPConfig, svc *cases.Service, log *slog.Logger) (*AckSen
 	cfg.Security = strings.ToLower(strings.TrimSpace(cfg.Security))
 	switch cfg.Security {
 	case "":
-		cfg.Security = smtpSecuritySTARTTLS
+		cfg.Security = DefaultSMTPSecurity
 	case smtpSecurityTLS, smtpSecuritySTARTTLS:
 	case smtpSecurityPlain:
 		if !loopback.Host(host) {
@@ -123,7 +130,7 @@ func NewAckSender(cfg SMTPConfig, svc *cases.Service, log *slog.Logger) (*AckSen
 		return nil, fmt.Errorf("smtp: from %q must be a plain address with an ASCII domain (Message-IDs are made at it)", cfg.From)
 	}
 	if cfg.HelloName == "" {
-		cfg.HelloName = "localhost"
+		cfg.HelloName = DefaultSMTPHelloName
 	}
 	if strings.ContainsFunc(cfg.HelloName, func(r rune) bool { return r <= ' ' || r > '~' }) {
 		return nil, fmt.Errorf("smtp: hello name %q must be a domain or address literal", cfg.HelloName)
