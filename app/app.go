@@ -17,6 +17,7 @@ import (
 
 	"notme/cases"
 	"notme/inbox"
+	"notme/internal/loopback"
 	"notme/ui"
 )
 
@@ -205,7 +206,7 @@ func (a *App) ListenOps() error {
 		return fmt.Errorf("http.ops_addr: listen on %s: %w", a.Config.HTTP.OpsAddr, err)
 	}
 	a.opsLn = ln
-	if len(a.Config.HTTP.OpsAllow) == 0 && !loopbackAddr(ln.Addr().String()) {
+	if len(a.Config.HTTP.OpsAllow) == 0 && !loopback.HostPort(ln.Addr().String()) {
 		a.Log.Warn("the operations listener is reachable from other hosts but answers loopback clients only: "+
 			"name the load balancer's and monitoring's networks in http.ops_allow", "ops_addr", ln.Addr().String())
 	}

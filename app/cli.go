@@ -10,13 +10,13 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/netip"
 	"net/url"
 	"os"
 	"runtime/debug"
 	"strings"
 
 	"notme/cases"
+	"notme/internal/loopback"
 )
 
 // Version is set at build time with -ldflags "-X notme/app.Version=…".
@@ -485,9 +485,7 @@ func cookieWarning(cfg Config) string {
 	if err != nil || u.Scheme != "http" || cfg.HTTP.InsecureCookies {
 		return ""
 	}
-	if h := u.Hostname(); h == "localhost" || strings.HasSuffix(h, ".localhost") {
-		return ""
-	} else if ip, err := netip.ParseAddr(h); err == nil && ip.IsLoopback() {
+	if loopback.SecureContext(u.Hostname()) {
 		return ""
 	}
 	return "public_url is plain HTTP on a host that is not localhost: browsers drop Secure cookies there, so staff cannot log in and forms fail; serve over HTTPS (recommended) or set http.insecure_cookies"

@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -10,7 +11,6 @@ import (
 	"io/fs"
 	"math"
 	"net"
-	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -27,6 +27,9 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"notme/cases"
+	"notme/inbox"
+	"notme/internal/loopback"
+	"notme/ui"
 )
 
 // Config is the whole configuration of the desk. Load builds it from
@@ -296,14 +299,18 @@ type ReportsConfig struct {
 	TriageBurstWindow Duration `yaml:"triage_burst_window"`
 }
 
-// Severities, strongest first.
-var severities = []string{"critical", "high", "normal", "low"}
+// severities are cases.Severities as config spells them, strongest first.
+var severities = func() []string {
+	out := make([]string, len(cases.Severities))
+	for i, s := range cases.Severities {
+		out[i] = string(s)
+	}
+	return out
+}()
 
-// Containment actions a kind may request.
-var kindActions = []string{
-	"revoke_pending_links", "suppress_recipient", "require_reverification",
-	"lock_account", "contact_owner",
-}
+// kindActions are the containment actions a kind may request: cases owns
+// them.
+var kindActions = cases.Actions
 
 // Defaults returns the configuration used when nothing is configured. Each
 // call returns fresh maps and slices.
@@ -319,14 +326,14 @@ func Defaults() Config {
 		HTTP: HTTPConfig{
 			Addr:              ":8080",
 			OpsAddr:           "127.0.0.1:9090",
-			SessionTTL:        Duration(12 * time.Hour),
+			SessionTTL:        Duration(ui.DefaultSessionTTL),
 			ShutdownTimeout:   Duration(15 * time.Second),
 			ReadHeaderTimeout: Duration(10 * time.Second),
 			ReadTimeout:       Duration(60 * time.Second),
 			IdleTimeout:       Duration(120 * time.Second),
-			ReportRate:        RateConfig{PerMinute: 20, Burst: 10},
-			LoginRate:         RateConfig{PerMinute: 10, Burst: 5},
-			MaxBatchBytes:     512 << 20,
+			ReportRate:        RateConfig(ui.DefaultReportRate),
+			LoginRate:         RateConfig(ui.DefaultLoginRate),
+			MaxBatchBytes:     ui.DefaultMaxBatchBytes,
 			DefaultLanguage:   "en",
 		},
 		Database: DatabaseConfig{
@@ -338,28 +345,29 @@ func Defaults() Config {
 		},
 		Kinds: defaultKinds(),
 		SLA: SLAConfig{ContainBy: defaultContainBy(), ResolveBy: defaultResolveBy(),
-			BreachAssessment: Duration(72 * time.Hour)},
+			BreachAssessment: Duration(cases.DefaultBreachAssessment)},
 		Reports: ReportsConfig{
-			NoteMaxChars:      2000,
-			ReopenWindow:      Duration(14 * 24 * time.Hour),
+			NoteMaxChars:      cases.DefaultNoteMaxChars,
+			ReopenWindow:      Duration(cases.DefaultReopenWindow),
 			SameBrowserWindow: Duration(30 * time.Minute),
 
-			TriageCasesPerClientHour: 3,
-			TriageBurst:              20,
-			TriageBurstWindow:        Duration(10 * time.Minute),
+			TriageCasesPerClientHour: cases.DefaultTriagePerClientHour,
+			TriageBurst:              cases.DefaultTriageBurst,
+			TriageBurstWindow:        Duration(cases.DefaultTriageBurstWindow),
 		},
 		Escalation: defaultEscalation(),
 		Retention:  RetentionConfig{Evidence: Duration(90 * 24 * time.Hour), Interval: Duration(24 * time.Hour)},
-		Evidence:   EvidenceConfig{ViewMaxBytes: 256 << 10, MaxConcurrentViews: 2, ViewWait: Duration(5 * time.Second)},
-		Ledger:     defaultLedger(),
-		Webhooks:   defaultWebhooks(),
+		Evidence: EvidenceConfig{ViewMaxBytes: ui.DefaultEvidenceViewMaxBytes,
+			MaxConcurrentViews: ui.DefaultEvidenceMaxConcurrentViews, ViewWait: Duration(ui.DefaultEvidenceViewWait)},
+		Ledger:   defaultLedger(),
+		Webhooks: defaultWebhooks(),
 		Mail: MailConfig{
 			MaxSize:          25 << 20,
-			SMTP:             SMTPConfig{Security: "starttls", HelloName: "localhost"},
-			AckWindow:        Duration(24 * time.Hour),
-			AckDomainPerHour: 20,
-			StaleAfter:       Duration(15 * time.Minute),
-			MailboxLease:     Duration(15 * time.Second),
+			SMTP:             SMTPConfig{Security: inbox.DefaultSMTPSecurity, HelloName: inbox.DefaultSMTPHelloName},
+			AckWindow:        Duration(cases.DefaultAckWindow),
+			AckDomainPerHour: cases.DefaultAckDomainPerHour,
+			StaleAfter:       Duration(ui.DefaultMailboxStaleAfter),
+			MailboxLease:     Duration(inbox.DefaultLeaseTTL),
 		},
 	}
 }
@@ -392,13 +400,15 @@ func defaultKinds() map[string]KindConfig {
 	}
 }
 
-func defaultContainBy() map[string]Duration {
-	return map[string]Duration{
-		"critical": Duration(15 * time.Minute),
-		"high":     Duration(time.Hour),
-		"normal":   Duration(4 * time.Hour),
-		"low":      Duration(24 * time.Hour),
+func defaultContainBy() map[string]Duration { return severityDurations(cases.DefaultContainBy()) }
+
+// severityDurations is a per-severity map of cases as config spells it.
+func severityDurations(m map[cases.Severity]time.Duration) map[string]Duration {
+	out := make(map[string]Duration, len(m))
+	for sev, d := range m {
+		out[string(sev)] = Duration(d)
 	}
+	return out
 }
 
 // DefaultConfigFile is read when Load is given no path and it exists.
@@ -474,30 +484,15 @@ func (c *Config) normalize() {
 	}
 	for i := range c.Mail.Mailboxes {
 		m := &c.Mail.Mailboxes[i]
-		if m.Security == "" {
-			m.Security = "tls"
-		}
-		if m.Folder == "" {
-			m.Folder = "INBOX"
-		}
-		if m.DoneFolder == "" {
-			m.DoneFolder = "notme/processed"
-		}
-		if m.PollInterval == 0 {
-			m.PollInterval = Duration(30 * time.Second)
-		}
-		if m.FullCheck == 0 {
-			m.FullCheck = Duration(5 * time.Minute)
-		}
-		if m.BatchSize == 0 {
-			m.BatchSize = 100
-		}
-		if m.IdleRefresh == 0 {
-			m.IdleRefresh = Duration(4 * time.Minute)
-		}
-		if m.Timeout == 0 {
-			m.Timeout = Duration(time.Minute)
-		}
+		// inbox owns a mailbox's defaults.
+		m.Security = cmp.Or(m.Security, inbox.SecurityTLS)
+		m.Folder = cmp.Or(m.Folder, inbox.DefaultFolder)
+		m.DoneFolder = cmp.Or(m.DoneFolder, inbox.DefaultDoneFolder)
+		m.PollInterval = cmp.Or(m.PollInterval, Duration(inbox.DefaultPollInterval))
+		m.FullCheck = cmp.Or(m.FullCheck, Duration(inbox.DefaultFullCheck))
+		m.BatchSize = cmp.Or(m.BatchSize, inbox.DefaultBatchSize)
+		m.IdleRefresh = cmp.Or(m.IdleRefresh, Duration(inbox.DefaultIdleRefresh))
+		m.Timeout = cmp.Or(m.Timeout, Duration(inbox.DefaultTimeout))
 	}
 	c.HTTP.PublicURL = strings.TrimRight(c.HTTP.PublicURL, "/")
 	if len(c.HTTP.TrustedProxies) == 0 {
@@ -619,8 +614,8 @@ func (c *Config) Validate() error {
 		}
 	}
 	c.validateSLA(&v)
-	if c.Evidence.ViewMaxBytes < 1<<10 || c.Evidence.ViewMaxBytes > 1<<20 {
-		v.add("evidence.view_max_bytes", "must be between 1024 and 1048576")
+	if c.Evidence.ViewMaxBytes < 1<<10 || c.Evidence.ViewMaxBytes > ui.MaxEvidenceViewMaxBytes {
+		v.add("evidence.view_max_bytes", fmt.Sprintf("must be between 1024 and %d", ui.MaxEvidenceViewMaxBytes))
 	}
 	if c.Evidence.MaxConcurrentViews < 1 || c.Evidence.MaxConcurrentViews > 64 {
 		v.add("evidence.max_concurrent_views", "must be between 1 and 64")
@@ -779,28 +774,8 @@ func (c *Config) validateDatabase(v *validator) {
 }
 
 func (c *Config) validateTokens(v *validator) {
-	seen := map[int]bool{}
-	for i, k := range c.Tokens.Keys {
-		key := fmt.Sprintf("tokens.keys[%d]", i)
-		if k.ID < 1 || k.ID > 255 {
-			v.add(key+".id", "must be from 1 to 255")
-		} else if seen[k.ID] {
-			v.add(key+".id", fmt.Sprintf("%d is used by an earlier key", k.ID))
-		}
-		seen[k.ID] = true
-		switch {
-		case (k.Secret == "") == (k.SecretFile == ""):
-			v.add(key, "set exactly one of secret and secret_file")
-		case k.Secret != "":
-			if _, err := decodeTokenKey(k.Secret.Reveal()); err != nil {
-				v.add(key+".secret", err.Error())
-			}
-		default:
-			if _, err := readTokenKeyFile(k.SecretFile); err != nil {
-				v.add(key+".secret_file", err.Error())
-			}
-		}
-	}
+	_, errs := c.configuredTokenSecrets()
+	v.errs = append(v.errs, errs...)
 	if d := c.Tokens.MessageIDDomain; d != "" && !domainRE.MatchString(d) {
 		v.add("tokens.message_id_domain", "must be a domain name like mail.example.com")
 	}
@@ -858,30 +833,9 @@ func sortedKeys[V any](m map[string]V) []string {
 // refused when group or others may access it.
 func (c Config) TokenSecrets() ([]TokenSecret, error) {
 	if len(c.Tokens.Keys) > 0 {
-		out := make([]TokenSecret, 0, len(c.Tokens.Keys))
-		for i, k := range c.Tokens.Keys {
-			key := fmt.Sprintf("tokens.keys[%d]", i)
-			if k.ID < 1 || k.ID > 255 {
-				return nil, fmt.Errorf("%s.id: must be from 1 to 255", key)
-			}
-			var b []byte
-			var err error
-			switch {
-			case (k.Secret == "") == (k.SecretFile == ""):
-				return nil, fmt.Errorf("%s: set exactly one of secret and secret_file", key)
-			case k.Secret != "":
-				if b, err = decodeTokenKey(k.Secret.Reveal()); err != nil {
-					return nil, fmt.Errorf("%s.secret: %w", key, err)
-				}
-			default:
-				if b, err = readTokenKeyFile(k.SecretFile); err != nil {
-					return nil, fmt.Errorf("%s.secret_file: %w", key, err)
-				}
-			}
-			out = append(out, TokenSecret{ID: byte(k.ID), Key: b})
-		}
-		if err := checkUniqueIDs(out); err != nil {
-			return nil, fmt.Errorf("tokens.keys: %w", err)
+		out, errs := c.configuredTokenSecrets()
+		if len(errs) > 0 {
+			return nil, errs[0]
 		}
 		return out, nil
 	}
@@ -935,7 +889,7 @@ func createKeyFile(path string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	key := make([]byte, 32)
+	key := make([]byte, cases.TokenSecretLen)
 	if _, err := rand.Read(key); err != nil {
 		return err
 	}
@@ -976,7 +930,10 @@ func parseTokenKeys(s, sep, unit string) ([]TokenSecret, error) {
 			return nil, fmt.Errorf("%s %d: expected ID:BASE64", unit, i+1)
 		}
 		id, err := strconv.Atoi(strings.TrimSpace(idText))
-		if err != nil || id < 1 || id > 255 {
+		if err == nil {
+			err = checkTokenKeyID(id)
+		}
+		if err != nil {
 			return nil, fmt.Errorf("%s %d: key ID must be a number from 1 to 255", unit, i+1)
 		}
 		key, err := decodeTokenKey(b64)
@@ -989,6 +946,59 @@ func parseTokenKeys(s, sep, unit string) ([]TokenSecret, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// configuredTokenSecrets decodes tokens.keys: the one check of a
+// configured token key, for Validate and TokenSecrets alike. Each error
+// names its key ("tokens.keys[1].id: ..."); the secrets are those that
+// passed.
+func (c Config) configuredTokenSecrets() ([]TokenSecret, []error) {
+	var out []TokenSecret
+	var errs []error
+	seen := map[int]bool{}
+	for i, k := range c.Tokens.Keys {
+		key := fmt.Sprintf("tokens.keys[%d]", i)
+		bad := func(sub string, err error) { errs = append(errs, fmt.Errorf("%s%s: %w", key, sub, err)) }
+		idOK := false
+		if err := checkTokenKeyID(k.ID); err != nil {
+			bad(".id", err)
+		} else if seen[k.ID] {
+			bad(".id", fmt.Errorf("%d is used twice", k.ID))
+		} else {
+			idOK = true
+		}
+		seen[k.ID] = true
+		var b []byte
+		var err error
+		switch {
+		case (k.Secret == "") == (k.SecretFile == ""):
+			bad("", errors.New("set exactly one of secret and secret_file"))
+			continue
+		case k.Secret != "":
+			if b, err = decodeTokenKey(k.Secret.Reveal()); err != nil {
+				bad(".secret", err)
+				continue
+			}
+		default:
+			if b, err = readTokenKeyFile(k.SecretFile); err != nil {
+				bad(".secret_file", err)
+				continue
+			}
+		}
+		if idOK {
+			out = append(out, TokenSecret{ID: byte(k.ID), Key: b})
+		}
+	}
+	return out, errs
+}
+
+// checkTokenKeyID is the rule of a token key's ID, configured or in a key
+// file: it is the token's key byte, and 0 is never used.
+func checkTokenKeyID(id int) error {
+	if id < 1 || id > 255 {
+		return errors.New("must be from 1 to 255")
+	}
+	return nil
 }
 
 func checkUniqueIDs(secrets []TokenSecret) error {
@@ -1010,13 +1020,13 @@ func decodeTokenKey(s string) ([]byte, error) {
 		base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding,
 	} {
 		if b, err := enc.DecodeString(s); err == nil {
-			if len(b) != 32 {
-				return nil, fmt.Errorf("must be base64 of exactly 32 bytes, not %d", len(b))
+			if len(b) != cases.TokenSecretLen {
+				return nil, fmt.Errorf("must be base64 of exactly %d bytes, not %d", cases.TokenSecretLen, len(b))
 			}
 			return b, nil
 		}
 	}
-	return nil, errors.New("must be base64 of exactly 32 bytes (openssl rand -base64 32)")
+	return nil, fmt.Errorf("must be base64 of exactly %d bytes (openssl rand -base64 %[1]d)", cases.TokenSecretLen)
 }
 
 func readTokenKeyFile(path string) ([]byte, error) {
@@ -1351,7 +1361,7 @@ func (c *Config) validateMail(v *validator) {
 	if m.MailboxLease < Duration(time.Second) {
 		v.add("mail.mailbox_lease", "must be at least 1s")
 	}
-	securities := []string{"tls", "starttls", "plain"}
+	securities := []string{inbox.SecurityTLS, inbox.SecurityStartTLS, inbox.SecurityPlain}
 	names := map[string]bool{}
 	for i, b := range m.Mailboxes {
 		key := fmt.Sprintf("mail.mailboxes[%d]", i)
@@ -1367,7 +1377,7 @@ func (c *Config) validateMail(v *validator) {
 		}
 		if !slices.Contains(securities, b.Security) {
 			v.add(key+".security", "must be tls, starttls or plain")
-		} else if b.Security == "plain" && !loopbackAddr(b.Addr) {
+		} else if b.Security == "plain" && !loopback.HostPort(b.Addr) {
 			v.add(key+".security", "plain is allowed only for a server on loopback")
 		}
 		if b.Username == "" {
@@ -1376,15 +1386,15 @@ func (c *Config) validateMail(v *validator) {
 		if (b.Password == "") == (b.PasswordFile == "") {
 			v.add(key+".password", "give exactly one of password and password_file")
 		}
-		if b.BatchSize < 1 || b.BatchSize > 1000 {
-			v.add(key+".batch_size", "must be 1 to 1000")
+		if b.BatchSize < 1 || b.BatchSize > inbox.MaxBatchSize {
+			v.add(key+".batch_size", fmt.Sprintf("must be 1 to %d", inbox.MaxBatchSize))
 		}
 		if b.PollInterval < Duration(time.Second) || b.FullCheck < Duration(time.Second) {
 			v.add(key+".poll_interval", "poll_interval and full_check must be at least 1s")
 		}
 		// 0, in a config built in code, is the default.
-		if b.IdleRefresh != 0 && (b.IdleRefresh < Duration(time.Second) || b.IdleRefresh > Duration(29*time.Minute)) {
-			v.add(key+".idle_refresh", "must be 1s to 29m (RFC 2177)")
+		if b.IdleRefresh != 0 && (b.IdleRefresh < Duration(time.Second) || b.IdleRefresh > Duration(inbox.MaxIdleRefresh)) {
+			v.add(key+".idle_refresh", "must be 1s to "+formatDuration(inbox.MaxIdleRefresh)+" (RFC 2177)")
 		}
 		if b.Timeout != 0 && b.Timeout < Duration(time.Second) {
 			v.add(key+".timeout", "must be at least 1s")
@@ -1396,7 +1406,7 @@ func (c *Config) validateMail(v *validator) {
 		}
 		if !slices.Contains(securities, s.Security) {
 			v.add("mail.smtp.security", "must be tls, starttls or plain")
-		} else if s.Security == "plain" && !loopbackAddr(s.Addr) {
+		} else if s.Security == "plain" && !loopback.HostPort(s.Addr) {
 			v.add("mail.smtp.security", "plain is allowed only for a server on loopback")
 		}
 		if s.Password != "" && s.PasswordFile != "" {
@@ -1434,16 +1444,18 @@ func plainAddress(a string) bool {
 	return at > 0 && at < len(a)-1 && !strings.ContainsAny(a, " <>,;\r\n\t\"")
 }
 
-func loopbackAddr(hostport string) bool {
-	host, _, err := net.SplitHostPort(hostport)
-	if err != nil {
-		return false
+// inboxMailbox is the poller's view of a configured mailbox.
+func (c Config) inboxMailbox(mb MailboxConfig, password, instance string) inbox.MailboxConfig {
+	return inbox.MailboxConfig{
+		Name: mb.Name, Addr: mb.Addr, Security: mb.Security, Username: mb.Username, Password: password,
+		Folder: mb.Folder, DoneFolder: mb.DoneFolder, PollInterval: mb.PollInterval.D(),
+		FullCheck: mb.FullCheck.D(), BatchSize: mb.BatchSize,
+		IdleRefresh: mb.IdleRefresh.D(), Timeout: mb.Timeout.D(),
+		Instance: instance, LeaseTTL: c.Mail.MailboxLease.D(),
+		// A mail is read whole up to the parser's limit, so a cut one is
+		// always recognised as too large.
+		BatchBytes: max(inbox.DefaultBatchBytes, c.Mail.MaxSize+1),
 	}
-	if host == "localhost" {
-		return true
-	}
-	ip, err := netip.ParseAddr(host)
-	return err == nil && ip.IsLoopback()
 }
 
 // MailboxPassword resolves a mailbox's password from the config or its file.

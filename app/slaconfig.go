@@ -17,25 +17,19 @@ type DomainClusterConfig struct {
 	Ignore []string `yaml:"ignore"`
 }
 
-func defaultResolveBy() map[string]Duration {
-	return map[string]Duration{
-		"critical": Duration(24 * time.Hour),
-		"high":     Duration(3 * 24 * time.Hour),
-		"normal":   Duration(5 * 24 * time.Hour),
-		"low":      Duration(10 * 24 * time.Hour),
-	}
-}
+func defaultResolveBy() map[string]Duration { return severityDurations(cases.DefaultResolveBy()) }
 
 func defaultEscalation() EscalationConfig {
+	r := cases.DefaultEscalationRules
 	return EscalationConfig{
 		PossibleTakeover:  true,
-		MultipleReporters: 2,
-		SharedRecipient:   2,
-		DomainCluster: DomainClusterConfig{Cases: 3, Window: Duration(24 * time.Hour), Ignore: []string{
+		MultipleReporters: r.MultipleReporters,
+		SharedRecipient:   r.SharedRecipient,
+		DomainCluster: DomainClusterConfig{Cases: r.DomainCluster, Window: Duration(r.DomainWindow), Ignore: []string{
 			"gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "yahoo.com", "icloud.com",
 			"yahoo.co.jp", "docomo.ne.jp", "ezweb.ne.jp", "au.com", "softbank.ne.jp", "i.softbank.jp",
 		}},
-		SLABreach: true,
+		SLABreach: r.SLABreach,
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"notme/app/webhook"
 	"notme/cases"
+	"notme/internal/loopback"
 )
 
 // WebhooksConfig is where containment webhooks go. With no URL the desk
@@ -55,9 +56,9 @@ const (
 func defaultWebhooks() WebhooksConfig {
 	return WebhooksConfig{
 		Timeout:     Duration(10 * time.Second),
-		MaxAge:      Duration(24 * time.Hour),
-		BackoffMin:  Duration(time.Second),
-		BackoffMax:  Duration(15 * time.Minute),
+		MaxAge:      Duration(cases.DefaultWebhookMaxAge),
+		BackoffMin:  Duration(cases.DefaultWebhookBackoffMin),
+		BackoffMax:  Duration(cases.DefaultWebhookBackoffMax),
 		Concurrency: 4,
 	}
 }
@@ -69,7 +70,7 @@ func (c *Config) validateWebhooks(v *validator) {
 		switch {
 		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
 			v.add("webhooks.url", "must be an absolute https URL")
-		case u.Scheme == "http" && !loopbackAddr(hostPort(u)):
+		case u.Scheme == "http" && !loopback.Host(u.Hostname()):
 			v.add("webhooks.url", "plain http is allowed only to loopback; use https")
 		case u.User != nil:
 			v.add("webhooks.url", "must not contain user information; the signature authenticates the desk")
@@ -91,14 +92,6 @@ func (c *Config) validateWebhooks(v *validator) {
 	if w.Concurrency < 1 || w.Concurrency > 64 {
 		v.add("webhooks.concurrency", "must be 1 to 64")
 	}
-}
-
-func hostPort(u *url.URL) string {
-	port := u.Port()
-	if port == "" {
-		port = "80"
-	}
-	return strings.TrimSuffix(strings.TrimPrefix(u.Hostname(), "["), "]") + ":" + port
 }
 
 func (w WebhooksConfig) validateSecrets(v *validator) {

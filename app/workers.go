@@ -30,16 +30,7 @@ func (a *App) workers() ([]worker, error) {
 		if err != nil {
 			return nil, fmt.Errorf("mail.mailboxes %s: password: %w", mb.Name, err)
 		}
-		p, err := inbox.NewPoller(inbox.MailboxConfig{
-			Name: mb.Name, Addr: mb.Addr, Security: mb.Security, Username: mb.Username, Password: pw,
-			Folder: mb.Folder, DoneFolder: mb.DoneFolder, PollInterval: mb.PollInterval.D(),
-			FullCheck: mb.FullCheck.D(), BatchSize: mb.BatchSize,
-			IdleRefresh: mb.IdleRefresh.D(), Timeout: mb.Timeout.D(),
-			Instance: a.instance, LeaseTTL: a.Config.Mail.MailboxLease.D(),
-			// A mail is read whole up to the parser's limit, so a cut one is
-			// always recognised as too large.
-			BatchBytes: max(32<<20, a.Config.Mail.MaxSize+1),
-		}, a.Pipeline, a.Service, a.Log)
+		p, err := inbox.NewPoller(a.Config.inboxMailbox(mb, pw, a.instance), a.Pipeline, a.Service, a.Log)
 		if err != nil {
 			return nil, fmt.Errorf("mail.mailboxes %s: %w", mb.Name, err)
 		}

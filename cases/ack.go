@@ -116,15 +116,21 @@ func (a Ack) SendableByHand() bool {
 // ackDomainWindow is the span DomainPerHour counts over.
 const ackDomainWindow = time.Hour
 
+// Defaults of AckOptions.
+const (
+	DefaultAckWindow        = 24 * time.Hour
+	DefaultAckDomainPerHour = 20
+)
+
 func (o AckOptions) withDefaults() AckOptions {
 	if o.Window <= 0 {
-		o.Window = 24 * time.Hour
+		o.Window = DefaultAckWindow
 	}
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = 60
 	}
 	if o.DomainPerHour <= 0 {
-		o.DomainPerHour = 20
+		o.DomainPerHour = DefaultAckDomainPerHour
 	}
 	return o
 }

@@ -71,15 +71,22 @@ type WebhookOptions struct {
 	Lease time.Duration
 }
 
+// Defaults of WebhookOptions.
+const (
+	DefaultWebhookMaxAge     = 24 * time.Hour
+	DefaultWebhookBackoffMin = time.Second
+	DefaultWebhookBackoffMax = 15 * time.Minute
+)
+
 func (o WebhookOptions) withDefaults() WebhookOptions {
 	if o.MaxAge <= 0 {
-		o.MaxAge = 24 * time.Hour
+		o.MaxAge = DefaultWebhookMaxAge
 	}
 	if o.BackoffMin <= 0 {
-		o.BackoffMin = time.Second
+		o.BackoffMin = DefaultWebhookBackoffMin
 	}
 	if o.BackoffMax < o.BackoffMin {
-		o.BackoffMax = max(o.BackoffMin, 15*time.Minute)
+		o.BackoffMax = max(o.BackoffMin, DefaultWebhookBackoffMax)
 	}
 	if o.Lease <= 0 {
 		o.Lease = 2 * time.Minute

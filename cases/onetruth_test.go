@@ -162,7 +162,7 @@ func TestWorseEvidenceReopensContainedCase(t *testing.T) {
 	if c.Status != StatusNew || c.Severity != SeverityCritical || !c.Escalated {
 		t.Errorf("after \"I set a password\": status %s severity %s escalated %v, want new critical escalated", c.Status, c.Severity, c.Escalated)
 	}
-	if want := now.Add(DefaultContainBy[SeverityCritical]); !c.ContainBy.Equal(want) {
+	if want := now.Add(DefaultContainBy()[SeverityCritical]); !c.ContainBy.Equal(want) {
 		t.Errorf("contain_by = %v, want a fresh %v", c.ContainBy, want)
 	}
 	if st, _ := c.DeadlineOf(DeadlineContain, now); st.State != DeadlinePending {
@@ -191,7 +191,7 @@ func TestWorseEvidenceReopensContainedCase(t *testing.T) {
 		t.Error("Queue() does not mark the case as having new evidence")
 	}
 	// The old contain-by was met; only the fresh one can be breached.
-	d.clock.Advance(DefaultContainBy[SeverityCritical] + time.Minute)
+	d.clock.Advance(DefaultContainBy()[SeverityCritical] + time.Minute)
 	if n, _, err := d.MarkBreaches(ctx); err != nil || n != 1 {
 		t.Errorf("MarkBreaches() past the fresh contain-by = %d, %v; want 1", n, err)
 	}

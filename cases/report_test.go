@@ -254,8 +254,8 @@ func TestFileReportSeverity(t *testing.T) {
 			if f.Case.Severity != tt.want {
 				t.Errorf("FileReport(%s).Case.Severity = %s, want %s", name, f.Case.Severity, tt.want)
 			}
-			if want := d.clock.Now().Add(DefaultContainBy[tt.want]); !f.Case.ContainBy.Equal(want) {
-				t.Errorf("FileReport(%s).Case.ContainBy = %v, want now + %v = %v", name, f.Case.ContainBy, DefaultContainBy[tt.want], want)
+			if want := d.clock.Now().Add(DefaultContainBy()[tt.want]); !f.Case.ContainBy.Equal(want) {
+				t.Errorf("FileReport(%s).Case.ContainBy = %v, want now + %v = %v", name, f.Case.ContainBy, DefaultContainBy()[tt.want], want)
 			}
 			stored := d.caseRow(t, f.CaseRef)
 			if stored.Severity != tt.want || !stored.ContainBy.Equal(f.Case.ContainBy) {

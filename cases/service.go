@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -105,7 +106,7 @@ type Options struct {
 	PublicURL string
 	// MessageIDDomain is the right-hand side of minted Message-IDs.
 	MessageIDDomain string
-	// NoteMaxChars bounds a reporter's note; 0 means 2000.
+	// NoteMaxChars bounds a reporter's note; 0 means DefaultNoteMaxChars.
 	NoteMaxChars int
 	// ReopenWindow: a new report within it of a case's resolution reopens
 	// the case. Default DefaultReopenWindow.
@@ -130,13 +131,20 @@ type Options struct {
 	Triage TriageOptions
 }
 
-// DefaultContainBy is the containment deadline per severity.
-var DefaultContainBy = map[Severity]time.Duration{
-	SeverityCritical: 15 * time.Minute,
-	SeverityHigh:     time.Hour,
-	SeverityNormal:   4 * time.Hour,
-	SeverityLow:      24 * time.Hour,
+// DefaultContainBy returns the containment deadline per severity, a
+// fresh map on each call: app's configuration defaults are these.
+func DefaultContainBy() map[Severity]time.Duration {
+	return map[Severity]time.Duration{
+		SeverityCritical: 15 * time.Minute,
+		SeverityHigh:     time.Hour,
+		SeverityNormal:   4 * time.Hour,
+		SeverityLow:      24 * time.Hour,
+	}
 }
+
+// DefaultNoteMaxChars bounds a reporter's note when Options.NoteMaxChars
+// is 0.
+const DefaultNoteMaxChars = 2000
 
 // Service is the desk's domain: every use-case is a method, one transaction each.
 type Service struct {
@@ -189,7 +197,7 @@ func NewService(o Options) (*Service, error) {
 		log:              o.Logger,
 	}
 	if s.noteMaxChars <= 0 {
-		s.noteMaxChars = 2000
+		s.noteMaxChars = DefaultNoteMaxChars
 	}
 	if s.reopenWindow <= 0 {
 		s.reopenWindow = DefaultReopenWindow
@@ -200,7 +208,7 @@ func NewService(o Options) (*Service, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	for sev, d := range DefaultContainBy {
+	for sev, d := range DefaultContainBy() {
 		s.containBy[sev] = d
 	}
 	for sev, d := range o.ContainBy {
@@ -229,14 +237,7 @@ func NewService(o Options) (*Service, error) {
 	return s, nil
 }
 
-func validAction(a string) bool {
-	for _, x := range Actions {
-		if a == x {
-			return true
-		}
-	}
-	return false
-}
+func validAction(a string) bool { return slices.Contains(Actions, a) }
 
 // Kinds returns the configured message kinds sorted by name.
 func (s *Service) Kinds() []Kind {

@@ -16,12 +16,15 @@ const (
 	DeadlineAssess  = "assess"  // met by a lead's breach assessment
 )
 
-// DefaultResolveBy is the resolution deadline per severity.
-var DefaultResolveBy = map[Severity]time.Duration{
-	SeverityCritical: 24 * time.Hour,
-	SeverityHigh:     3 * 24 * time.Hour,
-	SeverityNormal:   5 * 24 * time.Hour,
-	SeverityLow:      10 * 24 * time.Hour,
+// DefaultResolveBy returns the resolution deadline per severity, a fresh
+// map on each call.
+func DefaultResolveBy() map[Severity]time.Duration {
+	return map[Severity]time.Duration{
+		SeverityCritical: 24 * time.Hour,
+		SeverityHigh:     3 * 24 * time.Hour,
+		SeverityNormal:   5 * 24 * time.Hour,
+		SeverityLow:      10 * 24 * time.Hour,
+	}
 }
 
 // DefaultBreachAssessment is the time a data-protection officer has to
@@ -45,7 +48,7 @@ type slaRules struct {
 // configureRules sets the SLA and escalation rules from the options.
 func (s *Service) configureRules(o Options) error {
 	s.sla = slaRules{resolveBy: map[Severity]time.Duration{}, assessBy: o.SLA.BreachAssessment}
-	for sev, d := range DefaultResolveBy {
+	for sev, d := range DefaultResolveBy() {
 		s.sla.resolveBy[sev] = d
 	}
 	for sev, d := range o.SLA.ResolveBy {

@@ -83,6 +83,9 @@ type Claims struct {
 // truncated, unknown key, wrong version, garbage. It says nothing more.
 var ErrTokenInvalid = errors.New("token does not open")
 
+// TokenSecretLen is the length of a token key's secret, in bytes.
+const TokenSecretLen = tokenSecretLen
+
 const (
 	tokenVersion     = 0x01
 	tokenHeaderLen   = 2 // version, key id

@@ -41,15 +41,22 @@ type TriageOptions struct {
 	BurstWindow time.Duration
 }
 
+// Defaults of TriageOptions.
+const (
+	DefaultTriagePerClientHour = 3
+	DefaultTriageBurst         = 20
+	DefaultTriageBurstWindow   = 10 * time.Minute
+)
+
 func (o TriageOptions) withDefaults() TriageOptions {
 	if o.PerClientHour <= 0 {
-		o.PerClientHour = 3
+		o.PerClientHour = DefaultTriagePerClientHour
 	}
 	if o.Burst <= 0 {
-		o.Burst = 20
+		o.Burst = DefaultTriageBurst
 	}
 	if o.BurstWindow <= 0 {
-		o.BurstWindow = 10 * time.Minute
+		o.BurstWindow = DefaultTriageBurstWindow
 	}
 	return o
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"notme/cases"
+	"notme/internal/loopback"
 )
 
 // SMTPConfig says how acknowledgements reach the submission server.
@@ -54,10 +55,17 @@ func (c SMTPConfig) String() string {
 	return fmt.Sprintf("smtp %s (%s) as %q from %s", c.Addr, c.Security, c.Username, c.From)
 }
 
+// Defaults of SMTPConfig; app's configuration asks these.
 const (
-	smtpSecurityTLS      = "tls"
-	smtpSecuritySTARTTLS = "starttls"
-	smtpSecurityPlain    = "plain"
+	DefaultSMTPSecurity  = SecurityStartTLS
+	DefaultSMTPHelloName = "localhost"
+)
+
+const (
+	// A submission server's security takes the words of a mailbox's.
+	smtpSecurityTLS      = SecurityTLS
+	smtpSecuritySTARTTLS = SecurityStartTLS
+	smtpSecurityPlain    = SecurityPlain
 
 	// ackBatch acks are read per query; ackMaxPerConn are sent over one
 	// connection before it is renewed, below the per-session limits
@@ -104,10 +112,10 @@ func NewAckSender(cfg SMTPConfig, svc *cases.Service, log *slog.Logger) (*AckSen
 	cfg.Security = strings.ToLower(strings.TrimSpace(cfg.Security))
 	switch cfg.Security {
 	case "":
-		cfg.Security = smtpSecuritySTARTTLS
+		cfg.Security = DefaultSMTPSecurity
 	case smtpSecurityTLS, smtpSecuritySTARTTLS:
 	case smtpSecurityPlain:
-		if !ackLoopbackHost(host) {
+		if !loopback.Host(host) {
 			return nil, fmt.Errorf("smtp: security plain is only allowed to a loopback host, not %q: use tls or starttls", host)
 		}
 	default:
@@ -122,7 +130,7 @@ func NewAckSender(cfg SMTPConfig, svc *cases.Service, log *slog.Logger) (*AckSen
 		return nil, fmt.Errorf("smtp: from %q must be a plain address with an ASCII domain (Message-IDs are made at it)", cfg.From)
 	}
 	if cfg.HelloName == "" {
-		cfg.HelloName = "localhost"
+		cfg.HelloName = DefaultSMTPHelloName
 	}
 	if strings.ContainsFunc(cfg.HelloName, func(r rune) bool { return r <= ' ' || r > '~' }) {
 		return nil, fmt.Errorf("smtp: hello name %q must be a domain or address literal", cfg.HelloName)
@@ -835,14 +843,6 @@ func ackValidMsgID(id string) bool {
 func ackMessageID(a cases.Ack, domain string) string {
 	sum := sha256.Sum256(fmt.Appendf(nil, "notme ack\x00%d\x00%d\x00%d\x00%s", a.ID, a.CreatedAt.UnixNano(), a.MailID, a.ToAddr))
 	return "ack." + a.CaseRef + "." + base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:10]) + "@" + domain
-}
-
-func ackLoopbackHost(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 func ackASCII(s string) bool {

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
-	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 
 	"notme/cases"
+	"notme/internal/loopback"
 )
 
 // Connection security of a mailbox.
@@ -38,9 +38,15 @@ const (
 	// NATs and firewalls (often 5 minutes), far below RFC 2177's 29.
 	DefaultIdleRefresh = 4 * time.Minute
 	DefaultTimeout     = time.Minute
-	// maxIdleRefresh: RFC 2177 section 3 lets a server drop a client idle
+)
+
+// Limits of MailboxConfig; app's configuration checks ask these.
+const (
+	// MaxIdleRefresh: RFC 2177 section 3 lets a server drop a client idle
 	// for 30 minutes.
-	maxIdleRefresh = 29 * time.Minute
+	MaxIdleRefresh = 29 * time.Minute
+	// MaxBatchSize bounds the messages of one fetch, transaction and MOVE.
+	MaxBatchSize = 1000
 )
 
 // Back-off between failed connections.
@@ -82,6 +88,10 @@ func (c MailboxConfig) LogValue() slog.Value {
 	)
 }
 
+// MailboxDefaults is what a mailbox configured with only its name, address
+// and account gets; app's configuration fills in the same.
+func MailboxDefaults() MailboxConfig { return MailboxConfig{}.withDefaults() }
+
 func (c MailboxConfig) withDefaults() MailboxConfig {
 	c.Security = strings.ToLower(strings.TrimSpace(c.Security))
 	if c.Security == "" {
@@ -113,7 +123,7 @@ func (c MailboxConfig) validate() error {
 	switch c.Security {
 	case SecurityTLS, SecurityStartTLS:
 	case SecurityPlain:
-		if err == nil && !loopbackHost(host) {
+		if err == nil && !loopback.Host(host) {
 			bad("security plain is allowed only for a server on loopback, not %s", host)
 		}
 	default:
@@ -128,8 +138,8 @@ func (c MailboxConfig) validate() error {
 	if c.PollInterval < 0 || c.FullCheck < 0 {
 		bad("poll interval and full check must be positive")
 	}
-	if c.IdleRefresh < 0 || c.IdleRefresh > maxIdleRefresh {
-		bad("idle refresh %v must be positive and at most %v (RFC 2177)", c.IdleRefresh, maxIdleRefresh)
+	if c.IdleRefresh < 0 || c.IdleRefresh > MaxIdleRefresh {
+		bad("idle refresh %v must be positive and at most %v (RFC 2177)", c.IdleRefresh, MaxIdleRefresh)
 	}
 	if c.LeaseTTL < 0 || c.LeaseTTL > 0 && c.LeaseTTL < time.Second {
 		bad("lease ttl %v must be at least 1s", c.LeaseTTL)
@@ -137,8 +147,8 @@ func (c MailboxConfig) validate() error {
 	if c.Timeout < 0 {
 		bad("timeout %v must be positive", c.Timeout)
 	}
-	if c.BatchSize < 0 || c.BatchSize > 10000 {
-		bad("batch size %d must be 1 to 10000", c.BatchSize)
+	if c.BatchSize < 0 || c.BatchSize > MaxBatchSize {
+		bad("batch size %d must be 1 to %d", c.BatchSize, MaxBatchSize)
 	}
 	if c.BatchBytes < 0 || c.BatchBytes > 0 && c.BatchBytes < 1<<20 {
 		bad("batch bytes %d must be at least 1 MB", c.BatchBytes)
@@ -147,14 +157,6 @@ func (c MailboxConfig) validate() error {
 		return cases.Errorf(cases.EINVALID, "mailbox %s: %v", c.Name, errors.Join(errs...))
 	}
 	return nil
-}
-
-func loopbackHost(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true // dialIMAP checks the address it really reached
-	}
-	ip, err := netip.ParseAddr(host)
-	return err == nil && ip.IsLoopback()
 }
 
 // sameFolder compares folder names; INBOX is case-insensitive (RFC 9051

@@ -16,11 +16,17 @@ import (
 // hold a raw mail at once; one more waits ViewWait for a turn, then gets
 // a calm 503 page that asks it to try again.
 
+// Defaults and limits of the evidence viewer's options; app's
+// configuration asks these.
 const (
-	defaultViewMaxBytes       = 256 << 10
-	defaultMaxConcurrentViews = 2
-	defaultViewWait           = 5 * time.Second
-	defaultViewCacheBytes     = 32 << 20
+	DefaultEvidenceViewMaxBytes       = 256 << 10
+	MaxEvidenceViewMaxBytes           = 1 << 20
+	DefaultEvidenceMaxConcurrentViews = 2
+	DefaultEvidenceViewWait           = 5 * time.Second
+)
+
+const (
+	defaultViewCacheBytes = 32 << 20
 	// viewRetryAfter is the Retry-After of the busy page, in seconds.
 	viewRetryAfter = "5"
 )

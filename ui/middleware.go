@@ -6,9 +6,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
-	"net"
 	"net/http"
-	"net/netip"
 	"strings"
 	"time"
 
@@ -17,6 +15,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"notme/cases"
+	"notme/internal/loopback"
 )
 
 const (
@@ -200,22 +199,7 @@ func (s *Server) cookiesLostOverHTTP(c echo.Context) bool {
 	if !s.opts.SecureCookies || c.Scheme() != "http" {
 		return false
 	}
-	return !loopbackHost(c.Request().Host)
-}
-
-// loopbackHost is true for localhost and loopback addresses, with or
-// without a port: browsers keep Secure cookies there even over HTTP.
-func loopbackHost(hostport string) bool {
-	host := hostport
-	if h, _, err := net.SplitHostPort(hostport); err == nil {
-		host = h
-	}
-	host = strings.Trim(host, "[]")
-	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
-		return true
-	}
-	ip, err := netip.ParseAddr(host)
-	return err == nil && ip.IsLoopback()
+	return !loopback.SecureContext(c.Request().Host)
 }
 
 func (s *Server) csrfRefused(c echo.Context) error {

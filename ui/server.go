@@ -114,6 +114,19 @@ type Server struct {
 	views     *mailViews // the evidence viewer's renders
 }
 
+// Default rates of Options (a Rate is copied, never shared).
+var (
+	DefaultReportRate = Rate{PerMinute: 20, Burst: 10}
+	DefaultLoginRate  = Rate{PerMinute: 10, Burst: 5}
+)
+
+// Defaults of Options; app's configuration asks these.
+const (
+	DefaultSessionTTL        = 12 * time.Hour
+	DefaultMaxBatchBytes     = 512 << 20
+	DefaultMailboxStaleAfter = 15 * time.Minute
+)
+
 // New builds the server: templates are parsed here, so a broken template
 // fails the start, not a request.
 func New(o Options) (*Server, error) {
@@ -127,31 +140,31 @@ func New(o Options) (*Server, error) {
 		return nil, fmt.Errorf("ui: public URL %q: bad URL", o.PublicURL)
 	}
 	if o.SessionTTL <= 0 {
-		o.SessionTTL = 12 * time.Hour
+		o.SessionTTL = DefaultSessionTTL
 	}
 	if o.MaxBatchBytes <= 0 {
-		o.MaxBatchBytes = 512 << 20
+		o.MaxBatchBytes = DefaultMaxBatchBytes
 	}
 	if o.ReportRate.PerMinute <= 0 {
-		o.ReportRate = Rate{PerMinute: 20, Burst: 10}
+		o.ReportRate = DefaultReportRate
 	}
 	if o.LoginRate.PerMinute <= 0 {
-		o.LoginRate = Rate{PerMinute: 10, Burst: 5}
+		o.LoginRate = DefaultLoginRate
 	}
 	if o.MailboxStaleAfter <= 0 {
-		o.MailboxStaleAfter = 15 * time.Minute
+		o.MailboxStaleAfter = DefaultMailboxStaleAfter
 	}
 	switch {
 	case o.EvidenceViewMaxBytes <= 0:
-		o.EvidenceViewMaxBytes = defaultViewMaxBytes
-	case o.EvidenceViewMaxBytes > 1<<20:
-		o.EvidenceViewMaxBytes = 1 << 20
+		o.EvidenceViewMaxBytes = DefaultEvidenceViewMaxBytes
+	case o.EvidenceViewMaxBytes > MaxEvidenceViewMaxBytes:
+		o.EvidenceViewMaxBytes = MaxEvidenceViewMaxBytes
 	}
 	if o.EvidenceMaxConcurrentViews <= 0 {
-		o.EvidenceMaxConcurrentViews = defaultMaxConcurrentViews
+		o.EvidenceMaxConcurrentViews = DefaultEvidenceMaxConcurrentViews
 	}
 	if o.EvidenceViewWait <= 0 {
-		o.EvidenceViewWait = defaultViewWait
+		o.EvidenceViewWait = DefaultEvidenceViewWait
 	}
 	if o.EvidenceViewCacheBytes <= 0 {
 		o.EvidenceViewCacheBytes = defaultViewCacheBytes
