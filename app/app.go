@@ -50,11 +50,11 @@ func NewLogger(c LogConfig, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// Open opens the database (migrating it), loads the token keys and builds
-// the service and the web server.
 // Option adjusts the web server's options; the demo adds its outbox.
 type Option func(*ui.Options)
 
+// Open opens the database (migrating it), loads the token keys and builds
+// the service and the web server.
 func Open(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (*App, error) {
 	// At every start, the demo's too: a desk whose browsers drop its
 	// cookies fails every form.

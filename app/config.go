@@ -118,11 +118,14 @@ type EscalationConfig struct {
 	SLABreach         bool                `yaml:"sla_breach"`
 }
 
+// LogConfig is the log section: how much the desk logs and in what form.
 type LogConfig struct {
 	Level  string `yaml:"level"`  // debug|info|warn|error
 	Format string `yaml:"format"` // text|json
 }
 
+// HTTPConfig is the http section: the public and operations listeners,
+// their timeouts, sessions and the per-client rate limits.
 type HTTPConfig struct {
 	Addr string `yaml:"addr"`
 	// PublicURL is the base of links in mail and pages; "" means
@@ -159,11 +162,15 @@ type HTTPConfig struct {
 	DefaultLanguage string `yaml:"default_language"`
 }
 
+// RateConfig is a token-bucket rate limit: PerMinute refills the bucket,
+// Burst is its size.
 type RateConfig struct {
 	PerMinute float64 `yaml:"per_minute"`
 	Burst     int     `yaml:"burst"`
 }
 
+// DatabaseConfig is the database section: SQLite or PostgreSQL, and the
+// connection pools.
 type DatabaseConfig struct {
 	// URL is "sqlite:PATH" (or "file:PATH") or "postgres://…"; "" means
 	// sqlite:<data_dir>/notme.db. Use Config.DatabaseURL to read it. A
@@ -177,6 +184,8 @@ type DatabaseConfig struct {
 	ConnMaxLifetime Duration `yaml:"conn_max_lifetime"`
 }
 
+// TokensConfig is the tokens section: the keys that seal link and status
+// tokens, and the domain of the Message-IDs the desk mints.
 type TokensConfig struct {
 	// Keys are newest first: the first seals, all open. Empty means one
 	// key generated on first use in KeyFile (see Config.TokenSecrets).
@@ -185,12 +194,16 @@ type TokensConfig struct {
 	MessageIDDomain string           `yaml:"message_id_domain"` // "" = host of the public URL
 }
 
+// TokenKeyConfig is one sealing key, by its id (written into every token
+// it seals) and its secret, given inline or in a file.
 type TokenKeyConfig struct {
 	ID         int    `yaml:"id"`          // 1..255, unique
 	Secret     Secret `yaml:"secret"`      // base64 (std or url, padded or not) of exactly 32 bytes
 	SecretFile string `yaml:"secret_file"` // a file holding the base64 secret; exactly one of the two
 }
 
+// KindConfig is one kind of account mail in the kinds section: how staff
+// see it, how severe a misdirected one is, and the containment it asks for.
 type KindConfig struct {
 	Label        string   `yaml:"label"`         // shown to staff; "" = the kind's name
 	LabelJA      string   `yaml:"label_ja"`      // shown to staff reading Japanese; "" = label
@@ -200,6 +213,8 @@ type KindConfig struct {
 	Actions      []string `yaml:"actions"`       // containment requested at once on an exact match
 }
 
+// SLAConfig is the sla section: per severity, the time to contain and to
+// resolve a case, and the time to assess a personal-data breach.
 type SLAConfig struct {
 	// ContainBy is the time from the first report to containment, per
 	// severity. A config map merges over the defaults.
@@ -281,6 +296,8 @@ type SMTPConfig struct {
 	HelloName    string `yaml:"hello_name"`
 }
 
+// ReportsConfig is the reports section: how reports are taken, grouped
+// into cases and reopened, and how unmatched ones are triaged.
 type ReportsConfig struct {
 	NoteMaxChars int `yaml:"note_max_chars"`
 	// ReopenWindow: a new report within it of a case's resolution reopens

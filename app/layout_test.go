@@ -5,23 +5,106 @@ import (
 	"go/token"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 )
 
-// TestImportsPointOneWay walks the project's packages and fails on an
-// import edge outside the package map of STYLE.md: cases at the bottom,
-// knowing nothing of HTTP, IMAP, MIME or a gorm driver; Echo only in ui.
+// module is this module's path as go.mod names it.
+const module = "notme"
+
+// importMap is the package map of STYLE.md, one row per package of the
+// module (its directory): the module's packages it may import (mayUse) and
+// the outside imports it must not have (mustNot, a path or a path prefix
+// ending in "/"). A package missing from the map fails the test: a new
+// package is added here, with what it may import, in the commit that
+// creates it.
+var importMap = map[string]struct {
+	mayUse  []string
+	mustNot []string
+}{
+	"cmd/notme": {mayUse: []string{"app"}},
+	"app":       {mayUse: []string{"app/webhook", "cases", "inbox", "inbox/mailparse", "ui"}},
+	// app/testdb hands tests a PostgreSQL database; only tests import it.
+	"app/testdb": {},
+	// app/webhook puts webhooks on the wire; cases decides what and when.
+	"app/webhook": {mayUse: []string{"cases"}},
+	"ui":          {mayUse: []string{"cases"}, mustNot: []string{"github.com/emersion/", "gorm.io/"}},
+	"inbox":       {mayUse: []string{"cases", "inbox/mailparse"}},
+	// mailparse is pure: bytes in, result out, no IMAP and no storage.
+	"inbox/mailparse": {mustNot: []string{"github.com/emersion/go-imap/", "github.com/emersion/go-smtp", "gorm.io/"}},
+	// cases is the bottom: HTTP, IMAP, MIME and the gorm drivers are the
+	// callers' business.
+	"cases": {mustNot: []string{"github.com/emersion/", "gorm.io/driver/", "net/http", "net/mail", "mime"}},
+}
+
+// echoImport is the prefix of every Echo package; only ui imports one, in
+// its code and its tests, so that a move to another Echo major is one
+// package's work.
+const echoImport = "github.com/labstack/echo"
+
+// TestImportsPointOneWay walks the module's packages and fails on an import
+// edge outside importMap, on an Echo import outside ui, and on a package
+// the map does not know.
 func TestImportsPointOneWay(t *testing.T) {
-	forbidden := map[string][]string{
-		"cases": {"notme/app", "notme/ui", "notme/inbox", "github.com/labstack/", "github.com/emersion/", "gorm.io/driver/", "net/http", "net/mail", "mime"},
-		"inbox": {"notme/app", "notme/ui", "github.com/labstack/"},
-		"ui":    {"notme/app", "notme/inbox", "github.com/emersion/", "gorm.io/"},
-		"cmd":   {"notme/cases", "notme/ui", "notme/inbox", "github.com/labstack/"},
+	problems, checked := checkImports(t, "..")
+	for _, p := range problems {
+		t.Error(p)
 	}
-	root := ".."
-	checked := 0
+	if checked < 10 {
+		t.Fatalf("checked %d files; the walk missed the tree", checked)
+	}
+}
+
+// TestImportCheckCatches runs the check on a made-up tree with one of each
+// wrong edge, so that TestImportsPointOneWay cannot pass by seeing nothing.
+func TestImportCheckCatches(t *testing.T) {
+	root := t.TempDir()
+	files := map[string]string{
+		"inbox/mailparse/bad.go": `package mailparse; import _ "notme/cases"`,
+		"app/echo.go":            `package app; import _ "github.com/labstack/echo/v4"`,
+		"inbox/echo_test.go":     `package inbox; import _ "github.com/labstack/echo/v4/middleware"`,
+		"cases/http.go":          `package cases; import _ "net/http"`,
+		"cases/mime.go":          `package cases; import _ "mime/multipart"`,
+		"cases/mimetype.go":      `package cases; import _ "mimetype.example/ok"`,
+		"newpkg/new.go":          `package newpkg`,
+		"ui/ok.go":               `package ui; import (_ "notme/cases"; _ "github.com/labstack/echo/v4")`,
+		"ui/testdata/x.go":       `package x; import _ "notme/app"`,
+		"inbox/ok.go":            `package inbox; import _ "notme/inbox/mailparse"`,
+		"inbox/ok_test.go":       `package inbox_test; import _ "notme/app"`,
+	}
+	for name, src := range files {
+		p := filepath.Join(root, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(src+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	problems, _ := checkImports(t, root)
+	want := []string{
+		"app/echo.go imports github.com/labstack/echo/v4: only ui may import Echo",
+		"cases/http.go imports net/http: cases must not depend on it",
+		"cases/mime.go imports mime/multipart: cases must not depend on it",
+		"inbox/echo_test.go imports github.com/labstack/echo/v4/middleware: only ui may import Echo",
+		"inbox/mailparse/bad.go imports notme/cases: inbox/mailparse may import only [] of this module",
+		"package newpkg is not in importMap (app/layout_test.go): add it with the packages it may import",
+	}
+	slices.Sort(problems)
+	if !slices.Equal(problems, want) {
+		t.Errorf("checkImports(made-up tree) =\n%s\nwant\n%s", strings.Join(problems, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// checkImports walks the Go files under root and returns what breaks the
+// map, and how many files it read. Test files may import more of the
+// module (an external test package imports its caller freely), but not
+// Echo outside ui.
+func checkImports(t *testing.T, root string) (problems []string, checked int) {
+	t.Helper()
+	unknown := map[string]bool{}
 	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -29,25 +112,40 @@ func TestImportsPointOneWay(t *testing.T) {
 		if d.IsDir() && (d.Name() == "testdata" || strings.HasPrefix(d.Name(), ".")) && path != root {
 			return filepath.SkipDir
 		}
-		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+		if d.IsDir() || !strings.HasSuffix(path, ".go") {
 			return nil
 		}
 		rel, _ := filepath.Rel(root, path)
-		top := strings.Split(filepath.ToSlash(rel), "/")[0]
+		rel = filepath.ToSlash(rel)
+		pkg := filepath.ToSlash(filepath.Dir(rel))
 		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly)
 		if err != nil {
 			return err
 		}
 		checked++
+		isTest := strings.HasSuffix(path, "_test.go")
+		rules, known := importMap[pkg]
+		if !known && !isTest {
+			unknown[pkg] = true
+		}
 		for _, imp := range f.Imports {
 			p, _ := strconv.Unquote(imp.Path.Value)
-			for _, bad := range forbidden[top] {
-				if p == bad || strings.HasPrefix(p, bad) && (strings.HasSuffix(bad, "/") || strings.HasPrefix(p, bad+"/")) {
-					t.Errorf("%s imports %s: %s must not depend on it", rel, p, top)
-				}
+			if strings.HasPrefix(p, echoImport) && pkg != "ui" {
+				problems = append(problems, rel+" imports "+p+": only ui may import Echo")
 			}
-			if strings.HasPrefix(p, "github.com/labstack/echo") && top != "ui" {
-				t.Errorf("%s imports Echo: only ui may", rel)
+			if isTest || !known {
+				continue
+			}
+			if own, ok := strings.CutPrefix(p, module+"/"); ok {
+				if !slices.Contains(rules.mayUse, own) {
+					problems = append(problems, rel+" imports "+p+": "+pkg+" may import only "+formatList(rules.mayUse)+" of this module")
+				}
+				continue
+			}
+			for _, bad := range rules.mustNot {
+				if p == bad || strings.HasPrefix(p, bad) && (strings.HasSuffix(bad, "/") || strings.HasPrefix(p, bad+"/")) {
+					problems = append(problems, rel+" imports "+p+": "+pkg+" must not depend on it")
+				}
 			}
 		}
 		return nil
@@ -55,7 +153,10 @@ func TestImportsPointOneWay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if checked < 10 {
-		t.Fatalf("checked %d files; the walk missed the tree", checked)
+	for pkg := range unknown {
+		problems = append(problems, "package "+pkg+" is not in importMap (app/layout_test.go): add it with the packages it may import")
 	}
+	return problems, checked
 }
+
+func formatList(s []string) string { return "[" + strings.Join(s, " ") + "]" }

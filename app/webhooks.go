@@ -212,18 +212,18 @@ func (c Config) webhookOptions() cases.WebhookOptions {
 		Lease: 2*w.Timeout.D() + 30*time.Second}
 }
 
-// webhookWorker is the worker that sends containment webhooks, or nil
-// when no URL is configured: then requests are only recorded, and the log
-// says so once at start.
-func (a *App) webhookWorker() (*worker, error) {
+// webhookWorker is the worker that sends containment webhooks; ok is
+// false when no URL is configured: then requests are only recorded, and
+// the log says so once at start.
+func (a *App) webhookWorker() (wk worker, ok bool, err error) {
 	w := a.Config.Webhooks
 	if w.URL == "" {
 		a.Log.Warn("webhooks.url is not set: containment requests are recorded on cases but not sent")
-		return nil, nil
+		return worker{}, false, nil
 	}
 	keys, err := w.WebhookKeys()
 	if err != nil {
-		return nil, fmt.Errorf("webhooks: secret: %w", err)
+		return worker{}, false, fmt.Errorf("webhooks: secret: %w", err)
 	}
 	if n := w.legacyWebhookSecrets(); n > 0 {
 		// Not an error: the bytes sign as before. Receivers using a
@@ -233,8 +233,8 @@ func (a *App) webhookWorker() (*worker, error) {
 	}
 	sender, err := webhook.New(webhook.Config{URL: w.URL, Secrets: keys, Timeout: w.Timeout.D()})
 	if err != nil {
-		return nil, err
+		return worker{}, false, err
 	}
 	d := a.Service.NewDeliverer(sender, cases.DelivererOptions{Concurrency: w.Concurrency, Logger: a.Log.With("worker", "webhooks")})
-	return &worker{name: "webhooks", run: d.Run}, nil
+	return worker{name: "webhooks", run: d.Run}, true, nil
 }

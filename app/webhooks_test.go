@@ -117,9 +117,8 @@ func TestWebhookSecretsFromEnvironment(t *testing.T) {
 func TestNoWebhookURLIsSaidAtStart(t *testing.T) {
 	var buf syncBuffer
 	a := &App{Config: Defaults(), Log: NewLogger(LogConfig{Level: "info", Format: "text"}, &buf)}
-	w, err := a.webhookWorker()
-	if w != nil || err != nil {
-		t.Fatalf("webhookWorker() without a URL = %v, %v; want no worker", w, err)
+	if _, ok, err := a.webhookWorker(); ok || err != nil {
+		t.Fatalf("webhookWorker() without a URL = ok %v, %v; want no worker", ok, err)
 	}
 	if !strings.Contains(buf.String(), "containment requests are recorded on cases but not sent") {
 		t.Errorf("webhookWorker() without a URL logged %q, want a warning that nothing is sent", buf.String())
@@ -137,9 +136,9 @@ func TestOlderWebhookSecretIsSaidAtStart(t *testing.T) {
 		cfg := Defaults()
 		cfg.Webhooks.URL, cfg.Webhooks.Secret = "https://crm.example.com/hooks/notme", tt.secret
 		a := &App{Config: cfg, Log: NewLogger(LogConfig{Level: "info", Format: "text"}, &buf)}
-		w, err := a.webhookWorker()
-		if w == nil || err != nil {
-			t.Fatalf("webhookWorker() = %v, %v; want a worker", w, err)
+		w, ok, err := a.webhookWorker()
+		if !ok || w.run == nil || err != nil {
+			t.Fatalf("webhookWorker() = ok %v, %v; want a worker", ok, err)
 		}
 		if got := strings.Contains(buf.String(), "older form"); got != tt.warned {
 			t.Errorf("webhookWorker(whsec_ %v) logged %q; want a warning about the older form: %v",

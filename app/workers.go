@@ -55,12 +55,12 @@ func (a *App) workers() ([]worker, error) {
 		a.Pipeline.OnAck(sender.Notify)
 		ws = append(ws, worker{name: "acknowledgements", run: sender.Run})
 	}
-	hooks, err := a.webhookWorker()
+	hooks, ok, err := a.webhookWorker()
 	if err != nil {
 		return nil, err
 	}
-	if hooks != nil {
-		ws = append(ws, *hooks)
+	if ok {
+		ws = append(ws, hooks)
 	}
 	return ws, nil
 }

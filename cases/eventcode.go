@@ -28,7 +28,8 @@ func (Args) GormDataType() string { return "text" }
 // Value stores Args as JSON text; no arguments are NULL.
 func (a Args) Value() (driver.Value, error) {
 	if len(a) == 0 {
-		return nil, nil
+		var null driver.Value // a nil driver.Value is SQL NULL
+		return null, nil
 	}
 	b, err := json.Marshal(map[string]string(a))
 	if err != nil {

@@ -294,18 +294,15 @@ const EventReopened = "reopened"
 const DefaultReopenWindow = 14 * 24 * time.Hour
 
 // reopenable returns the case of the group key that was resolved within
-// the reopen window, or nil.
-func (s *Service) reopenable(tx *gorm.DB, key string, now time.Time) (*Case, error) {
-	var c Case
-	err := tx.Where("group_key = ? AND status = ? AND updated_at > ?", key, StatusResolved, now.Add(-s.reopenWindow)).
-		Order("updated_at DESC, id DESC").Limit(1).Find(&c).Error
+// the reopen window; found is false when there is none.
+func (s *Service) reopenable(tx *gorm.DB, key string, now time.Time) (c *Case, found bool, err error) {
+	var rc Case
+	err = tx.Where("group_key = ? AND status = ? AND updated_at > ?", key, StatusResolved, now.Add(-s.reopenWindow)).
+		Order("updated_at DESC, id DESC").Limit(1).Find(&rc).Error
 	if err != nil {
-		return nil, fmt.Errorf("find resolved case: %w", err)
+		return nil, false, fmt.Errorf("find resolved case: %w", err)
 	}
-	if c.ID == 0 {
-		return nil, nil
-	}
-	return &c, nil
+	return &rc, rc.ID != 0, nil
 }
 
 // reopen turns a resolved case back into a new one, with a fresh

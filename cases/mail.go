@@ -293,11 +293,11 @@ func (b *mailBatch) ingestOne(m InboundMail, statusToken string) (Ingested, erro
 		b.seen[row.MessageID] = true
 	}
 	if p.Class == ClassBounce {
-		c, err := b.noteBounce(p, now)
+		c, _, err := b.noteBounce(p, now)
 		if err != nil {
 			return Ingested{}, err
 		}
-		bm.c = c
+		bm.c = c // nil when the bounce noted nothing
 	}
 	bm.row = row
 	b.mails = append(b.mails, bm)

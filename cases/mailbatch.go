@@ -268,16 +268,16 @@ func (b *mailBatch) prefetch(batch []InboundMail) error {
 // reopenable is Service.reopenable, answered from the look-up before the
 // first mail when the group key was in it. The clock only moves on, so a
 // case resolved within the window at each mail's time was in that look-up.
-func (b *mailBatch) reopenable(key string, now time.Time) (*Case, error) {
+func (b *mailBatch) reopenable(key string, now time.Time) (c *Case, found bool, err error) {
 	c, ok := b.resolved[key]
 	if !ok {
 		return b.s.reopenable(b.tx, key, now)
 	}
 	if c == nil || !c.UpdatedAt.After(now.Add(-b.s.reopenWindow)) {
-		return nil, nil
+		return nil, false, nil
 	}
 	b.resolved[key] = nil // reopened now: from here on it is the open case
-	return c, nil
+	return c, true, nil
 }
 
 func (b *mailBatch) ledgerByMessageID(id string) (LedgerMessage, error) {
@@ -323,22 +323,22 @@ func (b *mailBatch) caseByRef(ref string) (Case, error) {
 	return c, nil
 }
 
-// openCase returns the open case of a group key, nil when there is none;
-// cases opened earlier in the batch count.
-func (b *mailBatch) openCase(key string) (*Case, error) {
+// openCase returns the open case of a group key; found is false when
+// there is none. Cases opened earlier in the batch count.
+func (b *mailBatch) openCase(key string) (c *Case, found bool, err error) {
 	if c, ok := b.open[key]; ok {
-		return c, nil
+		return c, c != nil, nil
 	}
-	var c Case
-	if err := b.tx.Where("open_key = ?", key).Limit(1).Find(&c).Error; err != nil {
-		return nil, err
+	var oc Case
+	if err := b.tx.Where("open_key = ?", key).Limit(1).Find(&oc).Error; err != nil {
+		return nil, false, err
 	}
-	if c.ID == 0 {
-		b.open[key] = nil
-		return nil, nil
+	if oc.ID == 0 {
+		b.open[key] = nil // none: asked once per batch
+		return nil, false, nil
 	}
-	b.open[key] = &c
-	return &c, nil
+	b.open[key] = &oc
+	return &oc, true, nil
 }
 
 // fileReport is Service.fileReport with the writes left for flush.
@@ -364,18 +364,18 @@ func (b *mailBatch) fileReport(in ReportInput, statusToken string) (*batchFiling
 		}
 		return f, nil
 	}
-	c, err := b.openCase(m.groupKey)
+	c, found, err := b.openCase(m.groupKey)
 	if err != nil {
 		return nil, fmt.Errorf("find open case: %w", err)
 	}
 	var reopened map[string]any
 	var reopenEvent Event
-	if c == nil {
-		old, err := b.reopenable(m.groupKey, now)
+	if !found {
+		old, found, err := b.reopenable(m.groupKey, now)
 		if err != nil {
 			return nil, err
 		}
-		if old != nil {
+		if found {
 			c = old
 			reopened, reopenEvent = s.reopen(c, now)
 			b.open[m.groupKey] = c
@@ -420,24 +420,28 @@ func (b *mailBatch) fileReport(in ReportInput, statusToken string) (*batchFiling
 	return f, nil
 }
 
-// noteBounce is Service.noteBounce with the event left for flush.
-func (b *mailBatch) noteBounce(p ParsedMail, now time.Time) (*Case, error) {
+// noteBounce is Service.noteBounce with the event left for flush. noted
+// is false when the bounce names no open case: then nothing is noted.
+func (b *mailBatch) noteBounce(p ParsedMail, now time.Time) (c *Case, noted bool, err error) {
 	m, err := b.s.matchWith(b, ReportInput{Tokens: p.Tokens, MessageIDs: p.MessageIDs})
+	if err != nil {
+		return nil, false, err
+	}
 	// A bounce only notes on an open case that the company's mail did not
 	// arrive; it requests nothing, so a ledger Message-ID is enough.
-	if err != nil || (m.confidence != MatchExact && m.by != "ledger") {
-		return nil, err
+	if m.confidence != MatchExact && m.by != "ledger" {
+		return nil, false, nil
 	}
-	c, err := b.openCase(m.groupKey)
+	c, found, err := b.openCase(m.groupKey)
 	if err != nil {
-		return nil, fmt.Errorf("find case for bounce: %w", err)
+		return nil, false, fmt.Errorf("find case for bounce: %w", err)
 	}
-	if c == nil {
-		return nil, nil
+	if !found {
+		return nil, false, nil
 	}
 	b.events = append(b.events, batchEvent{c: c, ev: Event{At: now, Actor: "mail", Type: EventUndeliverable,
 		Detail: bounceDetail(p), Code: CodeUndeliverable, Args: bounceArgs(p)}})
-	return c, nil
+	return c, true, nil
 }
 
 // flush writes what the batch decided, each table in one statement per

@@ -278,7 +278,7 @@ func TestMailboxLeaseSkewedHosts(t *testing.T) {
 	if d := (offset + skew).Abs(); d > within+50*time.Millisecond {
 		t.Errorf("DBClock.Sync() offset = %v ± %v, want about %v", offset, within, -skew)
 	}
-	if d := clock.Now().Sub(time.Now()).Abs(); d > time.Second {
+	if d := time.Until(clock.Now()).Abs(); d > time.Second {
 		t.Errorf("DBClock.Now() is %v away from the database's time, want under 1s", d)
 	}
 

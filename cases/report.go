@@ -408,12 +408,12 @@ func (s *Service) fileReport(tx *gorm.DB, in ReportInput, statusToken string) (F
 	}
 	if c.ID == 0 && m.confidence == MatchUnmatched {
 		key := m.groupKey
-		closed, ev, err := s.triage(tx, &m, in, now)
+		closed, ev, keep, err := s.triage(tx, &m, in, now)
 		if err != nil {
 			return Filed{}, err
 		}
-		if closed != nil {
-			return s.fileOnHold(tx, m, in, closed, *ev, statusToken, now)
+		if keep {
+			return s.fileOnHold(tx, m, in, closed, ev, statusToken, now)
 		}
 		if m.groupKey != key {
 			if err := tx.Where("open_key = ?", m.groupKey).Limit(1).Find(&c).Error; err != nil {
@@ -424,11 +424,11 @@ func (s *Service) fileReport(tx *gorm.DB, in ReportInput, statusToken string) (F
 	var reopened map[string]any
 	var reopenEvent Event
 	if c.ID == 0 {
-		old, err := s.reopenable(tx, m.groupKey, now)
+		old, found, err := s.reopenable(tx, m.groupKey, now)
 		if err != nil {
 			return Filed{}, err
 		}
-		if old != nil {
+		if found {
 			c = *old
 			reopened, reopenEvent = s.reopen(&c, now)
 		}

@@ -77,26 +77,27 @@ func (s *Sealer) clientKey(client string) []byte {
 }
 
 // triage decides where an unmatched report m that would open a case goes:
-// it may change m.groupKey to an open case's, return a closed case to keep
-// the report on (with its event), or set m.triageClient for a new case.
-func (s *Service) triage(tx *gorm.DB, m *match, in ReportInput, now time.Time) (*Case, *Event, error) {
+// it may change m.groupKey to an open case's, keep the report on a closed
+// case (keep is true, closed is the case and ev its event), or set
+// m.triageClient for a new case.
+func (s *Service) triage(tx *gorm.DB, m *match, in ReportInput, now time.Time) (closed *Case, ev Event, keep bool, err error) {
 	var ch []byte
 	if in.Client != "" {
 		ch = s.sealer.clientKey(in.Client)
 		var recent []Case
 		if err := tx.Where("triage_client = ? AND created_at > ?", ch, now.Add(-triageClientWindow)).
 			Order("created_at DESC, id DESC").Limit(s.triageOpts.PerClientHour).Find(&recent).Error; err != nil {
-			return nil, nil, fmt.Errorf("find the client's triage cases: %w", err)
+			return nil, Event{}, false, fmt.Errorf("find the client's triage cases: %w", err)
 		}
 		if len(recent) > 0 && recent[0].Status.Open() {
 			m.groupKey = recent[0].GroupKey
-			return nil, nil, nil
+			return nil, Event{}, false, nil
 		}
 		if len(recent) >= s.triageOpts.PerClientHour {
-			ev := Event{Type: EventReportOnDismissed,
+			ev = Event{Type: EventReportOnDismissed,
 				Detail: fmt.Sprintf("Report kept on this closed triage case: its client opened %d triage cases within the hour, the most allowed.", len(recent)),
 				Code:   CodeReportTriageBound, Args: Args{"n": strconv.Itoa(len(recent))}}
-			return &recent[0], &ev, nil
+			return &recent[0], ev, true, nil
 		}
 	}
 	if in.Channel != ChannelMail {
@@ -104,13 +105,13 @@ func (s *Service) triage(tx *gorm.DB, m *match, in ReportInput, now time.Time) (
 		var n int64
 		if err := tx.Model(&Report{}).Where("confidence = ? AND received_at > ?", MatchUnmatched, since).
 			Count(&n).Error; err != nil {
-			return nil, nil, fmt.Errorf("count unmatched reports: %w", err)
+			return nil, Event{}, false, fmt.Errorf("count unmatched reports: %w", err)
 		}
 		if n >= int64(s.triageOpts.Burst) {
 			m.groupKey = "burst:" + strconv.FormatInt(now.Truncate(s.triageOpts.BurstWindow).Unix(), 10)
-			return nil, nil, nil
+			return nil, Event{}, false, nil
 		}
 	}
 	m.triageClient = ch
-	return nil, nil, nil
+	return nil, Event{}, false, nil
 }

@@ -15,7 +15,6 @@ package inbox_test
 
 import (
 	"bytes"
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -489,11 +488,4 @@ func (u *mailUser) client(tb testing.TB) *imapclient.Client {
 	}
 	tb.Cleanup(func() { c.Close() })
 	return c
-}
-
-// withTimeout is a context for one test step.
-func withTimeout(tb testing.TB, d time.Duration) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	tb.Cleanup(cancel)
-	return ctx
 }

@@ -134,12 +134,12 @@ func (p *Poller) takeIn(ctx context.Context, mc *mailConn, r *roundResult, uids 
 		if connErr != nil {
 			break
 		}
-		b, err := p.fetchBatch(mc, r, batch)
+		b, arrived, err := p.fetchBatch(mc, r, batch)
 		if err != nil {
 			connErr = err
 			break
 		}
-		if b == nil {
+		if !arrived {
 			continue
 		}
 		inFlight++
@@ -165,9 +165,9 @@ func cmpErr(first, next error) error {
 }
 
 // fetchBatch fetches the bodies of one batch. A NO for some messages is a
-// problem of the round, and what did arrive is taken in; nil with no error
-// means nothing arrived.
-func (p *Poller) fetchBatch(mc *mailConn, r *roundResult, batch []sizedUID) (*intakeBatch, error) {
+// problem of the round, and what did arrive is taken in; arrived is false
+// when nothing did.
+func (p *Poller) fetchBatch(mc *mailConn, r *roundResult, batch []sizedUID) (b *intakeBatch, arrived bool, err error) {
 	uids := make([]imap.UID, len(batch))
 	cut := false
 	for i, s := range batch {
@@ -177,18 +177,18 @@ func (p *Poller) fetchBatch(mc *mailConn, r *roundResult, batch []sizedUID) (*in
 	mails, err := mc.fetchBodies(uids, p.cfg.BatchBytes, cut)
 	if err != nil {
 		if !isStatusError(err) {
-			return nil, err
+			return nil, false, err
 		}
 		r.problem = errors.Join(r.problem, err) // take in what did arrive
 	}
 	if len(mails) == 0 {
-		return nil, nil
+		return nil, false, nil
 	}
 	in := make([]cases.InboundMail, len(mails))
 	for i, m := range mails {
 		in[i] = cases.InboundMail{Mailbox: p.source, UIDValidity: r.uidValidity, UID: uint32(m.uid), Raw: m.raw}
 	}
-	return &intakeBatch{mails: mails, in: in}, nil
+	return &intakeBatch{mails: mails, in: in}, true, nil
 }
 
 // count adds what a committed batch did to the round.

@@ -1,6 +1,7 @@
 package inbox
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -29,14 +30,7 @@ func InstanceID() string {
 	host, _ := os.Hostname()
 	var b [4]byte
 	rand.Read(b[:])
-	return fmt.Sprintf("%s/%d/%s", cmpOr(host, "host"), os.Getpid(), hex.EncodeToString(b[:]))
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
+	return fmt.Sprintf("%s/%d/%s", cmp.Or(host, "host"), os.Getpid(), hex.EncodeToString(b[:]))
 }
 
 // mailboxLease is a poller's hold on its mailbox in the database.

@@ -22,7 +22,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -80,9 +79,10 @@ var deskBinary = sync.OnceValues(func() (string, error) {
 		return "", err
 	}
 	bin := filepath.Join(dir, "notme")
+	// go test puts its own GOROOT/bin first on the PATH of the test.
 	goTool, err := exec.LookPath("go")
 	if err != nil {
-		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+		return "", fmt.Errorf("find the go command: %w", err)
 	}
 	args := []string{"build", "-o", bin}
 	if raceEnabled {

@@ -57,9 +57,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 			msg = domainError(s.pageLang(c), err)
 		}
 	}
-	if status >= 500 {
-		s.log.Error("request failed", "route", c.Path(), "err", err)
-	}
+	// observe logs the request, with err when status is 5xx: one line.
 	if strings.HasPrefix(c.Request().URL.Path, "/api/") || c.Path() == "/api/v1/messages/batch" {
 		_ = c.JSON(status, apiError{Error: msg})
 		return

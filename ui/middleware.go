@@ -53,7 +53,8 @@ func securityHeaders(publicURL string) echo.MiddlewareFunc {
 }
 
 // observe logs each request by its route pattern, never its path: paths
-// carry link and status tokens.
+// carry link and status tokens. It is the only place a request's failure
+// is logged: a 5xx line carries the error, the error handlers log nothing.
 func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
@@ -68,9 +69,11 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 		status := c.Response().Status
 		elapsed := time.Since(start)
 		s.metrics.observe(c.Request().Method, route, status, elapsed)
-		level := slogLevel(status)
-		s.log.Log(c.Request().Context(), level, "http request", "method", c.Request().Method, "route", route,
-			"status", status, "duration_ms", elapsed.Milliseconds())
+		attrs := []any{"method", c.Request().Method, "route", route, "status", status, "duration_ms", elapsed.Milliseconds()}
+		if err != nil && status >= 500 {
+			attrs = append(attrs, "err", err)
+		}
+		s.log.Log(c.Request().Context(), slogLevel(status), "http request", attrs...)
 		return nil
 	}
 }
@@ -340,3 +343,7 @@ func (s *Server) requireScope(scope cases.Scope) echo.MiddlewareFunc {
 		}
 	}
 }
+
+// recoverConfig turns a panic into an error handed back to observe, which
+// answers it through the error handler and logs it once, with the request.
+var recoverConfig = middleware.RecoverConfig{DisablePrintStack: true, DisableErrorHandler: true}

@@ -117,8 +117,6 @@ func (s *Server) handleOpsError(err error, c echo.Context) {
 	if errors.As(err, &he) {
 		status = he.Code
 	}
-	if status >= 500 {
-		s.log.Error("request failed", "route", c.Path(), "err", err)
-	}
+	// observe logs the request, with err when status is 5xx: one line.
 	_ = c.String(status, strings.ToLower(http.StatusText(status))+"\n")
 }

@@ -77,12 +77,16 @@ func parsePages(now func() time.Time) (*pages, error) {
 			"add1":      func(i int) int { return i + 1 },
 			"matchedBy": func(r cases.Report) string { return matchedByIn(lang, r) },
 			"isLead":    isLead,
-			"t":         tr,
 			"tdate":     localDate,
-			"T":         func(key string, args ...any) string { return staffText(lang, key, args...) },
-			"v":         func(value any) string { return staffValue(lang, value) },
-			"where":     func(w string) string { return addressWhere(lang, w) },
-			"kind":      func(k cases.Kind) string { return kindLabelOf(lang, k) },
+			// T is the one message look-up of the pages (docs/i18n.md):
+			// T "key" args… formats the catalog's text, choosing its plural
+			// form by a first argument that is a count. v names a stored
+			// value (a status, an action…) by its value.<stored value>
+			// message, or shows it as stored when there is none.
+			"T":     func(key string, args ...any) string { return staffText(lang, key, args...) },
+			"v":     func(value any) string { return staffValue(lang, value) },
+			"where": func(w string) string { return addressWhere(lang, w) },
+			"kind":  func(k cases.Kind) string { return kindLabelOf(lang, k) },
 
 			"irreversible": cases.LeadOnly,
 			"eventLabel":   func(typ string) string { return eventLabelIn(lang, typ) },

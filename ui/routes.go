@@ -13,7 +13,7 @@ func (s *Server) routes() {
 	e := s.echo
 	// observe is outermost so that it logs and counts panics too.
 	e.Use(s.observe)
-	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisablePrintStack: true}))
+	e.Use(middleware.RecoverWithConfig(recoverConfig))
 	e.Use(securityHeaders(s.publicURL))
 
 	// The process answers, and nothing more: /readyz and /metrics are on
@@ -103,7 +103,7 @@ func (s *Server) routes() {
 func (s *Server) opsRoutes() {
 	e := s.ops
 	e.Use(s.observe)
-	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisablePrintStack: true}))
+	e.Use(middleware.RecoverWithConfig(recoverConfig))
 	e.Use(securityHeaders(s.publicURL))
 	e.Use(s.opsAllowed(s.opts.OpsAllow))
 	e.GET("/healthz", s.healthz)

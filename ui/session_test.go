@@ -28,7 +28,7 @@ func TestSessionExpiry(t *testing.T) {
 	d.addUser(t, "ann@desk.example", cases.RoleAgent, true)
 	ref, _ := d.browser(t).report(t, d.mint(t, "ACC-1", "newsletter").Token, nil)
 	ann := d.login(t, "ann@desk.example")
-	tok := ann.csrf(t, "/queue")
+	ann.get(t, "/queue").wantStatus(t, http.StatusOK)
 	expireSessions(t, d)
 
 	path := "/queue?severity=low&kind=newsletter"
@@ -55,7 +55,7 @@ func TestSessionExpiry(t *testing.T) {
 
 	// A form sent after expiry: nothing happens, and the way back is the case.
 	// The form was shown in this session (its CSRF token is bound to it).
-	tok = ann.csrf(t, "/cases/"+ref)
+	tok := ann.csrf(t, "/cases/"+ref)
 	expireSessions(t, d)
 	r = ann.post(t, "/cases/"+ref+"/take", url.Values{"_csrf": {tok}})
 	r.wantStatus(t, http.StatusSeeOther)
