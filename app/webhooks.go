@@ -173,7 +173,7 @@ func (w WebhooksConfig) webhookSecrets() ([]string, error) {
 	case w.Secret != "":
 		return []string{w.Secret.Reveal()}, nil
 	}
-	return nil, nil
+	return []string{}, nil // none configured: webhooks are recorded, not sent
 }
 
 // WebhookKeys resolves the signing keys, newest first: whsec_ secrets

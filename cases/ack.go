@@ -172,7 +172,7 @@ func (s *Service) DueAcks(ctx context.Context, limit int) ([]Ack, error) {
 		return nil, fmt.Errorf("claim due acks: %w", err)
 	}
 	if n == 0 {
-		return nil, nil
+		return []Ack{}, nil // none due
 	}
 	var as []Ack
 	if err := db.Where("lease_owner = ? AND state = ?", owner, AckPending).Order("id").Find(&as).Error; err != nil {

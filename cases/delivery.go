@@ -170,7 +170,7 @@ func (s *Service) claimDeliveries(ctx context.Context, limit int) ([]Delivery, e
 		return nil, fmt.Errorf("claim webhooks: %w", err)
 	}
 	if n == 0 {
-		return nil, nil
+		return []Delivery{}, nil // none due
 	}
 	var ds []Delivery
 	if err := db.Where("lease_owner = ? AND state = ?", owner, DeliveryPending).Order("next_attempt_at, id").Find(&ds).Error; err != nil {

@@ -150,7 +150,7 @@ func (s *Service) IngestMail(ctx context.Context, batch []InboundMail) ([]Ingest
 
 func (s *Service) ingestBatch(tx *gorm.DB, batch []InboundMail, tokens []string) ([]Ingested, error) {
 	if len(batch) == 0 {
-		return nil, nil
+		return []Ingested{}, nil
 	}
 	b := newMailBatch(s, tx)
 	if err := b.prefetch(batch); err != nil {
