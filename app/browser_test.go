@@ -432,6 +432,7 @@ func laidOutAt(ctx context.Context, width int) error {
 // TestBrowser walks the desk's main flows in Chromium, one person at a
 // time, as each of them sees it.
 func TestBrowser(t *testing.T) {
+	longTest(t, "Chromium through every flow, about a minute")
 	path := chromiumPath(t)
 	d := startBrowserDesk(t)
 	bctx := startBrowser(t, path)

@@ -76,6 +76,7 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 // writer while readers query the read pool, and not one of them may fail
 // with "database is locked".
 func TestSQLiteConcurrentReadThenWrite(t *testing.T) {
+	longTest(t, "a SQLite stress run, about 20 s")
 	db, cfg := openDBForTest(t)
 	svc := serviceForTest(t, db, cfg)
 	ctx := context.Background()

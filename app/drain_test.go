@@ -18,6 +18,7 @@ import (
 // clicks, yet a click that still comes is filed; once the drain is over
 // both listeners close and Run returns.
 func TestRunDrains(t *testing.T) {
+	longTest(t, "a real 5 s drain")
 	cfg := testConfig(t, t.TempDir())
 	cfg.HTTP.Drain = Duration(5 * time.Second)
 	cfg.HTTP.InsecureCookies = true

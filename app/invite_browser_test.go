@@ -14,6 +14,7 @@ import (
 // browser, and the lead, in Japanese on a phone-sized page, sets their own
 // password with the link and logs in. Both pages fit a 360-px phone.
 func TestBrowserAdminInvites(t *testing.T) {
+	longTest(t, "Chromium, about 10 s")
 	path := chromiumPath(t)
 	d := startBrowserDesk(t)
 	bctx := startBrowser(t, path)

@@ -3,6 +3,7 @@ package cases
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -446,16 +447,8 @@ func migrate(db *gorm.DB) ([]int, error) {
 				done = true
 				return nil
 			}
-			d := dialectOf(tx)
-			stmts := m.stmts
-			for _, table := range m.appendOnly {
-				stmts = append(stmts, d.appendOnly(table)...)
-			}
-			if d.name == "postgres" {
-				stmts = append(stmts, m.postgres...)
-			}
-			for _, stmt := range stmts {
-				if err := tx.Exec(d.ddl(stmt)).Error; err != nil {
+			for _, stmt := range m.render(dialectOf(tx)) {
+				if err := tx.Exec(stmt).Error; err != nil {
 					return fmt.Errorf("%s: %w", firstLine(stmt), err)
 				}
 			}
@@ -472,15 +465,38 @@ func migrate(db *gorm.DB) ([]int, error) {
 	return applied, nil
 }
 
-// SchemaCurrent reports whether every migration has been applied; the
-// readiness probe uses it.
-func (s *Store) SchemaCurrent(ctx context.Context) (bool, error) {
-	var v *int
-	err := s.r.WithContext(ctx).Raw(`SELECT MAX(version) FROM schema_migrations`).Scan(&v).Error
-	if err != nil {
-		return false, fmt.Errorf("read schema version: %w", err)
+// render returns the statements m runs on d, types expanded: what Migrate
+// executes and what the golden files under testdata/migrations hold.
+func (m migration) render(d dialect) []string {
+	stmts := slices.Clone(m.stmts)
+	for _, table := range m.appendOnly {
+		stmts = append(stmts, d.appendOnly(table)...)
 	}
-	return v != nil && *v == schemaVersion(), nil
+	if d.name == "postgres" {
+		stmts = append(stmts, m.postgres...)
+	}
+	for i, stmt := range stmts {
+		stmts[i] = d.ddl(stmt)
+	}
+	return stmts
+}
+
+// SchemaCurrent reports whether every migration has been applied: each
+// version this code has is recorded in schema_migrations (versions may
+// have gaps, so the highest one alone proves nothing), and none above them,
+// which a newer binary would have applied. The readiness probe uses it.
+func (s *Store) SchemaCurrent(ctx context.Context) (bool, error) {
+	var recorded []int
+	err := s.r.WithContext(ctx).Raw(`SELECT version FROM schema_migrations`).Scan(&recorded).Error
+	if err != nil {
+		return false, fmt.Errorf("read schema versions: %w", err)
+	}
+	for _, m := range migrations {
+		if !slices.Contains(recorded, m.version) {
+			return false, nil
+		}
+	}
+	return slices.Max(recorded) == schemaVersion(), nil
 }
 
 func firstLine(s string) string {

@@ -43,6 +43,8 @@ func benchTwoDesks(b *testing.B) (*app.App, []string) {
 		}
 		cfg.Database.URL = app.Secret(u)
 		cfg.HTTP.InsecureCookies = true
+		// Each desk its own operations listener: the default port fits one.
+		cfg.HTTP.OpsAddr = "127.0.0.1:0"
 		cfg.HTTP.ReportRate = app.RateConfig{PerMinute: 1e9, Burst: 1e9}
 		cfg.Log.Level = "error"
 		ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -2,6 +2,9 @@ package mailparse
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -9,21 +12,49 @@ import (
 	"testing"
 )
 
-// The shared corpus of real-world mail (../shared/corpus beside the
-// checkout) is read in place, never copied. NOTME_CORPUS points elsewhere.
+// corpusEnv points the corpus tests at the shared corpus of real-world
+// mail when it is not at its usual place, ../shared/corpus beside the
+// checkout. The corpus is read in place, never copied.
+const corpusEnv = "NOTME_CORPUS"
+
+// corpusDir returns the corpus folder. A missing corpus fails the test
+// under CI (CI=true) or when NOTME_CORPUS names it, and otherwise skips,
+// saying where it looked and how to get it.
 func corpusDir(t *testing.T) string {
 	t.Helper()
-	dir := os.Getenv("NOTME_CORPUS")
+	dir, fromEnv := os.Getenv(corpusEnv), true
 	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "corpus")
+		dir, fromEnv = filepath.Join("..", "..", "..", "shared", "corpus"), false
 	}
-	if _, err := os.Stat(filepath.Join(dir, "INDEX.tsv")); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("corpus missing in CI: %v (set NOTME_CORPUS)", err)
-		}
-		t.Skipf("corpus not found (%v); set NOTME_CORPUS", err)
+	_, err := os.Stat(filepath.Join(dir, "INDEX.tsv"))
+	if err == nil {
+		return dir
 	}
-	return dir
+	fail, msg := corpusMissing(dir, err, fromEnv, os.Getenv("CI") == "true")
+	if fail {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+	return ""
+}
+
+// corpusMissing says what to do when dir has no INDEX.tsv (err).
+func corpusMissing(dir string, err error, fromEnv, ci bool) (fail bool, msg string) {
+	where := dir
+	if abs, aerr := filepath.Abs(dir); aerr == nil {
+		where = abs
+	}
+	switch {
+	case fromEnv:
+		return true, fmt.Sprintf("%s=%s has no corpus: %v", corpusEnv, dir, err)
+	case ci:
+		return true, fmt.Sprintf("the shared mail corpus is missing in CI (CI=true): looked for %s: %v; "+
+			"put it there or set %s to its folder", filepath.Join(where, "INDEX.tsv"), err, corpusEnv)
+	default:
+		return false, fmt.Sprintf("no shared mail corpus at %s (%v). The corpus (real-world mail from public "+
+			"projects' test suites, with INDEX.tsv) is kept outside the repository, in shared/corpus beside the "+
+			"checkout: link or copy it there, or set %s to its folder (docs/testing.md)", where, err, corpusEnv)
+	}
 }
 
 type corpusRow struct {
@@ -163,5 +194,31 @@ func TestCorpusForwardBodies(t *testing.T) {
 				t.Errorf("Original.Subject = %q, want %q", r.Original.Subject, subject)
 			}
 		})
+	}
+}
+
+// TestCorpusMissing: without its corpus the corpus test fails under CI or
+// when NOTME_CORPUS names a folder without one, and skips otherwise; the
+// message names the folder it looked in.
+func TestCorpusMissing(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "corpus")
+	_, err := os.Stat(filepath.Join(dir, "INDEX.tsv"))
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("Stat(empty folder/INDEX.tsv) = %v, want not exist", err)
+	}
+	for _, tc := range []struct {
+		fromEnv, ci, fail bool
+		mention           string
+	}{
+		{false, false, false, corpusEnv},
+		{false, true, true, "CI=true"},
+		{true, false, true, corpusEnv + "="},
+		{true, true, true, corpusEnv + "="},
+	} {
+		fail, msg := corpusMissing(dir, err, tc.fromEnv, tc.ci)
+		if fail != tc.fail || !strings.Contains(msg, dir) || !strings.Contains(msg, tc.mention) {
+			t.Errorf("corpusMissing(fromEnv %v, CI %v) = %v, %q; want %v, naming %s and %q",
+				tc.fromEnv, tc.ci, fail, msg, tc.fail, dir, tc.mention)
+		}
 	}
 }

@@ -1,0 +1,2 @@
+-- migration 10 (sqlite): rate limit counters without durable commits
+-- Released SQL: never edit it, add a migration instead (docs/testing.md).

@@ -1,0 +1,4 @@
+-- migration 11 (sqlite): the request a submission filed
+-- Released SQL: never edit it, add a migration instead (docs/testing.md).
+
+ALTER TABLE reports ADD COLUMN request_digest BLOB;
