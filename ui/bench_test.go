@@ -1,9 +1,11 @@
 package ui_test
 
-// The benchmarks the issue judges the desk by, on a ledger of one million
-// messages:
+// The benchmarks the desk is judged by, on a ledger of one million
+// messages; one command per benchmark, as docs/performance.md lists them
+// (a bare -bench . with a large -benchtime asks BenchmarkLedgerBatch for
+// that many batches of 20,000 lines), for example:
 //
-//	go test -run XXX -bench . ./ui
+//	go test -run XXX -bench 'LinkPost$' -benchtime 5000x ./ui
 //
 // (on PostgreSQL with NOTME_TEST_POSTGRES set: see bench_postgres_test.go)
 //
