@@ -15,6 +15,40 @@ func authResults(h header, trusted map[string]bool) string {
 	}
 	var dmarcFail, spfFail, dkimPass bool
 	id := ""
+	for _, r := range trustedResinfos(h, trusted) {
+		switch {
+		case r.method == "dmarc" && r.result == "fail":
+			dmarcFail, id = true, r.authserv
+		case r.method == "spf" && r.result == "fail":
+			spfFail, id = true, cmpStr(id, r.authserv)
+		case r.method == "dkim" && r.result == "pass":
+			dkimPass = true
+		}
+	}
+	switch {
+	case dmarcFail:
+		return "dmarc=fail at " + clip(id, 80)
+	case spfFail && !dkimPass:
+		return "spf=fail and no dkim=pass at " + clip(id, 80)
+	}
+	return ""
+}
+
+// resinfo is one method's result in an Authentication-Results field: the
+// field's authserv-id as written, the method without its version, the
+// result lower-cased, and the resinfo's text for its properties.
+type resinfo struct {
+	authserv, method, result, text string
+}
+
+// trustedResinfos lists the results in the fields whose authserv-id is
+// trusted, in order; a sender can write any such field, so the others are
+// left out (RFC 8601 section 5).
+func trustedResinfos(h header, trusted map[string]bool) []resinfo {
+	if len(trusted) == 0 {
+		return nil
+	}
+	var out []resinfo
 	for _, v := range h.all("authentication-results") {
 		parts := splitAuthRes(v)
 		// authserv-id [version] (RFC 8601 section 2.2)
@@ -28,23 +62,10 @@ func authResults(h header, trusted map[string]bool) string {
 				continue
 			}
 			method, _, _ = strings.Cut(strings.ToLower(method), "/") // method/version
-			switch result = strings.ToLower(result); {
-			case method == "dmarc" && result == "fail":
-				dmarcFail, id = true, f[0]
-			case method == "spf" && result == "fail":
-				spfFail, id = true, cmpStr(id, f[0])
-			case method == "dkim" && result == "pass":
-				dkimPass = true
-			}
+			out = append(out, resinfo{authserv: f[0], method: method, result: strings.ToLower(result), text: res})
 		}
 	}
-	switch {
-	case dmarcFail:
-		return "dmarc=fail at " + clip(id, 80)
-	case spfFail && !dkimPass:
-		return "spf=fail and no dkim=pass at " + clip(id, 80)
-	}
-	return ""
+	return out
 }
 
 func cmpStr(a, b string) string {
@@ -107,30 +128,18 @@ func firstWord(s string) string {
 // domain is d or below it). Fields with other authserv-ids are ignored, as
 // in authResults.
 func dkimPassDomains(h header, trusted map[string]bool) []string {
-	if len(trusted) == 0 {
-		return nil
-	}
 	var out []string
-	for _, v := range h.all("authentication-results") {
-		parts := splitAuthRes(v)
-		f := strings.Fields(parts[0])
-		if len(f) == 0 || !trusted[strings.ToLower(strings.Trim(f[0], `"`))] {
+	for _, r := range trustedResinfos(h, trusted) {
+		if r.method != "dkim" || r.result != "pass" {
 			continue
 		}
-		for _, res := range parts[1:] {
-			method, result, ok := strings.Cut(firstWord(res), "=")
-			method, _, _ = strings.Cut(strings.ToLower(method), "/")
-			if !ok || method != "dkim" || !strings.EqualFold(result, "pass") {
-				continue
-			}
-			props := resProps(res)
-			d := props["header.d"]
-			if d == "" {
-				d = domainOf(props["header.i"])
-			}
-			if d = strings.ToLower(strings.Trim(d, ". ")); d != "" && len(out) < 20 {
-				out = append(out, d)
-			}
+		props := resProps(r.text)
+		d := props["header.d"]
+		if d == "" {
+			d = domainOf(props["header.i"])
+		}
+		if d = strings.ToLower(strings.Trim(d, ". ")); d != "" && len(out) < 20 {
+			out = append(out, d)
 		}
 	}
 	return out
@@ -226,27 +235,13 @@ func feedbackLoop(from string, dkim []string, senders []string) string {
 // the domain it evaluated as header.from). A pass for another domain, or
 // one without header.from, proves nothing about this From.
 func dmarcPassed(h header, trusted map[string]bool, fromDomain string) bool {
-	if len(trusted) == 0 || fromDomain == "" {
+	if fromDomain == "" {
 		return false
 	}
-	for _, v := range h.all("authentication-results") {
-		parts := splitAuthRes(v)
-		f := strings.Fields(parts[0])
-		if len(f) == 0 || !trusted[strings.ToLower(strings.Trim(f[0], `"`))] {
-			continue
-		}
-		for _, res := range parts[1:] {
-			method, result, ok := strings.Cut(firstWord(res), "=")
-			if !ok {
-				continue
-			}
-			method, _, _ = strings.Cut(strings.ToLower(method), "/")
-			if method != "dmarc" || !strings.EqualFold(result, "pass") {
-				continue
-			}
-			if strings.EqualFold(strings.TrimRight(resProps(res)["header.from"], "."), fromDomain) {
-				return true
-			}
+	for _, r := range trustedResinfos(h, trusted) {
+		if r.method == "dmarc" && r.result == "pass" &&
+			strings.EqualFold(strings.TrimRight(resProps(r.text)["header.from"], "."), fromDomain) {
+			return true
 		}
 	}
 	return false
