@@ -190,8 +190,14 @@ func (d *desk) browser(t testing.TB) *browser {
 
 func (b *browser) do(t testing.TB, req *http.Request) response {
 	t.Helper()
-	call := req.Method + " " + req.URL.RequestURI()
-	resp, err := b.c.Do(req)
+	return send(t, b.c, req, req.Method+" "+req.URL.RequestURI())
+}
+
+// send makes one request with c and reads the whole answer; call names it
+// in failures.
+func send(t testing.TB, c *http.Client, req *http.Request, call string) response {
+	t.Helper()
+	resp, err := c.Do(req)
 	if err != nil {
 		t.Fatalf("%s: %v", call, err)
 	}

@@ -1,7 +1,6 @@
 package ui_test
 
 import (
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -46,17 +45,7 @@ func (d *desk) opsDo(t *testing.T, method, path string, header ...string) respon
 		t.Fatal(err)
 	}
 	setHeaders(req, header)
-	call := "ops " + method + " " + path
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s: %v", call, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("%s: read body: %v", call, err)
-	}
-	return response{status: resp.StatusCode, header: resp.Header, body: string(body), call: call}
+	return send(t, http.DefaultClient, req, "ops "+method+" "+path)
 }
 
 // Every answer, page or API, error or not, carries the strict headers.
