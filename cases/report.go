@@ -733,23 +733,18 @@ func (s *Service) StatusByToken(ctx context.Context, token string) (ReporterStat
 	for _, a := range acts {
 		in.Actions[a.Action] = a.State
 	}
-	// Only what a person did after this report arrived speaks for it.
-	var acted int64
-	if err := db.Model(&Event{}).Where("case_id = ? AND actor LIKE ? AND at >= ?", row.CaseID, "user:%", row.ReceivedAt).
-		Count(&acted).Error; err != nil {
-		return ReporterStatus{}, fmt.Errorf("read staff events of %s: %w", row.Ref, err)
+	// Only what a person did after this report arrived speaks for it: an
+	// action on the case at all, and a confirmation of its account (a
+	// case confirmed earlier says nothing of a later heuristic match).
+	var since struct{ Acted, Confirmed int64 }
+	if err := db.Model(&Event{}).
+		Select("COALESCE(SUM(CASE WHEN actor LIKE ? THEN 1 ELSE 0 END), 0) AS acted, "+
+			"COALESCE(SUM(CASE WHEN type = ? THEN 1 ELSE 0 END), 0) AS confirmed", "user:%", EventMatchConfirmed).
+		Where("case_id = ? AND at >= ?", row.CaseID, row.ReceivedAt).Scan(&since).Error; err != nil {
+		return ReporterStatus{}, fmt.Errorf("read the events of %s since the report: %w", row.Ref, err)
 	}
-	in.Unseen = acted == 0
-	if in.Match == MatchProbable {
-		// Only a confirmation given after this report arrived speaks for it:
-		// a case confirmed earlier says nothing of a later heuristic match.
-		var n int64
-		if err := db.Model(&Event{}).Where("case_id = ? AND type = ? AND at >= ?", row.CaseID, EventMatchConfirmed, row.ReceivedAt).
-			Count(&n).Error; err != nil {
-			return ReporterStatus{}, fmt.Errorf("read match confirmation of %s: %w", row.Ref, err)
-		}
-		in.MatchConfirmed = n > 0
-	}
+	in.Unseen = since.Acted == 0
+	in.MatchConfirmed = in.Match == MatchProbable && since.Confirmed > 0
 	return ReporterStatus{CaseRef: row.Ref, Status: row.Status, Outcome: ReporterOutcome(in), ReceivedAt: row.ReceivedAt, UpdatedAt: row.UpdatedAt}, nil
 }
 
