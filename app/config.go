@@ -518,6 +518,9 @@ func (c *Config) normalize() {
 	if len(c.Webhooks.Secrets) == 0 {
 		c.Webhooks.Secrets = nil
 	}
+	if len(c.Tokens.Keys) == 0 {
+		c.Tokens.Keys = nil // "[]" and none read the same: a generated key
+	}
 	if len(c.HTTP.OpsAllow) == 0 {
 		c.HTTP.OpsAllow = nil // "[]" and "none" read the same: loopback
 	}
@@ -1093,7 +1096,9 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
+// MarshalYAML writes whole days beyond three as days ("14d"), as a person
+// would; UnmarshalYAML reads them back.
+func (d Duration) MarshalYAML() (any, error) { return docDuration(d), nil }
 
 func (d *Duration) UnmarshalText(b []byte) error {
 	p, err := parseDuration(string(b))

@@ -15,7 +15,7 @@ import (
 	"notme/inbox"
 )
 
-//go:generate go run ./internal/configdoc ../docs/configuration.md
+//go:generate go run ./internal/configdoc ../docs/configuration.md ../config.example.yaml
 
 // configDoc is one row of the configuration reference: the keys it
 // describes (full YAML paths; "[]" is any list element, "<name>" any map
@@ -27,12 +27,15 @@ type configDoc struct {
 	keys  []string
 	what  string
 	empty string // the meaning of an empty default; "" = "none"
+	// example is YAML of the key with made-up values, for a key whose
+	// default shows nothing (a list, a secret): commented out in
+	// config.example.yaml, a code block in the reference.
+	example string
 }
 
 // configDocs is the one description of every configuration key, in the
-// order of docs/configuration.md. config.example.yaml repeats them as
-// comments for an operator to copy; TestExampleMatchesDefaults keeps its
-// values equal to Defaults().
+// order of docs/configuration.md; config.example.yaml is generated from the
+// same rows (ConfigExample).
 var configDocs = []configDoc{
 	{keys: []string{"data_dir"}, what: "directory of the SQLite database and the generated token key"},
 	{keys: []string{"log.level"}, what: "least important level written: `debug`, `info`, `warn` or `error`"},
@@ -55,35 +58,37 @@ var configDocs = []configDoc{
 	{keys: []string{"database.url"}, empty: "`sqlite:<data_dir>/notme.db`", what: "`sqlite:PATH` or `postgres://…` (see [operations.md](operations.md#postgresql)); a secret: `NOTME_DATABASE_URL` or `NOTME_DATABASE_URL_FILE`"},
 	{keys: []string{"database.busy_timeout"}, what: "how long SQLite waits for a lock before failing a write"},
 	{keys: []string{"database.read_conns"}, what: "read connections to SQLite (writes use one connection)"},
-	{keys: []string{"database.max_open_conns", "database.max_idle_conns", "database.conn_max_lifetime"}, what: "PostgreSQL pool of one instance; connections are replaced after the lifetime (0: never)"},
+	{keys: []string{"database.max_open_conns", "database.max_idle_conns", "database.conn_max_lifetime"}, what: "PostgreSQL pool of one instance: keep `max_open_conns` times the number of instances under the server's `max_connections`; connections are replaced after the lifetime (0: never), so a failover or a pooler restart is picked up"},
 
-	{keys: []string{"tokens.keys[].id", "tokens.keys[].secret", "tokens.keys[].secret_file"}, empty: "generated", what: "sealing keys, newest first: an ID from 1 to 255 and base64 of 32 bytes, inline or in a file (exactly one); `NOTME_TOKENS_KEYS=\"2:BASE64,1:BASE64\"` or `NOTME_TOKENS_KEYS_FILE`"},
+	{keys: []string{"tokens.keys[].id", "tokens.keys[].secret", "tokens.keys[].secret_file"}, empty: "generated", what: "sealing keys of the tokens in \"not me\" links and minted Message-IDs, newest first: the first seals, every listed key opens. Each is an ID from 1 to 255 and base64 of 32 random bytes (`openssl rand -base64 32`), inline or in a file (exactly one); `NOTME_TOKENS_KEYS=\"2:BASE64,1:BASE64\"` or `NOTME_TOKENS_KEYS_FILE`. To rotate, put the new key first and keep the old one until the links it sealed are no longer needed",
+		example: "keys:\n  - id: 2\n    secret_file: /run/secrets/notme-token-key-2\n  - id: 1\n    secret: \"output of: openssl rand -base64 32\"\n"},
 	{keys: []string{"tokens.key_file"}, empty: "`<data_dir>/token.key`", what: "file of the generated key: one `ID:BASE64` line per key, newest first, mode 0600"},
-	{keys: []string{"tokens.message_id_domain"}, empty: "host of the public URL", what: "right side of minted Message-IDs"},
+	{keys: []string{"tokens.message_id_domain"}, empty: "host of the public URL", what: "right side of minted Message-IDs (`<nm1.TOKEN@domain>`)"},
 
 	{keys: []string{"kinds"}, what: "the kinds of account mail the company sends; naming kinds replaces the default set whole"},
 	{keys: []string{"kinds.<name>.label", "kinds.<name>.label_ja"}, empty: "the kind's name / label", what: "shown to staff, in English and Japanese"},
 	{keys: []string{"kinds.<name>.severity"}, empty: "per kind", what: "`critical`, `high`, `normal` or `low`"},
-	{keys: []string{"kinds.<name>.credential", "kinds.<name>.personal_data"}, empty: "per kind", what: "the mail carries a credential link (set password, reset, magic login); it shows the holder's personal data"},
+	{keys: []string{"kinds.<name>.credential", "kinds.<name>.personal_data"}, empty: "per kind", what: "the mail carries a credential link (set password, reset, magic login); it shows the holder's personal data (name, postal address, orders)"},
 	{keys: []string{"kinds.<name>.actions"}, empty: "per kind", what: "containment requested at once on an exact match: `revoke_pending_links`, `suppress_recipient`, `require_reverification`, `lock_account`, `contact_owner`"},
 
 	{keys: []string{"sla.contain_by"}, what: "containment deadline per severity; severities left out keep their default"},
 	{keys: []string{"sla.resolve_by"}, what: "resolution deadline per severity, merged over the defaults likewise"},
-	{keys: []string{"sla.breach_assessment"}, what: "time a lead has to assess whether a case that exposed personal data is a notifiable breach ([sla.md](sla.md))"},
+	{keys: []string{"sla.breach_assessment"}, what: "time a lead has to assess whether a case that exposed personal data is a notifiable breach (GDPR Art. 33: 72 hours; APPI's preliminary report; [sla.md](sla.md))"},
 
 	{keys: []string{"reports.note_max_chars"}, what: "longest note a reporter can add, in characters"},
 	{keys: []string{"reports.reopen_window"}, what: "a new report within this time of a case's resolution reopens the case"},
 	{keys: []string{"reports.same_browser_window"}, what: "the same browser opening the same link again within it (Back, reload) gets its first report's form; 0 turns this off"},
-	{keys: []string{"reports.triage_cases_per_client_hour"}, what: "unmatched reports of one client share a triage case; it opens at most this many an hour, later ones join its newest"},
+	{keys: []string{"reports.triage_cases_per_client_hour"}, what: "unmatched reports of one client (its address) share a triage case; it opens at most this many an hour, later ones join its newest, even a closed one (then listed on `/leads`); nothing is dropped"},
 	{keys: []string{"reports.triage_burst", "reports.triage_burst_window"}, what: "this many unmatched reports desk-wide within the window make a burst, which shares one triage case"},
 
 	{keys: []string{"mail.address"}, empty: "`notme@<message_id_domain>`", what: "the desk's own address: From of acknowledgements, never answered"},
 	{keys: []string{"mail.report_address"}, empty: "none: the home page says nothing about mail", what: "the mailbox the home page tells reporters to forward mail to"},
 	{keys: []string{"mail.own_addresses"}, what: "further addresses of the desk, never answered (loop protection)"},
-	{keys: []string{"mail.trusted_authserv_ids"}, what: "authserv-ids of the desk's own MTA: only their `Authentication-Results` are believed (DMARC/SPF failures, DKIM passes)"},
-	{keys: []string{"mail.feedback_loop_senders"}, what: "addresses or domains of feedback-loop senders; their ARF reports, with a trusted `dkim=pass` for their domain, are exact matches (needs `trusted_authserv_ids`)"},
-	{keys: []string{"mail.max_size"}, what: "larger mail is kept as \"too-large\""},
-	{keys: []string{"mail.mailboxes[].name"}, empty: "required", what: "IMAP mailboxes to read (see [mailbox.md](mailbox.md)): a unique label, shown on `/readyz` and `/metrics`"},
+	{keys: []string{"mail.trusted_authserv_ids"}, what: "authserv-ids of the desk's own receiving MTA (RFC 8601), like `[mx.desk.example.com]`: only their `Authentication-Results` are believed. A report whose result says `dmarc=fail`, or `spf=fail` without `dkim=pass`, is kept but not acknowledged (backscatter); fields with other ids are ignored, since senders can write them"},
+	{keys: []string{"mail.feedback_loop_senders"}, what: "addresses of mailbox providers' feedback-loop senders, or domains meaning any address at or below them, like `[fbl.mailbox.example, scomp@aol.net]`; their ARF reports, with a trusted `dkim=pass` for their domain, are exact matches and may request containment; any other ARF report (anyone can send one) is a probable match a trained agent confirms (needs `trusted_authserv_ids`)"},
+	{keys: []string{"mail.max_size"}, what: "largest mail parsed; larger mail is kept as evidence with the reason \"too-large\""},
+	{keys: []string{"mail.mailboxes[].name"}, empty: "required", what: "IMAP mailboxes the desk reads reports from (replies, forwards, ARF; see [mailbox.md](mailbox.md)): a unique label, shown on `/readyz` and `/metrics`",
+		example: "mailboxes:\n  - name: reports\n    addr: imap.example.com:993\n    security: tls\n    username: notme@example.com\n    password_file: /run/secrets/imap-password\n    folder: INBOX\n    done_folder: notme/processed\n"},
 	{keys: []string{"mail.mailboxes[].addr"}, empty: "required", what: "`host:port` of the IMAP server"},
 	{keys: []string{"mail.mailboxes[].security"}, what: "`tls` (implicit), `starttls` or `plain` (loopback only)"},
 	{keys: []string{"mail.mailboxes[].username", "mail.mailboxes[].password", "mail.mailboxes[].password_file"}, empty: "required", what: "the account; exactly one of `password` and `password_file`"},
@@ -96,39 +101,39 @@ var configDocs = []configDoc{
 	{keys: []string{"mail.smtp.username", "mail.smtp.password", "mail.smtp.password_file"}, what: "the account, if the server asks for one; at most one of `password` and `password_file`; `NOTME_MAIL_SMTP_PASSWORD`"},
 	{keys: []string{"mail.smtp.hello_name"}, what: "EHLO name"},
 	{keys: []string{"mail.ack_window"}, what: "at most one acknowledgement per address within it"},
-	{keys: []string{"mail.ack_domain_per_hour"}, what: "at most this many acknowledgements to one recipient domain an hour; more are held"},
-	{keys: []string{"mail.stale_after"}, what: "a mailbox not read for this long is alerted to leads"},
+	{keys: []string{"mail.ack_domain_per_hour"}, what: "at most this many acknowledgements to one recipient domain an hour; more are held on their case (reason `domain_hourly_limit`) and counted in `/metrics` (`notme_acks_held_total`)"},
+	{keys: []string{"mail.stale_after"}, what: "a mailbox with no successful fetch for this long is alerted to leads (dashboard) and in the log"},
 	{keys: []string{"mail.mailbox_lease"}, what: "several instances: a mailbox passes to another instance this long after its poller stopped renewing (see [operations.md](operations.md#several-instances))"},
 
 	{keys: []string{"escalation.possible_takeover"}, what: "escalate a case at once when the reporter used the link of a credential mail"},
 	{keys: []string{"escalation.multiple_reporters"}, what: "escalate an account reported by this many distinct reporter addresses; 0 turns the rule off"},
 	{keys: []string{"escalation.shared_recipient"}, what: "escalate when one address received mail for this many accounts; 0 turns the rule off"},
 	{keys: []string{"escalation.domain_cluster.cases", "escalation.domain_cluster.window"}, what: "this many cases from one recipient domain within the window (a typo domain) escalate every open case of the cluster; 0 turns the rule off"},
-	{keys: []string{"escalation.domain_cluster.ignore"}, what: "domains that never cluster: big mailbox providers"},
+	{keys: []string{"escalation.domain_cluster.ignore"}, what: "domains that never cluster: big mailbox providers, where many cases a day are normal"},
 	{keys: []string{"escalation.sla_breach"}, what: "escalate a case when one of its deadlines passes unmet"},
 
-	{keys: []string{"retention.evidence"}, what: "raw evidence mail older than this is purged (at least 1d)"},
+	{keys: []string{"retention.evidence"}, what: "raw evidence mail older than this is purged (at least 1d); the case, its reports and timeline and the mail's metadata stay, and staff see when it was purged"},
 	{keys: []string{"retention.interval"}, what: "how often the purge runs (and once at start)"},
 
 	{keys: []string{"evidence.view_max_bytes"}, what: "each text or HTML body the evidence viewer shows is cut here, and the page says so; downloads are whole"},
 	{keys: []string{"evidence.max_concurrent_views", "evidence.view_wait"}, what: "renders and downloads holding a raw mail at once; one more waits this long, then gets a calm 503"},
 
-	{keys: []string{"ledger.retention"}, what: "ledger messages registered longer ago are deleted; 0 keeps them for ever, else at least 30d (see [operations.md](operations.md#the-ledger-at-scale))"},
+	{keys: []string{"ledger.retention"}, what: "ledger messages registered longer ago are deleted, oldest first in small batches; 0 keeps them for ever, else at least 30d. A report quoting a pruned Message-ID goes unmatched to triage; sealed links carry their account and still match (see [operations.md](operations.md#the-ledger-at-scale))"},
 
-	{keys: []string{"webhooks.url"}, empty: "none (record only)", what: "the account system's webhook URL; https, or http to loopback"},
-	{keys: []string{"webhooks.secret", "webhooks.secret_file"}, what: "the signing secret: `whsec_` + base64 of ≥ 24 bytes (Standard Webhooks; an older plain secret of ≥ 32 characters still works, with a warning at start); `NOTME_WEBHOOKS_SECRET`; a `secret_file` may hold several, one a line, newest first"},
-	{keys: []string{"webhooks.secrets"}, what: "several signing secrets during a rotation, newest first, at most 4; `NOTME_WEBHOOKS_SECRETS`, comma-separated; give one of `secret`, `secret_file`, `secrets` ([webhooks.md](webhooks.md))"},
+	{keys: []string{"webhooks.url"}, empty: "none: containment requests are recorded on the case, not sent (the log says so at start)", what: "the account system's webhook URL; https, or http to loopback"},
+	{keys: []string{"webhooks.secret", "webhooks.secret_file"}, what: "the signing secret (`echo \"whsec_$(openssl rand -base64 32)\"`): `whsec_` + base64 of ≥ 24 bytes (Standard Webhooks; an older plain secret of ≥ 32 characters still works, with a warning at start); `NOTME_WEBHOOKS_SECRET`; a `secret_file` may hold several, one a line, newest first"},
+	{keys: []string{"webhooks.secrets"}, example: "secrets: [whsec_NEW..., whsec_OLD...]\n", what: "several signing secrets during a rotation, newest first, at most 4: every webhook is signed with each until the receiver has the new one; `NOTME_WEBHOOKS_SECRETS`, comma-separated; give one of `secret`, `secret_file`, `secrets` ([webhooks.md](webhooks.md))"},
 	{keys: []string{"webhooks.timeout"}, what: "one attempt"},
 	{keys: []string{"webhooks.max_age"}, what: "then a dead letter on the case"},
 	{keys: []string{"webhooks.backoff_min", "webhooks.backoff_max"}, what: "exponential back-off with full jitter"},
 	{keys: []string{"webhooks.concurrency"}, what: "webhooks in flight at once"},
 
-	{keys: []string{"desk.company", "desk.company_ja"}, empty: "none: the page names no one / company", what: "the company whose account mail the desk handles, named on the \"not me\" page; `company_ja` on Japanese pages"},
+	{keys: []string{"desk.company", "desk.company_ja"}, empty: "none: the page names no one / company", what: "the company whose account mail the desk handles, named on the \"not me\" page; `company_ja` on Japanese pages. One name for every link: a name per message kind would tell anyone holding a link whether it is genuine"},
 	{keys: []string{"desk.contact.url"}, what: "the reporter's status page's contact line: a web form, https"},
 	{keys: []string{"desk.contact.phone"}, what: "a phone number as dialled, like 0120-000-000"},
 	{keys: []string{"desk.contact.hours", "desk.contact.hours_ja"}, what: "when the phone is answered (needs `phone`); `hours_ja` on Japanese pages"},
 
-	{keys: []string{"auth.login_failures_before_delay"}, what: "failed sign-ins in a row to one account, from any address, before it is locked for sign-in (1–100)"},
+	{keys: []string{"auth.login_failures_before_delay"}, what: "failed sign-ins in a row to one account, from any number of addresses, before it is locked for sign-in, even with the right password (1–100); a successful sign-in starts the count again and tells the account's owner how many failed"},
 	{keys: []string{"auth.login_first_delay", "auth.login_max_delay"}, what: "the first lock; each further failure doubles it, up to the longest"},
 }
 
@@ -150,10 +155,15 @@ func ConfigReference() ([]byte, error) {
 	defaults := reflect.ValueOf(cfg)
 	var table strings.Builder
 	section := ""
+	var examples []string // of the section's rows, written under its table
 	for _, d := range configDocs {
 		if s, _, _ := strings.Cut(d.keys[0], "."); s != section {
-			section = s
+			table.WriteString(strings.Join(examples, ""))
+			section, examples = s, nil
 			fmt.Fprintf(&table, "\n## `%s`\n\n| key | default | what |\n|---|---|---|\n", s)
+		}
+		if d.example != "" {
+			examples = append(examples, "\n```yaml\n"+exampleInPlace(d)+"```\n")
 		}
 		names := make([]string, len(d.keys))
 		defs := make([]string, len(d.keys))
@@ -180,6 +190,7 @@ func ConfigReference() ([]byte, error) {
 		}
 		fmt.Fprintf(&table, "| %s | %s | %s |\n", strings.Join(names, " / "), def, d.what)
 	}
+	table.WriteString(strings.Join(examples, ""))
 	tmpl, err := template.New("configuration.md").Delims("{{{", "}}}").Parse(configDocTemplate)
 	if err != nil {
 		return nil, err
@@ -189,6 +200,27 @@ func ConfigReference() ([]byte, error) {
 		return nil, err
 	}
 	return out.Bytes(), nil
+}
+
+// exampleInPlace is a row's example under the sections that hold its key,
+// as it stands in a config file.
+func exampleInPlace(d configDoc) string {
+	key := d.keys[0]
+	if c, ok := entryContainer(key); ok {
+		key = c
+	}
+	parents := strings.Split(key, ".")
+	parents = parents[:len(parents)-1]
+	var b strings.Builder
+	for i, p := range parents {
+		b.WriteString(strings.Repeat("  ", i) + p + ":\n")
+	}
+	for _, l := range strings.SplitAfter(d.example, "\n") {
+		if l != "" {
+			b.WriteString(strings.Repeat("  ", len(parents)) + l)
+		}
+	}
+	return b.String()
 }
 
 func cmpOr(a, b string) string {

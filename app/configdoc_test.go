@@ -5,6 +5,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // docs/configuration.md is what ConfigReference renders today.
@@ -70,5 +72,53 @@ func TestConfigDocsRefuseDrift(t *testing.T) {
 	configDocs[0].empty = "somewhere"
 	if _, err := ConfigReference(); err == nil || !strings.Contains(err.Error(), "data_dir: has a default of its own") {
 		t.Errorf("ConfigReference() with words over data_dir's default = %v", err)
+	}
+}
+
+// config.example.yaml is generated from the same table as the reference:
+// a stale one fails here, naming its first different line.
+func TestConfigExampleCurrent(t *testing.T) {
+	want, err := ConfigExample()
+	if err != nil {
+		t.Fatalf("ConfigExample() = %v", err)
+	}
+	got, err := os.ReadFile("../config.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gl, wl := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
+	for i := range max(len(gl), len(wl)) {
+		g, w := "", ""
+		if i < len(gl) {
+			g = gl[i]
+		}
+		if i < len(wl) {
+			w = wl[i]
+		}
+		if g != w {
+			t.Fatalf("config.example.yaml is stale: run go generate ./app\nfirst difference, line %d:\n file: %s\n code: %s", i+1, g, w)
+		}
+	}
+}
+
+// Every example of the table, put where it stands in a config file, has
+// the shape of the configuration (no unknown or misplaced key): an operator
+// can uncomment it and fill in their values.
+func TestConfigDocExamplesFit(t *testing.T) {
+	n := 0
+	for _, d := range configDocs {
+		if d.example == "" {
+			continue
+		}
+		n++
+		var cfg Config
+		dec := yaml.NewDecoder(strings.NewReader(exampleInPlace(d)))
+		dec.KnownFields(true)
+		if err := dec.Decode(&cfg); err != nil {
+			t.Errorf("the example of %s does not fit the configuration: %v\n%s", d.keys[0], err, exampleInPlace(d))
+		}
+	}
+	if n < 3 {
+		t.Errorf("%d examples in configDocs, want the token keys, a mailbox and the webhook secrets", n)
 	}
 }
