@@ -690,64 +690,6 @@ func orDefault(s, def string) string {
 	return s
 }
 
-// StatusByToken returns the status a reporter's private status link shows,
-// decided by ReporterOutcome from this report, its case and the case's
-// containment actions.
-func (s *Service) StatusByToken(ctx context.Context, token string) (ReporterStatus, error) {
-	if token == "" || len(token) > 64 {
-		return ReporterStatus{}, Errorf(ENOTFOUND, "no such status link")
-	}
-	db := s.store.r.WithContext(ctx)
-	var row struct {
-		Ref          string
-		CaseID       int64
-		Status       Status
-		AssigneeID   *int64
-		Confidence   Match
-		ReceivedAt   time.Time
-		UpdatedAt    time.Time
-		OnClosedCase bool
-	}
-	err := db.Table("reports").
-		Select("cases.ref, cases.id AS case_id, cases.status, cases.assignee_id, reports.confidence, reports.received_at, cases.updated_at, reports.on_closed_case").
-		Joins("JOIN cases ON cases.id = reports.case_id").
-		Where("reports.status_hash = ?", hashSecret(token)).Limit(1).Scan(&row).Error
-	if err != nil {
-		return ReporterStatus{}, fmt.Errorf("look up status link: %w", err)
-	}
-	if row.Ref == "" {
-		return ReporterStatus{}, Errorf(ENOTFOUND, "no such status link")
-	}
-	if row.OnClosedCase {
-		// A report kept on a closed case (a dismissal's hold, a client at
-		// its triage bound) reads as any new report does: its reporter
-		// learns neither of the hold nor of the earlier case's outcome.
-		out := ReporterOutcome(OutcomeInput{Match: row.Confidence, Status: StatusNew})
-		return ReporterStatus{CaseRef: row.Ref, Status: StatusNew, Outcome: out, ReceivedAt: row.ReceivedAt, UpdatedAt: row.ReceivedAt}, nil
-	}
-	in := OutcomeInput{Match: row.Confidence, Status: row.Status, Assigned: row.AssigneeID != nil, Actions: map[string]string{}}
-	var acts []ContainmentAction
-	if err := db.Select("action", "state").Where("case_id = ?", row.CaseID).Find(&acts).Error; err != nil {
-		return ReporterStatus{}, fmt.Errorf("read actions of %s: %w", row.Ref, err)
-	}
-	for _, a := range acts {
-		in.Actions[a.Action] = a.State
-	}
-	// Only what a person did after this report arrived speaks for it: an
-	// action on the case at all, and a confirmation of its account (a
-	// case confirmed earlier says nothing of a later heuristic match).
-	var since struct{ Acted, Confirmed int64 }
-	if err := db.Model(&Event{}).
-		Select("COALESCE(SUM(CASE WHEN actor LIKE ? THEN 1 ELSE 0 END), 0) AS acted, "+
-			"COALESCE(SUM(CASE WHEN type = ? THEN 1 ELSE 0 END), 0) AS confirmed", "user:%", EventMatchConfirmed).
-		Where("case_id = ? AND at >= ?", row.CaseID, row.ReceivedAt).Scan(&since).Error; err != nil {
-		return ReporterStatus{}, fmt.Errorf("read the events of %s since the report: %w", row.Ref, err)
-	}
-	in.Unseen = since.Acted == 0
-	in.MatchConfirmed = in.Match == MatchProbable && since.Confirmed > 0
-	return ReporterStatus{CaseRef: row.Ref, Status: row.Status, Outcome: ReporterOutcome(in), ReceivedAt: row.ReceivedAt, UpdatedAt: row.UpdatedAt}, nil
-}
-
 // caseRefFromAckID returns the case reference inside the Message-ID of an
 // acknowledgement the desk sent ("ack.NM-XXXX-XXXX.RANDOM@domain"), or "".
 func caseRefFromAckID(id string) string {

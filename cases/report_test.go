@@ -446,9 +446,19 @@ func TestStatusByToken(t *testing.T) {
 	if err != nil {
 		t.Fatalf("StatusByToken() = %v", err)
 	}
-	want := ReporterStatus{CaseRef: f.CaseRef, Status: StatusNew, ReceivedAt: t0, UpdatedAt: t0.Add(time.Minute)}
+	// Another reporter's report is nothing this reporter may learn of: the
+	// page says "updated" only when a person acted after this report.
+	want := ReporterStatus{CaseRef: f.CaseRef, Status: StatusNew, ReceivedAt: t0, UpdatedAt: t0}
 	if st.CaseRef != want.CaseRef || st.Status != want.Status || !st.ReceivedAt.Equal(want.ReceivedAt) || !st.UpdatedAt.Equal(want.UpdatedAt) {
-		t.Errorf("StatusByToken() = %+v, want %+v", st, want)
+		t.Errorf("StatusByToken() after another report = %+v, want %+v", st, want)
+	}
+	d.clock.Advance(time.Minute)
+	if _, err := d.Dismiss(ctx, leadActor(), f.CaseRef, "not ours", HoldNone); err != nil {
+		t.Fatalf("Dismiss() = %v", err)
+	}
+	st, err = d.StatusByToken(ctx, f.StatusToken)
+	if err != nil || !st.UpdatedAt.Equal(t0.Add(2*time.Minute)) || st.Outcome.Code == OutcomeReceived {
+		t.Errorf("StatusByToken() after a lead's dismissal = %+v, %v; want updated at %v, no longer received", st, err, t0.Add(2*time.Minute))
 	}
 	if s := fmt.Sprintf("%+v", st); strings.Contains(s, "acct-secret") || strings.Contains(s, "registration") {
 		t.Errorf("StatusByToken() = %s, shows the account or kind", s)

@@ -1,6 +1,8 @@
 package cases
 
 import (
+	"context"
+	"fmt"
 	"slices"
 	"time"
 )
@@ -129,4 +131,69 @@ type ReporterStatus struct {
 	Outcome    Outcome
 	ReceivedAt time.Time
 	UpdatedAt  time.Time
+}
+
+// StatusByToken returns the status a reporter's private status link shows,
+// decided by ReporterOutcome from this report, its case and the case's
+// containment actions.
+func (s *Service) StatusByToken(ctx context.Context, token string) (ReporterStatus, error) {
+	if token == "" || len(token) > 64 {
+		return ReporterStatus{}, Errorf(ENOTFOUND, "no such status link")
+	}
+	db := s.store.r.WithContext(ctx)
+	var row struct {
+		Ref        string
+		CaseID     int64
+		Status     Status
+		AssigneeID *int64
+		Confidence Match
+		ReceivedAt time.Time
+	}
+	err := db.Table("reports").
+		Select("cases.ref, cases.id AS case_id, cases.status, cases.assignee_id, reports.confidence, reports.received_at").
+		Joins("JOIN cases ON cases.id = reports.case_id").
+		Where("reports.status_hash = ?", hashSecret(token)).Limit(1).Scan(&row).Error
+	if err != nil {
+		return ReporterStatus{}, fmt.Errorf("look up status link: %w", err)
+	}
+	if row.Ref == "" {
+		return ReporterStatus{}, Errorf(ENOTFOUND, "no such status link")
+	}
+	in := OutcomeInput{Match: row.Confidence, Status: row.Status, Assigned: row.AssigneeID != nil, Actions: map[string]string{}}
+	var acts []ContainmentAction
+	if err := db.Select("action", "state").Where("case_id = ?", row.CaseID).Find(&acts).Error; err != nil {
+		return ReporterStatus{}, fmt.Errorf("read actions of %s: %w", row.Ref, err)
+	}
+	for _, a := range acts {
+		in.Actions[a.Action] = a.State
+	}
+	// Only what a person did after this report arrived speaks for it: an
+	// action on the case at all, its time, and a confirmation of its
+	// account (a case confirmed earlier says nothing of a later heuristic
+	// match). The desk's own events (a webhook delivered, a deadline
+	// marked) never show: their times would tell a prober which links are
+	// real. A report kept on a closed case (a dismissal's hold, a client
+	// at its triage bound) reads "received" by the same rule until a
+	// person acts on that case.
+	var since struct{ Acted, Confirmed int64 }
+	if err := db.Model(&Event{}).
+		Select("COALESCE(SUM(CASE WHEN actor LIKE ? THEN 1 ELSE 0 END), 0) AS acted, "+
+			"COALESCE(SUM(CASE WHEN type = ? THEN 1 ELSE 0 END), 0) AS confirmed", "user:%", EventMatchConfirmed).
+		Where("case_id = ? AND at >= ?", row.CaseID, row.ReceivedAt).Scan(&since).Error; err != nil {
+		return ReporterStatus{}, fmt.Errorf("read the events of %s since the report: %w", row.Ref, err)
+	}
+	in.Unseen = since.Acted == 0
+	in.MatchConfirmed = in.Match == MatchProbable && since.Confirmed > 0
+	updated := row.ReceivedAt
+	if !in.Unseen {
+		var last Event
+		if err := db.Select("at").Where("case_id = ? AND at >= ? AND actor LIKE ?", row.CaseID, row.ReceivedAt, "user:%").
+			Order("at DESC").Limit(1).Find(&last).Error; err != nil {
+			return ReporterStatus{}, fmt.Errorf("read the last action on %s: %w", row.Ref, err)
+		}
+		if last.At.After(updated) {
+			updated = last.At
+		}
+	}
+	return ReporterStatus{CaseRef: row.Ref, Status: row.Status, Outcome: ReporterOutcome(in), ReceivedAt: row.ReceivedAt, UpdatedAt: updated}, nil
 }
