@@ -20,10 +20,14 @@ const (
 	ScopeReportsWrite  Scope = "reports:write"
 	ScopeCasesRead     Scope = "cases:read"
 	ScopeCasesWrite    Scope = "cases:write"
+	// The suppression list (suppression.go): reading it, and adding or
+	// taking off entries.
+	ScopeSuppressionsRead  Scope = "suppressions:read"
+	ScopeSuppressionsWrite Scope = "suppressions:write"
 )
 
 // Scopes lists every scope.
-var Scopes = []Scope{ScopeMessagesWrite, ScopeMint, ScopeReportsWrite, ScopeCasesRead, ScopeCasesWrite}
+var Scopes = []Scope{ScopeMessagesWrite, ScopeMint, ScopeReportsWrite, ScopeCasesRead, ScopeCasesWrite, ScopeSuppressionsRead, ScopeSuppressionsWrite}
 
 // APIKey is a key for the company's systems. The key itself is shown once;
 // the table keeps its prefix (to find it) and its hash (to check it).

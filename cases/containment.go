@@ -221,6 +221,14 @@ func (s *Service) requestActions(tx *gorm.DB, reqs []actionRequest, actor string
 	if err := chunks(outbox, rowChunk, func(rs []Delivery) error { return tx.Create(&rs).Error }); err != nil {
 		return 0, nil, fmt.Errorf("queue webhooks: %w", err)
 	}
+	for _, r := range keep {
+		if r.action == ActionSuppressRecipient {
+			// The desk's own list says it too, for the address guard.
+			if err := s.suppressCaseRecipients(tx, r.c, actor, now); err != nil {
+				return 0, nil, err
+			}
+		}
+	}
 	evs := make([]Event, 0, len(order))
 	for _, c := range order {
 		evs = append(evs, Event{CaseID: c.ID, At: now, Actor: actor, Type: EventContainmentRequested,

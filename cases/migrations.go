@@ -403,6 +403,30 @@ var migrations = []migration{
 		`ALTER TABLE sessions ADD COLUMN failed_logins INTEGER NOT NULL DEFAULT 0`,
 		`ALTER TABLE sessions ADD COLUMN failed_login_clients INTEGER NOT NULL DEFAULT 0`,
 	}, nil, nil},
+	{19, "suppression list", []string{
+		// The "not my address" list (cases/suppression.go): addresses by
+		// RecipientHash, masked for people, for one account or all. A
+		// closed entry (removed, or expired and replaced) keeps its row.
+		`CREATE TABLE suppressions (
+			id {{pk}},
+			addr_hash {{blob}} NOT NULL,
+			addr_masked TEXT NOT NULL DEFAULT '',
+			domain TEXT NOT NULL DEFAULT '',
+			account_ref TEXT NOT NULL DEFAULT '',
+			reason TEXT NOT NULL,
+			origin TEXT NOT NULL,
+			case_id BIGINT REFERENCES cases (id),
+			created_by TEXT NOT NULL,
+			created_at {{time}} NOT NULL,
+			expires_at {{time}},
+			removed_at {{time}},
+			removed_by TEXT NOT NULL DEFAULT '',
+			removed_reason TEXT NOT NULL DEFAULT ''
+		)`,
+		// One live entry per address and account; the guard's look-up.
+		`CREATE UNIQUE INDEX suppressions_live ON suppressions (addr_hash, account_ref) WHERE removed_at IS NULL`,
+		`CREATE INDEX suppressions_domain ON suppressions (domain, id)`,
+	}, nil, nil},
 }
 
 // schemaVersion is the version the code expects.
