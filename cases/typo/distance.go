@@ -1,15 +1,15 @@
 package typo
 
-// Edit costs, in quarters of an edit. A slip that a hand makes on a
-// keyboard (a neighbouring key, two keys swapped, a doubled or dropped
-// double letter) costs less than an arbitrary edit, so that between two
-// candidates the one a finger could have produced wins, and a tie between
-// two arbitrary edits stays a tie. An edit that makes a new name rather
-// than a misspelt one (a letter added before or after the name, its first
+// Edit costs. A slip that a hand makes on a keyboard (a neighbouring key,
+// two keys swapped, a doubled or dropped double letter) costs less than an
+// arbitrary edit, so that between two candidates the one a finger could
+// have produced wins, and a tie between two arbitrary edits stays a tie.
+// An edit that makes a new name rather than a misspelt one (a letter added
+// before or after the name or one no neighbouring key explains, its first
 // letter dropped or changed, its last letter changed for a far key, a
 // digit or hyphen added) is out of reach of any name's budget: "email" is
-// not a slip on "mail", nor "ymail4" on "ymail", nor "gotmail" on
-// "hotmail".
+// not a slip on "mail", nor "ymail4" on "ymail", "gotmail" on "hotmail" or
+// "fboxmail" on "foxmail".
 const (
 	costSlip    = 3
 	costEdit    = 4

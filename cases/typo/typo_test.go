@@ -168,3 +168,30 @@ func TestNewWithDomainsRejects(t *testing.T) {
 		}
 	}
 }
+
+// FuzzSuggest feeds Suggest what a sign-up form may send: it never
+// panics, suggests only a known domain other than the typed one, and never
+// suggests for a known domain or for its own suggestion.
+func FuzzSuggest(f *testing.F) {
+	for _, seed := range []string{"taro@gmial.com", "docomo.ne.jo", "yahoo.cojp", "a@b@c", "@", ".", "..com", "x.co.jp.", "\xff@\x00.com", "i.softbank.jo", "gmail.com"} {
+		f.Add(seed)
+	}
+	s := mustNew(f)
+	f.Fuzz(func(t *testing.T, in string) {
+		sg, ok := s.Suggest(in)
+		_, domain, _ := splitAddress(in)
+		typed, valid := normalise(domain)
+		if valid && s.Known(typed) && ok {
+			t.Fatalf("Suggest(%q) = %+v for a known domain", in, sg)
+		}
+		if !ok {
+			return
+		}
+		if !s.Known(sg.Domain) || sg.Domain == typed {
+			t.Fatalf("Suggest(%q) = %+v: not a known domain, or the one typed", in, sg)
+		}
+		if again, ok := s.Suggest(sg.Domain); ok {
+			t.Fatalf("Suggest(%q) = %+v, and Suggest(%q) = %+v: a suggestion was corrected", in, sg, sg.Domain, again)
+		}
+	})
+}
