@@ -41,6 +41,9 @@ var importMap = map[string]struct {
 	// cases is the bottom: HTTP, IMAP, MIME and the gorm drivers are the
 	// callers' business.
 	"cases": {mustNot: []string{"github.com/emersion/", "gorm.io/driver/", "net/http", "net/mail", "mime"}},
+	// cases/typo is pure: a domain in, a suggestion out, no storage, no
+	// network.
+	"cases/typo": {mustNot: []string{"gorm.io/", "net/http", "github.com/emersion/"}},
 }
 
 // echoImport is the prefix of every Echo package; only ui imports one, in
