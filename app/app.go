@@ -135,6 +135,9 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (*A
 		OpsAllow:       opsAllow,
 		ReportRate:     ui.Rate{PerMinute: cfg.HTTP.ReportRate.PerMinute, Burst: cfg.HTTP.ReportRate.Burst},
 		LoginRate:      ui.Rate{PerMinute: cfg.HTTP.LoginRate.PerMinute, Burst: cfg.HTTP.LoginRate.Burst},
+		GuardRate:      ui.Rate(cfg.Guard.Rate),
+		SuggestRate:    ui.Rate(cfg.Guard.SuggestRate),
+		SuggestOrigins: cfg.Guard.SuggestOrigins,
 		// One SQLite file has one desk process; PostgreSQL may have several.
 		SharedRateLimits:  db.Driver == "postgres",
 		MaxBatchBytes:     cfg.HTTP.MaxBatchBytes,

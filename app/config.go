@@ -52,6 +52,17 @@ type Config struct {
 	Webhooks   WebhooksConfig        `yaml:"webhooks"`
 	Desk       DeskConfig            `yaml:"desk"`
 	Auth       AuthConfig            `yaml:"auth"`
+	Guard      GuardConfig           `yaml:"guard"`
+}
+
+// GuardConfig bounds the address guard and its public helper
+// (docs/address-guard.md): a sending system asks the guard on every
+// sign-up, with its key; anyone may ask the helper for a typo suggestion,
+// from the pages of SuggestOrigins too.
+type GuardConfig struct {
+	Rate           RateConfig `yaml:"rate"`
+	SuggestRate    RateConfig `yaml:"suggest_rate"`
+	SuggestOrigins []string   `yaml:"suggest_origins"`
 }
 
 // AuthConfig is how staff sign-in resists guessing from many addresses:
@@ -335,6 +346,7 @@ func Defaults() Config {
 	return Config{
 		DataDir: "./data",
 		Log:     LogConfig{Level: "info", Format: "text"},
+		Guard:   GuardConfig{Rate: RateConfig(ui.DefaultGuardRate), SuggestRate: RateConfig(ui.DefaultSuggestRate)},
 		Auth: AuthConfig{
 			LoginFailuresBeforeDelay: cases.DefaultLoginFailuresBeforeDelay,
 			LoginFirstDelay:          Duration(cases.DefaultLoginFirstDelay),
@@ -518,6 +530,9 @@ func (c *Config) normalize() {
 	if len(c.Webhooks.Secrets) == 0 {
 		c.Webhooks.Secrets = nil
 	}
+	if len(c.Guard.SuggestOrigins) == 0 {
+		c.Guard.SuggestOrigins = nil
+	}
 	if len(c.Tokens.Keys) == 0 {
 		c.Tokens.Keys = nil // "[]" and none read the same: a generated key
 	}
@@ -668,6 +683,7 @@ func (c *Config) Validate() error {
 		v.add("reports.triage_burst_window", "must be between 1m and 24h")
 	}
 	c.validateDesk(&v)
+	c.validateGuard(&v)
 	c.validateLedger(&v)
 	return v.err()
 }
@@ -1494,6 +1510,32 @@ func (s SMTPConfig) SMTPPassword() (string, error) {
 		return readSecretFile(s.PasswordFile)
 	}
 	return s.Password.Reveal(), nil
+}
+
+// validateGuard checks the guard's rates and the origins allowed to call
+// the public helper from a browser: https origins (http on loopback), as a
+// browser sends them, without a path.
+func (c *Config) validateGuard(v *validator) {
+	for _, r := range []struct {
+		key  string
+		rate RateConfig
+	}{{"guard.rate", c.Guard.Rate}, {"guard.suggest_rate", c.Guard.SuggestRate}} {
+		if !(r.rate.PerMinute > 0) || math.IsInf(r.rate.PerMinute, 0) {
+			v.add(r.key+".per_minute", "must be a positive number")
+		}
+		if r.rate.Burst < 1 {
+			v.add(r.key+".burst", "must be at least 1")
+		}
+	}
+	for _, o := range c.Guard.SuggestOrigins {
+		u, err := url.Parse(o)
+		switch {
+		case err != nil || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.User != nil || o != u.Scheme+"://"+u.Host:
+			v.add("guard.suggest_origins", fmt.Sprintf("%q must be an origin like https://shop.example.com, with no path", o))
+		case u.Scheme != "https" && !(u.Scheme == "http" && loopback.Host(u.Hostname())):
+			v.add("guard.suggest_origins", fmt.Sprintf("%q must be https (http only on loopback)", o))
+		}
+	}
 }
 
 // validateDesk checks what the public pages will show: short single-line

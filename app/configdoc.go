@@ -135,6 +135,10 @@ var configDocs = []configDoc{
 
 	{keys: []string{"auth.login_failures_before_delay"}, what: "failed sign-ins in a row to one account, from any number of addresses, before it is locked for sign-in, even with the right password (1–100); a successful sign-in starts the count again and tells the account's owner how many failed"},
 	{keys: []string{"auth.login_first_delay", "auth.login_max_delay"}, what: "the first lock; each further failure doubles it, up to the longest"},
+
+	{keys: []string{"guard.rate"}, what: "the address guard (`POST /api/v1/addresses/check`) per client address: a sending system asks it on every sign-up ([address-guard.md](address-guard.md))"},
+	{keys: []string{"guard.suggest_rate"}, what: "the public \"did you mean …?\" helper (`GET /api/v1/suggest`) per client address"},
+	{keys: []string{"guard.suggest_origins"}, what: "origins whose pages may call the public helper from the browser (CORS), like `[https://shop.example.com]`; it answers typo suggestions only, never whether an address is on the suppression list"},
 }
 
 //go:embed configdoc.md.tmpl

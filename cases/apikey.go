@@ -24,10 +24,13 @@ const (
 	// taking off entries.
 	ScopeSuppressionsRead  Scope = "suppressions:read"
 	ScopeSuppressionsWrite Scope = "suppressions:write"
+	// The address guard (guard.go): its answer tells whether an address
+	// is on the suppression list.
+	ScopeAddressesCheck Scope = "addresses:check"
 )
 
 // Scopes lists every scope.
-var Scopes = []Scope{ScopeMessagesWrite, ScopeMint, ScopeReportsWrite, ScopeCasesRead, ScopeCasesWrite, ScopeSuppressionsRead, ScopeSuppressionsWrite}
+var Scopes = []Scope{ScopeMessagesWrite, ScopeMint, ScopeReportsWrite, ScopeCasesRead, ScopeCasesWrite, ScopeSuppressionsRead, ScopeSuppressionsWrite, ScopeAddressesCheck}
 
 // APIKey is a key for the company's systems. The key itself is shown once;
 // the table keeps its prefix (to find it) and its hash (to check it).

@@ -8,9 +8,12 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"gorm.io/gorm"
+
+	"notme/cases/typo"
 )
 
 // Store holds the database handles. On SQLite the writer is one connection
@@ -163,6 +166,7 @@ type Service struct {
 	webhooks         WebhookOptions
 	loginThrottle    LoginThrottle
 	triageOpts       TriageOptions
+	typos            func() (*typo.Suggester, error) // the address guard's, made at first use (guard.go)
 	deliveryWake     chan struct{} // a commit queued webhooks
 	ackWake          chan struct{} // a person released a held acknowledgement
 	now              func() time.Time
@@ -234,6 +238,7 @@ func NewService(o Options) (*Service, error) {
 	if len(s.kinds) == 0 {
 		return nil, errors.New("cases: at least one message kind is required")
 	}
+	s.typos = sync.OnceValues(newTypos)
 	return s, nil
 }
 

@@ -87,11 +87,10 @@ type SuppressionInput struct {
 	CaseRef    string // optional: the case it came from
 }
 
-// canListSuppressions: leads and admins, and keys with suppressions:read
-// (or :write, which lists what it changes).
+// canListSuppressions: leads and admins, and keys with suppressions:read.
 func (a Actor) canListSuppressions() bool {
 	if a.APIKey != nil {
-		return a.APIKey.HasScope(ScopeSuppressionsRead) || a.APIKey.HasScope(ScopeSuppressionsWrite)
+		return a.APIKey.HasScope(ScopeSuppressionsRead)
 	}
 	return a.isLead()
 }
@@ -299,6 +298,29 @@ func (s *Service) Suppressions(ctx context.Context, a Actor, f SuppressionFilter
 		return nil, fmt.Errorf("list suppressions: %w", err)
 	}
 	return xs, nil
+}
+
+// SuppressionCaseRefs names the cases the entries came from, by case id,
+// for a listing its caller was allowed to read.
+func (s *Service) SuppressionCaseRefs(ctx context.Context, xs []Suppression) (map[int64]string, error) {
+	var ids []int64
+	for _, x := range xs {
+		if x.CaseID != nil && !slices.Contains(ids, *x.CaseID) {
+			ids = append(ids, *x.CaseID)
+		}
+	}
+	refs := map[int64]string{}
+	err := chunks(ids, inChunk, func(part []int64) error {
+		var rows []Case
+		if err := s.store.r.WithContext(ctx).Select("id, ref").Where("id IN ?", part).Find(&rows).Error; err != nil {
+			return fmt.Errorf("read the cases of suppressions: %w", err)
+		}
+		for _, c := range rows {
+			refs[c.ID] = c.Ref
+		}
+		return nil
+	})
+	return refs, err
 }
 
 // SuppressedFor returns the active entries that hold for mail to addr

@@ -92,6 +92,16 @@ func (s *Server) routes() {
 	e.GET("/api/v1/cases", s.apiCases, s.requireScope("cases:read"))
 	e.GET("/api/v1/cases/:ref", s.apiCase, s.requireScope("cases:read"))
 	e.POST("/api/v1/cases/:ref/containment", s.apiContainment, small, s.requireScope("cases:write"))
+	// Before the next mail goes out (docs/address-guard.md).
+	e.POST("/api/v1/addresses/check", s.apiCheckAddress, small, s.rateLimit("guard", s.opts.GuardRate, s.tooMany), s.requireScope("addresses:check"))
+	e.GET("/api/v1/suppressions", s.apiSuppressions, s.requireScope("suppressions:read"))
+	e.POST("/api/v1/suppressions", s.apiAddSuppression, small, s.requireScope("suppressions:write"))
+	e.DELETE("/api/v1/suppressions/:id", s.apiRemoveSuppression, s.requireScope("suppressions:write"))
+	// The public helper: typo suggestions only, for anyone, from the
+	// configured origins' pages too.
+	suggest := []echo.MiddlewareFunc{suggestCORS(s.opts.SuggestOrigins), s.rateLimit("suggest", s.opts.SuggestRate, s.tooMany)}
+	e.GET("/api/v1/suggest", s.publicSuggest, suggest...)
+	e.OPTIONS("/api/v1/suggest", s.publicSuggest, suggest...)
 	// The batch streams its own, larger body.
 	// The server's read timeout would cut a large batch off: a client with
 	// a valid key gets longer.

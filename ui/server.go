@@ -39,6 +39,13 @@ type Options struct {
 	TrustedProxies []*net.IPNet
 	ReportRate     Rate
 	LoginRate      Rate
+	// GuardRate limits the address guard per client address: a sending
+	// system asks it on every sign-up. SuggestRate limits the public
+	// "did you mean …?" helper, which SuggestOrigins' pages may call from
+	// the browser (CORS); none: only the desk's own pages.
+	GuardRate      Rate
+	SuggestRate    Rate
+	SuggestOrigins []string
 	// SharedRateLimits keeps the rate limits' counters in the database,
 	// for several instances on one database; else in memory.
 	SharedRateLimits bool
@@ -116,8 +123,10 @@ type Server struct {
 
 // Default rates of Options (a Rate is copied, never shared).
 var (
-	DefaultReportRate = Rate{PerMinute: 20, Burst: 10}
-	DefaultLoginRate  = Rate{PerMinute: 10, Burst: 5}
+	DefaultReportRate  = Rate{PerMinute: 20, Burst: 10}
+	DefaultLoginRate   = Rate{PerMinute: 10, Burst: 5}
+	DefaultGuardRate   = Rate{PerMinute: 6000, Burst: 600}
+	DefaultSuggestRate = Rate{PerMinute: 60, Burst: 30}
 )
 
 // Defaults of Options; app's configuration asks these.
@@ -150,6 +159,12 @@ func New(o Options) (*Server, error) {
 	}
 	if o.LoginRate.PerMinute <= 0 {
 		o.LoginRate = DefaultLoginRate
+	}
+	if o.GuardRate.PerMinute <= 0 {
+		o.GuardRate = DefaultGuardRate
+	}
+	if o.SuggestRate.PerMinute <= 0 {
+		o.SuggestRate = DefaultSuggestRate
 	}
 	if o.MailboxStaleAfter <= 0 {
 		o.MailboxStaleAfter = DefaultMailboxStaleAfter

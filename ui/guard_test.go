@@ -1,0 +1,219 @@
+package ui_test
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+
+	"notme/app"
+	"notme/cases"
+)
+
+type guardAnswer struct {
+	Verdict string `json:"verdict"`
+	Reasons []struct {
+		Code   string `json:"code"`
+		Reason string `json:"reason"`
+		Scope  string `json:"scope"`
+		Since  string `json:"since"`
+		Domain string `json:"domain"`
+	} `json:"reasons"`
+	Suggestion *string `json:"suggestion"`
+}
+
+// The guard through the API: a sign-up system's key asks before it sends;
+// an address whose owner clicked "not me" on a postal notice is do_not_send
+// for that account, a typo is confirm_first with the address meant.
+func TestAddressGuardAPI(t *testing.T) {
+	d := newDesk(t)
+	signup := d.addKey(t, cases.ScopeAddressesCheck)
+	other := d.addKey(t, cases.ScopeCasesRead)
+	tok := d.register(t, cases.LedgerMessage{MessageID: "<pn1@mail.example.com>", AccountRef: "ACC-1",
+		Recipient: "taro@gmial.com", Kind: "postal_notice"})
+	d.browser(t).report(t, tok, nil)
+
+	ask := func(key string, body map[string]any) (response, guardAnswer) {
+		t.Helper()
+		r := d.api(t, "POST", "/api/v1/addresses/check", key, jsonOf(t, body))
+		var a guardAnswer
+		if r.status == http.StatusOK {
+			r.jsonBody(t, &a)
+		}
+		return r, a
+	}
+	r, a := ask(signup, map[string]any{"address": "taro@gmial.com", "account_ref": "ACC-1", "kind": "registration"})
+	r.wantStatus(t, http.StatusOK)
+	if a.Verdict != "do_not_send" || len(a.Reasons) != 2 || a.Reasons[0].Code != "suppressed" || a.Reasons[0].Reason != "not_my_address" ||
+		a.Reasons[0].Scope != "account" || a.Reasons[0].Since == "" || a.Reasons[1].Code != "likely_typo" || a.Suggestion == nil || *a.Suggestion != "taro@gmail.com" {
+		t.Errorf("guard(reported address, its account) = %s; want do_not_send (suppressed, not_my_address, account) and the typo", r.body)
+	}
+	_, a = ask(signup, map[string]any{"address": "jiro@gmial.com"})
+	if a.Verdict != "confirm_first" || a.Suggestion == nil || *a.Suggestion != "jiro@gmail.com" {
+		t.Errorf("guard(typo) = %+v; want confirm_first, jiro@gmail.com", a)
+	}
+	r, a = ask(signup, map[string]any{"address": "jiro@gmail.com"})
+	if a.Verdict != "send" || a.Suggestion != nil || !strings.Contains(r.body, `"suggestion":null`) || !strings.Contains(r.body, `"reasons":[]`) {
+		t.Errorf("guard(clean address) = %s; want send, no reasons, suggestion null", r.body)
+	}
+	for _, bad := range []struct {
+		key  string
+		body map[string]any
+		want int
+	}{
+		{"", map[string]any{"address": "a@example.com"}, http.StatusUnauthorized},
+		{other, map[string]any{"address": "a@example.com"}, http.StatusForbidden},
+		{signup, map[string]any{"address": "nope"}, http.StatusUnprocessableEntity},
+		{signup, map[string]any{"address": "a@example.com", "kind": "spam"}, http.StatusUnprocessableEntity},
+		{signup, map[string]any{"adress": "a@example.com"}, http.StatusUnprocessableEntity},
+	} {
+		if r, _ := ask(bad.key, bad.body); r.status != bad.want {
+			t.Errorf("%s %v = %d, want %d: %s", r.call, bad.body, r.status, bad.want, r.body)
+		}
+	}
+}
+
+// The guard is rate limited per client, like every public route.
+func TestAddressGuardRateLimit(t *testing.T) {
+	d := newDesk(t, func(c *app.Config) { c.Guard.Rate = app.RateConfig{PerMinute: 1, Burst: 2} })
+	signup := d.addKey(t, cases.ScopeAddressesCheck)
+	body := jsonOf(t, map[string]any{"address": "a@example.com"})
+	for i := range 3 {
+		r := d.api(t, "POST", "/api/v1/addresses/check", signup, body)
+		want := http.StatusOK
+		if i == 2 {
+			want = http.StatusTooManyRequests
+		}
+		if r.status != want {
+			t.Fatalf("request %d: %d, want %d", i+1, r.status, want)
+		}
+	}
+}
+
+// The suppression list over the API: add (201, then 200 for the same),
+// list with filters, export as NDJSON, take off with a reason; the
+// scopes are separate, and no full address ever comes back.
+func TestSuppressionsAPI(t *testing.T) {
+	d := newDesk(t)
+	writer := d.addKey(t, cases.ScopeSuppressionsWrite)
+	reader := d.addKey(t, cases.ScopeSuppressionsRead)
+
+	add := map[string]any{"address": "Hanako@Example.jp", "reason": "bounce", "expires_in": "30d"}
+	r := d.api(t, "POST", "/api/v1/suppressions", writer, jsonOf(t, add))
+	r.wantStatus(t, http.StatusCreated)
+	var x struct {
+		ID         int64   `json:"id"`
+		Address    string  `json:"address"`
+		AccountRef *string `json:"account_ref"`
+		Origin     string  `json:"origin"`
+		ExpiresAt  string  `json:"expires_at"`
+	}
+	r.jsonBody(t, &x)
+	if x.Address != "h***@example.jp" || x.AccountRef != nil || x.Origin != "account_system" || x.ExpiresAt == "" || strings.Contains(r.body, "hanako") {
+		t.Errorf("POST /api/v1/suppressions = %s; want the masked address, every account, from the account system, expiring", r.body)
+	}
+	d.api(t, "POST", "/api/v1/suppressions", writer, jsonOf(t, add)).wantStatus(t, http.StatusOK)
+	d.api(t, "POST", "/api/v1/suppressions", reader, jsonOf(t, add)).wantStatus(t, http.StatusForbidden)
+	d.api(t, "POST", "/api/v1/suppressions", writer, jsonOf(t, map[string]any{"address": "a@example.com", "expires_in": "soon"})).
+		wantStatus(t, http.StatusUnprocessableEntity)
+	for i := range 3 {
+		d.api(t, "POST", "/api/v1/suppressions", writer, jsonOf(t, map[string]any{
+			"address": "user" + string(rune('a'+i)) + "@other.example", "account_ref": "ACC-" + string(rune('1'+i))})).wantStatus(t, http.StatusCreated)
+	}
+
+	r = d.api(t, "GET", "/api/v1/suppressions?domain=other.example&limit=2", reader, nil)
+	r.wantStatus(t, http.StatusOK)
+	var page struct {
+		Suppressions []struct {
+			ID         int64   `json:"id"`
+			AccountRef *string `json:"account_ref"`
+		} `json:"suppressions"`
+		Next *int64 `json:"next_after"`
+	}
+	r.jsonBody(t, &page)
+	if len(page.Suppressions) != 2 || page.Next == nil || page.Suppressions[0].AccountRef == nil || *page.Suppressions[0].AccountRef != "ACC-1" {
+		t.Fatalf("GET /api/v1/suppressions?domain=other.example&limit=2 = %s; want two of other.example and a next page", r.body)
+	}
+	r = d.api(t, "GET", "/api/v1/suppressions?domain=other.example&after="+strconv.FormatInt(*page.Next, 10), reader, nil)
+	r.jsonBody(t, &page)
+	if len(page.Suppressions) != 1 || page.Next != nil {
+		t.Errorf("second page = %s; want the last one, no next page", r.body)
+	}
+	d.api(t, "GET", "/api/v1/suppressions", writer, nil).wantStatus(t, http.StatusForbidden)
+	d.api(t, "GET", "/api/v1/suppressions?reason=spite", reader, nil).wantStatus(t, http.StatusUnprocessableEntity)
+
+	// The export: every entry, one JSON object a line.
+	r = d.api(t, "GET", "/api/v1/suppressions?format=ndjson", reader, nil)
+	r.wantStatus(t, http.StatusOK)
+	if ct := r.header.Get("Content-Type"); ct != "application/x-ndjson" {
+		t.Errorf("export Content-Type = %q", ct)
+	}
+	lines := 0
+	sc := bufio.NewScanner(strings.NewReader(r.body))
+	for sc.Scan() {
+		var v map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
+			t.Fatalf("export line %q: %v", sc.Text(), err)
+		}
+		lines++
+	}
+	if lines != 4 {
+		t.Errorf("export has %d lines, want 4", lines)
+	}
+
+	// The address changed hands: taken off, with the reason.
+	path := "/api/v1/suppressions/" + strconv.FormatInt(x.ID, 10)
+	d.api(t, "DELETE", path, writer, nil).wantStatus(t, http.StatusUnprocessableEntity) // no reason
+	d.api(t, "DELETE", path+"?reason="+url.QueryEscape("recycled address"), reader, nil).wantStatus(t, http.StatusForbidden)
+	r = d.api(t, "DELETE", path+"?reason="+url.QueryEscape("recycled address"), writer, nil)
+	r.wantStatus(t, http.StatusOK)
+	if !strings.Contains(r.body, `"removed_reason":"recycled address"`) {
+		t.Errorf("DELETE = %s; want the entry with its removal", r.body)
+	}
+	d.api(t, "DELETE", path+"?reason=again", writer, nil).wantStatus(t, http.StatusConflict)
+	d.api(t, "DELETE", "/api/v1/suppressions/999999?reason=x", writer, nil).wantStatus(t, http.StatusNotFound)
+}
+
+// The public helper answers typo suggestions to anyone, and for an
+// address on the suppression list exactly what it answers for any other:
+// it cannot tell who reported what. Browsers of the configured origins
+// get CORS headers; others do not.
+func TestPublicSuggestRevealsNoSuppression(t *testing.T) {
+	d := newDesk(t, func(c *app.Config) { c.Guard.SuggestOrigins = []string{"https://shop.example.com"} })
+	writer := d.addKey(t, cases.ScopeSuppressionsWrite)
+	for _, a := range []string{"listed@gmial.com", "listed@example.jp"} {
+		d.api(t, "POST", "/api/v1/suppressions", writer, jsonOf(t, map[string]any{"address": a})).wantStatus(t, http.StatusCreated)
+	}
+	b := d.browser(t)
+	get := func(addr string, header ...string) response {
+		return b.get(t, "/api/v1/suggest?address="+url.QueryEscape(addr), header...)
+	}
+	for _, pair := range [][2]string{
+		{"listed@gmial.com", "unlisted@gmial.com"},
+		{"listed@example.jp", "unlisted@example.jp"},
+	} {
+		listed, unlisted := get(pair[0]), get(pair[1])
+		listed.wantStatus(t, http.StatusOK)
+		want := strings.ReplaceAll(unlisted.body, "unlisted", "listed")
+		if listed.body != want || !bytes.Equal([]byte(listed.header.Get("Cache-Control")), []byte(unlisted.header.Get("Cache-Control"))) {
+			t.Errorf("suggest(%s) = %s, suggest(%s) = %s; a listed address must read as any other", pair[0], listed.body, pair[1], unlisted.body)
+		}
+	}
+	if r := get("taro@gmial.com"); !strings.Contains(r.body, `"suggestion":"taro@gmail.com"`) {
+		t.Errorf("suggest(taro@gmial.com) = %s", r.body)
+	}
+	if r := get("taro@gmail.com"); !strings.Contains(r.body, `"suggestion":null`) {
+		t.Errorf("suggest(taro@gmail.com) = %s; want null", r.body)
+	}
+	if r := get("taro@gmial.com", "Origin", "https://shop.example.com"); r.header.Get("Access-Control-Allow-Origin") != "https://shop.example.com" {
+		t.Errorf("suggest from the configured origin: Access-Control-Allow-Origin %q", r.header.Get("Access-Control-Allow-Origin"))
+	}
+	if r := get("taro@gmial.com", "Origin", "https://evil.example"); r.header.Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("suggest from another origin: Access-Control-Allow-Origin %q, want none", r.header.Get("Access-Control-Allow-Origin"))
+	}
+}
+
