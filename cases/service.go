@@ -167,8 +167,8 @@ type Service struct {
 	loginThrottle    LoginThrottle
 	triageOpts       TriageOptions
 	typos            func() (*typo.Suggester, error) // the address guard's, made at first use (guard.go)
-	deliveryWake     chan struct{} // a commit queued webhooks
-	ackWake          chan struct{} // a person released a held acknowledgement
+	deliveryWake     chan struct{}                   // a commit queued webhooks
+	ackWake          chan struct{}                   // a person released a held acknowledgement
 	now              func() time.Time
 	log              *slog.Logger
 }

@@ -216,4 +216,3 @@ func TestPublicSuggestRevealsNoSuppression(t *testing.T) {
 		t.Errorf("suggest from another origin: Access-Control-Allow-Origin %q, want none", r.header.Get("Access-Control-Allow-Origin"))
 	}
 }
-
