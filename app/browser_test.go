@@ -654,6 +654,42 @@ func TestBrowser(t *testing.T) {
 		}
 	})
 
+	// (d2) A company's sign-up form (the demo's) with the "did you mean
+	// …?" helper: a typed typo gets its suggestion under the field, the
+	// button puts it in, and the guard's answer comes back on the page.
+	t.Run("signup_helper", func(t *testing.T) {
+		ctx := person(t, bctx, "en-GB,en;q=0.9")
+		if p := open(t, ctx, d.base+"/demo/signup"); p.Status != http.StatusOK {
+			t.Fatalf("GET /demo/signup = %d", p.Status)
+		}
+		err := chromedp.Do(ctx,
+			chromedp.SendKeys(chromedp.CSS(`#email`), "taro@gmial.com"),
+			chromedp.Click(chromedp.CSS(`#account`)), // the address is left: the helper asks
+			chromedp.WaitVisible(chromedp.CSS(`.notme-suggest button`)))
+		if err != nil {
+			t.Fatalf("type a mistyped address and leave the field: %v", err)
+		}
+		note, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector(".notme-suggest").textContent`))
+		if err != nil || !strings.Contains(note, "Did you mean taro@gmail.com?") {
+			t.Errorf("the helper's note = %q, %v; want Did you mean taro@gmail.com?", note, err)
+		}
+		shots.take(t, ctx, "signup-suggest")
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`.notme-suggest button`), chromedp.NodeVisible)); err != nil {
+			t.Fatalf("take the suggestion: %v", err)
+		}
+		if v, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS(`#email`))); err != nil || v != "taro@gmail.com" {
+			t.Errorf("the field after taking the suggestion = %q, %v; want taro@gmail.com", v, err)
+		}
+		if err := chromedp.Do(ctx, chromedp.SetValue(chromedp.CSS(`#email`), "jiro@gmial.com")); err != nil {
+			t.Fatal(err)
+		}
+		checked := click(t, ctx, `form[action="/demo/signup"] button[type="submit"]`)
+		if !strings.Contains(checked.Main, "Confirm the address first") || !strings.Contains(checked.Main, "did you mean jiro@gmail.com?") {
+			t.Errorf("the guard's answer for jiro@gmial.com:\n%s", checked.Main)
+		}
+		shots.take(t, ctx, "signup-checked")
+	})
+
 	// (e) Every GET page, in both languages, on a 360-px phone, once the
 	// desk holds as much as a busy day leaves.
 	t.Run("phone", func(t *testing.T) {

@@ -278,13 +278,20 @@ func (s *Server) publicSuggest(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// The words come along in the page's language (?lang=, else the
+	// browser's), so that the form's script needs none of its own.
 	out := struct {
 		Suggestion *string `json:"suggestion"`
+		Text       string  `json:"text,omitempty"` // "Did you mean …?"
+		Use        string  `json:"use,omitempty"`  // the button that takes it
 	}{}
 	if ok {
-		out.Suggestion = &got
+		lang := s.pageLang(c)
+		out.Suggestion, out.Text, out.Use = &got, staffText(lang, "suggest.text", got), staffText(lang, "suggest.use")
 	}
-	c.Response().Header().Set("Cache-Control", "public, max-age=3600")
+	h := c.Response().Header()
+	h.Set("Cache-Control", "public, max-age=3600")
+	h.Add("Vary", "Accept-Language")
 	return c.JSON(http.StatusOK, out)
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"notme/app"
 	"notme/cases"
+	"notme/ui"
 )
 
 type guardAnswer struct {
@@ -214,5 +215,43 @@ func TestPublicSuggestRevealsNoSuppression(t *testing.T) {
 	}
 	if r := get("taro@gmial.com", "Origin", "https://evil.example"); r.header.Get("Access-Control-Allow-Origin") != "" {
 		t.Errorf("suggest from another origin: Access-Control-Allow-Origin %q, want none", r.header.Get("Access-Control-Allow-Origin"))
+	}
+}
+
+// The demo's sign-up form asks the guard as a company's form would: it
+// refuses a credential mail to the address that said "not me" for that
+// account, with the reason, and suggests the domain meant for a typo; the
+// helper's script is on the page. A desk that is not the demo has no such
+// page.
+func TestDemoSignupAsksTheGuard(t *testing.T) {
+	plain := newDesk(t)
+	plain.browser(t).get(t, "/demo/signup").wantStatus(t, http.StatusNotFound)
+
+	demo := app.Option(func(o *ui.Options) { o.Outbox = func() []ui.OutboxMail { return nil } })
+	d := newDeskWith(t, []app.Option{demo})
+	tok := d.register(t, cases.LedgerMessage{MessageID: "<pn2@mail.example.com>", AccountRef: "ACC-1001",
+		Recipient: "taro.yamada@gmial.com", Kind: "postal_notice"})
+	d.browser(t).report(t, tok, nil)
+
+	b := d.browser(t)
+	page := b.get(t, "/demo/signup")
+	page.wantStatus(t, http.StatusOK)
+	if !strings.Contains(page.body, "suggest.js") || !strings.Contains(page.body, "data-notme-suggest") ||
+		!strings.Contains(page.header.Get("Content-Security-Policy"), "connect-src 'self'") {
+		t.Errorf("the sign-up page lacks the helper's script, its field, or connect-src for it")
+	}
+	r := b.submit(t, "/demo/signup", url.Values{"email": {"taro.yamada@gmial.com"}, "account": {"ACC-1001"}, "kind": {"password_reset"}})
+	r.wantStatus(t, http.StatusOK)
+	for _, want := range []string{"Do not send", "said this account&#39;s mail was not theirs (not my address)", "did you mean taro.yamada@gmail.com?"} {
+		if !strings.Contains(r.body, want) {
+			t.Errorf("sign-up check of the reported address lacks %q:\n%s", want, clip(r.body))
+		}
+	}
+	r = b.submit(t, "/demo/signup?lang=ja", url.Values{"email": {"jiro@gmial.com"}, "account": {""}, "kind": {"registration"}, "lang": {"ja"}})
+	if !strings.Contains(r.body, "先にアドレスを確認してください") || !strings.Contains(r.body, "jiro@gmail.com ではありませんか") {
+		t.Errorf("sign-up check of a typo, in Japanese:\n%s", clip(r.body))
+	}
+	if got := b.get(t, "/static/suggest.js").header.Get("Cross-Origin-Resource-Policy"); got != "cross-origin" {
+		t.Errorf("suggest.js Cross-Origin-Resource-Policy = %q; companies' pages load it", got)
 	}
 }

@@ -149,6 +149,10 @@ func (s *Server) static(c echo.Context) error {
 	if c.QueryParam("v") != "" {
 		h.Set("Cache-Control", "public, max-age=31536000, immutable")
 	}
+	if name == "suggest.js" {
+		// Companies' sign-up pages load the helper from their own origin.
+		h.Set("Cross-Origin-Resource-Policy", "cross-origin")
+	}
 	ct := mime.TypeByExtension(path.Ext(name))
 	if ct == "" {
 		ct = "application/octet-stream"

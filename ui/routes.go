@@ -77,6 +77,9 @@ func (s *Server) routes() {
 	e.GET("/mail/:id/attachments/:n", s.keptMailAttachment, with(s.requireUser)...)
 	// Full addresses and private status links: admins only, even in the demo.
 	e.GET("/demo/outbox", s.outbox, with(s.requireUser, requireRole("admin"))...)
+	// A company's sign-up form, as it would ask the address guard.
+	e.GET("/demo/signup", s.demoSignup, page...)
+	e.POST("/demo/signup", s.demoSignup, page...)
 	e.GET("/leads", s.leads, with(s.requireUser, requireRole("lead", "admin"))...)
 	e.GET("/admin", s.admin, with(s.requireUser, requireRole("admin"))...)
 	e.POST("/admin/users/:id/trained", s.adminTrained, with(s.requireUser, requireRole("admin"))...)
