@@ -15,18 +15,20 @@ import (
 	"testing"
 	"time"
 
+	"gorm.io/gorm"
+
 	"notme/cases"
 )
 
 // The disk fills while reporters file (SQLite's max_page_count on the
 // writer's one connection answers SQLITE_FULL exactly as a full disk
-// does). Every reporter whose report could not be saved is told so with a
+// does; on PostgreSQL the database turns read-only, SQLSTATE 25006, as a
+// standby's does). Every reporter whose report could not be saved is told so with a
 // 503 and Retry-After, in their language, and nothing of it is stored;
 // the API and the ledger batch answer 503 the same way; a signed-in staff
 // member gets a calm 503; /readyz fails and names the cause. Once space
 // is back, the same form files the report and /readyz is ready again.
 func TestDiskFullReporterIsToldNotSaved(t *testing.T) {
-	sqliteOnly(t, "max_page_count is SQLite's full disk; cases.TestUnavailableDatabase covers PostgreSQL")
 	ctx := context.Background()
 	var handler http.Handler
 	web := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
@@ -145,12 +147,14 @@ func TestDiskFullReporterIsToldNotSaved(t *testing.T) {
 		t.Fatalf("AddAPIKey() = %v", err)
 	}
 
-	// The disk fills while reporters keep filing.
-	var pages int64
-	if err := a.DB.writer.Raw("PRAGMA page_count").Scan(&pages).Error; err != nil {
-		t.Fatal(err)
+	// A case for the member of staff to work on.
+	if _, err := a.Service.FileReport(ctx, cases.ReportInput{Channel: cases.ChannelLink, Token: mint(999999)}); err != nil {
+		t.Fatalf("FileReport() = %v", err)
 	}
-	setMaxPages(t, a, pages+16)
+	before := reports()
+
+	// The disk fills while reporters keep filing.
+	free, cause := fillDisk(t, a, cfg)
 	wantNotSaved := func(what string, resp *http.Response, body string, words ...string) {
 		t.Helper()
 		if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "120" {
@@ -230,7 +234,7 @@ func TestDiskFullReporterIsToldNotSaved(t *testing.T) {
 	wantNotSaved("POST /api/v1/messages/batch", resp, body, "storage unavailable", "resend the rest")
 
 	var ref string
-	if err := a.DB.writer.Raw("SELECT ref FROM cases ORDER BY id LIMIT 1").Scan(&ref).Error; err != nil || ref == "" {
+	if err := a.DB.reader.Raw("SELECT ref FROM cases ORDER BY id LIMIT 1").Scan(&ref).Error; err != nil || ref == "" {
 		t.Fatalf("a case's ref = %q, %v", ref, err)
 	}
 	client = staff
@@ -240,26 +244,67 @@ func TestDiskFullReporterIsToldNotSaved(t *testing.T) {
 	wantNotSaved("POST /cases/{ref}/note (staff)", resp, body, "Nothing was saved", "/readyz")
 	client = reporter
 
-	if n := reports(); n != filed {
-		t.Errorf("reports on a full disk = %d, want the %d accepted: a refused report must not be stored", n, filed)
+	if n := reports(); n != before+filed {
+		t.Errorf("reports on a full disk = %d, want %d and the %d accepted: a refused report must not be stored", n, before, filed)
 	}
-	if body := waitReady(http.StatusServiceUnavailable); !strings.Contains(body, "not ready\n") || !strings.Contains(body, "database or disk is full") {
+	if body := waitReady(http.StatusServiceUnavailable); !strings.Contains(body, "not ready\n") || !strings.Contains(body, cause) {
 		t.Errorf("GET /readyz on a full disk = %q, want not ready and the cause", body)
 	}
 
 	// Space comes back: the reporter's same form files the report.
-	setMaxPages(t, a, 1<<30)
+	free()
 	resp, body = post("/r/"+token, form)
 	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/s/") {
 		t.Errorf("POST /r/{token} again once space is back = %d to %q, want 303 to the status page\n%s", resp.StatusCode, resp.Header.Get("Location"), body)
 	}
-	if n := reports(); n != filed+1 {
-		t.Errorf("reports once space is back = %d, want %d", n, filed+1)
+	if n := reports(); n != before+filed+1 {
+		t.Errorf("reports once space is back = %d, want %d", n, before+filed+1)
 	}
 	waitReady(http.StatusOK)
 	if resp, body := api("/api/v1/reports", "application/json", report); resp.StatusCode >= 300 {
 		t.Errorf("POST /api/v1/reports once space is back = %d %s, want it filed", resp.StatusCode, body)
 	}
+}
+
+// fillDisk makes the database refuse writes the way each engine does when
+// it has no room: SQLite's file may grow by a few pages only; PostgreSQL's
+// database turns read-only for every new session. It returns what frees
+// it again and the words of the cause on /readyz.
+func fillDisk(t *testing.T, a *App, cfg Config) (free func(), cause string) {
+	t.Helper()
+	db := a.DB.writer
+	if a.DB.Driver == "sqlite" {
+		var pages int64
+		if err := db.Raw("PRAGMA page_count").Scan(&pages).Error; err != nil {
+			t.Fatal(err)
+		}
+		setMaxPages(t, a, pages+16)
+		return func() { setMaxPages(t, a, 1<<30) }, "database or disk is full"
+	}
+	var name string
+	if err := db.Raw("SELECT current_database()").Scan(&name).Error; err != nil {
+		t.Fatal(err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Exec(`ALTER DATABASE ` + name + ` SET default_transaction_read_only = on`).Error; err != nil {
+		t.Fatal(err)
+	}
+	sqlDB.SetMaxIdleConns(0) // closes the idle sessions: new ones read the setting
+	return func() {
+		err := db.Connection(func(db *gorm.DB) error {
+			if err := db.Exec(`SET default_transaction_read_only = off`).Error; err != nil {
+				return err
+			}
+			return db.Exec(`ALTER DATABASE ` + name + ` RESET default_transaction_read_only`).Error
+		})
+		if err != nil {
+			t.Fatalf("make the database writable again: %v", err)
+		}
+		sqlDB.SetMaxIdleConns(cfg.Database.MaxIdleConns)
+	}, "read-only transaction"
 }
 
 // setMaxPages sets max_page_count on the SQLite writer's one connection
