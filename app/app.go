@@ -125,6 +125,8 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (*A
 		}
 		proxies = append(proxies, n)
 	}
+	// One probe write per 2 s at most, however often /readyz is scraped.
+	writes := cases.NewWriteCheck(db.Store, 2*time.Second, 3*time.Second)
 	uo := ui.Options{
 		Service:        svc,
 		Logger:         log,
@@ -164,6 +166,11 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (*A
 			}
 			if !ok {
 				return errors.New("schema is not current")
+			}
+			// Reachable is not enough: with the disk full every filing
+			// fails, so the load balancer should send clicks elsewhere.
+			if err := writes.Err(r.Context()); err != nil {
+				return fmt.Errorf("the database takes no writes: %w", err)
 			}
 			return nil
 		},

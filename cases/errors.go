@@ -16,6 +16,10 @@ const (
 	EINVALID      Code = "invalid"
 	ENOTFOUND     Code = "not_found"
 	EUNAUTHORIZED Code = "unauthorized"
+	// EUNAVAILABLE: the storage cannot take writes now (disk full,
+	// read-only, out of connections); nothing was saved and the same
+	// request may succeed later. Unavailable recognises it.
+	EUNAVAILABLE Code = "unavailable"
 )
 
 // Error is a domain error with a code and a message that may be shown to the
@@ -36,11 +40,18 @@ func Errorf(code Code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...), Format: format, Args: args}
 }
 
-// ErrorCode returns the code of the first *Error in err's chain, or EINTERNAL.
+// ErrorCode returns the code of the first *Error in err's chain, else
+// EUNAVAILABLE when the database refused a write for want of space or
+// write access (Unavailable), else EINTERNAL. Asking here rather than
+// wrapping each write means every path that writes, staff actions
+// included, answers "try again later" on a full disk, not "internal".
 func ErrorCode(err error) Code {
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Code
+	}
+	if Unavailable(err) {
+		return EUNAVAILABLE
 	}
 	return EINTERNAL
 }
@@ -51,6 +62,9 @@ func ErrorMessage(err error) string {
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Message
+	}
+	if Unavailable(err) {
+		return unavailableMessage
 	}
 	return "Internal error."
 }

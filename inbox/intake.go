@@ -50,8 +50,7 @@ func (p *Poller) takeIn(ctx context.Context, mc *mailConn, r *roundResult, uids 
 		return err
 	}
 	r.waiting += len(sized)
-	batches := planBatches(sized, p.cfg.BatchSize, p.cfg.BatchBytes)
-	if len(batches) == 0 {
+	if len(sized) == 0 {
 		return nil
 	}
 
@@ -87,9 +86,18 @@ func (p *Poller) takeIn(ctx context.Context, mc *mailConn, r *roundResult, uids 
 	accept := func(b *intakeBatch) {
 		inFlight--
 		if b.err != nil {
-			storeErr = cmpErr(storeErr, fmt.Errorf("store %d messages: %w", len(b.in), b.err))
+			err := fmt.Errorf("store %d messages: %w", len(b.in), b.err)
+			var size int64
+			for _, m := range b.mails {
+				size += int64(len(m.raw))
+			}
+			if p.batchFailed(len(b.in), size) {
+				err = errors.Join(errSmallerBatches, err)
+			}
+			storeErr = cmpErr(storeErr, err)
 			return
 		}
+		p.batchStored()
 		p.count(r, b)
 		for _, m := range b.mails {
 			committed = append(committed, m.uid)
@@ -118,7 +126,9 @@ func (p *Poller) takeIn(ctx context.Context, mc *mailConn, r *roundResult, uids 
 		committed = nil
 	}
 
-	for _, batch := range batches {
+	// Each batch is cut when it is fetched, with the bound as the stored
+	// batches left it.
+	for rest := sized; len(rest) > 0; {
 		if ctx.Err() != nil || storeErr != nil || connErr != nil {
 			break
 		}
@@ -134,6 +144,10 @@ func (p *Poller) takeIn(ctx context.Context, mc *mailConn, r *roundResult, uids 
 		if connErr != nil {
 			break
 		}
+		bound := p.batchBound()
+		n := firstBatch(rest, bound.count, bound.bytes)
+		batch := rest[:n]
+		rest = rest[n:]
 		b, arrived, err := p.fetchBatch(mc, r, batch)
 		if err != nil {
 			connErr = err

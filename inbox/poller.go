@@ -193,6 +193,9 @@ type Poller struct {
 	uidValidity uint32
 	// lease makes this the one desk instance polling the mailbox.
 	lease *mailboxLease
+	// batch is the batch size in use, kept across rounds and sessions
+	// (batchSize).
+	batch batchSize
 }
 
 // NewPoller checks cfg, fills its defaults and returns a poller for it.
@@ -440,7 +443,17 @@ func (p *Poller) round(ctx context.Context, mc *mailConn) (roundResult, error) {
 		if len(uids) == 0 {
 			break
 		}
-		if err := p.takeIn(ctx, mc, &r, uids); err != nil {
+		waiting := r.waiting
+		err = p.takeIn(ctx, mc, &r, uids)
+		if errors.Is(err, errSmallerBatches) && !errors.Is(err, errLeaseLost) && ctx.Err() == nil {
+			// What was stored is moved; the rest is searched again from
+			// the same point and taken in smaller batches, now.
+			p.log.Warn("a batch was not stored; taking the rest in smaller batches",
+				"err", err, "batch_size", p.batch.count, "batch_bytes", p.batch.bytes)
+			r.waiting = waiting
+			continue
+		}
+		if err != nil {
 			return r, err
 		}
 		after = uids[len(uids)-1]
@@ -459,18 +472,66 @@ func (p *Poller) round(ctx context.Context, mc *mailConn) (roundResult, error) {
 // unless a single message is larger, at most maxBytes.
 func planBatches(msgs []sizedUID, size int, maxBytes int64) [][]sizedUID {
 	var out [][]sizedUID
-	var cur []sizedUID
-	var bytes int64
-	for _, m := range msgs {
-		if len(cur) > 0 && (len(cur) == size || bytes+m.size > maxBytes) {
-			out = append(out, cur)
-			cur, bytes = nil, 0
-		}
-		cur = append(cur, m)
-		bytes += m.size
-	}
-	if len(cur) > 0 {
-		out = append(out, cur)
+	for len(msgs) > 0 {
+		n := firstBatch(msgs, size, maxBytes)
+		out = append(out, msgs[:n:n])
+		msgs = msgs[n:]
 	}
 	return slices.Clip(out)
+}
+
+// firstBatch is how many of msgs the next batch takes: at most size and,
+// unless the first message alone is larger, at most maxBytes; at least one.
+func firstBatch(msgs []sizedUID, size int, maxBytes int64) int {
+	var bytes int64
+	for i, m := range msgs {
+		if i > 0 && (i == size || bytes+m.size > maxBytes) {
+			return i
+		}
+		bytes += m.size
+	}
+	return len(msgs)
+}
+
+// errSmallerBatches marks a round's store failure after which the batch
+// size was halved: the round goes on with smaller batches at once rather
+// than failing, so a batch too large for what the disk has left (a full
+// disk with some space back, a transaction too big for the database)
+// never stalls intake. A single message that fails fails the round, and
+// the connection is retried with back-off.
+var errSmallerBatches = errors.New("the batch was not stored; smaller batches follow")
+
+// minBatchBytes is the least byte bound a failing batch shrinks to.
+const minBatchBytes = 64 << 10
+
+// batchSize is the poller's batch bound: the configured one at first,
+// halved (in messages and in bytes) from a batch whose transaction
+// failed, down to single messages, and doubled after each stored batch
+// back up to the configuration.
+type batchSize struct {
+	count int
+	bytes int64
+}
+
+// batchBound is the bound in use; the zero value is the configured one.
+func (p *Poller) batchBound() batchSize {
+	if p.batch.count == 0 {
+		p.batch = batchSize{count: p.cfg.BatchSize, bytes: p.cfg.BatchBytes}
+	}
+	return p.batch
+}
+
+// batchStored doubles the bound after a stored batch, up to the
+// configured one.
+func (p *Poller) batchStored() {
+	b := p.batchBound()
+	p.batch = batchSize{count: min(b.count*2, p.cfg.BatchSize), bytes: min(b.bytes*2, p.cfg.BatchBytes)}
+}
+
+// batchFailed halves the bound to below the failed batch of n messages
+// and size bytes, and says whether a smaller batch is left to try.
+func (p *Poller) batchFailed(n int, size int64) (smaller bool) {
+	b := p.batchBound()
+	p.batch = batchSize{count: max(1, min(b.count, n/2)), bytes: max(minBatchBytes, min(b.bytes, size/2))}
+	return n > 1
 }

@@ -171,7 +171,13 @@ func fill(res batchResult, b *cases.LedgerBatch) batchResult {
 func (s *Server) batchAborted(c echo.Context, b *cases.LedgerBatch, res batchResult, err error) error {
 	s.log.Error("ledger batch aborted", "err", err, "accepted", b.Accepted)
 	res.Aborted = "storage failed; the lines counted as accepted are stored, resend the rest"
-	return c.JSON(http.StatusInternalServerError, fill(res, b))
+	status := http.StatusInternalServerError
+	if cases.ErrorCode(err) == cases.EUNAVAILABLE {
+		status = http.StatusServiceUnavailable
+		res.Aborted = "storage unavailable; the lines counted as accepted are stored, resend the rest after Retry-After"
+	}
+	retryLater(c, status)
+	return c.JSON(status, fill(res, b))
 }
 
 type mintIn struct {

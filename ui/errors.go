@@ -5,7 +5,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -26,8 +28,25 @@ func statusOf(code cases.Code) int {
 		return http.StatusForbidden
 	case cases.EUNAUTHORIZED:
 		return http.StatusUnauthorized
+	case cases.EUNAVAILABLE:
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
+}
+
+// unavailableRetry is the Retry-After of a 503 for storage that cannot
+// take writes (cases.EUNAVAILABLE): a full disk needs an operator, so
+// asking again in seconds only adds load; two minutes is about when a
+// reporter told "in a few minutes" comes back, and a sending system that
+// honours the header retries no sooner.
+const unavailableRetry = 2 * time.Minute
+
+// retryLater sets Retry-After (RFC 9110 section 10.2.3) on a 503 that
+// has none.
+func retryLater(c echo.Context, status int) {
+	if status == http.StatusServiceUnavailable && c.Response().Header().Get("Retry-After") == "" {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(unavailableRetry/time.Second)))
+	}
 }
 
 type apiError struct {
@@ -57,6 +76,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 			msg = domainError(s.pageLang(c), err)
 		}
 	}
+	retryLater(c, status)
 	// observe logs the request, with err when status is 5xx: one line.
 	if strings.HasPrefix(c.Request().URL.Path, "/api/") || c.Path() == "/api/v1/messages/batch" {
 		_ = c.JSON(status, apiError{Error: msg})
@@ -83,14 +103,23 @@ func (s *Server) errorPage(c echo.Context, status int, msg string) error {
 		http.StatusRequestEntityTooLarge: "err.413",
 		http.StatusTooManyRequests:       "err.429",
 	}[status]
+	// A staff member's page keeps the console's navigation and help.
+	s.staffOnError(c)
 	switch {
+	case status == http.StatusServiceUnavailable && currentUser(c) != nil:
+		key = "err.503.staff"
+	case status == http.StatusServiceUnavailable && (c.Request().Method == http.MethodGet || c.Request().Method == http.MethodHead):
+		// A page that could not be read: what was sent before is safe.
+		key = "err.503.get"
+	case status == http.StatusServiceUnavailable:
+		// Nothing was saved: a reporter must not read that the report
+		// is safe with us (err.500 says so when a reference was shown).
+		key = "err.503"
 	case status >= 500:
 		key = "err.500"
 	case key == "":
 		key = "err.other"
 	}
-	// A staff member's page keeps the console's navigation and help.
-	s.staffOnError(c)
 	p := s.reporterPage(c, key+".title")
 	ep := errorPage{page: p, Message: domainMessage(p.Lang, msg), Status: status}
 	switch status {
@@ -103,6 +132,14 @@ func (s *Server) errorPage(c echo.Context, status int, msg string) error {
 	}
 	if status == http.StatusRequestEntityTooLarge && c.Path() == "/report" {
 		ep.Next, ep.NextText = "/report?lang="+p.Lang, tr(p.Lang, "report.again")
+	}
+	if key == "err.503" {
+		switch c.Path() {
+		case "/report":
+			ep.Next, ep.NextText = "/report?lang="+p.Lang, tr(p.Lang, "err.503.again")
+		case "/r/:token":
+			ep.Next, ep.NextText = "/r/"+url.PathEscape(c.Param("token"))+"?lang="+p.Lang, tr(p.Lang, "err.503.again")
+		}
 	}
 	return s.render(c, status, "error", ep)
 }

@@ -21,11 +21,13 @@ func (s *Server) healthz(c echo.Context) error { return c.String(http.StatusOK, 
 // readyz is GET /readyz, on the operations listener: the desk can take work. It also lists each
 // mailbox's health; a failing mailbox does not make the desk unready (the
 // web and the other mailboxes still work), it is shown and alerted.
+// Unready, it says why on the line after "not ready" (for the operator:
+// the listener answers only the allowed networks).
 func (s *Server) readyz(c echo.Context) error {
 	if s.opts.Ready != nil {
 		if err := s.opts.Ready(c.Request()); err != nil {
 			s.log.Warn("not ready", "err", err)
-			return c.String(http.StatusServiceUnavailable, "not ready\n")
+			return c.String(http.StatusServiceUnavailable, "not ready\n"+oneLine(err.Error())+"\n")
 		}
 	}
 	var b strings.Builder
@@ -64,6 +66,9 @@ func (s *Server) readyz(c echo.Context) error {
 	}
 	return c.String(http.StatusOK, b.String())
 }
+
+// oneLine keeps a reason on one line of the plain-text answer.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // mailboxStale: no fetch has succeeded for longer than the configured time.
 func (s *Server) mailboxStale(m cases.Mailbox, now time.Time) bool {
