@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"notme/cases/sealed"
 	"strings"
 	"time"
 
@@ -22,7 +23,7 @@ const AuditSendHeldAck = "send_held_ack"
 // company's mail went to, so that acknowledging it mails that person and
 // no one an attacker named (issue 12, backscatter): the From is the
 // ledger recipient of the matched mail (recipient), a sealed token in the
-// mail was sealed for the From (Claims.RecipientHash), or the desk's own
+// mail was sealed for the From (sealed.Claims.RecipientHash), or the desk's own
 // receiving server saw DMARC pass for the From's domain.
 func (s *Service) ackPlausible(p ParsedMail, recipient string) bool {
 	if p.From == "" {
@@ -40,7 +41,7 @@ func (s *Service) ackPlausible(p ParsedMail, recipient string) bool {
 			toks = append(toks[:len(toks):len(toks)], tok)
 		}
 	}
-	want := RecipientHash(p.From)
+	want := sealed.RecipientHash(p.From)
 	for i, tok := range toks {
 		if i == maxPlausibleTokens {
 			break

@@ -21,6 +21,7 @@ import (
 	"gorm.io/gorm/logger"
 
 	"notme/app/testdb"
+	"notme/cases/sealed"
 )
 
 // openTestStore opens a migrated SQLite file under t.TempDir() the way
@@ -151,12 +152,12 @@ var svcKinds = []Kind{
 	{Name: "magic_link", Label: "Magic login link", Severity: SeverityLow, Credential: true},
 }
 
-func svcSealer(t testing.TB, clock func() time.Time) *Sealer {
+func svcSealer(t testing.TB, clock func() time.Time) *sealed.Sealer {
 	t.Helper()
 	sum := sha256.Sum256([]byte("notme service test key"))
-	s, err := NewSealer([]TokenKey{{ID: 3, Secret: sum[:]}}, clock)
+	s, err := sealed.NewSealer([]sealed.Key{{ID: 3, Secret: sum[:]}}, clock)
 	if err != nil {
-		t.Fatalf("NewSealer() = %v", err)
+		t.Fatalf("sealed.NewSealer() = %v", err)
 	}
 	return s
 }

@@ -3,6 +3,7 @@ package cases
 import (
 	"crypto/sha256"
 	"fmt"
+	"notme/cases/sealed"
 	"time"
 
 	"gorm.io/gorm"
@@ -160,7 +161,7 @@ func (s *Service) placeHolds(tx *gorm.DB, c *Case, scope, actor string, now time
 func (s *Service) withHoldKeys(m match, in ReportInput) match {
 	if m.by != "token" {
 		if m.recipient != "" {
-			m.recipientHash = RecipientHash(m.recipient)
+			m.recipientHash = sealed.RecipientHash(m.recipient)
 		}
 		return m
 	}
@@ -182,11 +183,11 @@ func (s *Service) withHoldKeys(m match, in ReportInput) match {
 	return m
 }
 
-func withTokenKeys(m match, tok string, c Claims) match {
+func withTokenKeys(m match, tok string, c sealed.Claims) match {
 	m.linkHash = linkHash(tok)
 	switch {
 	case m.recipient != "":
-		m.recipientHash = RecipientHash(m.recipient)
+		m.recipientHash = sealed.RecipientHash(m.recipient)
 	case c.RecipientHash != nil:
 		m.recipientHash = c.RecipientHash
 	}

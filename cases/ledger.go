@@ -3,6 +3,7 @@ package cases
 import (
 	"context"
 	"fmt"
+	"notme/cases/sealed"
 	"strings"
 	"time"
 	"unicode"
@@ -146,12 +147,12 @@ func (s *Service) RegisterMessage(ctx context.Context, m LedgerMessage) (Registe
 }
 
 func (s *Service) registered(m LedgerMessage) (Registered, error) {
-	tok, err := s.sealer.SealDeterministic(Claims{
+	tok, err := s.sealer.SealDeterministic(sealed.Claims{
 		IssuedAt:      m.CreatedAt,
 		AccountRef:    m.AccountRef,
 		Kind:          m.Kind,
-		RecipientHash: RecipientHash(m.Recipient),
-		MessageIDHash: MessageIDHash(m.MessageID),
+		RecipientHash: sealed.RecipientHash(m.Recipient),
+		MessageIDHash: sealed.MessageIDHash(m.MessageID),
 	})
 	if err != nil {
 		return Registered{}, fmt.Errorf("seal link for %s: %w", m.MessageID, err)
@@ -254,9 +255,9 @@ func (s *Service) Mint(accountRef, kind, recipient string) (Minted, error) {
 	if _, ok := s.kinds[kind]; !ok {
 		return Minted{}, Errorf(EINVALID, "kind must be one of: %s", s.kindNames())
 	}
-	c := Claims{AccountRef: accountRef, Kind: kind}
+	c := sealed.Claims{AccountRef: accountRef, Kind: kind}
 	if recipient != "" {
-		c.RecipientHash = RecipientHash(recipient)
+		c.RecipientHash = sealed.RecipientHash(recipient)
 	}
 	tok, err := s.sealer.Seal(c)
 	if err != nil {
@@ -278,7 +279,7 @@ func TokenFromMessageID(messageID string) string {
 		return ""
 	}
 	tok := id[len("nm1."):at]
-	if !LooksLikeToken(tok) {
+	if !sealed.LooksLikeToken(tok) {
 		return ""
 	}
 	return tok

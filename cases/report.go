@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"notme/cases/sealed"
 	"strings"
 	"time"
 	"unicode"
@@ -94,7 +95,7 @@ func (s *Service) FileReport(ctx context.Context, in ReportInput) (Filed, error)
 	}
 	statusToken := randomToken(18)
 	if in.Submission != "" {
-		statusToken = s.sealer.statusToken(in.Submission)
+		statusToken = s.sealer.StatusToken(in.Submission)
 	}
 	var filed Filed
 	// Two instances on PostgreSQL may race to open the same account's case;
@@ -361,7 +362,7 @@ func sameAddress(a, b string) bool {
 	return a != "" && validAddress(a) && strings.EqualFold(a, b)
 }
 
-func (s *Service) tokenMatch(c Claims, messageID string) match {
+func (s *Service) tokenMatch(c sealed.Claims, messageID string) match {
 	return match{confidence: MatchExact, by: "token", accountRef: c.AccountRef, kind: c.Kind,
 		keyID: int(c.KeyID), messageID: messageID, groupKey: "account:" + c.AccountRef}
 }

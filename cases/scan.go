@@ -1,6 +1,7 @@
 package cases
 
 import (
+	"notme/cases/sealed"
 	"regexp"
 	"strings"
 )
@@ -23,7 +24,7 @@ func ScanText(text string) Found {
 	var f Found
 	seen := map[string]bool{}
 	for _, m := range linkTokenRE.FindAllStringSubmatch(text, 50) {
-		if LooksLikeToken(m[1]) && !seen[m[1]] {
+		if sealed.LooksLikeToken(m[1]) && !seen[m[1]] {
 			seen[m[1]] = true
 			f.Tokens = append(f.Tokens, m[1])
 		}

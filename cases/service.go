@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"notme/cases/sealed"
 	"slices"
 	"sort"
 	"strings"
@@ -97,7 +98,7 @@ type Kind struct {
 // Options configures a Service.
 type Options struct {
 	Store  *Store
-	Sealer *Sealer
+	Sealer *sealed.Sealer
 	Kinds  []Kind
 	// ContainBy is the time from a case's (re)assessment to its containment
 	// deadline, per severity; missing severities take DefaultContainBy.
@@ -149,7 +150,7 @@ const DefaultNoteMaxChars = 2000
 // Service is the desk's domain: every use-case is a method, one transaction each.
 type Service struct {
 	store            *Store
-	sealer           *Sealer
+	sealer           *sealed.Sealer
 	kinds            map[string]Kind
 	containBy        map[Severity]time.Duration
 	publicURL        string
