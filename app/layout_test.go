@@ -25,7 +25,7 @@ var importMap = map[string]struct {
 	mustNot []string
 }{
 	"cmd/notme": {mayUse: []string{"app"}},
-	"app":       {mayUse: []string{"app/webhook", "cases", "cases/sealed", "inbox", "inbox/mailparse", "internal/loopback", "ui"}},
+	"app":       {mayUse: []string{"app/webhook", "cases", "cases/passwd", "cases/sealed", "inbox", "inbox/mailparse", "internal/loopback", "ui"}},
 	// configdoc writes docs/configuration.md from app's table and defaults.
 	"app/internal/configdoc": {mayUse: []string{"app"}},
 	// loopback is the one loopback check: the standard library only.
@@ -40,9 +40,12 @@ var importMap = map[string]struct {
 	"inbox/mailparse": {mustNot: []string{"github.com/emersion/go-imap/", "github.com/emersion/go-smtp", "gorm.io/"}},
 	// cases is the bottom: HTTP, IMAP, MIME and the gorm drivers are the
 	// callers' business.
-	"cases": {mayUse: []string{"cases/sealed"}, mustNot: []string{"github.com/emersion/", "gorm.io/driver/", "net/http", "net/mail", "mime"}},
+	"cases": {mayUse: []string{"cases/ident", "cases/mask", "cases/passwd", "cases/sealed"}, mustNot: []string{"github.com/emersion/", "gorm.io/driver/", "net/http", "net/mail", "mime"}},
 	// The pure parts of the domain: no database, no Service, none of this
 	// module.
+	"cases/ident":  {mustNot: pureMustNot},
+	"cases/mask":   {mustNot: pureMustNot},
+	"cases/passwd": {mustNot: pureMustNot},
 	"cases/sealed": {mustNot: pureMustNot},
 }
 
@@ -74,6 +77,8 @@ func TestImportCheckCatches(t *testing.T) {
 	root := t.TempDir()
 	files := map[string]string{
 		"inbox/mailparse/bad.go": `package mailparse; import _ "notme/cases"`,
+		"cases/mask/bad.go":      `package mask; import _ "notme/cases"`,
+		"cases/sealed/db.go":     `package sealed; import _ "gorm.io/gorm"`,
 		"app/echo.go":            `package app; import _ "github.com/labstack/echo/v4"`,
 		"inbox/echo_test.go":     `package inbox; import _ "github.com/labstack/echo/v4/middleware"`,
 		"cases/http.go":          `package cases; import _ "net/http"`,
@@ -98,7 +103,9 @@ func TestImportCheckCatches(t *testing.T) {
 	want := []string{
 		"app/echo.go imports github.com/labstack/echo/v4: only ui may import Echo",
 		"cases/http.go imports net/http: cases must not depend on it",
+		"cases/mask/bad.go imports notme/cases: cases/mask may import only [] of this module",
 		"cases/mime.go imports mime/multipart: cases must not depend on it",
+		"cases/sealed/db.go imports gorm.io/gorm: cases/sealed must not depend on it",
 		"inbox/echo_test.go imports github.com/labstack/echo/v4/middleware: only ui may import Echo",
 		"inbox/mailparse/bad.go imports notme/cases: inbox/mailparse may import only [] of this module",
 		"package newpkg is not in importMap (app/layout_test.go): add it with the packages it may import",

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"notme/cases/ident"
 	"slices"
 	"strings"
 	"time"
@@ -164,7 +165,7 @@ const ackLease = 10 * time.Minute
 // claim (see dialect.claim).
 func (s *Service) DueAcks(ctx context.Context, limit int) ([]Ack, error) {
 	now := s.clock()
-	owner := randomToken(12)
+	owner := ident.RandomToken(12)
 	db := s.store.w.WithContext(ctx)
 	n, err := dialectOf(db).claim(db, "acks", "state = ? AND next_attempt_at <= ?", []any{AckPending, now},
 		"next_attempt_at, id", limit, "lease_owner = ?, next_attempt_at = ?", []any{owner, now.Add(ackLease)})

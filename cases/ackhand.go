@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"notme/cases/ident"
 	"notme/cases/sealed"
 	"strings"
 	"time"
@@ -125,8 +126,8 @@ func (s *Service) freshStatusURL(tx *gorm.DB, mailID int64) (string, error) {
 	if m.ReportID == nil {
 		return "", nil
 	}
-	tok := randomToken(18)
-	if err := tx.Model(&Report{}).Where("id = ?", *m.ReportID).Update("status_hash", hashSecret(tok)).Error; err != nil {
+	tok := ident.RandomToken(18)
+	if err := tx.Model(&Report{}).Where("id = ?", *m.ReportID).Update("status_hash", ident.HashSecret(tok)).Error; err != nil {
 		return "", fmt.Errorf("new status link: %w", err)
 	}
 	return s.publicURL + "/s/" + tok, nil

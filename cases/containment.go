@@ -3,6 +3,7 @@ package cases
 import (
 	"context"
 	"fmt"
+	"notme/cases/ident"
 	"slices"
 	"strings"
 	"time"
@@ -346,7 +347,7 @@ func (s *Service) ConfirmContainment(ctx context.Context, a Actor, ref string, r
 		}
 		seen[r.Action] = true
 	}
-	ref = NormalizeCaseRef(ref)
+	ref = ident.NormalizeCaseRef(ref)
 	if ref == "" {
 		return Case{}, nil, Errorf(ENOTFOUND, "no such case")
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"notme/cases/ident"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -108,7 +109,7 @@ func (o WebhookOptions) retryDelay(n int) time.Duration {
 }
 
 func (s *Service) newDelivery(c *Case, act ContainmentAction, now time.Time) Delivery {
-	return Delivery{CaseID: c.ID, ActionID: act.ID, IdempotencyKey: "nmd_" + randomToken(18),
+	return Delivery{CaseID: c.ID, ActionID: act.ID, IdempotencyKey: "nmd_" + ident.RandomToken(18),
 		Event: WebhookEventContainment, CaseRef: c.Ref, AccountRef: c.AccountRef, Kind: c.Kind,
 		Action: act.Action, RequestedAt: now, State: DeliveryPending, NextAttemptAt: now,
 		ExpiresAt: now.Add(s.webhooks.MaxAge), CreatedAt: now}
@@ -161,7 +162,7 @@ func (s *Service) wakeDeliveries() {
 // (see dialect.claim).
 func (s *Service) claimDeliveries(ctx context.Context, limit int) ([]Delivery, error) {
 	now := s.clock()
-	owner := randomToken(12)
+	owner := ident.RandomToken(12)
 	db := s.store.w.WithContext(ctx)
 	n, err := dialectOf(db).claim(db, "webhook_deliveries",
 		"state = ? AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?)", []any{DeliveryPending, now, now},

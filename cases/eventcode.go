@@ -4,6 +4,7 @@ import (
 	"database/sql/driver"
 	"encoding/json"
 	"fmt"
+	"notme/cases/mask"
 	"strconv"
 	"strings"
 	"time"
@@ -244,7 +245,7 @@ func bounceArgs(p ParsedMail) Args {
 	if len(p.BounceRecipients) == 0 {
 		return nil
 	}
-	return Args{"recipients": maskText(strings.Join(p.BounceRecipients, ", "))}
+	return Args{"recipients": mask.Text(strings.Join(p.BounceRecipients, ", "))}
 }
 
 // assessArgs are a breach assessment's arguments: the outcome, the one it

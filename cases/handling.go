@@ -3,6 +3,7 @@ package cases
 import (
 	"context"
 	"fmt"
+	"notme/cases/ident"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -45,7 +46,7 @@ func (s *Service) inCase(ctx context.Context, a Actor, ref string, f func(tx *go
 	if !a.canWork() {
 		return Case{}, errNotTrained
 	}
-	ref = NormalizeCaseRef(ref)
+	ref = ident.NormalizeCaseRef(ref)
 	if ref == "" {
 		return Case{}, Errorf(ENOTFOUND, "no such case")
 	}

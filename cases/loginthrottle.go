@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"notme/cases/ident"
 	"time"
 
 	"gorm.io/gorm"
@@ -233,7 +234,7 @@ func (s *Service) SessionLoginNotice(ctx context.Context, token string) (LoginNo
 		return LoginNotice{}, nil
 	}
 	var sess []Session
-	if err := s.store.r.WithContext(ctx).Where("token_hash = ? AND expires_at > ?", hashSecret(token), s.clock()).
+	if err := s.store.r.WithContext(ctx).Where("token_hash = ? AND expires_at > ?", ident.HashSecret(token), s.clock()).
 		Limit(1).Find(&sess).Error; err != nil {
 		return LoginNotice{}, fmt.Errorf("read the session's sign-in notice: %w", err)
 	}

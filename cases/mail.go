@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"notme/cases/ident"
+	"notme/cases/mask"
 	"strconv"
 	"strings"
 	"time"
@@ -121,7 +123,7 @@ type Ingested struct {
 func (s *Service) IngestMail(ctx context.Context, batch []InboundMail) ([]Ingested, error) {
 	tokens := make([]string, len(batch))
 	for i := range tokens {
-		tokens[i] = randomToken(18)
+		tokens[i] = ident.RandomToken(18)
 	}
 	batch = storableBatch(batch)
 	var out []Ingested
@@ -321,7 +323,7 @@ func heldAckReason(auto string) string {
 func bounceDetail(p ParsedMail) string {
 	detail := "Address undeliverable: a bounce came back for this account's mail"
 	if len(p.BounceRecipients) > 0 {
-		detail += " (" + maskText(strings.Join(p.BounceRecipients, ", ")) + ")"
+		detail += " (" + mask.Text(strings.Join(p.BounceRecipients, ", ")) + ")"
 	}
 	return detail + "."
 }
@@ -366,7 +368,7 @@ func (s *Service) MailList(ctx context.Context, a Actor, f MailFilter) ([]MailMe
 		return nil, fmt.Errorf("list mail: %w", err)
 	}
 	for i := range ms {
-		ms[i].FromAddr = MaskAddress(ms[i].FromAddr)
+		ms[i].FromAddr = mask.Address(ms[i].FromAddr)
 	}
 	return ms, nil
 }
@@ -400,7 +402,7 @@ func (s *Service) OpenCaseFromMail(ctx context.Context, a Actor, mailID int64) (
 	if !a.canReadCases() || a.User == nil {
 		return Filed{}, errNotTrained
 	}
-	statusToken := randomToken(18)
+	statusToken := ident.RandomToken(18)
 	var filed Filed
 	err := s.store.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var m MailMessage

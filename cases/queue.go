@@ -3,6 +3,7 @@ package cases
 import (
 	"context"
 	"fmt"
+	"notme/cases/ident"
 )
 
 // QueueFilter narrows the queue; zero values mean "any", and no status
@@ -137,7 +138,7 @@ func (s *Service) CaseByRef(ctx context.Context, a Actor, ref string) (CaseDetai
 	if !a.canReadCases() {
 		return CaseDetail{}, errNotTrained
 	}
-	ref = NormalizeCaseRef(ref)
+	ref = ident.NormalizeCaseRef(ref)
 	var d CaseDetail
 	db := s.store.r.WithContext(ctx)
 	if ref == "" {

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"notme/cases/ident"
 	"notme/cases/sealed"
 	"strings"
 	"time"
@@ -93,7 +94,7 @@ func (s *Service) FileReport(ctx context.Context, in ReportInput) (Filed, error)
 	if err := s.prepareReport(&in); err != nil {
 		return Filed{}, err
 	}
-	statusToken := randomToken(18)
+	statusToken := ident.RandomToken(18)
 	if in.Submission != "" {
 		statusToken = s.sealer.StatusToken(in.Submission)
 	}
@@ -142,7 +143,7 @@ func (s *Service) FileReport(ctx context.Context, in ReportInput) (Filed, error)
 func (s *Service) filedBefore(ctx context.Context, statusToken string) (Filed, bool, error) {
 	db := s.store.w.WithContext(ctx)
 	var r Report
-	if err := db.Where("status_hash = ?", hashSecret(statusToken)).Limit(1).Find(&r).Error; err != nil {
+	if err := db.Where("status_hash = ?", ident.HashSecret(statusToken)).Limit(1).Find(&r).Error; err != nil {
 		return Filed{}, false, fmt.Errorf("look up the submission: %w", err)
 	}
 	if r.ID == 0 {
@@ -320,7 +321,7 @@ func (s *Service) matchWith(l matchLookup, in ReportInput) (match, error) {
 		m.messageID = NormalizeMessageID(in.MessageIDs[0])
 		m.groupKey = "msgid:" + shortHash(m.messageID)
 	default:
-		m.groupKey = "report:" + randomToken(12)
+		m.groupKey = "report:" + ident.RandomToken(12)
 	}
 	return m, nil
 }
@@ -513,7 +514,7 @@ func (s *Service) planFiling(m match, in ReportInput, c *Case, newCase bool, now
 	if newCase {
 		key := m.groupKey
 		*c = Case{
-			Ref: newCaseRef(), GroupKey: m.groupKey, OpenKey: &key,
+			Ref: ident.NewCaseRef(), GroupKey: m.groupKey, OpenKey: &key,
 			AccountRef: m.accountRef, Kind: m.kind,
 			Status: StatusNew, Severity: sev, Tier: TierSecurity, Match: m.confidence,
 			CreatedAt: now, UpdatedAt: now, ContainBy: now.Add(s.containBy[sev]),
@@ -634,7 +635,7 @@ func (s *Service) newReport(m match, in ReportInput, caseID int64, statusToken s
 		CaseID: caseID, Channel: in.Channel, MatchedBy: m.by, Match: m.confidence,
 		MessageID: m.messageID, TokenKeyID: m.keyID,
 		OpenedLink: in.OpenedLink, SetPassword: in.SetPassword, NeverSignedUp: in.NeverSignedUp,
-		Note: in.Note, Reporter: in.Reporter, StatusHash: hashSecret(statusToken), ReceivedAt: now,
+		Note: in.Note, Reporter: in.Reporter, StatusHash: ident.HashSecret(statusToken), ReceivedAt: now,
 		RequestDigest: requestDigest(in), RecipientDomain: recipientDomain(m.recipient, in.Reporter),
 		TokenHash: m.linkHash, RecipientHash: m.recipientHash,
 	}
@@ -712,7 +713,7 @@ func (s *Service) StatusByToken(ctx context.Context, token string) (ReporterStat
 	err := db.Table("reports").
 		Select("cases.ref, cases.id AS case_id, cases.status, cases.assignee_id, reports.confidence, reports.received_at, cases.updated_at, reports.on_closed_case").
 		Joins("JOIN cases ON cases.id = reports.case_id").
-		Where("reports.status_hash = ?", hashSecret(token)).Limit(1).Scan(&row).Error
+		Where("reports.status_hash = ?", ident.HashSecret(token)).Limit(1).Scan(&row).Error
 	if err != nil {
 		return ReporterStatus{}, fmt.Errorf("look up status link: %w", err)
 	}
@@ -760,5 +761,5 @@ func caseRefFromAckID(id string) string {
 	if !ok {
 		return ""
 	}
-	return NormalizeCaseRef(ref)
+	return ident.NormalizeCaseRef(ref)
 }

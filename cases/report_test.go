@@ -3,6 +3,7 @@ package cases
 import (
 	"context"
 	"fmt"
+	"notme/cases/ident"
 	"slices"
 	"strings"
 	"sync"
@@ -127,7 +128,7 @@ func TestFileReportMatchingLadder(t *testing.T) {
 			if stored.AccountRef != tt.want.account || stored.Match != tt.want.match || stored.OpenKey == nil || *stored.OpenKey != stored.GroupKey {
 				t.Errorf("stored case %+v, want account %q, match %s, open_key = group_key", stored, tt.want.account, tt.want.match)
 			}
-			if f.CaseRef != NormalizeCaseRef(f.CaseRef) {
+			if f.CaseRef != ident.NormalizeCaseRef(f.CaseRef) {
 				t.Errorf("FileReport().CaseRef = %q, not in its normal form", f.CaseRef)
 			}
 		})
