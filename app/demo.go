@@ -13,10 +13,9 @@ import (
 	"strings"
 	"time"
 
+	"notme/cases"
 	"notme/cases/passwd"
 	"notme/ui"
-
-	"notme/cases"
 )
 
 // demoAccounts are the seeded accounts: each has ledger messages and a

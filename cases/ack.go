@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"notme/cases/ident"
 	"slices"
 	"strings"
 	"time"
 
 	"gorm.io/gorm"
+
+	"notme/cases/ident"
+	"notme/cases/store"
 )
 
 // Acknowledgement states.
@@ -167,7 +169,7 @@ func (s *Service) DueAcks(ctx context.Context, limit int) ([]Ack, error) {
 	now := s.clock()
 	owner := ident.RandomToken(12)
 	db := s.store.w.WithContext(ctx)
-	n, err := dialectOf(db).claim(db, "acks", "state = ? AND next_attempt_at <= ?", []any{AckPending, now},
+	n, err := store.Claim(db, "acks", "state = ? AND next_attempt_at <= ?", []any{AckPending, now},
 		"next_attempt_at, id", limit, "lease_owner = ?, next_attempt_at = ?", []any{owner, now.Add(ackLease)})
 	if err != nil {
 		return nil, fmt.Errorf("claim due acks: %w", err)

@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"notme/cases/ident"
-	"notme/cases/sealed"
 	"strings"
 	"time"
 
 	"gorm.io/gorm"
+
+	"notme/cases/ident"
+	"notme/cases/sealed"
 )
 
 // EventAckSentByHand is the timeline event of a held acknowledgement a

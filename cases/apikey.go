@@ -5,11 +5,12 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"notme/cases/ident"
 	"strings"
 	"time"
 
 	"gorm.io/gorm"
+
+	"notme/cases/ident"
 )
 
 // Scope is what an API key may do.

@@ -3,13 +3,14 @@ package cases
 import (
 	"context"
 	"fmt"
-	"notme/cases/ident"
 	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"gorm.io/gorm"
+
+	"notme/cases/ident"
 )
 
 // Containment: the actions the desk asks of the company's account system

@@ -4,12 +4,13 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"notme/cases/mask"
 	"sort"
 	"strings"
 	"time"
 
 	"gorm.io/gorm"
+
+	"notme/cases/mask"
 )
 
 // Dashboard is what the security leads see besides the escalations: how

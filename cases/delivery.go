@@ -8,13 +8,15 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"notme/cases/ident"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"gorm.io/gorm"
+
+	"notme/cases/ident"
+	"notme/cases/store"
 )
 
 // The webhook outbox and its worker. cases owns the retry policy; the
@@ -164,7 +166,7 @@ func (s *Service) claimDeliveries(ctx context.Context, limit int) ([]Delivery, e
 	now := s.clock()
 	owner := ident.RandomToken(12)
 	db := s.store.w.WithContext(ctx)
-	n, err := dialectOf(db).claim(db, "webhook_deliveries",
+	n, err := store.Claim(db, "webhook_deliveries",
 		"state = ? AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?)", []any{DeliveryPending, now, now},
 		"next_attempt_at, id", limit, "lease_owner = ?, lease_until = ?", []any{owner, now.Add(s.webhooks.Lease)})
 	if err != nil {

@@ -4,10 +4,11 @@ import (
 	"database/sql/driver"
 	"encoding/json"
 	"fmt"
-	"notme/cases/mask"
 	"strconv"
 	"strings"
 	"time"
+
+	"notme/cases/mask"
 )
 
 // A timeline event, an escalation reason and an audit entry record what

@@ -4,12 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"notme/cases/ident"
-	"notme/cases/mask"
 	"strings"
 	"unicode/utf8"
 
 	"gorm.io/gorm"
+
+	"notme/cases/ident"
+	"notme/cases/mask"
 )
 
 // AuditDownloadAttachment is the audit action of a download of a mail

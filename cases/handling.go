@@ -3,12 +3,13 @@ package cases
 import (
 	"context"
 	"fmt"
-	"notme/cases/ident"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"gorm.io/gorm"
+
+	"notme/cases/ident"
 )
 
 // Timeline event types of case handling.

@@ -3,10 +3,11 @@ package cases
 import (
 	"crypto/sha256"
 	"fmt"
-	"notme/cases/sealed"
 	"time"
 
 	"gorm.io/gorm"
+
+	"notme/cases/sealed"
 )
 
 // A containment hold is what a lead leaves behind when dismissing a case

@@ -4,13 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"notme/cases/ident"
-	"notme/cases/passwd"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"gorm.io/gorm"
+
+	"notme/cases/ident"
+	"notme/cases/passwd"
 )
 
 // Admins add staff on /admin with an invitation rather than a password

@@ -3,13 +3,15 @@ package cases
 import (
 	"context"
 	"fmt"
-	"notme/cases/sealed"
 	"strings"
 	"time"
 	"unicode"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
+
+	"notme/cases/sealed"
+	"notme/cases/store"
 )
 
 // LedgerMessage is one account mail the company sent, registered so that a
@@ -57,7 +59,7 @@ func (s *Service) prepareMessage(m *LedgerMessage) error {
 	m.AccountRef = strings.TrimSpace(m.AccountRef)
 	m.Recipient = strings.ToLower(strings.TrimSpace(m.Recipient))
 	m.Kind = strings.TrimSpace(m.Kind)
-	m.Subject = storableText(m.Subject)
+	m.Subject = store.StorableText(m.Subject)
 	switch {
 	case m.MessageID == "":
 		return Errorf(EINVALID, "message_id is required")

@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"notme/cases/sealed"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"notme/cases/sealed"
 )
 
 func validMessage() LedgerMessage {

@@ -7,10 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"notme/cases/ident"
 	"time"
 
 	"gorm.io/gorm"
+
+	"notme/cases/ident"
 )
 
 // A throttle per account on staff sign-in, shared by every desk instance

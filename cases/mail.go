@@ -5,13 +5,15 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"notme/cases/ident"
-	"notme/cases/mask"
 	"strconv"
 	"strings"
 	"time"
 
 	"gorm.io/gorm"
+
+	"notme/cases/ident"
+	"notme/cases/mask"
+	"notme/cases/store"
 )
 
 // Mail classes, as the parser in inbox decides them.
@@ -436,7 +438,7 @@ func (s *Service) OpenCaseFromMail(ctx context.Context, a Actor, mailID int64) (
 }
 
 // storableBatch returns the batch with every parsed text storable
-// (storableText): a NUL in one subject must not fail the whole batch on
+// (store.StorableText): a NUL in one subject must not fail the whole batch on
 // PostgreSQL, nor become a query parameter it refuses. The caller's slices
 // are left alone.
 func storableBatch(batch []InboundMail) []InboundMail {
@@ -447,14 +449,14 @@ func storableBatch(batch []InboundMail) []InboundMail {
 		}
 		l := make([]string, len(in))
 		for i, s := range in {
-			l[i] = storableText(s)
+			l[i] = store.StorableText(s)
 		}
 		return l
 	}
 	for i, m := range batch {
 		p := &m.Parsed
-		p.Class, p.MessageID, p.From, p.Subject = storableText(p.Class), storableText(p.MessageID), storableText(p.From), storableText(p.Subject)
-		p.Lang, p.Auto, p.Reason = storableText(p.Lang), storableText(p.Auto), storableText(p.Reason)
+		p.Class, p.MessageID, p.From, p.Subject = store.StorableText(p.Class), store.StorableText(p.MessageID), store.StorableText(p.From), store.StorableText(p.Subject)
+		p.Lang, p.Auto, p.Reason = store.StorableText(p.Lang), store.StorableText(p.Auto), store.StorableText(p.Reason)
 		p.MessageIDs, p.Tokens, p.BounceRecipients, p.Problems = list(p.MessageIDs), list(p.Tokens), list(p.BounceRecipients), list(p.Problems)
 		out[i] = m
 	}

@@ -3,6 +3,7 @@ package cases
 import (
 	"context"
 	"fmt"
+
 	"notme/cases/ident"
 )
 
@@ -86,7 +87,7 @@ func (s *Service) Queue(ctx context.Context, a Actor, f QueueFilter) ([]QueueCas
 		f.Statuses = OpenStatuses
 	}
 	q := s.store.r.WithContext(ctx).Model(&Case{}).
-		Select(s.store.columns(&Case{})+", (SELECT COUNT(*) FROM reports WHERE reports.case_id = cases.id) AS reports, "+
+		Select(s.store.Columns(&Case{})+", (SELECT COUNT(*) FROM reports WHERE reports.case_id = cases.id) AS reports, "+
 			"COALESCE((SELECT email FROM users WHERE users.id = cases.assignee_id), '') AS assignee, "+newEvidenceSQL).
 		Where("status IN ?", f.Statuses)
 	if f.Severity != "" {

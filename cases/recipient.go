@@ -3,6 +3,7 @@ package cases
 import (
 	"bytes"
 	"fmt"
+
 	"notme/cases/sealed"
 )
 

@@ -7,14 +7,16 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"notme/cases/ident"
-	"notme/cases/sealed"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"gorm.io/gorm"
+
+	"notme/cases/ident"
+	"notme/cases/sealed"
+	"notme/cases/store"
 )
 
 // ReportInput is one report as a channel received it.
@@ -166,7 +168,7 @@ func (s *Service) prepareReport(in *ReportInput) error {
 	if n := utf8.RuneCountInString(in.Note); n > s.noteMaxChars {
 		return Errorf(EINVALID, "the note is %d characters long; at most %d fit", n, s.noteMaxChars)
 	}
-	in.Reporter = strings.ToLower(strings.TrimSpace(storableText(in.Reporter)))
+	in.Reporter = strings.ToLower(strings.TrimSpace(store.StorableText(in.Reporter)))
 	in.Reporter = truncate(in.Reporter, maxRecipient)
 	in.Token = truncate(in.Token, 1024)
 	if len(in.MessageIDs) > 20 {

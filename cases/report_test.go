@@ -3,12 +3,13 @@ package cases
 import (
 	"context"
 	"fmt"
-	"notme/cases/ident"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"notme/cases/ident"
 )
 
 // forge returns tok with one character in the middle changed: it still

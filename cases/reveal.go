@@ -3,8 +3,6 @@ package cases
 import (
 	"context"
 	"fmt"
-	"notme/cases/ident"
-	"notme/cases/mask"
 	"sort"
 	"strconv"
 	"strings"
@@ -12,6 +10,9 @@ import (
 	"unicode/utf8"
 
 	"gorm.io/gorm"
+
+	"notme/cases/ident"
+	"notme/cases/mask"
 )
 
 // AuditRevealAddress is the audit action of a look at a masked address.

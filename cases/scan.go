@@ -1,9 +1,10 @@
 package cases
 
 import (
-	"notme/cases/sealed"
 	"regexp"
 	"strings"
+
+	"notme/cases/sealed"
 )
 
 // Found is what ScanText finds in pasted or quoted text.

@@ -3,9 +3,10 @@ package cases
 import (
 	"context"
 	"fmt"
-	"notme/cases/ident"
 	"strings"
 	"unicode/utf8"
+
+	"notme/cases/ident"
 )
 
 // What a queue search matched.

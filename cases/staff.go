@@ -4,13 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"notme/cases/ident"
-	"notme/cases/passwd"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"gorm.io/gorm"
+
+	"notme/cases/ident"
+	"notme/cases/passwd"
 )
 
 // Role is what a staff member may do besides working cases.
@@ -160,7 +161,7 @@ func (s *Service) UserBySession(ctx context.Context, token string) (User, error)
 		return User{}, Errorf(EUNAUTHORIZED, "not logged in")
 	}
 	var u User
-	err := s.store.r.WithContext(ctx).Table("users").Select(s.store.columns(&User{})).
+	err := s.store.r.WithContext(ctx).Table("users").Select(s.store.Columns(&User{})).
 		Joins("JOIN sessions ON sessions.user_id = users.id").
 		Where("sessions.token_hash = ? AND sessions.expires_at > ? AND users.disabled = ?", ident.HashSecret(token), s.clock(), false).
 		Limit(1).Scan(&u).Error
