@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"notme/cases"
+	"notme/cases/sealed"
 	"notme/inbox"
 	"notme/internal/loopback"
 	"notme/ui"
@@ -65,11 +66,11 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (*A
 	if err != nil {
 		return nil, err
 	}
-	keys := make([]cases.TokenKey, len(secrets))
+	keys := make([]sealed.Key, len(secrets))
 	for i, s := range secrets {
-		keys[i] = cases.TokenKey{ID: s.ID, Secret: s.Key}
+		keys[i] = sealed.Key{ID: s.ID, Secret: s.Key}
 	}
-	sealer, err := cases.NewSealer(keys, nil)
+	sealer, err := sealed.NewSealer(keys, nil)
 	if err != nil {
 		return nil, fmt.Errorf("token keys: %w", err)
 	}

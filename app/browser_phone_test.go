@@ -14,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"notme/cases"
+	"notme/cases/passwd"
 	"notme/ui"
 )
 
@@ -149,7 +150,7 @@ func seedPhoneData(t *testing.T, d browserDesk) phoneData {
 
 	// A long staff address: the admin table, the assignee column.
 	long := "ichiro.tanaka.security-operations-tokyo@customer-support.example.co.jp"
-	u, err := svc.AddUser(ctx, long, cases.RoleAgent, false, cases.GeneratePassword())
+	u, err := svc.AddUser(ctx, long, cases.RoleAgent, false, passwd.Generate())
 	if err != nil {
 		t.Fatalf("AddUser(%s) = %v", long, err)
 	}

@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"notme/cases"
+	"notme/cases/passwd"
 	"notme/internal/loopback"
 )
 
@@ -433,7 +434,7 @@ func cmdUserAdd(ctx context.Context, args []string, env Env) error {
 		}
 		password = strings.TrimRight(line, "\r\n")
 	} else {
-		password, generated = cases.GeneratePassword(), true
+		password, generated = passwd.Generate(), true
 	}
 	cfg, err := loadConfig(*cfgPath, env)
 	if err != nil {

@@ -27,6 +27,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"notme/cases"
+	"notme/cases/sealed"
 	"notme/inbox"
 	"notme/internal/loopback"
 	"notme/ui"
@@ -925,7 +926,7 @@ func createKeyFile(path string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	key := make([]byte, cases.TokenSecretLen)
+	key := make([]byte, sealed.SecretLen)
 	if _, err := rand.Read(key); err != nil {
 		return err
 	}
@@ -1056,13 +1057,13 @@ func decodeTokenKey(s string) ([]byte, error) {
 		base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding,
 	} {
 		if b, err := enc.DecodeString(s); err == nil {
-			if len(b) != cases.TokenSecretLen {
-				return nil, fmt.Errorf("must be base64 of exactly %d bytes, not %d", cases.TokenSecretLen, len(b))
+			if len(b) != sealed.SecretLen {
+				return nil, fmt.Errorf("must be base64 of exactly %d bytes, not %d", sealed.SecretLen, len(b))
 			}
 			return b, nil
 		}
 	}
-	return nil, fmt.Errorf("must be base64 of exactly %d bytes (openssl rand -base64 %[1]d)", cases.TokenSecretLen)
+	return nil, fmt.Errorf("must be base64 of exactly %d bytes (openssl rand -base64 %[1]d)", sealed.SecretLen)
 }
 
 func readTokenKeyFile(path string) ([]byte, error) {

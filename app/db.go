@@ -14,18 +14,18 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
-	"notme/cases"
+	"notme/cases/store"
 )
 
 // Database is an open store and what closes it.
 type Database struct {
-	Store  *cases.Store
+	Store  *store.Store
 	Driver string // "sqlite" or "postgres"
 	Where  string // a description safe to log: the SQLite path, or the Postgres host
 	// Clock follows the database server's clock on PostgreSQL, where
 	// instances on several hosts compare each other's lease times; nil on
 	// SQLite, whose one desk process has the host's clock.
-	Clock *cases.DBClock
+	Clock *store.DBClock
 	close func() error
 	// writer and reader are the handles inside Store, kept for tests.
 	writer, reader *gorm.DB
@@ -150,7 +150,7 @@ func openSQLite(path string, busy time.Duration, readConns int, log *slog.Logger
 	rdb.SetMaxIdleConns(readConns)
 	log.Debug("sqlite opened", "path", path)
 	return &Database{
-		Store:  cases.NewStore(w, r),
+		Store:  store.New(w, r),
 		Driver: "sqlite",
 		Where:  path,
 		writer: w,

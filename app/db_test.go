@@ -19,6 +19,7 @@ import (
 	"gorm.io/gorm/logger"
 
 	"notme/cases"
+	"notme/cases/sealed"
 )
 
 // openDBForTest opens a migrated SQLite database under t.TempDir() through
@@ -40,9 +41,9 @@ func openDBForTest(t *testing.T) (*Database, Config) {
 
 func serviceForTest(t *testing.T, db *Database, cfg Config) *cases.Service {
 	t.Helper()
-	sealer, err := cases.NewSealer([]cases.TokenKey{{ID: 1, Secret: bytes.Repeat([]byte{7}, 32)}}, nil)
+	sealer, err := sealed.NewSealer([]sealed.Key{{ID: 1, Secret: bytes.Repeat([]byte{7}, 32)}}, nil)
 	if err != nil {
-		t.Fatalf("NewSealer() = %v", err)
+		t.Fatalf("sealed.NewSealer() = %v", err)
 	}
 	svc, err := cases.NewService(cases.Options{
 		Store: db.Store, Sealer: sealer, Kinds: cfg.kinds(), ContainBy: cfg.containBy(),

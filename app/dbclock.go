@@ -10,7 +10,7 @@ import (
 const clockSyncEvery = time.Minute
 
 // clockSyncer keeps the desk's clock on the database server's (PostgreSQL
-// only: see cases.DBClock).
+// only: see store.DBClock).
 func (a *App) clockSyncer() worker {
 	return worker{name: "database clock", run: func(ctx context.Context) error {
 		t := time.NewTicker(clockSyncEvery)

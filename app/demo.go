@@ -13,9 +13,9 @@ import (
 	"strings"
 	"time"
 
-	"notme/ui"
-
 	"notme/cases"
+	"notme/cases/passwd"
+	"notme/ui"
 )
 
 // demoAccounts are the seeded accounts: each has ledger messages and a
@@ -222,7 +222,7 @@ func Seed(ctx context.Context, a *App) (DemoSeed, error) {
 		existing[u.Email] = u
 	}
 	for _, u := range demoUsers {
-		u.Password = cases.GeneratePassword()
+		u.Password = passwd.Generate()
 		if old, ok := existing[u.Email]; ok {
 			if _, err := a.Service.SetPassword(ctx, u.Email, u.Password); err != nil {
 				return s, fmt.Errorf("new password for %s: %w", u.Email, err)

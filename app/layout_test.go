@@ -25,13 +25,14 @@ var importMap = map[string]struct {
 	mustNot []string
 }{
 	"cmd/notme": {mayUse: []string{"app"}},
-	"app":       {mayUse: []string{"app/webhook", "cases", "inbox", "inbox/mailparse", "internal/loopback", "ui"}},
+	"app":       {mayUse: []string{"app/webhook", "cases", "cases/passwd", "cases/sealed", "cases/store", "inbox", "inbox/mailparse", "internal/loopback", "ui"}},
 	// configdoc writes docs/configuration.md from app's table and defaults.
 	"app/internal/configdoc": {mayUse: []string{"app"}},
 	// loopback is the one loopback check: the standard library only.
 	"internal/loopback": {},
-	// app/testdb hands tests a PostgreSQL database; only tests import it.
-	"app/testdb": {},
+	// app/testdb hands tests a migrated store or a PostgreSQL database;
+	// only tests import it.
+	"app/testdb": {mayUse: []string{"cases/store"}},
 	// app/webhook puts webhooks on the wire; cases decides what and when.
 	"app/webhook": {mayUse: []string{"cases"}},
 	"ui":          {mayUse: []string{"cases", "internal/loopback"}, mustNot: []string{"github.com/emersion/", "gorm.io/"}},
@@ -40,11 +41,24 @@ var importMap = map[string]struct {
 	"inbox/mailparse": {mustNot: []string{"github.com/emersion/go-imap/", "github.com/emersion/go-smtp", "gorm.io/"}},
 	// cases is the bottom: HTTP, IMAP, MIME and the gorm drivers are the
 	// callers' business.
-	"cases": {mayUse: []string{"cases/typo"}, mustNot: []string{"github.com/emersion/", "gorm.io/driver/", "net/http", "net/mail", "mime"}},
+	"cases": {mayUse: []string{"cases/ident", "cases/mask", "cases/passwd", "cases/sealed", "cases/store", "cases/typo"}, mustNot: []string{"github.com/emersion/", "gorm.io/driver/", "net/http", "net/mail", "mime"}},
+	// The pure parts of the domain: no database, no Service, none of this
+	// module.
+	"cases/ident":  {mustNot: pureMustNot},
+	"cases/mask":   {mustNot: pureMustNot},
+	"cases/passwd": {mustNot: pureMustNot},
+	"cases/sealed": {mustNot: pureMustNot},
+	// store is the database under cases: gorm, but no driver and none of
+	// this module.
+	"cases/store": {mustNot: []string{"gorm.io/driver/", "github.com/emersion/", "github.com/labstack/", "net/http", "net/mail", "mime"}},
 	// cases/typo is pure: a domain in, a suggestion out, no storage, no
 	// network.
-	"cases/typo": {mustNot: []string{"gorm.io/", "net/http", "github.com/emersion/"}},
+	"cases/typo": {mustNot: pureMustNot},
 }
+
+// pureMustNot is what a pure package of the domain (no storage, no
+// outside protocols) must not import.
+var pureMustNot = []string{"gorm.io/", "github.com/emersion/", "github.com/labstack/", "net/http", "net/mail", "mime"}
 
 // echoImport is the prefix of every Echo package; only ui imports one, in
 // its code and its tests, so that a move to another Echo major is one
@@ -70,6 +84,10 @@ func TestImportCheckCatches(t *testing.T) {
 	root := t.TempDir()
 	files := map[string]string{
 		"inbox/mailparse/bad.go": `package mailparse; import _ "notme/cases"`,
+		"cases/mask/bad.go":      `package mask; import _ "notme/cases"`,
+		"cases/sealed/db.go":     `package sealed; import _ "gorm.io/gorm"`,
+		"cases/store/driver.go":  `package store; import _ "gorm.io/driver/sqlite"`,
+		"cases/store/up.go":      `package store; import _ "notme/cases"`,
 		"app/echo.go":            `package app; import _ "github.com/labstack/echo/v4"`,
 		"inbox/echo_test.go":     `package inbox; import _ "github.com/labstack/echo/v4/middleware"`,
 		"cases/http.go":          `package cases; import _ "net/http"`,
@@ -94,7 +112,11 @@ func TestImportCheckCatches(t *testing.T) {
 	want := []string{
 		"app/echo.go imports github.com/labstack/echo/v4: only ui may import Echo",
 		"cases/http.go imports net/http: cases must not depend on it",
+		"cases/mask/bad.go imports notme/cases: cases/mask may import only [] of this module",
 		"cases/mime.go imports mime/multipart: cases must not depend on it",
+		"cases/sealed/db.go imports gorm.io/gorm: cases/sealed must not depend on it",
+		"cases/store/driver.go imports gorm.io/driver/sqlite: cases/store must not depend on it",
+		"cases/store/up.go imports notme/cases: cases/store may import only [] of this module",
 		"inbox/echo_test.go imports github.com/labstack/echo/v4/middleware: only ui may import Echo",
 		"inbox/mailparse/bad.go imports notme/cases: inbox/mailparse may import only [] of this module",
 		"package newpkg is not in importMap (app/layout_test.go): add it with the packages it may import",

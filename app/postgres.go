@@ -16,7 +16,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
-	"notme/cases"
+	"notme/cases/store"
 )
 
 // PostgresPool sizes the connection pool of one desk instance.
@@ -49,7 +49,7 @@ func openPostgres(ctx context.Context, rawURL string, pool PostgresPool, log *sl
 		// pgx errors can quote the connection string; say only where.
 		return nil, fmt.Errorf("connect to postgres %s: %w", where, redactURL(err, rawURL))
 	}
-	var clock *cases.DBClock
+	var clock *store.DBClock
 	db, err := gorm.Open(postgres.New(postgres.Config{Conn: sqlDB}), &gorm.Config{
 		TranslateError:         true,
 		SkipDefaultTransaction: true,
@@ -67,8 +67,8 @@ func openPostgres(ctx context.Context, rawURL string, pool PostgresPool, log *sl
 		sqlDB.Close()
 		return nil, fmt.Errorf("open postgres %s: %w", where, err)
 	}
-	store := cases.NewStore(db, db)
-	clock = cases.NewDBClock(store, nil)
+	st := store.New(db, db)
+	clock = store.NewDBClock(st, nil)
 	offset, within, err := clock.Sync(pctx)
 	if err != nil {
 		sqlDB.Close()
@@ -77,7 +77,7 @@ func openPostgres(ctx context.Context, rawURL string, pool PostgresPool, log *sl
 	logClockOffset(log, offset, within)
 	log.Debug("postgres opened", "where", where, "max_open_conns", pool.MaxOpen)
 	return &Database{
-		Store:  store,
+		Store:  st,
 		Driver: "postgres",
 		Where:  where,
 		Clock:  clock,

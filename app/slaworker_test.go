@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"notme/cases"
+	"notme/cases/sealed"
 )
 
 type testClock struct {
@@ -33,9 +34,9 @@ func clockedService(t *testing.T, start time.Time, adjust ...func(*cases.Options
 	}
 	t.Cleanup(func() { db.Close() })
 	clock := &testClock{t: start}
-	sealer, err := cases.NewSealer([]cases.TokenKey{{ID: 1, Secret: make([]byte, 32)}}, clock.Now)
+	sealer, err := sealed.NewSealer([]sealed.Key{{ID: 1, Secret: make([]byte, 32)}}, clock.Now)
 	if err != nil {
-		t.Fatalf("NewSealer() = %v", err)
+		t.Fatalf("sealed.NewSealer() = %v", err)
 	}
 	o := cases.Options{Store: db.Store, Sealer: sealer, Kinds: cfg.kinds(),
 		PublicURL: "https://desk.example.com", MessageIDDomain: "mail.example.com", Now: clock.Now}

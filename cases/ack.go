@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"notme/cases/ident"
+	"notme/cases/store"
 )
 
 // Acknowledgement states.
@@ -164,9 +167,9 @@ const ackLease = 10 * time.Minute
 // claim (see dialect.claim).
 func (s *Service) DueAcks(ctx context.Context, limit int) ([]Ack, error) {
 	now := s.clock()
-	owner := randomToken(12)
+	owner := ident.RandomToken(12)
 	db := s.store.w.WithContext(ctx)
-	n, err := dialectOf(db).claim(db, "acks", "state = ? AND next_attempt_at <= ?", []any{AckPending, now},
+	n, err := store.Claim(db, "acks", "state = ? AND next_attempt_at <= ?", []any{AckPending, now},
 		"next_attempt_at, id", limit, "lease_owner = ?, next_attempt_at = ?", []any{owner, now.Add(ackLease)})
 	if err != nil {
 		return nil, fmt.Errorf("claim due acks: %w", err)

@@ -8,6 +8,9 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"notme/cases/ident"
+	"notme/cases/sealed"
 )
 
 // EventAckSentByHand is the timeline event of a held acknowledgement a
@@ -22,7 +25,7 @@ const AuditSendHeldAck = "send_held_ack"
 // company's mail went to, so that acknowledging it mails that person and
 // no one an attacker named (issue 12, backscatter): the From is the
 // ledger recipient of the matched mail (recipient), a sealed token in the
-// mail was sealed for the From (Claims.RecipientHash), or the desk's own
+// mail was sealed for the From (sealed.Claims.RecipientHash), or the desk's own
 // receiving server saw DMARC pass for the From's domain.
 func (s *Service) ackPlausible(p ParsedMail, recipient string) bool {
 	if p.From == "" {
@@ -40,7 +43,7 @@ func (s *Service) ackPlausible(p ParsedMail, recipient string) bool {
 			toks = append(toks[:len(toks):len(toks)], tok)
 		}
 	}
-	want := RecipientHash(p.From)
+	want := sealed.RecipientHash(p.From)
 	for i, tok := range toks {
 		if i == maxPlausibleTokens {
 			break
@@ -124,8 +127,8 @@ func (s *Service) freshStatusURL(tx *gorm.DB, mailID int64) (string, error) {
 	if m.ReportID == nil {
 		return "", nil
 	}
-	tok := randomToken(18)
-	if err := tx.Model(&Report{}).Where("id = ?", *m.ReportID).Update("status_hash", hashSecret(tok)).Error; err != nil {
+	tok := ident.RandomToken(18)
+	if err := tx.Model(&Report{}).Where("id = ?", *m.ReportID).Update("status_hash", ident.HashSecret(tok)).Error; err != nil {
 		return "", fmt.Errorf("new status link: %w", err)
 	}
 	return s.publicURL + "/s/" + tok, nil

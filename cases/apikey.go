@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"notme/cases/ident"
 )
 
 // Scope is what an API key may do.
@@ -72,9 +74,9 @@ func (s *Service) AddAPIKey(ctx context.Context, name string, scopes []Scope) (s
 		}
 		names = append(names, string(sc))
 	}
-	prefix := strings.ToLower(crockfordRandom(5))
-	key := "nmk_" + prefix + "_" + strings.ToLower(crockfordRandom(20))
-	k := APIKey{Name: name, Prefix: prefix, KeyHash: hashSecret(key), Scopes: strings.Join(names, " "), CreatedAt: s.clock()}
+	prefix := strings.ToLower(ident.CrockfordRandom(5))
+	key := "nmk_" + prefix + "_" + strings.ToLower(ident.CrockfordRandom(20))
+	k := APIKey{Name: name, Prefix: prefix, KeyHash: ident.HashSecret(key), Scopes: strings.Join(names, " "), CreatedAt: s.clock()}
 	if err := s.store.w.WithContext(ctx).Create(&k).Error; err != nil {
 		if errors.Is(err, gorm.ErrDuplicatedKey) {
 			return "", APIKey{}, Errorf(ECONFLICT, "key prefix collision; try again")
@@ -112,7 +114,7 @@ func (s *Service) APIKeyByKey(ctx context.Context, key string) (APIKey, error) {
 	if err := s.store.r.WithContext(ctx).Where("prefix = ?", parts[1]).Limit(1).Find(&k).Error; err != nil {
 		return APIKey{}, fmt.Errorf("look up api key: %w", err)
 	}
-	if k.ID == 0 || k.RevokedAt != nil || subtle.ConstantTimeCompare(k.KeyHash, hashSecret(key)) != 1 {
+	if k.ID == 0 || k.RevokedAt != nil || subtle.ConstantTimeCompare(k.KeyHash, ident.HashSecret(key)) != 1 {
 		return APIKey{}, bad
 	}
 	return k, nil

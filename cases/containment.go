@@ -9,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	"gorm.io/gorm"
+
+	"notme/cases/ident"
 )
 
 // Containment: the actions the desk asks of the company's account system
@@ -354,7 +356,7 @@ func (s *Service) ConfirmContainment(ctx context.Context, a Actor, ref string, r
 		}
 		seen[r.Action] = true
 	}
-	ref = NormalizeCaseRef(ref)
+	ref = ident.NormalizeCaseRef(ref)
 	if ref == "" {
 		return Case{}, nil, Errorf(ENOTFOUND, "no such case")
 	}

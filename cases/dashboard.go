@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"notme/cases/mask"
 )
 
 // Dashboard is what the security leads see besides the escalations: how
@@ -255,7 +257,7 @@ func repeatReporters(db *gorm.DB, now time.Time) ([]PatternAlert, error) {
 	}
 	out := group(pairs, 2)
 	for i := range out {
-		out[i].Key = MaskAddress(out[i].Key)
+		out[i].Key = mask.Address(out[i].Key)
 	}
 	return out, nil
 }
@@ -311,7 +313,7 @@ func domainClusters(db *gorm.DB, now time.Time) ([]PatternAlert, error) {
 			if addrs[dom] == nil {
 				addrs[dom] = map[string]bool{}
 			}
-			addrs[dom][MaskAddress(a)] = true
+			addrs[dom][mask.Address(a)] = true
 		}
 	}
 	out := group(pairs, ClusterMinCases)

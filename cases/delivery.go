@@ -14,6 +14,9 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"notme/cases/ident"
+	"notme/cases/store"
 )
 
 // The webhook outbox and its worker. cases owns the retry policy; the
@@ -108,7 +111,7 @@ func (o WebhookOptions) retryDelay(n int) time.Duration {
 }
 
 func (s *Service) newDelivery(c *Case, act ContainmentAction, now time.Time) Delivery {
-	return Delivery{CaseID: c.ID, ActionID: act.ID, IdempotencyKey: "nmd_" + randomToken(18),
+	return Delivery{CaseID: c.ID, ActionID: act.ID, IdempotencyKey: "nmd_" + ident.RandomToken(18),
 		Event: WebhookEventContainment, CaseRef: c.Ref, AccountRef: c.AccountRef, Kind: c.Kind,
 		Action: act.Action, RequestedAt: now, State: DeliveryPending, NextAttemptAt: now,
 		ExpiresAt: now.Add(s.webhooks.MaxAge), CreatedAt: now}
@@ -161,9 +164,9 @@ func (s *Service) wakeDeliveries() {
 // (see dialect.claim).
 func (s *Service) claimDeliveries(ctx context.Context, limit int) ([]Delivery, error) {
 	now := s.clock()
-	owner := randomToken(12)
+	owner := ident.RandomToken(12)
 	db := s.store.w.WithContext(ctx)
-	n, err := dialectOf(db).claim(db, "webhook_deliveries",
+	n, err := store.Claim(db, "webhook_deliveries",
 		"state = ? AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?)", []any{DeliveryPending, now, now},
 		"next_attempt_at, id", limit, "lease_owner = ?, lease_until = ?", []any{owner, now.Add(s.webhooks.Lease)})
 	if err != nil {

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"notme/cases/mask"
 )
 
 // A timeline event, an escalation reason and an audit entry record what
@@ -244,7 +246,7 @@ func bounceArgs(p ParsedMail) Args {
 	if len(p.BounceRecipients) == 0 {
 		return nil
 	}
-	return Args{"recipients": maskText(strings.Join(p.BounceRecipients, ", "))}
+	return Args{"recipients": mask.Text(strings.Join(p.BounceRecipients, ", "))}
 }
 
 // assessArgs are a breach assessment's arguments: the outcome, the one it

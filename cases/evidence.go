@@ -8,6 +8,9 @@ import (
 	"unicode/utf8"
 
 	"gorm.io/gorm"
+
+	"notme/cases/ident"
+	"notme/cases/mask"
 )
 
 // AuditDownloadAttachment is the audit action of a download of a mail
@@ -68,15 +71,7 @@ func readMail(db *gorm.DB, e *Evidence, where string, args ...any) error {
 // Mask masks every email address in s as the console does, except the
 // addresses of the case that this session revealed (RevealAddress).
 func (e Evidence) Mask(s string) string {
-	if !strings.Contains(s, "@") {
-		return s
-	}
-	return addressInText.ReplaceAllStringFunc(s, func(a string) string {
-		if e.revealed[strings.ToLower(a)] {
-			return a
-		}
-		return MaskAddress(a)
-	})
+	return mask.TextExcept(s, func(a string) bool { return e.revealed[strings.ToLower(a)] })
 }
 
 // MailEvidence returns one mail of a case for the evidence viewer: only
@@ -87,7 +82,7 @@ func (s *Service) MailEvidence(ctx context.Context, a Actor, session, ref string
 	if !a.canWork() {
 		return Evidence{}, errNotTrained
 	}
-	ref = NormalizeCaseRef(ref)
+	ref = ident.NormalizeCaseRef(ref)
 	if ref == "" {
 		return Evidence{}, Errorf(ENOTFOUND, "no such case")
 	}
@@ -105,7 +100,7 @@ func (s *Service) MailEvidence(ctx context.Context, a Actor, session, ref string
 	if e.Mail.ID == 0 {
 		return Evidence{}, Errorf(ENOTFOUND, "This case has no such mail.")
 	}
-	e.Mail.FromAddr = MaskAddress(e.Mail.FromAddr)
+	e.Mail.FromAddr = mask.Address(e.Mail.FromAddr)
 	if err := s.revealedOn(ctx, a, session, &e); err != nil {
 		return Evidence{}, err
 	}
@@ -145,7 +140,7 @@ func (s *Service) KeptMail(ctx context.Context, a Actor, session string, mailID 
 	if e.Mail.ID == 0 {
 		return Evidence{}, Errorf(ENOTFOUND, "No such mail.")
 	}
-	e.Mail.FromAddr = MaskAddress(e.Mail.FromAddr)
+	e.Mail.FromAddr = mask.Address(e.Mail.FromAddr)
 	if e.Mail.CaseID == nil {
 		return e, nil
 	}
@@ -216,7 +211,7 @@ func (s *Service) RecordAttachmentDownload(ctx context.Context, a Actor, ref str
 	if !a.canWork() {
 		return errNotTrained
 	}
-	ref = NormalizeCaseRef(ref)
+	ref = ident.NormalizeCaseRef(ref)
 	return s.store.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var c Case
 		if err := tx.Where("ref = ?", ref).Limit(1).Find(&c).Error; err != nil {

@@ -8,6 +8,8 @@ import (
 	"unicode/utf8"
 
 	"gorm.io/gorm"
+
+	"notme/cases/ident"
 )
 
 // Timeline event types of case handling.
@@ -45,7 +47,7 @@ func (s *Service) inCase(ctx context.Context, a Actor, ref string, f func(tx *go
 	if !a.canWork() {
 		return Case{}, errNotTrained
 	}
-	ref = NormalizeCaseRef(ref)
+	ref = ident.NormalizeCaseRef(ref)
 	if ref == "" {
 		return Case{}, Errorf(ENOTFOUND, "no such case")
 	}

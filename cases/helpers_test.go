@@ -5,118 +5,20 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"net/url"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
-	"github.com/jackc/pgx/v5/stdlib"
-	"gorm.io/driver/postgres"
-	"gorm.io/driver/sqlite"
-	"gorm.io/gorm"
-	"gorm.io/gorm/logger"
-
 	"notme/app/testdb"
+	"notme/cases/sealed"
+	"notme/cases/store"
 )
 
-// openTestStore opens a migrated SQLite file under t.TempDir() the way
-// app/db.go does: one writer connection whose transactions begin
-// IMMEDIATE and a separate read-only pool, WAL, foreign keys, a busy
-// timeout and gorm's error translation.
-//
-// With NOTME_TEST_POSTGRES set it opens a fresh PostgreSQL database
-// instead (openPostgresTestStore): every storage test runs on both.
-func openTestStore(t testing.TB) *Store {
-	t.Helper()
-	if testdb.Postgres() {
-		return openPostgresTestStore(t)
-	}
-	path := filepath.Join(t.TempDir(), "notme.db")
-	q := url.Values{}
-	q.Set("_busy_timeout", "5000")
-	q.Set("_journal_mode", "WAL")
-	q.Set("_foreign_keys", "on")
-	q.Set("_synchronous", "NORMAL")
-	q.Set("_txlock", "immediate")
-	writerDSN := "file:" + path + "?" + q.Encode()
-	q.Set("mode", "ro")
-	q.Del("_txlock")
-	q.Del("_journal_mode")
-	readerDSN := "file:" + path + "?" + q.Encode()
-	gcfg := func() *gorm.Config {
-		return &gorm.Config{
-			TranslateError:         true,
-			SkipDefaultTransaction: true,
-			Logger:                 logger.Discard,
-			NowFunc:                func() time.Time { return time.Now().UTC() },
-		}
-	}
-	w, err := gorm.Open(sqlite.Open(writerDSN), gcfg())
-	if err != nil {
-		t.Fatalf("gorm.Open(writer) = %v", err)
-	}
-	wdb, err := w.DB()
-	if err != nil {
-		t.Fatalf("writer.DB() = %v", err)
-	}
-	wdb.SetMaxOpenConns(1)
-	t.Cleanup(func() { wdb.Close() })
-	if err := w.Exec("PRAGMA journal_mode=WAL").Error; err != nil {
-		t.Fatalf("PRAGMA journal_mode=WAL = %v", err)
-	}
-	r, err := gorm.Open(sqlite.Open(readerDSN), gcfg())
-	if err != nil {
-		t.Fatalf("gorm.Open(reader) = %v", err)
-	}
-	rdb, err := r.DB()
-	if err != nil {
-		t.Fatalf("reader.DB() = %v", err)
-	}
-	rdb.SetMaxOpenConns(4)
-	t.Cleanup(func() { rdb.Close() })
-	st := NewStore(w, r)
-	if _, err := st.Migrate(context.Background()); err != nil {
-		t.Fatalf("Migrate() = %v", err)
-	}
-	return st
-}
-
-// openPostgresTestStore opens a migrated database of the test's own the way
-// app/postgres.go does: one pool, timestamptz scanned as UTC, gorm's error
-// translation.
-func openPostgresTestStore(t testing.TB) *Store {
-	t.Helper()
-	cc, err := pgx.ParseConfig(testdb.NewPostgres(t))
-	if err != nil {
-		t.Fatalf("pgx.ParseConfig() = %v", err)
-	}
-	cc.RuntimeParams["timezone"] = "UTC"
-	sqlDB := stdlib.OpenDB(*cc, stdlib.OptionAfterConnect(func(_ context.Context, c *pgx.Conn) error {
-		c.TypeMap().RegisterType(&pgtype.Type{Name: "timestamptz", OID: pgtype.TimestamptzOID,
-			Codec: &pgtype.TimestamptzCodec{ScanLocation: time.UTC}})
-		return nil
-	}))
-	sqlDB.SetMaxOpenConns(8)
-	t.Cleanup(func() { sqlDB.Close() })
-	db, err := gorm.Open(postgres.New(postgres.Config{Conn: sqlDB}), &gorm.Config{
-		TranslateError:         true,
-		SkipDefaultTransaction: true,
-		Logger:                 logger.Discard,
-		NowFunc:                func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
-	})
-	if err != nil {
-		t.Fatalf("gorm.Open(postgres) = %v", err)
-	}
-	st := NewStore(db, db)
-	if _, err := st.Migrate(context.Background()); err != nil {
-		t.Fatalf("Migrate() = %v", err)
-	}
-	return st
-}
+// openTestStore opens a migrated store of the test's own: SQLite, or
+// PostgreSQL with NOTME_TEST_POSTGRES set, so every storage test runs on
+// both (testdb.Store).
+func openTestStore(t testing.TB) *store.Store { return testdb.Store(t) }
 
 // fakeClock is a clock the test moves by hand.
 type fakeClock struct {
@@ -151,12 +53,12 @@ var svcKinds = []Kind{
 	{Name: "magic_link", Label: "Magic login link", Severity: SeverityLow, Credential: true},
 }
 
-func svcSealer(t testing.TB, clock func() time.Time) *Sealer {
+func svcSealer(t testing.TB, clock func() time.Time) *sealed.Sealer {
 	t.Helper()
 	sum := sha256.Sum256([]byte("notme service test key"))
-	s, err := NewSealer([]TokenKey{{ID: 3, Secret: sum[:]}}, clock)
+	s, err := sealed.NewSealer([]sealed.Key{{ID: 3, Secret: sum[:]}}, clock)
 	if err != nil {
-		t.Fatalf("NewSealer() = %v", err)
+		t.Fatalf("sealed.NewSealer() = %v", err)
 	}
 	return s
 }
@@ -164,7 +66,7 @@ func svcSealer(t testing.TB, clock func() time.Time) *Sealer {
 // testDesk is a Service on a fresh SQLite file with a controlled clock.
 type testDesk struct {
 	*Service
-	store *Store
+	store handles
 	clock *fakeClock
 }
 
@@ -183,7 +85,7 @@ func newTestDesk(t testing.TB) *testDesk {
 	if err != nil {
 		t.Fatalf("NewService() = %v", err)
 	}
-	return &testDesk{Service: svc, store: st, clock: clock}
+	return &testDesk{Service: svc, store: handlesOf(st), clock: clock}
 }
 
 // register puts one message in the ledger or fails the test.
@@ -268,7 +170,7 @@ func wantCode(t testing.TB, call string, err error, code Code, mention string) {
 	}
 }
 
-func countRows(t testing.TB, st *Store, table string) int64 {
+func countRows(t testing.TB, st handles, table string) int64 {
 	t.Helper()
 	var n int64
 	if err := st.w.Table(table).Count(&n).Error; err != nil {

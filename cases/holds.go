@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"notme/cases/sealed"
 )
 
 // A containment hold is what a lead leaves behind when dismissing a case
@@ -160,7 +162,7 @@ func (s *Service) placeHolds(tx *gorm.DB, c *Case, scope, actor string, now time
 func (s *Service) withHoldKeys(m match, in ReportInput) match {
 	if m.by != "token" {
 		if m.recipient != "" {
-			m.recipientHash = RecipientHash(m.recipient)
+			m.recipientHash = sealed.RecipientHash(m.recipient)
 		}
 		return m
 	}
@@ -182,11 +184,11 @@ func (s *Service) withHoldKeys(m match, in ReportInput) match {
 	return m
 }
 
-func withTokenKeys(m match, tok string, c Claims) match {
+func withTokenKeys(m match, tok string, c sealed.Claims) match {
 	m.linkHash = linkHash(tok)
 	switch {
 	case m.recipient != "":
-		m.recipientHash = RecipientHash(m.recipient)
+		m.recipientHash = sealed.RecipientHash(m.recipient)
 	case c.RecipientHash != nil:
 		m.recipientHash = c.RecipientHash
 	}

@@ -9,6 +9,9 @@ import (
 	"unicode/utf8"
 
 	"gorm.io/gorm"
+
+	"notme/cases/ident"
+	"notme/cases/passwd"
 )
 
 // Admins add staff on /admin with an invitation rather than a password
@@ -68,9 +71,9 @@ func (s *Service) InviteUser(ctx context.Context, a Actor, email string, role Ro
 	case !role.Valid():
 		return Invitation{}, "", ErrUnknownRole
 	}
-	token := randomToken(32)
+	token := ident.RandomToken(32)
 	now := s.clock()
-	inv := Invitation{TokenHash: hashSecret(token), Email: email, Role: role, SecurityTrained: trained,
+	inv := Invitation{TokenHash: ident.HashSecret(token), Email: email, Role: role, SecurityTrained: trained,
 		InvitedBy: a.String(), CreatedAt: now, ExpiresAt: now.Add(InvitationTTL)}
 	err := s.store.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var n int64
@@ -116,7 +119,7 @@ func (s *Service) InvitationByToken(ctx context.Context, token string) (Invitati
 	}
 	var inv Invitation
 	err := s.store.r.WithContext(ctx).Where("token_hash = ? AND used_at IS NULL AND revoked_at IS NULL AND expires_at > ?",
-		hashSecret(token), s.clock()).Limit(1).Find(&inv).Error
+		ident.HashSecret(token), s.clock()).Limit(1).Find(&inv).Error
 	if err != nil {
 		return Invitation{}, fmt.Errorf("look up invitation: %w", err)
 	}
@@ -137,7 +140,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, token, password string) 
 		return User{}, err
 	}
 	now := s.clock()
-	u := User{Email: inv.Email, Role: inv.Role, SecurityTrained: inv.SecurityTrained, PasswordHash: HashPassword(password), CreatedAt: now}
+	u := User{Email: inv.Email, Role: inv.Role, SecurityTrained: inv.SecurityTrained, PasswordHash: passwd.Hash(password), CreatedAt: now}
 	err = s.store.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		// The condition makes a second use of the same link (two tabs, a
 		// double click) find nothing to update.

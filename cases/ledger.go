@@ -9,6 +9,9 @@ import (
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
+
+	"notme/cases/sealed"
+	"notme/cases/store"
 )
 
 // LedgerMessage is one account mail the company sent, registered so that a
@@ -56,7 +59,7 @@ func (s *Service) prepareMessage(m *LedgerMessage) error {
 	m.AccountRef = strings.TrimSpace(m.AccountRef)
 	m.Recipient = strings.ToLower(strings.TrimSpace(m.Recipient))
 	m.Kind = strings.TrimSpace(m.Kind)
-	m.Subject = storableText(m.Subject)
+	m.Subject = store.StorableText(m.Subject)
 	switch {
 	case m.MessageID == "":
 		return Errorf(EINVALID, "message_id is required")
@@ -146,12 +149,12 @@ func (s *Service) RegisterMessage(ctx context.Context, m LedgerMessage) (Registe
 }
 
 func (s *Service) registered(m LedgerMessage) (Registered, error) {
-	tok, err := s.sealer.SealDeterministic(Claims{
+	tok, err := s.sealer.SealDeterministic(sealed.Claims{
 		IssuedAt:      m.CreatedAt,
 		AccountRef:    m.AccountRef,
 		Kind:          m.Kind,
-		RecipientHash: RecipientHash(m.Recipient),
-		MessageIDHash: MessageIDHash(m.MessageID),
+		RecipientHash: sealed.RecipientHash(m.Recipient),
+		MessageIDHash: sealed.MessageIDHash(m.MessageID),
 	})
 	if err != nil {
 		return Registered{}, fmt.Errorf("seal link for %s: %w", m.MessageID, err)
@@ -254,9 +257,9 @@ func (s *Service) Mint(accountRef, kind, recipient string) (Minted, error) {
 	if _, ok := s.kinds[kind]; !ok {
 		return Minted{}, Errorf(EINVALID, "kind must be one of: %s", s.kindNames())
 	}
-	c := Claims{AccountRef: accountRef, Kind: kind}
+	c := sealed.Claims{AccountRef: accountRef, Kind: kind}
 	if recipient != "" {
-		c.RecipientHash = RecipientHash(recipient)
+		c.RecipientHash = sealed.RecipientHash(recipient)
 	}
 	tok, err := s.sealer.Seal(c)
 	if err != nil {
@@ -278,7 +281,7 @@ func TokenFromMessageID(messageID string) string {
 		return ""
 	}
 	tok := id[len("nm1."):at]
-	if !LooksLikeToken(tok) {
+	if !sealed.LooksLikeToken(tok) {
 		return ""
 	}
 	return tok

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"notme/cases/sealed"
 )
 
 func validMessage() LedgerMessage {
@@ -92,11 +94,11 @@ func TestRegisterMessageIdempotent(t *testing.T) {
 	if c1.AccountRef != "acct-1" || c2.AccountRef != "acct-1" {
 		t.Errorf("links of RegisterMessage twice name accounts %q and %q, want acct-1 both", c1.AccountRef, c2.AccountRef)
 	}
-	if !bytes.Equal(c1.MessageIDHash, MessageIDHash("abc.1@mail.example.com")) || !bytes.Equal(c2.MessageIDHash, c1.MessageIDHash) {
+	if !bytes.Equal(c1.MessageIDHash, sealed.MessageIDHash("abc.1@mail.example.com")) || !bytes.Equal(c2.MessageIDHash, c1.MessageIDHash) {
 		t.Errorf("links of RegisterMessage twice carry message-id hashes %x and %x, want %x",
-			c1.MessageIDHash, c2.MessageIDHash, MessageIDHash("abc.1@mail.example.com"))
+			c1.MessageIDHash, c2.MessageIDHash, sealed.MessageIDHash("abc.1@mail.example.com"))
 	}
-	if !bytes.Equal(c1.RecipientHash, RecipientHash("alice@example.com")) {
+	if !bytes.Equal(c1.RecipientHash, sealed.RecipientHash("alice@example.com")) {
 		t.Errorf("link's recipient hash %x, want that of alice@example.com", c1.RecipientHash)
 	}
 	if c1.Kind != "registration" {
@@ -120,7 +122,7 @@ func TestRegisterMessageIdempotent(t *testing.T) {
 	wantCode(t, "LedgerByMessageID(unknown)", err, ENOTFOUND, "")
 }
 
-func openLink(t *testing.T, d *testDesk, link string) Claims {
+func openLink(t *testing.T, d *testDesk, link string) sealed.Claims {
 	t.Helper()
 	tok := link[strings.LastIndex(link, "/r/")+3:]
 	c, err := d.sealer.Open(tok)
@@ -253,8 +255,8 @@ func TestMint(t *testing.T) {
 	if want := "https://desk.example.com/r/" + m.Token; m.URL != want {
 		t.Errorf("Mint().URL = %q, want %q", m.URL, want)
 	}
-	if !LooksLikeToken(m.Token) {
-		t.Errorf("LooksLikeToken(Mint().Token) = false")
+	if !sealed.LooksLikeToken(m.Token) {
+		t.Errorf("sealed.LooksLikeToken(Mint().Token) = false")
 	}
 	if got := TokenFromMessageID(m.MessageID); got != m.Token {
 		t.Errorf("TokenFromMessageID(%q) = %q, want %q", m.MessageID, got, m.Token)
@@ -266,7 +268,7 @@ func TestMint(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Open(Mint().Token) = %v", err)
 	}
-	if c.AccountRef != "acct-9" || c.Kind != "registration" || !bytes.Equal(c.RecipientHash, RecipientHash("bob@example.com")) {
+	if c.AccountRef != "acct-9" || c.Kind != "registration" || !bytes.Equal(c.RecipientHash, sealed.RecipientHash("bob@example.com")) {
 		t.Errorf("Open(Mint().Token) = %+v, want acct-9, registration, bob's hash", c)
 	}
 	if !c.IssuedAt.Equal(d.clock.Now()) {

@@ -31,7 +31,7 @@ func TestLedgerLookupsUseIndexes(t *testing.T) {
 		t.Fatalf("ANALYZE = %v", err)
 	}
 	db := d.store.w
-	postgres := dialectOf(db).name == "postgres"
+	postgres := db.Dialector.Name() == "postgres"
 	cutoff := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	var m LedgerMessage
 	var ms []LedgerMessage

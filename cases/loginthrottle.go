@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"notme/cases/ident"
 )
 
 // A throttle per account on staff sign-in, shared by every desk instance
@@ -233,7 +235,7 @@ func (s *Service) SessionLoginNotice(ctx context.Context, token string) (LoginNo
 		return LoginNotice{}, nil
 	}
 	var sess []Session
-	if err := s.store.r.WithContext(ctx).Where("token_hash = ? AND expires_at > ?", hashSecret(token), s.clock()).
+	if err := s.store.r.WithContext(ctx).Where("token_hash = ? AND expires_at > ?", ident.HashSecret(token), s.clock()).
 		Limit(1).Find(&sess).Error; err != nil {
 		return LoginNotice{}, fmt.Errorf("read the session's sign-in notice: %w", err)
 	}

@@ -10,6 +10,10 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"notme/cases/ident"
+	"notme/cases/mask"
+	"notme/cases/store"
 )
 
 // Mail classes, as the parser in inbox decides them.
@@ -121,7 +125,7 @@ type Ingested struct {
 func (s *Service) IngestMail(ctx context.Context, batch []InboundMail) ([]Ingested, error) {
 	tokens := make([]string, len(batch))
 	for i := range tokens {
-		tokens[i] = randomToken(18)
+		tokens[i] = ident.RandomToken(18)
 	}
 	batch = storableBatch(batch)
 	var out []Ingested
@@ -321,7 +325,7 @@ func heldAckReason(auto string) string {
 func bounceDetail(p ParsedMail) string {
 	detail := "Address undeliverable: a bounce came back for this account's mail"
 	if len(p.BounceRecipients) > 0 {
-		detail += " (" + maskText(strings.Join(p.BounceRecipients, ", ")) + ")"
+		detail += " (" + mask.Text(strings.Join(p.BounceRecipients, ", ")) + ")"
 	}
 	return detail + "."
 }
@@ -366,7 +370,7 @@ func (s *Service) MailList(ctx context.Context, a Actor, f MailFilter) ([]MailMe
 		return nil, fmt.Errorf("list mail: %w", err)
 	}
 	for i := range ms {
-		ms[i].FromAddr = MaskAddress(ms[i].FromAddr)
+		ms[i].FromAddr = mask.Address(ms[i].FromAddr)
 	}
 	return ms, nil
 }
@@ -400,7 +404,7 @@ func (s *Service) OpenCaseFromMail(ctx context.Context, a Actor, mailID int64) (
 	if !a.canReadCases() || a.User == nil {
 		return Filed{}, errNotTrained
 	}
-	statusToken := randomToken(18)
+	statusToken := ident.RandomToken(18)
 	var filed Filed
 	err := s.store.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var m MailMessage
@@ -434,7 +438,7 @@ func (s *Service) OpenCaseFromMail(ctx context.Context, a Actor, mailID int64) (
 }
 
 // storableBatch returns the batch with every parsed text storable
-// (storableText): a NUL in one subject must not fail the whole batch on
+// (store.StorableText): a NUL in one subject must not fail the whole batch on
 // PostgreSQL, nor become a query parameter it refuses. The caller's slices
 // are left alone.
 func storableBatch(batch []InboundMail) []InboundMail {
@@ -445,14 +449,14 @@ func storableBatch(batch []InboundMail) []InboundMail {
 		}
 		l := make([]string, len(in))
 		for i, s := range in {
-			l[i] = storableText(s)
+			l[i] = store.StorableText(s)
 		}
 		return l
 	}
 	for i, m := range batch {
 		p := &m.Parsed
-		p.Class, p.MessageID, p.From, p.Subject = storableText(p.Class), storableText(p.MessageID), storableText(p.From), storableText(p.Subject)
-		p.Lang, p.Auto, p.Reason = storableText(p.Lang), storableText(p.Auto), storableText(p.Reason)
+		p.Class, p.MessageID, p.From, p.Subject = store.StorableText(p.Class), store.StorableText(p.MessageID), store.StorableText(p.From), store.StorableText(p.Subject)
+		p.Lang, p.Auto, p.Reason = store.StorableText(p.Lang), store.StorableText(p.Auto), store.StorableText(p.Reason)
 		p.MessageIDs, p.Tokens, p.BounceRecipients, p.Problems = list(p.MessageIDs), list(p.Tokens), list(p.BounceRecipients), list(p.Problems)
 		out[i] = m
 	}

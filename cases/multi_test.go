@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"notme/cases/store"
 )
 
 // secondDesk is another desk instance on d's database: its own Service,
@@ -13,7 +15,7 @@ import (
 func secondDesk(t *testing.T, d *testDesk) *testDesk {
 	t.Helper()
 	svc, err := NewService(Options{
-		Store: d.store, Sealer: svcSealer(t, d.clock.Now), Kinds: svcKinds,
+		Store: d.store.Store, Sealer: svcSealer(t, d.clock.Now), Kinds: svcKinds,
 		PublicURL: "https://desk.example.com/", MessageIDDomain: "mail.example.com", Now: d.clock.Now,
 	})
 	if err != nil {
@@ -269,7 +271,7 @@ func TestMailboxLeaseSkewedHosts(t *testing.T) {
 	}
 	ctx := context.Background()
 
-	clock := NewDBClock(st, fast)
+	clock := store.NewDBClock(st, fast)
 	offset, within, err := clock.Sync(ctx)
 	if err != nil {
 		t.Fatalf("DBClock.Sync() = %v", err)

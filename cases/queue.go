@@ -3,6 +3,8 @@ package cases
 import (
 	"context"
 	"fmt"
+
+	"notme/cases/ident"
 )
 
 // QueueFilter narrows the queue; zero values mean "any", and no status
@@ -85,7 +87,7 @@ func (s *Service) Queue(ctx context.Context, a Actor, f QueueFilter) ([]QueueCas
 		f.Statuses = OpenStatuses
 	}
 	q := s.store.r.WithContext(ctx).Model(&Case{}).
-		Select(s.store.columns(&Case{})+", (SELECT COUNT(*) FROM reports WHERE reports.case_id = cases.id) AS reports, "+
+		Select(s.store.Columns(&Case{})+", (SELECT COUNT(*) FROM reports WHERE reports.case_id = cases.id) AS reports, "+
 			"COALESCE((SELECT email FROM users WHERE users.id = cases.assignee_id), '') AS assignee, "+newEvidenceSQL).
 		Where("status IN ?", f.Statuses)
 	if f.Severity != "" {
@@ -137,7 +139,7 @@ func (s *Service) CaseByRef(ctx context.Context, a Actor, ref string) (CaseDetai
 	if !a.canReadCases() {
 		return CaseDetail{}, errNotTrained
 	}
-	ref = NormalizeCaseRef(ref)
+	ref = ident.NormalizeCaseRef(ref)
 	var d CaseDetail
 	db := s.store.r.WithContext(ctx)
 	if ref == "" {

@@ -191,24 +191,3 @@ func TestCaseByRef(t *testing.T) {
 		wantCode(t, fmt.Sprintf("CaseByRef(%q)", ref), err, ENOTFOUND, "")
 	}
 }
-
-func TestNormalizeCaseRef(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"NM-7K3Q-9XRD", "NM-7K3Q-9XRD"},
-		{"nm-7k3q-9xrd", "NM-7K3Q-9XRD"},
-		{"7k3q9xrd", "NM-7K3Q-9XRD"},
-		{"NM-O0I1-L000", "NM-0011-1000"},
-		{"NM-7K3Q-9XR", ""},
-		{"", ""},
-	}
-	for _, tt := range tests {
-		if got := NormalizeCaseRef(tt.in); got != tt.want {
-			t.Errorf("NormalizeCaseRef(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-	for range 50 {
-		if ref := newCaseRef(); NormalizeCaseRef(ref) != ref || len(ref) != 12 {
-			t.Fatalf("NormalizeCaseRef(newCaseRef() = %q) = %q, want it unchanged", ref, NormalizeCaseRef(ref))
-		}
-	}
-}

@@ -3,6 +3,8 @@ package cases
 import (
 	"bytes"
 	"fmt"
+
+	"notme/cases/sealed"
 )
 
 // accountLedgerLookup is the optional part of a matchLookup that lists an
@@ -28,7 +30,7 @@ const ledgerScan = 500
 // recipient hash), so that link clicks count towards shared_recipient and
 // domain_cluster. A click on a token without either, or for mail not in the
 // ledger, stays without a recipient: the desk never learns the address.
-func (s *Service) withLedgerRecipient(l matchLookup, c Claims, m match) (match, error) {
+func (s *Service) withLedgerRecipient(l matchLookup, c sealed.Claims, m match) (match, error) {
 	al, ok := l.(accountLedgerLookup)
 	if !ok || (c.MessageIDHash == nil && c.RecipientHash == nil) {
 		return m, nil
@@ -38,8 +40,8 @@ func (s *Service) withLedgerRecipient(l matchLookup, c Claims, m match) (match, 
 		return match{}, fmt.Errorf("look up the ledger of a token's account: %w", err)
 	}
 	for _, lm := range ms {
-		if (c.MessageIDHash != nil && bytes.Equal(MessageIDHash(lm.MessageID), c.MessageIDHash)) ||
-			(c.RecipientHash != nil && bytes.Equal(RecipientHash(lm.Recipient), c.RecipientHash)) {
+		if (c.MessageIDHash != nil && bytes.Equal(sealed.MessageIDHash(lm.MessageID), c.MessageIDHash)) ||
+			(c.RecipientHash != nil && bytes.Equal(sealed.RecipientHash(lm.Recipient), c.RecipientHash)) {
 			m.recipient = lm.Recipient
 			break
 		}

@@ -13,6 +13,10 @@ import (
 	"unicode/utf8"
 
 	"gorm.io/gorm"
+
+	"notme/cases/ident"
+	"notme/cases/sealed"
+	"notme/cases/store"
 )
 
 // ReportInput is one report as a channel received it.
@@ -92,9 +96,9 @@ func (s *Service) FileReport(ctx context.Context, in ReportInput) (Filed, error)
 	if err := s.prepareReport(&in); err != nil {
 		return Filed{}, err
 	}
-	statusToken := randomToken(18)
+	statusToken := ident.RandomToken(18)
 	if in.Submission != "" {
-		statusToken = s.sealer.statusToken(in.Submission)
+		statusToken = s.sealer.StatusToken(in.Submission)
 	}
 	var filed Filed
 	// Two instances on PostgreSQL may race to open the same account's case;
@@ -141,7 +145,7 @@ func (s *Service) FileReport(ctx context.Context, in ReportInput) (Filed, error)
 func (s *Service) filedBefore(ctx context.Context, statusToken string) (Filed, bool, error) {
 	db := s.store.w.WithContext(ctx)
 	var r Report
-	if err := db.Where("status_hash = ?", hashSecret(statusToken)).Limit(1).Find(&r).Error; err != nil {
+	if err := db.Where("status_hash = ?", ident.HashSecret(statusToken)).Limit(1).Find(&r).Error; err != nil {
 		return Filed{}, false, fmt.Errorf("look up the submission: %w", err)
 	}
 	if r.ID == 0 {
@@ -164,7 +168,7 @@ func (s *Service) prepareReport(in *ReportInput) error {
 	if n := utf8.RuneCountInString(in.Note); n > s.noteMaxChars {
 		return Errorf(EINVALID, "the note is %d characters long; at most %d fit", n, s.noteMaxChars)
 	}
-	in.Reporter = strings.ToLower(strings.TrimSpace(storableText(in.Reporter)))
+	in.Reporter = strings.ToLower(strings.TrimSpace(store.StorableText(in.Reporter)))
 	in.Reporter = truncate(in.Reporter, maxRecipient)
 	in.Token = truncate(in.Token, 1024)
 	if len(in.MessageIDs) > 20 {
@@ -319,7 +323,7 @@ func (s *Service) matchWith(l matchLookup, in ReportInput) (match, error) {
 		m.messageID = NormalizeMessageID(in.MessageIDs[0])
 		m.groupKey = "msgid:" + shortHash(m.messageID)
 	default:
-		m.groupKey = "report:" + randomToken(12)
+		m.groupKey = "report:" + ident.RandomToken(12)
 	}
 	return m, nil
 }
@@ -361,7 +365,7 @@ func sameAddress(a, b string) bool {
 	return a != "" && validAddress(a) && strings.EqualFold(a, b)
 }
 
-func (s *Service) tokenMatch(c Claims, messageID string) match {
+func (s *Service) tokenMatch(c sealed.Claims, messageID string) match {
 	return match{confidence: MatchExact, by: "token", accountRef: c.AccountRef, kind: c.Kind,
 		keyID: int(c.KeyID), messageID: messageID, groupKey: "account:" + c.AccountRef}
 }
@@ -512,7 +516,7 @@ func (s *Service) planFiling(m match, in ReportInput, c *Case, newCase bool, now
 	if newCase {
 		key := m.groupKey
 		*c = Case{
-			Ref: newCaseRef(), GroupKey: m.groupKey, OpenKey: &key,
+			Ref: ident.NewCaseRef(), GroupKey: m.groupKey, OpenKey: &key,
 			AccountRef: m.accountRef, Kind: m.kind,
 			Status: StatusNew, Severity: sev, Tier: TierSecurity, Match: m.confidence,
 			CreatedAt: now, UpdatedAt: now, ContainBy: now.Add(s.containBy[sev]),
@@ -633,7 +637,7 @@ func (s *Service) newReport(m match, in ReportInput, caseID int64, statusToken s
 		CaseID: caseID, Channel: in.Channel, MatchedBy: m.by, Match: m.confidence,
 		MessageID: m.messageID, TokenKeyID: m.keyID,
 		OpenedLink: in.OpenedLink, SetPassword: in.SetPassword, NeverSignedUp: in.NeverSignedUp,
-		Note: in.Note, Reporter: in.Reporter, StatusHash: hashSecret(statusToken), ReceivedAt: now,
+		Note: in.Note, Reporter: in.Reporter, StatusHash: ident.HashSecret(statusToken), ReceivedAt: now,
 		RequestDigest: requestDigest(in), RecipientDomain: recipientDomain(m.recipient, in.Reporter),
 		TokenHash: m.linkHash, RecipientHash: m.recipientHash,
 	}
@@ -701,5 +705,5 @@ func caseRefFromAckID(id string) string {
 	if !ok {
 		return ""
 	}
-	return NormalizeCaseRef(ref)
+	return ident.NormalizeCaseRef(ref)
 }

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"notme/cases/ident"
 )
 
 // forge returns tok with one character in the middle changed: it still
@@ -127,7 +129,7 @@ func TestFileReportMatchingLadder(t *testing.T) {
 			if stored.AccountRef != tt.want.account || stored.Match != tt.want.match || stored.OpenKey == nil || *stored.OpenKey != stored.GroupKey {
 				t.Errorf("stored case %+v, want account %q, match %s, open_key = group_key", stored, tt.want.account, tt.want.match)
 			}
-			if f.CaseRef != NormalizeCaseRef(f.CaseRef) {
+			if f.CaseRef != ident.NormalizeCaseRef(f.CaseRef) {
 				t.Errorf("FileReport().CaseRef = %q, not in its normal form", f.CaseRef)
 			}
 		})

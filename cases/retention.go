@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"notme/cases/store"
 )
 
 // EventEvidencePurged marks on a case that retention removed the raw bytes
@@ -65,7 +67,7 @@ func (s *Service) purgeBatch(ctx context.Context, retention time.Duration, batch
 		}
 		// Locked and skipped by a purge running on another instance, so
 		// a mail's purge and its timeline event happen once.
-		err := dialectOf(tx).claimable(tx.Model(&MailMessage{}).Select("id, case_id").
+		err := store.Claimable(tx.Model(&MailMessage{}).Select("id, case_id").
 			Where("purged_at IS NULL AND received_at < ?", now.Add(-retention)).
 			Order("received_at, id").Limit(batch)).Scan(&rows).Error
 		if err != nil {

@@ -10,6 +10,9 @@ import (
 	"unicode/utf8"
 
 	"gorm.io/gorm"
+
+	"notme/cases/ident"
+	"notme/cases/mask"
 )
 
 // AuditRevealAddress is the audit action of a look at a masked address.
@@ -104,7 +107,7 @@ func (s *Service) sessionOf(db *gorm.DB, a Actor, token string, now time.Time) (
 	if a.User == nil || token == "" || len(token) > 128 {
 		return nil, Errorf(EUNAUTHORIZED, "your session has ended; please log in again")
 	}
-	h := hashSecret(token)
+	h := ident.HashSecret(token)
 	var n int64
 	if err := db.Model(&Session{}).Where("token_hash = ? AND user_id = ? AND expires_at > ?", h, a.User.ID, now).Count(&n).Error; err != nil {
 		return nil, fmt.Errorf("check session: %w", err)
@@ -121,7 +124,7 @@ func (s *Service) CaseAddresses(ctx context.Context, a Actor, session, ref strin
 	if !a.canReadCases() || a.User == nil {
 		return nil, errNotTrained
 	}
-	ref = NormalizeCaseRef(ref)
+	ref = ident.NormalizeCaseRef(ref)
 	db := s.store.r.WithContext(ctx)
 	var c Case
 	if err := db.Where("ref = ?", ref).Limit(1).Find(&c).Error; err != nil {
@@ -137,7 +140,7 @@ func (s *Service) CaseAddresses(ctx context.Context, a Actor, session, ref strin
 	until := map[string]time.Time{}
 	if session != "" {
 		var rs []revealRow
-		err := db.Where("session_hash = ? AND user_id = ? AND case_id = ? AND expires_at > ?", hashSecret(session), a.User.ID, c.ID, s.clock()).
+		err := db.Where("session_hash = ? AND user_id = ? AND case_id = ? AND expires_at > ?", ident.HashSecret(session), a.User.ID, c.ID, s.clock()).
 			Find(&rs).Error
 		if err != nil {
 			return nil, fmt.Errorf("read reveals of %s: %w", ref, err)
@@ -155,7 +158,7 @@ func (s *Service) CaseAddresses(ctx context.Context, a Actor, session, ref strin
 		if !ok {
 			i = len(out)
 			byAddr[f.addr] = i
-			out = append(out, CaseAddress{Field: f.field, Masked: MaskAddress(f.addr)})
+			out = append(out, CaseAddress{Field: f.field, Masked: mask.Address(f.addr)})
 		}
 		out[i].Where = append(out[i].Where, f.where)
 		if t, ok := until[f.field]; ok && t.After(out[i].Until) {
@@ -197,7 +200,7 @@ func (s *Service) RevealAddress(ctx context.Context, a Actor, session, ref, fiel
 	case n > MaxRevealReason:
 		return Errorf(EINVALID, "The reason is %d characters long; at most %d fit.", n, MaxRevealReason)
 	}
-	ref = NormalizeCaseRef(ref)
+	ref = ident.NormalizeCaseRef(ref)
 	if ref == "" {
 		return Errorf(ENOTFOUND, "no such case")
 	}
@@ -238,4 +241,19 @@ func (s *Service) RevealAddress(ctx context.Context, a Actor, session, ref, fiel
 		return tx.Create(&AuditEntry{At: now, Actor: a.String(), Action: AuditRevealAddress, Subject: "case:" + c.Ref,
 			Detail: where + " (" + field + "); reason: " + reason, Args: Args{"where": where, "field": field, "reason": reason}}).Error
 	})
+}
+
+// maskDetail masks the reporters' and recipients' addresses of a case as
+// staff see it by default; RevealAddress shows one, with a reason.
+func maskDetail(d *CaseDetail) {
+	for i := range d.Reports {
+		d.Reports[i].Reporter = mask.Address(d.Reports[i].Reporter)
+	}
+	for i := range d.Mail {
+		d.Mail[i].FromAddr = mask.Address(d.Mail[i].FromAddr)
+	}
+	for i := range d.Acks {
+		d.Acks[i].ToAddr = mask.Address(d.Acks[i].ToAddr)
+		d.Acks[i].LastError = mask.Text(d.Acks[i].LastError)
+	}
 }

@@ -3,6 +3,8 @@ package cases
 import (
 	"regexp"
 	"strings"
+
+	"notme/cases/sealed"
 )
 
 // Found is what ScanText finds in pasted or quoted text.
@@ -23,7 +25,7 @@ func ScanText(text string) Found {
 	var f Found
 	seen := map[string]bool{}
 	for _, m := range linkTokenRE.FindAllStringSubmatch(text, 50) {
-		if LooksLikeToken(m[1]) && !seen[m[1]] {
+		if sealed.LooksLikeToken(m[1]) && !seen[m[1]] {
 			seen[m[1]] = true
 			f.Tokens = append(f.Tokens, m[1])
 		}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"notme/cases/ident"
 )
 
 // What a queue search matched.
@@ -44,7 +46,7 @@ func (s *Service) FindCases(ctx context.Context, a Actor, query string) (SearchR
 		return out, Errorf(EINVALID, "That is not a case reference, Message-ID, account ref or address.")
 	}
 	db := s.store.r.WithContext(ctx)
-	if ref := NormalizeCaseRef(q); ref != "" {
+	if ref := ident.NormalizeCaseRef(q); ref != "" {
 		var c Case
 		if err := db.Select("id, ref").Where("ref = ?", ref).Limit(1).Find(&c).Error; err != nil {
 			return out, fmt.Errorf("find case by reference: %w", err)

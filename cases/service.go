@@ -13,28 +13,19 @@ import (
 
 	"gorm.io/gorm"
 
+	"notme/cases/sealed"
+	"notme/cases/store"
 	"notme/cases/typo"
 )
 
-// Store holds the database handles. On SQLite the writer is one connection
-// whose transactions begin IMMEDIATE and the reader a separate pool, so that
-// concurrent writers queue instead of failing with "database is locked";
-// on PostgreSQL both are the same pool.
-type Store struct {
-	w, r *gorm.DB
+// handles are the store's database handles as the Service uses them: r
+// for reads beside the writer, w for writes and the reads they depend on.
+type handles struct {
+	*store.Store
+	r, w *gorm.DB
 }
 
-// NewStore returns a Store; reader may be nil to use the writer for reads.
-// The gorm configs must set TranslateError so that unique violations come
-// back as gorm.ErrDuplicatedKey.
-func NewStore(writer, reader *gorm.DB) *Store {
-	if reader == nil {
-		reader = writer
-	}
-	dialectOf(writer).registerUnmatchableText(writer)
-	dialectOf(reader).registerUnmatchableText(reader)
-	return &Store{w: writer, r: reader}
-}
+func handlesOf(st *store.Store) handles { return handles{Store: st, r: st.Reader(), w: st.Writer()} }
 
 // Severity orders how much harm a leaked mail can do.
 type Severity string
@@ -99,8 +90,8 @@ type Kind struct {
 
 // Options configures a Service.
 type Options struct {
-	Store  *Store
-	Sealer *Sealer
+	Store  *store.Store
+	Sealer *sealed.Sealer
 	Kinds  []Kind
 	// ContainBy is the time from a case's (re)assessment to its containment
 	// deadline, per severity; missing severities take DefaultContainBy.
@@ -151,8 +142,8 @@ const DefaultNoteMaxChars = 2000
 
 // Service is the desk's domain: every use-case is a method, one transaction each.
 type Service struct {
-	store            *Store
-	sealer           *Sealer
+	store            handles
+	sealer           *sealed.Sealer
 	kinds            map[string]Kind
 	containBy        map[Severity]time.Duration
 	publicURL        string
@@ -182,7 +173,7 @@ func NewService(o Options) (*Service, error) {
 		return nil, errors.New("cases: PublicURL and MessageIDDomain are required")
 	}
 	s := &Service{
-		store:            o.Store,
+		store:            handlesOf(o.Store),
 		sealer:           o.Sealer,
 		kinds:            map[string]Kind{},
 		containBy:        map[Severity]time.Duration{},
@@ -268,7 +259,7 @@ func (s *Service) kindNames() string {
 	return strings.Join(names, ", ")
 }
 
-// Now is the desk's time: on PostgreSQL the database server's (DBClock),
+// Now is the desk's time: on PostgreSQL the database server's (store.DBClock),
 // which every instance's leases and claims are compared with.
 func (s *Service) Now() time.Time { return s.now() }
 

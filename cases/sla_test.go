@@ -24,7 +24,7 @@ func newRuleDesk(t testing.TB, adjust func(*Options)) *testDesk {
 	if err != nil {
 		t.Fatalf("NewService() = %v", err)
 	}
-	return &testDesk{Service: svc, store: st, clock: clock}
+	return &testDesk{Service: svc, store: handlesOf(st), clock: clock}
 }
 
 // breaches lists the marked breaches as "REF deadline", sorted.
@@ -216,7 +216,7 @@ func TestMarkBreachesWithoutEscalation(t *testing.T) {
 // Two instances marking at once mark each breach once between them.
 func TestMarkBreachesTwoInstances(t *testing.T) {
 	d := newTestDesk(t)
-	other, err := NewService(Options{Store: d.store, Sealer: svcSealer(t, d.clock.Now), Kinds: svcKinds,
+	other, err := NewService(Options{Store: d.store.Store, Sealer: svcSealer(t, d.clock.Now), Kinds: svcKinds,
 		PublicURL: "https://desk.example.com", MessageIDDomain: "mail.example.com", Now: d.clock.Now})
 	if err != nil {
 		t.Fatalf("NewService() = %v", err)

@@ -9,6 +9,9 @@ import (
 	"unicode/utf8"
 
 	"gorm.io/gorm"
+
+	"notme/cases/ident"
+	"notme/cases/passwd"
 )
 
 // Role is what a staff member may do besides working cases.
@@ -61,7 +64,7 @@ func (s *Service) AddUser(ctx context.Context, email string, role Role, trained 
 	case utf8.RuneCountInString(password) < MinPasswordLen:
 		return User{}, Errorf(EINVALID, "the password must be at least %d characters", MinPasswordLen)
 	}
-	u := User{Email: email, Role: role, SecurityTrained: trained, PasswordHash: HashPassword(password), CreatedAt: s.clock()}
+	u := User{Email: email, Role: role, SecurityTrained: trained, PasswordHash: passwd.Hash(password), CreatedAt: s.clock()}
 	err := s.store.w.WithContext(ctx).Create(&u).Error
 	if errors.Is(err, gorm.ErrDuplicatedKey) {
 		return User{}, Errorf(ECONFLICT, "a user %s exists already", email)
@@ -108,15 +111,15 @@ func (s *Service) LoginFrom(ctx context.Context, email, password, client string,
 		return SignedIn{}, err
 	}
 	if u.ID == 0 {
-		CheckPassword(dummyHash(), password)
+		passwd.Check(passwd.Dummy(), password)
 		return SignedIn{}, s.recordLoginFailure(ctx, account, client, n, u, at)
 	}
-	if !CheckPassword(u.PasswordHash, password) || u.Disabled {
+	if !passwd.Check(u.PasswordHash, password) || u.Disabled {
 		return SignedIn{}, s.recordLoginFailure(ctx, account, client, n, u, at)
 	}
-	token := randomToken(32)
+	token := ident.RandomToken(32)
 	now := s.clock()
-	sess := Session{TokenHash: hashSecret(token), UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(ttl)}
+	sess := Session{TokenHash: ident.HashSecret(token), UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(ttl)}
 	err = s.store.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		// Expired sessions go whenever someone logs in; no sweeper needed.
 		if err := tx.Where("expires_at <= ?", now).Delete(&Session{}).Error; err != nil {
@@ -158,9 +161,9 @@ func (s *Service) UserBySession(ctx context.Context, token string) (User, error)
 		return User{}, Errorf(EUNAUTHORIZED, "not logged in")
 	}
 	var u User
-	err := s.store.r.WithContext(ctx).Table("users").Select(s.store.columns(&User{})).
+	err := s.store.r.WithContext(ctx).Table("users").Select(s.store.Columns(&User{})).
 		Joins("JOIN sessions ON sessions.user_id = users.id").
-		Where("sessions.token_hash = ? AND sessions.expires_at > ? AND users.disabled = ?", hashSecret(token), s.clock(), false).
+		Where("sessions.token_hash = ? AND sessions.expires_at > ? AND users.disabled = ?", ident.HashSecret(token), s.clock(), false).
 		Limit(1).Scan(&u).Error
 	if err != nil {
 		return User{}, fmt.Errorf("look up session: %w", err)
@@ -173,7 +176,7 @@ func (s *Service) UserBySession(ctx context.Context, token string) (User, error)
 
 // Logout ends a session.
 func (s *Service) Logout(ctx context.Context, token string) error {
-	if err := s.store.w.WithContext(ctx).Where("token_hash = ?", hashSecret(token)).Delete(&Session{}).Error; err != nil {
+	if err := s.store.w.WithContext(ctx).Where("token_hash = ?", ident.HashSecret(token)).Delete(&Session{}).Error; err != nil {
 		return fmt.Errorf("end session: %w", err)
 	}
 	return nil
@@ -226,7 +229,7 @@ func (s *Service) SetPassword(ctx context.Context, email, password string) (User
 		if u.ID == 0 {
 			return Errorf(ENOTFOUND, "no user %s", email)
 		}
-		u.PasswordHash = HashPassword(password)
+		u.PasswordHash = passwd.Hash(password)
 		if err := tx.Model(&User{}).Where("id = ?", u.ID).Update("password_hash", u.PasswordHash).Error; err != nil {
 			return fmt.Errorf("set password of user %d: %w", u.ID, err)
 		}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"notme/cases/ident"
 )
 
 // ReporterCode is what a reporter's status page (and any other surface
@@ -152,7 +154,7 @@ func (s *Service) StatusByToken(ctx context.Context, token string) (ReporterStat
 	err := db.Table("reports").
 		Select("cases.ref, cases.id AS case_id, cases.status, cases.assignee_id, reports.confidence, reports.received_at").
 		Joins("JOIN cases ON cases.id = reports.case_id").
-		Where("reports.status_hash = ?", hashSecret(token)).Limit(1).Scan(&row).Error
+		Where("reports.status_hash = ?", ident.HashSecret(token)).Limit(1).Scan(&row).Error
 	if err != nil {
 		return ReporterStatus{}, fmt.Errorf("look up status link: %w", err)
 	}

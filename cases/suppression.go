@@ -10,6 +10,10 @@ import (
 	"unicode/utf8"
 
 	"gorm.io/gorm"
+
+	"notme/cases/ident"
+	"notme/cases/mask"
+	"notme/cases/sealed"
 )
 
 // The "not my address" suppression list is what the desk gives back to the
@@ -130,7 +134,7 @@ func (s *Service) AddSuppression(ctx context.Context, a Actor, in SuppressionInp
 		origin = OriginAccountSystem
 	}
 	now := s.clock()
-	x = Suppression{AddrHash: RecipientHash(addr), AddrMasked: MaskAddress(addr), Domain: ackDomain(addr),
+	x = Suppression{AddrHash: sealed.RecipientHash(addr), AddrMasked: mask.Address(addr), Domain: ackDomain(addr),
 		AccountRef: in.AccountRef, Reason: in.Reason, Origin: origin, CreatedBy: a.String(), CreatedAt: now}
 	if in.TTL > 0 {
 		exp := now.Add(in.TTL)
@@ -139,7 +143,7 @@ func (s *Service) AddSuppression(ctx context.Context, a Actor, in SuppressionInp
 	err = s.store.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if in.CaseRef != "" {
 			var c Case
-			if err := tx.Select("id").Where("ref = ?", NormalizeCaseRef(in.CaseRef)).Limit(1).Find(&c).Error; err != nil {
+			if err := tx.Select("id").Where("ref = ?", ident.NormalizeCaseRef(in.CaseRef)).Limit(1).Find(&c).Error; err != nil {
 				return fmt.Errorf("read case %s: %w", in.CaseRef, err)
 			}
 			if c.ID == 0 {
@@ -334,7 +338,7 @@ func (s *Service) SuppressedFor(ctx context.Context, addr, account string) ([]Su
 	var xs []Suppression
 	err := s.store.r.WithContext(ctx).
 		Where("addr_hash = ? AND account_ref IN ? AND removed_at IS NULL AND (expires_at IS NULL OR expires_at > ?)",
-			RecipientHash(addr), []string{AllAccounts, strings.TrimSpace(account)}, s.clock()).
+			sealed.RecipientHash(addr), []string{AllAccounts, strings.TrimSpace(account)}, s.clock()).
 		Order("id").Find(&xs).Error
 	if err != nil {
 		return nil, fmt.Errorf("check the suppression list: %w", err)
@@ -370,8 +374,8 @@ func (s *Service) suppressCaseRecipients(tx *gorm.DB, c *Case, actor string, now
 	for _, r := range rows {
 		x := Suppression{AddrHash: r.RecipientHash, AccountRef: c.AccountRef, Reason: SuppressNotMyAddress,
 			Origin: origin, CaseID: &c.ID, CreatedBy: actor, CreatedAt: now}
-		if r.Recipient != nil && slices.Equal(RecipientHash(*r.Recipient), r.RecipientHash) {
-			x.AddrMasked, x.Domain = MaskAddress(*r.Recipient), ackDomain(*r.Recipient)
+		if r.Recipient != nil && slices.Equal(sealed.RecipientHash(*r.Recipient), r.RecipientHash) {
+			x.AddrMasked, x.Domain = mask.Address(*r.Recipient), ackDomain(*r.Recipient)
 		}
 		if seen[string(x.AddrHash)] && x.AddrMasked == "" {
 			continue

@@ -1,8 +1,6 @@
 package cases
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
 	"fmt"
 	"strconv"
 	"time"
@@ -68,14 +66,6 @@ const triageClientWindow = time.Hour
 // case because the client reached the bound: n.
 const CodeReportTriageBound = "report.triage_bound"
 
-// clientKey is the stored key of a client: keyed, so that a table of
-// addresses cannot be hashed to find who reported.
-func (s *Sealer) clientKey(client string) []byte {
-	m := hmac.New(sha256.New, s.keys[0].statusKey)
-	m.Write([]byte("notme-client\x00" + client))
-	return m.Sum(nil)[:16]
-}
-
 // triage decides where an unmatched report m that would open a case goes:
 // it may change m.groupKey to an open case's, keep the report on a closed
 // case (keep is true, closed is the case and ev its event), or set
@@ -83,7 +73,7 @@ func (s *Sealer) clientKey(client string) []byte {
 func (s *Service) triage(tx *gorm.DB, m *match, in ReportInput, now time.Time) (closed *Case, ev Event, keep bool, err error) {
 	var ch []byte
 	if in.Client != "" {
-		ch = s.sealer.clientKey(in.Client)
+		ch = s.sealer.ClientKey(in.Client)
 		var recent []Case
 		if err := tx.Where("triage_client = ? AND created_at > ?", ch, now.Add(-triageClientWindow)).
 			Order("created_at DESC, id DESC").Limit(s.triageOpts.PerClientHour).Find(&recent).Error; err != nil {

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"notme/cases/store"
 )
 
 // unavailableMessage is what a client of the API reads for EUNAVAILABLE.
@@ -170,7 +172,7 @@ func probeWrite(db *gorm.DB, name, filler string) error {
 // per TTL however often it is asked: /readyz may be scraped every second
 // by several probes, and one small write transaction serves them all.
 type WriteCheck struct {
-	store   *Store
+	store   *store.Store
 	ttl     time.Duration
 	timeout time.Duration
 	now     func() time.Time
@@ -185,7 +187,7 @@ type WriteCheck struct {
 // NewWriteCheck returns a check of s whose answer is kept for ttl and
 // whose probe gives up after timeout (a writer busy for longer is as good
 // as unavailable to a reporter waiting on it).
-func NewWriteCheck(s *Store, ttl, timeout time.Duration) *WriteCheck {
+func NewWriteCheck(s *store.Store, ttl, timeout time.Duration) *WriteCheck {
 	var b [8]byte
 	rand.Read(b[:])
 	fill := make([]byte, probeBytes/2)
@@ -204,7 +206,7 @@ func (w *WriteCheck) Err(ctx context.Context) error {
 	}
 	pctx, cancel := context.WithTimeout(ctx, w.timeout)
 	defer cancel()
-	err := probeWrite(w.store.w.WithContext(pctx), w.name, w.filler)
+	err := probeWrite(w.store.Writer().WithContext(pctx), w.name, w.filler)
 	if ctx.Err() != nil {
 		return err // the caller left: its answer is not the database's
 	}

@@ -82,7 +82,7 @@ func TestUnavailableClassifies(t *testing.T) {
 func TestUnavailableDatabase(t *testing.T) {
 	ctx := context.Background()
 	d := newTestDesk(t)
-	wc := NewWriteCheck(d.store, 0, 5*time.Second) // ttl 0: every call probes
+	wc := NewWriteCheck(d.store.Store, 0, 5*time.Second) // ttl 0: every call probes
 	if err := wc.Err(ctx); err != nil {
 		t.Fatalf("WriteCheck.Err() on a writable database = %v, want nil", err)
 	}
@@ -152,7 +152,7 @@ func TestUnavailableDatabase(t *testing.T) {
 }
 
 // setMaxPages sets max_page_count on the SQLite writer's one connection.
-func setMaxPages(t *testing.T, s *Store, n int64) {
+func setMaxPages(t *testing.T, s handles, n int64) {
 	t.Helper()
 	if err := s.w.Exec(fmt.Sprintf("PRAGMA max_page_count = %d", n)).Error; err != nil {
 		t.Fatalf("PRAGMA max_page_count = %d: %v", n, err)
@@ -161,7 +161,7 @@ func setMaxPages(t *testing.T, s *Store, n int64) {
 
 // readOnlyPostgres makes the test's database read-only for every new
 // session and drops the pool's idle sessions; the returned func undoes it.
-func readOnlyPostgres(t *testing.T, s *Store) (restore func()) {
+func readOnlyPostgres(t *testing.T, s handles) (restore func()) {
 	t.Helper()
 	var name string
 	if err := s.w.Raw("SELECT current_database()").Scan(&name).Error; err != nil {
@@ -192,7 +192,7 @@ func readOnlyPostgres(t *testing.T, s *Store) (restore func()) {
 // The write check probes once per TTL however often it is asked.
 func TestWriteCheckCaches(t *testing.T) {
 	d := newTestDesk(t)
-	wc := NewWriteCheck(d.store, 2*time.Second, 5*time.Second)
+	wc := NewWriteCheck(d.store.Store, 2*time.Second, 5*time.Second)
 	now := time.Date(2026, 12, 7, 6, 0, 0, 0, time.UTC)
 	wc.now = func() time.Time { return now }
 	ctx := context.Background()

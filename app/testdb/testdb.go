@@ -1,6 +1,7 @@
-// Package testdb gives tests a database of their own on the throwaway
-// PostgreSQL cluster named by NOTME_TEST_POSTGRES (see .ci/postgres.sh).
-// Only tests import it.
+// Package testdb gives tests a database of their own: a migrated store
+// (Store) on SQLite, or on the throwaway PostgreSQL cluster named by
+// NOTME_TEST_POSTGRES (see .ci/postgres.sh), and an empty PostgreSQL
+// database (NewPostgres). Only tests import it.
 package testdb
 
 import (

@@ -19,6 +19,7 @@ import (
 	"notme/app"
 	"notme/app/webhook"
 	"notme/cases"
+	"notme/cases/sealed"
 )
 
 var testSecret = []byte("0123456789abcdef0123456789abcdef")
@@ -166,7 +167,7 @@ func openDeskTo(t *testing.T, dir string, clk *clock, wc webhook.Config, o cases
 		t.Fatalf("OpenDatabase() = %v", err)
 	}
 	sum := sha256.Sum256([]byte("webhook test key"))
-	sealer, err := cases.NewSealer([]cases.TokenKey{{ID: 1, Secret: sum[:]}}, clk.Now)
+	sealer, err := sealed.NewSealer([]sealed.Key{{ID: 1, Secret: sum[:]}}, clk.Now)
 	if err != nil {
 		t.Fatal(err)
 	}

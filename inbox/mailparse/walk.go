@@ -657,7 +657,7 @@ func (p *parser) tokenFromAddress(a string) string {
 	return ""
 }
 
-// looksLikeToken duplicates cases.LooksLikeToken, which mailparse may not
+// looksLikeToken duplicates sealed.LooksLikeToken, which mailparse may not
 // import: base64url without padding, 64 to 368 characters, never 1 more
 // than a multiple of 4, first character 'A' (version byte 0x01).
 func looksLikeToken(s string) bool {

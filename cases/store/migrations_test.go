@@ -1,14 +1,12 @@
-package cases
+package store
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"gorm.io/gorm"
 )
@@ -84,13 +82,13 @@ func TestMigrationsAppendOnly(t *testing.T) {
 				t.Logf("wrote %s", path)
 			case os.IsNotExist(err):
 				t.Errorf("migration %d (%s) has no golden %s: a new migration needs one; "+
-					"run `go test ./cases -run TestMigrationsAppendOnly -update` and commit the files it writes", m.version, name, path)
+					"run `go test ./cases/store -run TestMigrationsAppendOnly -update` and commit the files it writes", m.version, name, path)
 			case err != nil:
 				t.Fatal(err)
 			case string(want) != got:
 				t.Errorf("migration %d (%s) no longer renders as %s (first difference: %s): a released migration never changes, "+
 					"put the change in a new migration. Only if version %d was never released: delete its goldens and run "+
-					"`go test ./cases -run TestMigrationsAppendOnly -update`",
+					"`go test ./cases/store -run TestMigrationsAppendOnly -update`",
 					m.version, name, path, firstDifference(string(want), got), m.version)
 			}
 		}
@@ -143,63 +141,5 @@ func TestMigrationGoldensCatchAnEdit(t *testing.T) {
 		if got := migrationGolden(m, dialectNamed(name)); got == string(want) {
 			t.Errorf("edited migration 1 (%s) still matches %s", name, goldenPath(name, 1))
 		}
-	}
-}
-
-func TestMigrate(t *testing.T) {
-	st := openTestStore(t) // migrated once
-	ctx := context.Background()
-	ok, err := st.SchemaCurrent(ctx)
-	if err != nil || !ok {
-		t.Fatalf("SchemaCurrent() after Migrate = %v, %v; want true, nil", ok, err)
-	}
-	applied, err := st.Migrate(ctx)
-	if err != nil {
-		t.Fatalf("Migrate() again = %v", err)
-	}
-	if len(applied) != 0 {
-		t.Errorf("Migrate() again applied %v, want nothing", applied)
-	}
-	var n int64
-	if err := st.w.Table("schema_migrations").Count(&n).Error; err != nil || n != int64(len(migrations)) {
-		t.Errorf("schema_migrations has %d rows (%v), want %d", n, err, len(migrations))
-	}
-	if ok, err := st.SchemaCurrent(ctx); err != nil || !ok {
-		t.Errorf("SchemaCurrent() after Migrate twice = %v, %v; want true, nil", ok, err)
-	}
-
-	// A database from a newer binary is not current for this one.
-	if err := st.w.Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
-		schemaVersion()+1, "future", time.Now().UTC()).Error; err != nil {
-		t.Fatalf("insert future migration: %v", err)
-	}
-	if ok, err := st.SchemaCurrent(ctx); err != nil || ok {
-		t.Errorf("SchemaCurrent() with a newer migration = %v, %v; want false, nil", ok, err)
-	}
-}
-
-// TestSchemaCurrentNeedsEveryVersion: a database that lacks any one
-// version is not current, though its highest version is this code's.
-func TestSchemaCurrentNeedsEveryVersion(t *testing.T) {
-	ctx := context.Background()
-	for _, v := range []int{migrations[0].version, migrations[len(migrations)/2].version, migrations[len(migrations)-2].version} {
-		t.Run(fmt.Sprintf("without %d", v), func(t *testing.T) {
-			st := openTestStore(t)
-			if err := st.w.Exec(`DELETE FROM schema_migrations WHERE version = ?`, v).Error; err != nil {
-				t.Fatalf("delete version %d: %v", v, err)
-			}
-			if ok, err := st.SchemaCurrent(ctx); err != nil || ok {
-				t.Errorf("SchemaCurrent() without version %d = %v, %v; want false, nil", v, ok, err)
-			}
-			// Running the step again is not the point (its tables exist);
-			// recording it makes the database current again.
-			if err := st.w.Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
-				v, "again", time.Now().UTC()).Error; err != nil {
-				t.Fatalf("insert version %d: %v", v, err)
-			}
-			if ok, err := st.SchemaCurrent(ctx); err != nil || !ok {
-				t.Errorf("SchemaCurrent() with version %d back = %v, %v; want true, nil", v, ok, err)
-			}
-		})
 	}
 }

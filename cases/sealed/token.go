@@ -1,4 +1,4 @@
-package cases
+package sealed
 
 // Sealed tokens
 //
@@ -30,7 +30,7 @@ package cases
 // hashes make 142.
 //
 // Keys rotate: the newest key seals, every configured key opens. Any token
-// that does not open, for whatever reason, yields ErrTokenInvalid and nothing
+// that does not open, for whatever reason, yields ErrInvalid and nothing
 // more, so a prober learns nothing.
 
 import (
@@ -50,22 +50,22 @@ import (
 	"golang.org/x/crypto/chacha20poly1305"
 )
 
-// TokenKey is one sealing key. ID is written in clear in the token so the
+// Key is one sealing key. ID is written in clear in the token so the
 // right key is tried.
-type TokenKey struct {
+type Key struct {
 	ID     byte
 	Secret []byte // exactly 32 bytes
 }
 
 // String names the key without its secret, so a key printed by mistake leaks
 // nothing.
-func (k TokenKey) String() string { return fmt.Sprintf("token key %d", k.ID) }
+func (k Key) String() string { return fmt.Sprintf("token key %d", k.ID) }
 
 // GoString keeps %#v from printing the secret.
-func (k TokenKey) GoString() string { return k.String() }
+func (k Key) GoString() string { return k.String() }
 
 // LogValue logs the key's ID only.
-func (k TokenKey) LogValue() slog.Value {
+func (k Key) LogValue() slog.Value {
 	return slog.GroupValue(slog.Int("id", int(k.ID)))
 }
 
@@ -79,12 +79,12 @@ type Claims struct {
 	MessageIDHash []byte    // optional: nil or exactly 16 bytes (see MessageIDHash)
 }
 
-// ErrTokenInvalid is the only error Open returns for any bad token: tampered,
+// ErrInvalid is the only error Open returns for any bad token: tampered,
 // truncated, unknown key, wrong version, garbage. It says nothing more.
-var ErrTokenInvalid = errors.New("token does not open")
+var ErrInvalid = errors.New("token does not open")
 
-// TokenSecretLen is the length of a token key's secret, in bytes.
-const TokenSecretLen = tokenSecretLen
+// SecretLen is the length of a token key's secret, in bytes.
+const SecretLen = tokenSecretLen
 
 const (
 	tokenVersion     = 0x01
@@ -140,7 +140,7 @@ type Sealer struct {
 
 // NewSealer returns a Sealer for keys, newest first: keys[0] seals, all of
 // them open. now is the clock for IssuedAt; nil means time.Now.
-func NewSealer(keys []TokenKey, now func() time.Time) (*Sealer, error) {
+func NewSealer(keys []Key, now func() time.Time) (*Sealer, error) {
 	if len(keys) == 0 {
 		return nil, errors.New("new sealer: no token keys")
 	}
@@ -174,11 +174,19 @@ func NewSealer(keys []TokenKey, now func() time.Time) (*Sealer, error) {
 // so that the same submission sent again (a double click, a retry after an
 // instance died) gets the same token and finds that report. It is keyed:
 // the submission alone does not tell anyone the token. Same length as
-// randomToken(18).
-func (s *Sealer) statusToken(submission string) string {
+// ident.RandomToken(18).
+func (s *Sealer) StatusToken(submission string) string {
 	m := hmac.New(sha256.New, s.keys[0].statusKey)
 	m.Write([]byte(submission))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:18])
+}
+
+// ClientKey is the stored key of a client (an address that reported): keyed,
+// so that a table of addresses cannot be hashed to find who reported.
+func (s *Sealer) ClientKey(client string) []byte {
+	m := hmac.New(sha256.New, s.keys[0].statusKey)
+	m.Write([]byte("notme-client\x00" + client))
+	return m.Sum(nil)[:16]
 }
 
 // Seal returns the token for c under the newest key. A zero IssuedAt is
@@ -253,14 +261,14 @@ func (s *Sealer) seal(c Claims, deterministic bool) (string, error) {
 }
 
 // Open returns the claims sealed in token by any configured key, with KeyID
-// set to that key. Any failure is ErrTokenInvalid.
+// set to that key. Any failure is ErrInvalid.
 func (s *Sealer) Open(token string) (Claims, error) {
 	if !LooksLikeToken(token) { // bounds the work before decoding
-		return Claims{}, ErrTokenInvalid
+		return Claims{}, ErrInvalid
 	}
 	raw, err := tokenEncoding.DecodeString(token)
 	if err != nil || len(raw) < tokenMinBytes || len(raw) > tokenMaxBytes || raw[0] != tokenVersion {
-		return Claims{}, ErrTokenInvalid
+		return Claims{}, ErrInvalid
 	}
 	var aead cipher.AEAD
 	for _, k := range s.keys {
@@ -270,16 +278,16 @@ func (s *Sealer) Open(token string) (Claims, error) {
 		}
 	}
 	if aead == nil {
-		return Claims{}, ErrTokenInvalid
+		return Claims{}, ErrInvalid
 	}
 	nonce := raw[tokenHeaderLen : tokenHeaderLen+tokenNonceLen]
 	plain, err := aead.Open(nil, nonce, raw[tokenHeaderLen+tokenNonceLen:], raw[:tokenHeaderLen])
 	if err != nil {
-		return Claims{}, ErrTokenInvalid
+		return Claims{}, ErrInvalid
 	}
 	c, ok := decodeClaims(plain)
 	if !ok {
-		return Claims{}, ErrTokenInvalid
+		return Claims{}, ErrInvalid
 	}
 	c.KeyID = raw[1]
 	return c, nil

@@ -1,4 +1,4 @@
-package cases
+package store
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 )
 
 // This file is the one place where SQLite and PostgreSQL differ. Everything
-// else in the package speaks portable SQL through gorm.
+// else in the module speaks portable SQL through gorm.
 
 // dialect names the column types a migration needs.
 type dialect struct {
@@ -83,10 +83,10 @@ func (d dialect) lockMigrations(db *gorm.DB) (unlock func() error, err error) {
 	}, nil
 }
 
-// storableText makes text from outside (mail headers, API fields) storable
+// StorableText makes text from outside (mail headers, API fields) storable
 // in a text column of either database: PostgreSQL refuses NUL and invalid
 // UTF-8, which SQLite keeps. Done on both, so both store the same.
-func storableText(s string) string {
+func StorableText(s string) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	if strings.IndexByte(s, 0) >= 0 {
 		s = strings.ReplaceAll(s, "\x00", "")
@@ -100,7 +100,7 @@ const unmatchableTextCallback = "notme:unmatchable_text"
 // registerUnmatchableText makes PostgreSQL answer a read whose parameter
 // holds NUL or invalid UTF-8 (a login address or case reference typed by
 // anyone) the way SQLite does: no row, rather than an error that becomes a
-// 500. No stored text holds such bytes (storableText), so none could match.
+// 500. No stored text holds such bytes (StorableText), so none could match.
 // Inside a transaction PostgreSQL has already aborted it; the error stays.
 func (d dialect) registerUnmatchableText(db *gorm.DB) {
 	if d.name != "postgres" || db.Callback().Query().Get(unmatchableTextCallback) != nil {
@@ -127,18 +127,18 @@ func (d dialect) registerUnmatchableText(db *gorm.DB) {
 	_ = db.Callback().Row().After("gorm:row").Register(unmatchableTextCallback, fn)
 }
 
-// claimable locks the rows a SELECT picks, skipping rows another claimer
+// Claimable locks the rows a SELECT picks, skipping rows another claimer
 // holds, so concurrent claimers on PostgreSQL take different rows instead
 // of queueing behind one another's locks and coming back empty. SQLite has
 // one writer at a time and no row locks.
-func (d dialect) claimable(q *gorm.DB) *gorm.DB {
-	if d.name != "postgres" {
+func Claimable(q *gorm.DB) *gorm.DB {
+	if dialectOf(q).name != "postgres" {
 		return q
 	}
 	return q.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate, Options: clause.LockingOptionsSkipLocked})
 }
 
-// claim sets set on up to limit rows of table that match where, oldest by
+// Claim sets set on up to limit rows of table that match where, oldest by
 // order first, and returns how many it claimed. On PostgreSQL rows another
 // claimer holds are skipped, and the rows are picked in a locking CTE,
 // which runs once: picked in an `id IN (SELECT … LIMIT n FOR UPDATE SKIP
@@ -147,10 +147,10 @@ func (d dialect) claimable(q *gorm.DB) *gorm.DB {
 // claim of 7 took every due row (TestClaimsAcrossInstances). Under READ
 // COMMITTED the lock re-checks where on the newest version of a row another
 // claimer changed meanwhile. SQLite's single writer needs neither.
-func (d dialect) claim(db *gorm.DB, table, where string, whereArgs []any, order string, limit int, set string, setArgs []any) (int64, error) {
+func Claim(db *gorm.DB, table, where string, whereArgs []any, order string, limit int, set string, setArgs []any) (int64, error) {
 	var q string
 	var args []any
-	if d.name == "postgres" {
+	if dialectOf(db).name == "postgres" {
 		q = `WITH picked AS MATERIALIZED (SELECT id FROM ` + table + ` WHERE ` + where + ` ORDER BY ` + order +
 			` LIMIT ? FOR UPDATE SKIP LOCKED) UPDATE ` + table + ` SET ` + set + ` FROM picked WHERE ` + table + `.id = picked.id`
 		args = append(append(append(args, whereArgs...), limit), setArgs...)
@@ -163,14 +163,14 @@ func (d dialect) claim(db *gorm.DB, table, where string, whereArgs []any, order 
 	return res.RowsAffected, res.Error
 }
 
-// columns lists model's columns, qualified by its table, for a SELECT that
+// Columns lists model's columns, qualified by its table, for a SELECT that
 // joins or adds to it: never table.*, whose result would change under the
 // statements PostgreSQL connections keep prepared once a newer release adds
 // a column (see app's openPostgres).
-func (s *Store) columns(model any) string {
+func (s *Store) Columns(model any) string {
 	stmt := &gorm.Statement{DB: s.r}
 	if err := stmt.Parse(model); err != nil {
-		panic(fmt.Sprintf("cases: parse the model %T: %v", model, err)) // a programming error
+		panic(fmt.Sprintf("store: parse the model %T: %v", model, err)) // a programming error
 	}
 	cols := make([]string, len(stmt.Schema.DBNames))
 	for i, n := range stmt.Schema.DBNames {

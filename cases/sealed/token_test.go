@@ -1,4 +1,4 @@
-package cases
+package sealed
 
 import (
 	"bytes"
@@ -14,16 +14,16 @@ import (
 
 // testTokenKey derives a fixed 32-byte secret from label, so tests and
 // every fuzz worker agree on the keys.
-func testTokenKey(id byte, label string) TokenKey {
+func testTokenKey(id byte, label string) Key {
 	sum := sha256.Sum256([]byte("notme test token key\x00" + label))
-	return TokenKey{ID: id, Secret: sum[:]}
+	return Key{ID: id, Secret: sum[:]}
 }
 
 var testTokenNow = time.Date(2026, 5, 4, 9, 30, 15, 0, time.UTC)
 
 func testTokenClock() time.Time { return testTokenNow }
 
-func newTestSealer(t testing.TB, keys ...TokenKey) *Sealer {
+func newTestSealer(t testing.TB, keys ...Key) *Sealer {
 	t.Helper()
 	s, err := NewSealer(keys, testTokenClock)
 	if err != nil {
@@ -164,22 +164,22 @@ func TestTokenKeyRotation(t *testing.T) {
 	if err != nil || got.KeyID != newKey.ID {
 		t.Errorf("[new, old].Open([new, old].Seal) = KeyID %d, %v; want KeyID %d, nil", got.KeyID, err, newKey.ID)
 	}
-	if _, err := oldOnly.Open(newTok); err != ErrTokenInvalid {
-		t.Errorf("[old].Open(new token) = %v, want ErrTokenInvalid", err)
+	if _, err := oldOnly.Open(newTok); err != ErrInvalid {
+		t.Errorf("[old].Open(new token) = %v, want ErrInvalid", err)
 	}
 
 	retired := newTestSealer(t, newKey)
-	if _, err := retired.Open(oldTok); err != ErrTokenInvalid {
-		t.Errorf("[new].Open(old token) = %v, want ErrTokenInvalid", err)
+	if _, err := retired.Open(oldTok); err != ErrInvalid {
+		t.Errorf("[new].Open(old token) = %v, want ErrInvalid", err)
 	}
 	impostor := newTestSealer(t, testTokenKey(oldKey.ID, "impostor"))
-	if _, err := impostor.Open(oldTok); err != ErrTokenInvalid {
-		t.Errorf("Open(token) with key id %d but another secret = %v, want ErrTokenInvalid", oldKey.ID, err)
+	if _, err := impostor.Open(oldTok); err != ErrInvalid {
+		t.Errorf("Open(token) with key id %d but another secret = %v, want ErrInvalid", oldKey.ID, err)
 	}
 }
 
 func TestOpenTampered(t *testing.T) {
-	keys := []TokenKey{testTokenKey(1, "one"), testTokenKey(2, "two"), testTokenKey(3, "three")}
+	keys := []Key{testTokenKey(1, "one"), testTokenKey(2, "two"), testTokenKey(3, "three")}
 	s := newTestSealer(t, keys...)
 	tok := sealOK(t, s, Claims{AccountRef: "acct-0000042", Kind: "registration",
 		RecipientHash: RecipientHash("a@example.com"), MessageIDHash: MessageIDHash("<x@y>")})
@@ -189,8 +189,8 @@ func TestOpenTampered(t *testing.T) {
 	}
 	mustNotOpen := func(what, in string) {
 		t.Helper()
-		if c, err := s.Open(in); err != ErrTokenInvalid {
-			t.Fatalf("Open(%q) [%s] = %+v, %v; want ErrTokenInvalid", in, what, c, err)
+		if c, err := s.Open(in); err != ErrInvalid {
+			t.Fatalf("Open(%q) [%s] = %+v, %v; want ErrInvalid", in, what, c, err)
 		}
 	}
 
@@ -320,12 +320,12 @@ func TestOpenGarbage(t *testing.T) {
 		"AQ\x00" + strings.Repeat("A", 80),
 	}
 	for _, in := range tests {
-		if c, err := s.Open(in); err != ErrTokenInvalid {
-			t.Errorf("Open(%q) = %+v, %v; want ErrTokenInvalid", in, c, err)
+		if c, err := s.Open(in); err != ErrInvalid {
+			t.Errorf("Open(%q) = %+v, %v; want ErrInvalid", in, c, err)
 		}
 	}
-	if got := ErrTokenInvalid.Error(); got != "token does not open" {
-		t.Errorf("ErrTokenInvalid.Error() = %q, want the fixed message", got)
+	if got := ErrInvalid.Error(); got != "token does not open" {
+		t.Errorf("ErrInvalid.Error() = %q, want the fixed message", got)
 	}
 }
 
@@ -371,16 +371,16 @@ func TestNewSealerErrors(t *testing.T) {
 	good := testTokenKey(1, "good")
 	tests := []struct {
 		name string
-		keys []TokenKey
+		keys []Key
 	}{
 		{"nil", nil},
-		{"empty", []TokenKey{}},
-		{"nil secret", []TokenKey{{ID: 1}}},
-		{"31-byte secret", []TokenKey{{ID: 1, Secret: make([]byte, 31)}}},
-		{"33-byte secret", []TokenKey{{ID: 1, Secret: make([]byte, 33)}}},
-		{"second key bad", []TokenKey{good, {ID: 2, Secret: make([]byte, 16)}}},
-		{"duplicate id", []TokenKey{good, testTokenKey(1, "other")}},
-		{"same key twice", []TokenKey{good, good}},
+		{"empty", []Key{}},
+		{"nil secret", []Key{{ID: 1}}},
+		{"31-byte secret", []Key{{ID: 1, Secret: make([]byte, 31)}}},
+		{"33-byte secret", []Key{{ID: 1, Secret: make([]byte, 33)}}},
+		{"second key bad", []Key{good, {ID: 2, Secret: make([]byte, 16)}}},
+		{"duplicate id", []Key{good, testTokenKey(1, "other")}},
+		{"same key twice", []Key{good, good}},
 	}
 	for _, tt := range tests {
 		if s, err := NewSealer(tt.keys, testTokenClock); err == nil || s != nil {
@@ -390,7 +390,7 @@ func TestNewSealerErrors(t *testing.T) {
 		}
 	}
 
-	s, err := NewSealer([]TokenKey{good, testTokenKey(0, "zero id")}, nil)
+	s, err := NewSealer([]Key{good, testTokenKey(0, "zero id")}, nil)
 	if err != nil {
 		t.Fatalf("NewSealer(two keys, nil clock) = %v", err)
 	}
@@ -412,12 +412,12 @@ func TestNewSealerCopiesSecret(t *testing.T) {
 }
 
 func TestTokenKeyRedacted(t *testing.T) {
-	key := TokenKey{ID: 3, Secret: []byte("0123456789abcdef0123456789ABCDEF")}
+	key := Key{ID: 3, Secret: []byte("0123456789abcdef0123456789ABCDEF")}
 	var logged bytes.Buffer
 	slog.New(slog.NewTextHandler(&logged, nil)).Info("k", "key", key)
 	for _, out := range []string{fmt.Sprint(key), fmt.Sprintf("%v %+v %#v %s", key, key, key, key), logged.String()} {
 		if strings.Contains(out, "0123") || strings.Contains(out, fmt.Sprint(key.Secret[:4])) {
-			t.Errorf("formatting a TokenKey = %q, it shows the secret", out)
+			t.Errorf("formatting a Key = %q, it shows the secret", out)
 		}
 	}
 }
@@ -558,9 +558,9 @@ func FuzzOpen(f *testing.F) {
 		c, err := s.Open(in)
 		switch {
 		case err == nil && !sealed[in]:
-			t.Fatalf("Open(%q) = %+v, nil; want ErrTokenInvalid for a token not sealed here", in, c)
-		case err != nil && err != ErrTokenInvalid:
-			t.Fatalf("Open(%q) = %v, want ErrTokenInvalid", in, err)
+			t.Fatalf("Open(%q) = %+v, nil; want ErrInvalid for a token not sealed here", in, c)
+		case err != nil && err != ErrInvalid:
+			t.Fatalf("Open(%q) = %v, want ErrInvalid", in, err)
 		case err != nil && sealed[in]:
 			t.Fatalf("Open(%q) = %v for a token sealed here", in, err)
 		case err == nil && !LooksLikeToken(in):
@@ -623,9 +623,9 @@ func FuzzSealOpen(f *testing.F) {
 }
 
 func TestSealDeterministic(t *testing.T) {
-	k1 := TokenKey{ID: 1, Secret: bytes.Repeat([]byte{7}, 32)}
-	k2 := TokenKey{ID: 2, Secret: bytes.Repeat([]byte{9}, 32)}
-	s, err := NewSealer([]TokenKey{k1}, nil)
+	k1 := Key{ID: 1, Secret: bytes.Repeat([]byte{7}, 32)}
+	k2 := Key{ID: 2, Secret: bytes.Repeat([]byte{9}, 32)}
+	s, err := NewSealer([]Key{k1}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -643,7 +643,7 @@ func TestSealDeterministic(t *testing.T) {
 	if t3, _ := s.SealDeterministic(c); t3 == t1 {
 		t.Fatalf("SealDeterministic of other claims gave the same token")
 	}
-	s2, _ := NewSealer([]TokenKey{k2, k1}, nil)
+	s2, _ := NewSealer([]Key{k2, k1}, nil)
 	if t4, _ := s2.SealDeterministic(c); t4 == t1 {
 		t.Fatalf("SealDeterministic under another key gave the same token")
 	}

@@ -1,4 +1,4 @@
-package cases
+package mask
 
 import (
 	"regexp"
@@ -6,13 +6,13 @@ import (
 	"unicode/utf8"
 )
 
-// MaskAddress hides an email address the way the console shows it by
+// Address hides an email address the way the console shows it by
 // default: the first character of the local part and the whole domain,
 // "t***@example.com". A one-character local part is hidden whole, as is
 // anything that is not an address, so the mask never gives the address
 // away; characters are runes, so Japanese local parts and IDN domains mask
 // cleanly. The domain stays: leads need it to spot typo domains.
-func MaskAddress(addr string) string {
+func Address(addr string) string {
 	addr = strings.TrimSpace(addr)
 	if addr == "" {
 		return ""
@@ -39,25 +39,19 @@ func maskable(r rune) bool {
 // (an SMTP error, a bounce's summary).
 var addressInText = regexp.MustCompile(`[\p{L}\p{N}._%+\-!#$&'*/=?^{|}~]+@[\p{L}\p{N}\-]+(?:\.[\p{L}\p{N}\-]+)+`)
 
-// maskText masks every address in free text.
-func maskText(s string) string {
+// Text masks every address in free text.
+func Text(s string) string { return TextExcept(s, nil) }
+
+// TextExcept masks every address in free text except those keep (if not
+// nil) reports true for: the ones a person was allowed to see.
+func TextExcept(s string, keep func(addr string) bool) string {
 	if !strings.Contains(s, "@") {
 		return s
 	}
-	return addressInText.ReplaceAllStringFunc(s, MaskAddress)
-}
-
-// maskDetail masks the reporters' and recipients' addresses of a case as
-// staff see it by default; RevealAddress shows one, with a reason.
-func maskDetail(d *CaseDetail) {
-	for i := range d.Reports {
-		d.Reports[i].Reporter = MaskAddress(d.Reports[i].Reporter)
-	}
-	for i := range d.Mail {
-		d.Mail[i].FromAddr = MaskAddress(d.Mail[i].FromAddr)
-	}
-	for i := range d.Acks {
-		d.Acks[i].ToAddr = MaskAddress(d.Acks[i].ToAddr)
-		d.Acks[i].LastError = maskText(d.Acks[i].LastError)
-	}
+	return addressInText.ReplaceAllStringFunc(s, func(a string) string {
+		if keep != nil && keep(a) {
+			return a
+		}
+		return Address(a)
+	})
 }

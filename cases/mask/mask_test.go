@@ -1,8 +1,8 @@
-package cases
+package mask
 
 import "testing"
 
-func TestMaskAddress(t *testing.T) {
+func TestAddress(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{"taro@example.com", "t***@example.com"},
 		{"Taro.Yamada+shop@example.co.jp", "T***@example.co.jp"},
@@ -23,21 +23,29 @@ func TestMaskAddress(t *testing.T) {
 		{"\u202etaro@example.com", "***@example.com"}, // a bidi override is not shown
 		{"\xff\xfe@example.com", "***@example.com"},   // not UTF-8
 	} {
-		if got := MaskAddress(tc.in); got != tc.want {
-			t.Errorf("MaskAddress(%q) = %q, want %q", tc.in, got, tc.want)
+		if got := Address(tc.in); got != tc.want {
+			t.Errorf("Address(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }
 
-func TestMaskText(t *testing.T) {
+func TestText(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{"550 5.1.1 <hanako@example.net>: user unknown", "550 5.1.1 <h***@example.net>: user unknown"},
 		{"dial tcp: connection refused", "dial tcp: connection refused"},
 		{"to a@x.jp and bob@example.org", "to ***@x.jp and b***@example.org"},
 		{"宛先 たろう@例え.jp は存在しません", "宛先 た***@例え.jp は存在しません"},
 	} {
-		if got := maskText(tc.in); got != tc.want {
-			t.Errorf("maskText(%q) = %q, want %q", tc.in, got, tc.want)
+		if got := Text(tc.in); got != tc.want {
+			t.Errorf("Text(%q) = %q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+func TestTextExcept(t *testing.T) {
+	keep := func(a string) bool { return a == "bob@example.org" }
+	in := "to alice@example.com and bob@example.org"
+	if got, want := TextExcept(in, keep), "to a***@example.com and bob@example.org"; got != want {
+		t.Errorf("TextExcept(%q, keep bob) = %q, want %q", in, got, want)
 	}
 }

@@ -1,4 +1,4 @@
-package cases
+package passwd
 
 import (
 	"crypto/rand"
@@ -24,8 +24,8 @@ const (
 // costs at most NumCPU × 19 MiB of memory.
 var hashSlots = make(chan struct{}, runtime.NumCPU())
 
-// HashPassword returns an argon2id hash in the PHC string format.
-func HashPassword(password string) string {
+// Hash returns an argon2id hash in the PHC string format.
+func Hash(password string) string {
 	salt := make([]byte, 16)
 	rand.Read(salt)
 	hashSlots <- struct{}{}
@@ -35,9 +35,9 @@ func HashPassword(password string) string {
 		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key))
 }
 
-// CheckPassword reports whether password matches an argon2id PHC hash, in
+// Check reports whether password matches an argon2id PHC hash, in
 // constant time.
-func CheckPassword(hash, password string) bool {
+func Check(hash, password string) bool {
 	parts := strings.Split(hash, "$")
 	if len(parts) != 6 || parts[1] != "argon2id" {
 		return false
@@ -65,14 +65,17 @@ func CheckPassword(hash, password string) bool {
 	return subtle.ConstantTimeCompare(got, want) == 1
 }
 
-// dummyHash is checked when a login names no user, so that a missing user
-// takes as long as a wrong password. Made on first use: every command
-// would otherwise pay for a hash at start.
-var dummyHash = sync.OnceValue(func() string { return HashPassword("notme-no-such-user") })
+// Dummy returns a hash to check when a login names no user, so that a
+// missing user takes as long as a wrong password.
+func Dummy() string { return dummyHash() }
 
-// GeneratePassword returns a random password of 20 characters from an
+// dummyHash is made on first use: every command would otherwise pay for a
+// hash at start.
+var dummyHash = sync.OnceValue(func() string { return Hash("notme-no-such-user") })
+
+// Generate returns a random password of 20 characters from an
 // alphabet without look-alikes.
-func GeneratePassword() string {
+func Generate() string {
 	const alphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 	b := make([]byte, 20)
 	rand.Read(b)

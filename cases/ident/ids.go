@@ -1,4 +1,4 @@
-package cases
+package ident
 
 import (
 	"crypto/rand"
@@ -12,9 +12,9 @@ import (
 // reference read out on the phone survives.
 var crockford = base32.NewEncoding("0123456789ABCDEFGHJKMNPQRSTVWXYZ").WithPadding(base32.NoPadding)
 
-// newCaseRef returns a reference such as "NM-7K3Q-9XRD" (40 random bits).
+// NewCaseRef returns a reference such as "NM-7K3Q-9XRD" (40 random bits).
 // It is the one identifier every channel shares; it grants nothing.
-func newCaseRef() string {
+func NewCaseRef() string {
 	var b [5]byte
 	rand.Read(b[:])
 	s := crockford.EncodeToString(b[:])
@@ -33,22 +33,22 @@ func NormalizeCaseRef(ref string) string {
 	return "NM-" + ref[:4] + "-" + ref[4:]
 }
 
-// randomToken returns n random bytes, base64url without padding.
-func randomToken(n int) string {
+// RandomToken returns n random bytes, base64url without padding.
+func RandomToken(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// hashSecret is the stored form of a high-entropy secret (session, status
+// HashSecret is the stored form of a high-entropy secret (session, status
 // token, API key): SHA-256 is enough, there is nothing to brute-force.
-func hashSecret(secret string) []byte {
+func HashSecret(secret string) []byte {
 	h := sha256.Sum256([]byte(secret))
 	return h[:]
 }
 
-// crockfordRandom returns n random bytes in Crockford's base 32.
-func crockfordRandom(n int) string {
+// CrockfordRandom returns n random bytes in Crockford's base 32.
+func CrockfordRandom(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
 	return crockford.EncodeToString(b)
