@@ -288,11 +288,12 @@ func repeatAccounts(db *gorm.DB, now time.Time) ([]PatternAlert, error) {
 // link report, the ledger's recipient of the reported mail.
 func domainClusters(db *gorm.DB, now time.Time) ([]PatternAlert, error) {
 	var rows []struct {
-		Ref       string
-		Reporter  string
-		Recipient *string
+		Ref             string
+		Reporter        string
+		Recipient       *string
+		RecipientDomain string
 	}
-	err := db.Table("cases").Select("cases.ref, reports.reporter, ledger_messages.recipient").
+	err := db.Table("cases").Select("cases.ref, reports.reporter, ledger_messages.recipient, reports.recipient_domain").
 		Joins("JOIN reports ON reports.case_id = cases.id").
 		Joins("LEFT JOIN ledger_messages ON ledger_messages.message_id = reports.message_id AND reports.message_id <> ''").
 		Where("cases.created_at >= ?", now.Add(-ClusterWindow)).
@@ -303,6 +304,11 @@ func domainClusters(db *gorm.DB, now time.Time) ([]PatternAlert, error) {
 	var pairs [][2]string
 	addrs := map[string]map[string]bool{}
 	for _, r := range rows {
+		// A sealed link's report knows its recipient's domain, not the
+		// address: the domain counts, as it does for the escalation rule.
+		if r.RecipientDomain != "" {
+			pairs = append(pairs, [2]string{strings.ToLower(r.RecipientDomain), r.Ref})
+		}
 		for _, a := range []string{r.Reporter, deref(r.Recipient)} {
 			at := strings.LastIndexByte(a, '@')
 			if at < 0 || at == len(a)-1 {

@@ -94,7 +94,7 @@ func (s *Service) CheckAddress(ctx context.Context, a Actor, in GuardInput) (Gua
 		ans.Reasons = append(ans.Reasons, GuardReason{Code: GuardSuppressed, Reason: x.Reason, Scope: scope, Since: &since})
 		ans.Verdict = VerdictDoNotSend
 	}
-	typos, err := s.typos()
+	typos, err := s.suggester(ctx)
 	if err != nil {
 		return GuardAnswer{}, err
 	}
@@ -111,8 +111,8 @@ func (s *Service) CheckAddress(ctx context.Context, a Actor, in GuardInput) (Gua
 // SuggestDomain is the public "did you mean …?" helper's answer: the
 // address (or, asked a bare domain, the domain) most likely meant, and
 // nothing of the suppression list, so that anyone may ask it.
-func (s *Service) SuggestDomain(addr string) (string, bool, error) {
-	typos, err := s.typos()
+func (s *Service) SuggestDomain(ctx context.Context, addr string) (string, bool, error) {
+	typos, err := s.suggester(ctx)
 	if err != nil {
 		return "", false, err
 	}

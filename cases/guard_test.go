@@ -75,10 +75,10 @@ func TestCheckAddressVerdicts(t *testing.T) {
 	}
 
 	// The public helper suggests, and says nothing of the list.
-	if got, ok, err := d.SuggestDomain("hanako@example.jp"); err != nil || ok || got != "" {
+	if got, ok, err := d.SuggestDomain(ctx, "hanako@example.jp"); err != nil || ok || got != "" {
 		t.Errorf("SuggestDomain(listed address) = %q, %v, %v; want nothing", got, ok, err)
 	}
-	if got, ok, err := d.SuggestDomain("taro@gmial.com"); err != nil || !ok || got != "taro@gmail.com" {
+	if got, ok, err := d.SuggestDomain(ctx, "taro@gmial.com"); err != nil || !ok || got != "taro@gmail.com" {
 		t.Errorf("SuggestDomain(taro@gmial.com) = %q, %v, %v; want taro@gmail.com", got, ok, err)
 	}
 }

@@ -274,7 +274,7 @@ func (s *Server) publicSuggest(c echo.Context) error {
 	if len(addr) > 320 {
 		return cases.Errorf(cases.EINVALID, "address is too long")
 	}
-	got, ok, err := s.svc.SuggestDomain(addr)
+	got, ok, err := s.svc.SuggestDomain(c.Request().Context(), addr)
 	if err != nil {
 		return err
 	}

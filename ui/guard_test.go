@@ -255,3 +255,37 @@ func TestDemoSignupAsksTheGuard(t *testing.T) {
 		t.Errorf("suggest.js Cross-Origin-Resource-Policy = %q; companies' pages load it", got)
 	}
 }
+
+// Three cases from one recipient domain make a cluster on /leads; the lead
+// says which domain was meant, and the guard suggests it from then on.
+func TestLeadConfirmsTypoDomain(t *testing.T) {
+	d := newDesk(t)
+	d.addUser(t, "lead@desk.example", cases.RoleLead, true)
+	d.addUser(t, "agent@desk.example", cases.RoleAgent, true)
+	signup := d.addKey(t, cases.ScopeAddressesCheck)
+	for i, acct := range []string{"ACC-1", "ACC-2", "ACC-3"} {
+		tok := d.register(t, cases.LedgerMessage{MessageID: "<cl" + strconv.Itoa(i) + "@mail.example.com>", AccountRef: acct,
+			Recipient: "user" + strconv.Itoa(i) + "@mailshop-typo.example", Kind: "newsletter"})
+		d.browser(t).report(t, tok, nil)
+	}
+	lead := d.login(t, "lead@desk.example")
+	page := lead.get(t, "/leads")
+	if !strings.Contains(page.body, `action="/leads/typo-domains"`) || !strings.Contains(page.body, `value="mailshop-typo.example"`) {
+		t.Fatalf("/leads shows no typo-domain form for the cluster:\n%s", clip(page.body))
+	}
+	agent := d.login(t, "agent@desk.example")
+	if r := agent.post(t, "/leads/typo-domains", url.Values{"_csrf": {agent.csrf(t, "/queue")}, "domain": {"mailshop-typo.example"}, "intended": {"mailshop.example"}}); r.status != http.StatusForbidden {
+		t.Errorf("an agent's POST /leads/typo-domains = %d, want 403", r.status)
+	}
+	r := lead.post(t, "/leads/typo-domains", url.Values{"_csrf": {lead.csrf(t, "/leads")}, "domain": {"mailshop-typo.example"}, "intended": {"mailshop.example"}})
+	if r.status != http.StatusSeeOther || !strings.HasPrefix(r.location(), "/leads?done=typo_domain") {
+		t.Fatalf("POST /leads/typo-domains = %d to %q", r.status, r.location())
+	}
+	if page := lead.get(t, "/leads"); !strings.Contains(page.body, "A typo of mailshop.example") {
+		t.Errorf("/leads after the confirmation does not say so:\n%s", clip(page.body))
+	}
+	ans := d.api(t, "POST", "/api/v1/addresses/check", signup, jsonOf(t, map[string]any{"address": "hanako@mailshop-typo.example"}))
+	if !strings.Contains(ans.body, `"suggestion":"hanako@mailshop.example"`) || !strings.Contains(ans.body, `"source":"learned"`) {
+		t.Errorf("the guard after the confirmation = %s; want the learned suggestion", ans.body)
+	}
+}

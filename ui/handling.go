@@ -15,7 +15,7 @@ import (
 var doneCodes = map[string]bool{
 	"note": true, "taken": true, "assigned": true, "escalated": true, "deescalated": true,
 	"contained": true, "resolved": true, "dismissed": true, "containment": true,
-	"confirmed": true, "assessed": true, "retried": true, "ack_sent": true,
+	"confirmed": true, "assessed": true, "retried": true, "ack_sent": true, "typo_domain": true,
 }
 
 // doneURL is the case page confirming the action code, at fragment frag

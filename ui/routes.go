@@ -81,6 +81,7 @@ func (s *Server) routes() {
 	e.GET("/demo/signup", s.demoSignup, page...)
 	e.POST("/demo/signup", s.demoSignup, page...)
 	e.GET("/leads", s.leads, with(s.requireUser, requireRole("lead", "admin"))...)
+	e.POST("/leads/typo-domains", s.leadsTypoDomain, with(s.requireUser, requireRole("lead", "admin"))...)
 	e.GET("/admin", s.admin, with(s.requireUser, requireRole("admin"))...)
 	e.POST("/admin/users/:id/trained", s.adminTrained, with(s.requireUser, requireRole("admin"))...)
 	e.POST("/admin/users", s.adminAddUser, with(s.requireUser, requireRole("admin"))...)

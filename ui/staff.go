@@ -258,7 +258,33 @@ func (s *Server) leads(c echo.Context) error {
 			p.Stale = append(p.Stale, m)
 		}
 	}
+	// A domain cluster is usually a typo domain: the lead says which
+	// domain was meant, starting from the guard's own guess.
+	typos, err := s.svc.TypoDomains(ctx, actor(c))
+	if err != nil {
+		return err
+	}
+	p.TypoOf, p.TypoGuess = map[string]string{}, map[string]string{}
+	for _, t := range typos {
+		p.TypoOf[t.Domain] = t.Intended
+	}
+	for _, cl := range p.Dashboard.DomainClusters {
+		if guess, ok, err := s.svc.SuggestDomain(ctx, cl.Key); err != nil {
+			return err
+		} else if ok {
+			p.TypoGuess[cl.Key] = guess
+		}
+	}
 	return s.render(c, http.StatusOK, "leads", p)
+}
+
+// leadsTypoDomain is POST /leads/typo-domains: a lead confirms the domain
+// a cluster's typo domain meant, and the address guard suggests it.
+func (s *Server) leadsTypoDomain(c echo.Context) error {
+	if _, err := s.svc.ConfirmTypoDomain(c.Request().Context(), actor(c), c.FormValue("domain"), c.FormValue("intended")); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/leads?done=typo_domain#clusters")
 }
 
 type leadsPage struct {
@@ -267,6 +293,9 @@ type leadsPage struct {
 	Stale     []cases.Mailbox
 	Alerts    cases.LeadAlerts
 	Dashboard dashboardView
+	// TypoOf holds the typo domains leads confirmed, with the domain
+	// meant; TypoGuess the guard's guess for a cluster's domain.
+	TypoOf, TypoGuess map[string]string
 }
 
 // admin is GET /admin: the staff list, the form to add staff, and the

@@ -427,6 +427,17 @@ var migrations = []migration{
 		`CREATE UNIQUE INDEX suppressions_live ON suppressions (addr_hash, account_ref) WHERE removed_at IS NULL`,
 		`CREATE INDEX suppressions_domain ON suppressions (domain, id)`,
 	}, nil, nil},
+	{20, "typo domains", []string{
+		// Typo domains leads confirmed from domain clusters, and the
+		// domain meant: the address guard suggests it (typodomains.go).
+		`CREATE TABLE typo_domains (
+			domain TEXT PRIMARY KEY,
+			intended TEXT NOT NULL,
+			confirmed_by TEXT NOT NULL,
+			confirmed_at {{time}} NOT NULL
+		)`,
+		`CREATE INDEX typo_domains_confirmed_at ON typo_domains (confirmed_at)`,
+	}, nil, nil},
 }
 
 // schemaVersion is the version the code expects.
