@@ -158,7 +158,7 @@ type Service struct {
 	loginThrottle    LoginThrottle
 	triageOpts       TriageOptions
 	typos            func() (*typo.Suggester, error) // the address guard's, made at first use (guard.go)
-	learned          learnedTypos                   // the typo domains it has read (typodomains.go)
+	learned          learnedTypos                    // the typo domains it has read (typodomains.go)
 	deliveryWake     chan struct{}                   // a commit queued webhooks
 	ackWake          chan struct{}                   // a person released a held acknowledgement
 	now              func() time.Time
