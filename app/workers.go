@@ -7,7 +7,9 @@ import (
 	"net"
 	"time"
 
+	"notme/cases"
 	"notme/inbox"
+	"notme/internal/wake"
 )
 
 // worker is a background job of the desk: it runs until its context ends
@@ -20,7 +22,7 @@ type worker struct {
 // workers builds the pollers of the configured mailboxes and the
 // acknowledgement sender.
 func (a *App) workers() ([]worker, error) {
-	ws := []worker{a.evidencePurger()}
+	ws := []worker{a.evidencePurger(), {name: "instance heartbeat", run: a.heartbeat}}
 	if a.DB.Clock != nil {
 		ws = append(ws, a.clockSyncer())
 	}
@@ -74,6 +76,18 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		ln.Close()
 		return err
 	}
+	// Before any worker starts: a desk restarted after a crash takes back
+	// what its dead predecessor held (claims, mailbox leases) at once.
+	if err := a.beat(ctx); err != nil {
+		a.Log.Warn("desk instance: first heartbeat failed; the heartbeat worker retries", "err", err)
+	}
+	defer func() {
+		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := a.Service.LeaveInstance(lctx); err != nil {
+			a.Log.Warn("desk instance: leave", "err", err)
+		}
+	}()
 	stop := ctx
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
@@ -104,6 +118,22 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		cancel()
 	}
 	return first
+}
+
+// heartbeat says every cases.InstanceHeartbeat that this instance lives,
+// and reaps the instances that do not (cases.Service.Heartbeat).
+func (a *App) heartbeat(ctx context.Context) error {
+	for wake.Sleep(ctx, cases.InstanceHeartbeat) {
+		if err := a.beat(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Warn("desk instance: heartbeat failed", "err", err)
+		}
+	}
+	return nil
+}
+
+func (a *App) beat(ctx context.Context) error {
+	_, err := a.Service.Heartbeat(ctx, cases.InstanceStaleAfter)
+	return err
 }
 
 // drain fails /readyz for http.drain while the desk goes on working whole,

@@ -1,6 +1,7 @@
 package cases
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,9 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"notme/cases/outbox"
+	"notme/internal/wake"
 )
 
 // Store holds the database handles. On SQLite the writer is one connection
@@ -118,6 +122,10 @@ type Options struct {
 	Webhooks             WebhookOptions
 	Now                  func() time.Time
 	Logger               *slog.Logger
+	// Instance names this desk process among those sharing the database
+	// (NewInstanceID); its outbox claims carry it, so that another
+	// instance can end them at once if it dies. Default NewInstanceID().
+	Instance string
 
 	// SLA and Escalation: resolve and breach-assessment deadlines, and the
 	// automatic escalation rules (cases/sla.go, cases/escalation.go).
@@ -163,8 +171,10 @@ type Service struct {
 	webhooks         WebhookOptions
 	loginThrottle    LoginThrottle
 	triageOpts       TriageOptions
-	deliveryWake     chan struct{} // a commit queued webhooks
-	ackWake          chan struct{} // a person released a held acknowledgement
+	deliveryWake     wake.Signal // a commit queued webhooks
+	ackWake          wake.Signal // a person released a held acknowledgement
+	instance         string
+	ackQ, hookQ      *outbox.Queue // the two outboxes on the one engine
 	now              func() time.Time
 	log              *slog.Logger
 }
@@ -189,8 +199,9 @@ func NewService(o Options) (*Service, error) {
 		webhooks:         o.Webhooks.withDefaults(),
 		loginThrottle:    o.LoginThrottle.withDefaults(),
 		triageOpts:       o.Triage.withDefaults(),
-		deliveryWake:     make(chan struct{}, 1),
-		ackWake:          make(chan struct{}, 1),
+		deliveryWake:     wake.NewSignal(),
+		ackWake:          wake.NewSignal(),
+		instance:         cmp.Or(o.Instance, NewInstanceID()),
 		reopenWindow:     o.ReopenWindow,
 		escalateTakeover: !o.NoTakeoverEscalation,
 		now:              o.Now,
@@ -233,6 +244,9 @@ func NewService(o Options) (*Service, error) {
 	}
 	if len(s.kinds) == 0 {
 		return nil, errors.New("cases: at least one message kind is required")
+	}
+	if err := s.openOutboxes(); err != nil {
+		return nil, err
 	}
 	return s, nil
 }

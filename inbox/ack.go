@@ -26,7 +26,9 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"notme/cases"
+	"notme/internal/backoff"
 	"notme/internal/loopback"
+	"notme/internal/wake"
 )
 
 // SMTPConfig says how acknowledgements reach the submission server.
@@ -85,16 +87,20 @@ const (
 
 // AckSender delivers the acknowledgements cases queues, over SMTP.
 type AckSender struct {
-	cfg      SMTPConfig
-	host     string
-	from     *netmail.Address
-	domain   string // right-hand side of generated Message-IDs
-	svc      *cases.Service
-	log      *slog.Logger
-	notify   chan struct{}
-	running  atomic.Bool
-	mu       sync.Mutex         // one delivery at a time: Run and SendDue never send an ack twice
-	unmarked map[int64]struct{} // sent, but the database did not take the news yet
+	cfg     SMTPConfig
+	host    string
+	from    *netmail.Address
+	domain  string // right-hand side of generated Message-IDs
+	svc     *cases.Service
+	log     *slog.Logger
+	notify  wake.Signal
+	running atomic.Bool
+	// serverFailed is set when the server could not be reached or refused
+	// the desk, and cleared once a mail goes again: that success makes
+	// the acknowledgements waiting out their back-off due at once.
+	serverFailed bool
+	mu           sync.Mutex         // one delivery at a time: Run and SendDue never send an ack twice
+	unmarked     map[int64]struct{} // sent, but the database did not take the news yet
 }
 
 // NewAckSender checks cfg and returns a sender. It connects to nothing yet.
@@ -140,18 +146,17 @@ func NewAckSender(cfg SMTPConfig, svc *cases.Service, log *slog.Logger) (*AckSen
 	}
 	return &AckSender{
 		cfg: cfg, host: host, from: from, domain: from.Address[at+1:], svc: svc, log: log,
-		notify: make(chan struct{}, 1), unmarked: map[int64]struct{}{},
+		notify: wake.NewSignal(), unmarked: map[int64]struct{}{},
 	}, nil
 }
 
 // Notify tells Run that acknowledgements were queued; it never blocks.
 // The ingest path calls it after its transaction commits.
-func (s *AckSender) Notify() {
-	select {
-	case s.notify <- struct{}{}:
-	default:
-	}
-}
+func (s *AckSender) Notify() { s.notify.Notify() }
+
+// ackRoundRetry backs off after failed rounds (the database or the server
+// away).
+var ackRoundRetry = backoff.Policy{Min: 5 * time.Second, Max: 5 * time.Minute}
 
 // Run sends due acknowledgements until ctx is done, then finishes the mail
 // in hand and returns nil. Between rounds it sleeps until the next ack is
@@ -162,51 +167,16 @@ func (s *AckSender) Run(ctx context.Context) error {
 		return errors.New("inbox: AckSender.Run is already running")
 	}
 	defer s.running.Store(false)
-	timer := time.NewTimer(ackMaxIdle)
-	defer timer.Stop()
-	failures := 0
-	for {
-		wait, err := s.round(ctx)
-		if ctx.Err() != nil {
-			return nil
+	// A person's sending a held one by hand wakes it too.
+	loop := wake.Loop{Name: "acknowledgements", MaxIdle: ackMaxIdle, MinWait: time.Second, Retry: ackRoundRetry,
+		Wake: []<-chan struct{}{s.notify, s.svc.AckWake()}, Log: s.log}
+	return loop.Run(ctx, func(ctx context.Context) (time.Duration, bool, error) {
+		if _, err := s.SendDue(ctx); err != nil {
+			return 0, false, err
 		}
-		if err != nil {
-			failures++
-			wait = ackRetryDelay(failures)
-			s.log.Error("acknowledgements: round failed, retrying", "err", err, "retry_in", wait.String())
-		} else {
-			failures = 0
-		}
-		timer.Reset(wait) // since Go 1.23 this also drops a tick not yet received
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-s.notify:
-		case <-s.svc.AckWake(): // a person sent a held one by hand
-		case <-timer.C:
-		}
-	}
-}
-
-// round sends what is due and says how long to sleep.
-func (s *AckSender) round(ctx context.Context) (time.Duration, error) {
-	if _, err := s.SendDue(ctx); err != nil {
-		return 0, err
-	}
-	next, ok, err := s.svc.NextAckAt(ctx)
-	if err != nil {
-		return 0, err
-	}
-	if !ok {
-		return ackMaxIdle, nil
-	}
-	// Never spin: an ack still due after a full round waits a second.
-	return min(ackMaxIdle, max(time.Second, next.Sub(s.svc.Now()))), nil
-}
-
-// ackRetryDelay backs off after failed rounds: 5 s doubling to 5 min.
-func ackRetryDelay(failures int) time.Duration {
-	return min(5*time.Second<<min(failures-1, 6), 5*time.Minute)
+		next, ok, err := s.svc.NextAckAt(ctx)
+		return next.Sub(s.svc.Now()), ok, err
+	})
 }
 
 // SendDue sends every acknowledgement that is due now, over one connection
@@ -286,6 +256,7 @@ func (s *AckSender) SendDue(ctx context.Context) (int, error) {
 					}
 					// No server: every ack of this batch is charged an
 					// attempt (cases backs them off), and the round ends.
+					s.serverFailed = true
 					for _, b := range fresh[i:] {
 						handled[b.ID] = true
 						if err := s.failed(ctx, b, err); err != nil {
@@ -298,13 +269,21 @@ func (s *AckSender) SendDue(ctx context.Context) (int, error) {
 			sendErr := conn.send(to, msg)
 			if sendErr == nil {
 				sent++
+				// Recorded at once, mail by mail: a crash sends again only
+				// the mail in hand, under the same Message-ID.
 				if err := s.markSent(ctx, a); err != nil {
+					return sent, err
+				}
+				if err := s.serverBack(ctx); err != nil {
 					return sent, err
 				}
 				continue
 			}
 			if err := s.failed(ctx, a, sendErr); err != nil {
 				return sent, err
+			}
+			if conn.broken && !errors.Is(sendErr, cases.ErrPermanent) {
+				s.serverFailed = true
 			}
 			if conn.broken && errors.Is(sendErr, errSMTPDeskSide) {
 				return sent, sendErr // the server refuses us, not this recipient
@@ -349,6 +328,26 @@ func (s *AckSender) markSent(ctx context.Context, a cases.Ack) error {
 	return nil
 }
 
+// serverBack makes the acknowledgements backed off while the server
+// failed due at once, now that one went through; the claims of this
+// round take them.
+func (s *AckSender) serverBack(ctx context.Context) error {
+	if !s.serverFailed {
+		return nil
+	}
+	dctx, cancel := s.dbContext(ctx)
+	defer cancel()
+	n, err := s.svc.AcksRecovered(dctx)
+	if err != nil {
+		return fmt.Errorf("acknowledgements waiting for the server: %w", err)
+	}
+	s.serverFailed = false
+	if n > 0 {
+		s.log.Info("acknowledgements: the server takes mail again; sending the waiting ones now", "count", n)
+	}
+	return nil
+}
+
 func (s *AckSender) markUnmarked(ctx context.Context) error {
 	for id := range s.unmarked {
 		dctx, cancel := s.dbContext(ctx)
@@ -365,7 +364,7 @@ func (s *AckSender) markUnmarked(ctx context.Context) error {
 func (s *AckSender) failed(ctx context.Context, a cases.Ack, sendErr error) error {
 	dctx, cancel := s.dbContext(ctx)
 	defer cancel()
-	if err := s.svc.AckAttemptFailed(dctx, a.ID, sendErr); err != nil {
+	if err := s.svc.AckAttemptFailed(dctx, a, sendErr); err != nil {
 		return fmt.Errorf("record failure of ack %d: %w", a.ID, err)
 	}
 	// The reply text may name the recipient: log only its codes.
