@@ -6,7 +6,10 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"crypto/sha256"
 	"os"
+	"strings"
+	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -41,10 +44,26 @@ type Instance struct {
 
 func (Instance) TableName() string { return "desk_instances" }
 
-// processStarted is when this process began: an instance row on this host
-// with this process id that started before it belongs to a predecessor
-// whose id the system gave again (a container's pid 1).
-var processStarted = time.Now()
+// ownInstances holds the instance ids this process made (NewService): a
+// row of this host with this process id that is not one of them belongs
+// to a predecessor that had the same process id (a container's pid 1).
+var ownInstances sync.Map
+
+// thisHost names the processes this one can see: the host name, and where
+// the system tells, its boot and process-id namespace, so that two
+// containers that share a host name but not their processes never judge
+// each other's process ids.
+var thisHost = sync.OnceValue(func() string {
+	host, _ := os.Hostname()
+	host = cmp.Or(host, "host")
+	boot, err1 := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	ns, err2 := os.Readlink("/proc/self/ns/pid")
+	if err1 != nil || err2 != nil {
+		return host
+	}
+	sum := sha256.Sum256([]byte(strings.TrimSpace(string(boot)) + "\x00" + ns))
+	return host + "#" + hex.EncodeToString(sum[:4])
+})
 
 // NewInstanceID names this process among the desk instances sharing a
 // database: host, process id and a random part, so a restarted process
@@ -65,7 +84,7 @@ func (s *Service) Instance() string { return s.instance }
 // or a process gone from this host. It returns the ids it reaped.
 func (s *Service) Heartbeat(ctx context.Context, staleAfter time.Duration) ([]string, error) {
 	now := s.clock()
-	host, _ := os.Hostname()
+	host := thisHost()
 	db := s.store.w.WithContext(ctx)
 	res := db.Model(&Instance{}).Where("id = ?", s.instance).Update("heartbeat_at", now)
 	if res.Error != nil {
@@ -83,7 +102,11 @@ func (s *Service) Heartbeat(ctx context.Context, staleAfter time.Duration) ([]st
 	var reaped []string
 	for _, in := range others {
 		stale := in.HeartbeatAt.Before(now.Add(-staleAfter))
-		gone := in.Host == host && (in.PID == os.Getpid() && in.StartedAt.Before(processStarted) || in.PID != os.Getpid() && !processAlive(in.PID))
+		gone := false
+		if in.Host == host {
+			_, mine := ownInstances.Load(in.ID)
+			gone = in.PID == os.Getpid() && !mine || in.PID != os.Getpid() && !processAlive(in.PID)
+		}
 		if !stale && !gone {
 			continue
 		}

@@ -248,6 +248,7 @@ func NewService(o Options) (*Service, error) {
 	if err := s.openOutboxes(); err != nil {
 		return nil, err
 	}
+	ownInstances.Store(s.instance, true)
 	return s, nil
 }
 
