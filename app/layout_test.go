@@ -37,7 +37,7 @@ var importMap = map[string]struct {
 	// letters, on gorm; what a row means is cases'.
 	"cases/outbox": {mayUse: []string{"internal/backoff"}, mustNot: []string{"github.com/emersion/", "gorm.io/driver/", "net/http", "net/mail", "mime"}},
 	// acksend sends acknowledgements over SMTP: the outbox is cases'.
-	"inbox/acksend": {mayUse: []string{"cases", "internal/backoff", "internal/loopback", "internal/wake"}},
+	"inbox/acksend": {mayUse: []string{"cases", "inbox", "internal/backoff", "internal/loopback", "internal/wake"}},
 	// app/testdb hands tests a PostgreSQL database; only tests import it.
 	"app/testdb": {},
 	// app/webhook puts webhooks on the wire; cases decides what and when.

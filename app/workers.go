@@ -9,6 +9,7 @@ import (
 
 	"notme/cases"
 	"notme/inbox"
+	"notme/inbox/acksend"
 	"notme/internal/wake"
 )
 
@@ -47,7 +48,7 @@ func (a *App) workers() ([]worker, error) {
 		if err != nil {
 			return nil, fmt.Errorf("mail.smtp: password: %w", err)
 		}
-		sender, err := inbox.NewAckSender(inbox.SMTPConfig{
+		sender, err := acksend.New(acksend.SMTPConfig{
 			Addr: s.Addr, Security: s.Security, Username: s.Username, Password: pw,
 			From: a.Config.MailAddress(), HelloName: s.HelloName,
 		}, a.Service, a.Log.With("worker", "acks"))

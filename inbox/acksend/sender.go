@@ -1,31 +1,29 @@
-package inbox
+// Package acksend sends the desk's mail to reporters: the acknowledgement
+// of a report mail (an RFC 3834 auto-reply) and the notice that its case is
+// done. cases queues them on its outbox (claims, back-off, dead letters);
+// this package composes each mail in the reporter's language and puts it
+// on the wire over SMTP.
+package acksend
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
 	"crypto/tls"
-	"encoding/base32"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	netmail "net/mail"
-	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
-	"github.com/emersion/go-message/mail"
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
 	"notme/cases"
+	"notme/inbox"
 	"notme/internal/backoff"
 	"notme/internal/loopback"
 	"notme/internal/wake"
@@ -59,34 +57,34 @@ func (c SMTPConfig) String() string {
 
 // Defaults of SMTPConfig; app's configuration asks these.
 const (
-	DefaultSMTPSecurity  = SecurityStartTLS
+	DefaultSMTPSecurity  = inbox.SecurityStartTLS
 	DefaultSMTPHelloName = "localhost"
 )
 
 const (
 	// A submission server's security takes the words of a mailbox's.
-	smtpSecurityTLS      = SecurityTLS
-	smtpSecuritySTARTTLS = SecurityStartTLS
-	smtpSecurityPlain    = SecurityPlain
+	smtpSecurityTLS      = inbox.SecurityTLS
+	smtpSecuritySTARTTLS = inbox.SecurityStartTLS
+	smtpSecurityPlain    = inbox.SecurityPlain
 
-	// ackBatch acks are read per query; ackMaxPerConn are sent over one
+	// batch acks are read per query; maxPerConn are sent over one
 	// connection before it is renewed, below the per-session limits
 	// submission servers commonly set.
-	ackBatch      = 10
-	ackMaxPerConn = 100
-	// ackMaxIdle bounds the sleep even when nothing is due, so acks queued by
+	batch      = 10
+	maxPerConn = 100
+	// maxIdle bounds the sleep even when nothing is due, so acks queued by
 	// another instance of the desk (sharing PostgreSQL, not its Notify) go
 	// out within it.
-	ackMaxIdle = time.Minute
+	maxIdle = time.Minute
 	// Limits on what goes into header fields (RFC 5322 section 2.1.1: 998
 	// octets a line; ids and addresses are not folded).
-	ackMaxMsgIDLen = 250
-	ackMaxAddrLen  = 254 // RFC 5321 section 4.5.3.1.3: a path is 256 octets with its brackets
-	ackMaxLocalLen = 64  // RFC 5321 section 4.5.3.1.1
+	maxMsgIDLen = 250
+	maxAddrLen  = 254 // RFC 5321 section 4.5.3.1.3: a path is 256 octets with its brackets
+	maxLocalLen = 64  // RFC 5321 section 4.5.3.1.1
 )
 
-// AckSender delivers the acknowledgements cases queues, over SMTP.
-type AckSender struct {
+// Sender delivers the acknowledgements cases queues, over SMTP.
+type Sender struct {
 	cfg     SMTPConfig
 	host    string
 	from    *netmail.Address
@@ -103,10 +101,10 @@ type AckSender struct {
 	unmarked     map[int64]struct{} // sent, but the database did not take the news yet
 }
 
-// NewAckSender checks cfg and returns a sender. It connects to nothing yet.
-func NewAckSender(cfg SMTPConfig, svc *cases.Service, log *slog.Logger) (*AckSender, error) {
+// New checks cfg and returns a sender. It connects to nothing yet.
+func New(cfg SMTPConfig, svc *cases.Service, log *slog.Logger) (*Sender, error) {
 	if svc == nil {
-		return nil, errors.New("inbox: acknowledgements need the cases service")
+		return nil, errors.New("acksend: acknowledgements need the cases service")
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -132,7 +130,7 @@ func NewAckSender(cfg SMTPConfig, svc *cases.Service, log *slog.Logger) (*AckSen
 		return nil, fmt.Errorf("smtp: from %q: %w", cfg.From, err)
 	}
 	at := strings.LastIndexByte(from.Address, '@')
-	if at <= 0 || !ackPlainAddress(from.Address) || !ackValidMsgID("x@"+from.Address[at+1:]) {
+	if at <= 0 || !plainAddress(from.Address) || !validMsgID("x@"+from.Address[at+1:]) {
 		return nil, fmt.Errorf("smtp: from %q must be a plain address with an ASCII domain (Message-IDs are made at it)", cfg.From)
 	}
 	if cfg.HelloName == "" {
@@ -144,7 +142,7 @@ func NewAckSender(cfg SMTPConfig, svc *cases.Service, log *slog.Logger) (*AckSen
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 30 * time.Second
 	}
-	return &AckSender{
+	return &Sender{
 		cfg: cfg, host: host, from: from, domain: from.Address[at+1:], svc: svc, log: log,
 		notify: wake.NewSignal(), unmarked: map[int64]struct{}{},
 	}, nil
@@ -152,23 +150,23 @@ func NewAckSender(cfg SMTPConfig, svc *cases.Service, log *slog.Logger) (*AckSen
 
 // Notify tells Run that acknowledgements were queued; it never blocks.
 // The ingest path calls it after its transaction commits.
-func (s *AckSender) Notify() { s.notify.Notify() }
+func (s *Sender) Notify() { s.notify.Notify() }
 
-// ackRoundRetry backs off after failed rounds (the database or the server
+// roundRetry backs off after failed rounds (the database or the server
 // away).
-var ackRoundRetry = backoff.Policy{Min: 5 * time.Second, Max: 5 * time.Minute}
+var roundRetry = backoff.Policy{Min: 5 * time.Second, Max: 5 * time.Minute}
 
 // Run sends due acknowledgements until ctx is done, then finishes the mail
 // in hand and returns nil. Between rounds it sleeps until the next ack is
-// due, a Notify, or ackMaxIdle. A database or server outage is logged and
+// due, a Notify, or maxIdle. A database or server outage is logged and
 // retried with back-off; it does not end Run.
-func (s *AckSender) Run(ctx context.Context) error {
+func (s *Sender) Run(ctx context.Context) error {
 	if !s.running.CompareAndSwap(false, true) {
-		return errors.New("inbox: AckSender.Run is already running")
+		return errors.New("acksend: Sender.Run is already running")
 	}
 	defer s.running.Store(false)
 	// A person's sending a held one by hand wakes it too.
-	loop := wake.Loop{Name: "acknowledgements", MaxIdle: ackMaxIdle, MinWait: time.Second, Retry: ackRoundRetry,
+	loop := wake.Loop{Name: "acknowledgements", MaxIdle: maxIdle, MinWait: time.Second, Retry: roundRetry,
 		Wake: []<-chan struct{}{s.notify, s.svc.AckWake()}, Log: s.log}
 	return loop.Run(ctx, func(ctx context.Context) (time.Duration, bool, error) {
 		if _, err := s.SendDue(ctx); err != nil {
@@ -180,12 +178,12 @@ func (s *AckSender) Run(ctx context.Context) error {
 }
 
 // SendDue sends every acknowledgement that is due now, over one connection
-// (renewed every ackMaxPerConn mails), and returns how many went out. Each
+// (renewed every maxPerConn mails), and returns how many went out. Each
 // outcome is recorded through cases: sent, retried later, or given up. The
 // error is for the round (database, or no connection to the server); a
 // single mail's failure is recorded on its ack, not returned. When ctx is
 // done it finishes the mail in hand and stops.
-func (s *AckSender) SendDue(ctx context.Context) (int, error) {
+func (s *Sender) SendDue(ctx context.Context) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.markUnmarked(ctx); err != nil {
@@ -218,7 +216,7 @@ func (s *AckSender) SendDue(ctx context.Context) (int, error) {
 		}
 	}()
 	for ctx.Err() == nil {
-		due, err := s.svc.DueAcks(ctx, ackBatch)
+		due, err := s.svc.DueAcks(ctx, batch)
 		if err != nil {
 			if ctx.Err() != nil {
 				return sent, nil
@@ -241,14 +239,14 @@ func (s *AckSender) SendDue(ctx context.Context) (int, error) {
 				return sent, nil // the rest stay pending for the next start
 			}
 			handled[a.ID] = true
-			msg, to, err := s.compose(a)
+			msg, to, err := s.message(a)
 			if err != nil {
 				if err := s.failed(ctx, a, err); err != nil {
 					return sent, err
 				}
 				continue
 			}
-			if conn == nil || conn.broken || conn.sent >= ackMaxPerConn {
+			if conn == nil || conn.broken || conn.sent >= maxPerConn {
 				conn.quit()
 				if conn, err = s.connect(ctx); err != nil {
 					if ctx.Err() != nil {
@@ -294,15 +292,15 @@ func (s *AckSender) SendDue(ctx context.Context) (int, error) {
 }
 
 // compose builds one ack's mail; an error is permanent.
-func (s *AckSender) compose(a cases.Ack) ([]byte, string, error) {
-	to, err := ackCheckRecipient(a.ToAddr)
+func (s *Sender) message(a cases.Ack) ([]byte, string, error) {
+	to, err := checkRecipient(a.ToAddr)
 	if err != nil {
 		return nil, "", err
 	}
 	if strings.EqualFold(to, s.from.Address) {
 		return nil, "", fmt.Errorf("recipient is the desk's own address (a loop): %w", cases.ErrPermanent)
 	}
-	msg, err := composeAck(a, s.from, time.Now(), ackMessageID(a, s.domain))
+	msg, err := render(a, s.from, time.Now(), stableMessageID(a, s.domain))
 	if err != nil {
 		return nil, "", err
 	}
@@ -311,11 +309,11 @@ func (s *AckSender) compose(a cases.Ack) ([]byte, string, error) {
 
 // dbContext outlives a cancelled ctx: the outcome of a mail that went out
 // must be recorded, or it would go out again after a restart.
-func (s *AckSender) dbContext(ctx context.Context) (context.Context, context.CancelFunc) {
+func (s *Sender) dbContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(ctx), s.cfg.Timeout)
 }
 
-func (s *AckSender) markSent(ctx context.Context, a cases.Ack) error {
+func (s *Sender) markSent(ctx context.Context, a cases.Ack) error {
 	dctx, cancel := s.dbContext(ctx)
 	defer cancel()
 	if err := s.svc.AckSentNow(dctx, a.ID); err != nil {
@@ -331,7 +329,7 @@ func (s *AckSender) markSent(ctx context.Context, a cases.Ack) error {
 // serverBack makes the acknowledgements backed off while the server
 // failed due at once, now that one went through; the claims of this
 // round take them.
-func (s *AckSender) serverBack(ctx context.Context) error {
+func (s *Sender) serverBack(ctx context.Context) error {
 	if !s.serverFailed {
 		return nil
 	}
@@ -348,7 +346,7 @@ func (s *AckSender) serverBack(ctx context.Context) error {
 	return nil
 }
 
-func (s *AckSender) markUnmarked(ctx context.Context) error {
+func (s *Sender) markUnmarked(ctx context.Context) error {
 	for id := range s.unmarked {
 		dctx, cancel := s.dbContext(ctx)
 		err := s.svc.AckSentNow(dctx, id)
@@ -361,7 +359,7 @@ func (s *AckSender) markUnmarked(ctx context.Context) error {
 	return nil
 }
 
-func (s *AckSender) failed(ctx context.Context, a cases.Ack, sendErr error) error {
+func (s *Sender) failed(ctx context.Context, a cases.Ack, sendErr error) error {
 	dctx, cancel := s.dbContext(ctx)
 	defer cancel()
 	if err := s.svc.AckAttemptFailed(dctx, a, sendErr); err != nil {
@@ -397,7 +395,7 @@ type smtpConn struct {
 }
 
 // connect dials and greets the server, secures the connection and logs in.
-func (s *AckSender) connect(ctx context.Context) (*smtpConn, error) {
+func (s *Sender) connect(ctx context.Context) (*smtpConn, error) {
 	dctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
 	d := net.Dialer{Timeout: s.cfg.Timeout}
@@ -454,7 +452,7 @@ func (s *AckSender) connect(ctx context.Context) (*smtpConn, error) {
 	return sc, nil
 }
 
-func (s *AckSender) tlsConfig() *tls.Config {
+func (s *Sender) tlsConfig() *tls.Config {
 	var c *tls.Config
 	if s.cfg.TLSConfig != nil {
 		c = s.cfg.TLSConfig.Clone()
@@ -475,7 +473,7 @@ func (s *AckSender) tlsConfig() *tls.Config {
 // RCPT or DATA); 4xx replies and network errors are retried later.
 func (sc *smtpConn) send(to string, msg []byte) error {
 	var opts *smtp.MailOptions
-	if !ackASCII(to) {
+	if !isASCII(to) {
 		if ok, _ := sc.c.Extension("SMTPUTF8"); !ok {
 			return fmt.Errorf("smtp: the server cannot take the non-ASCII address (no SMTPUTF8): %w", cases.ErrPermanent)
 		}
@@ -572,292 +570,4 @@ func (c *smtpDeadlineConn) Read(b []byte) (int, error) {
 func (c *smtpDeadlineConn) Write(b []byte) (int, error) {
 	c.Conn.SetWriteDeadline(time.Now().Add(c.timeout))
 	return c.Conn.Write(b)
-}
-
-// ComposeAck renders the desk's mail to a reporter: for an ack of kind
-// received, the acknowledgement of a report mail (an RFC 3834 auto-reply);
-// for kind outcome, the notice that its case is done. It goes from the
-// desk to the reporter, in the reporter's language, threaded under the
-// report. messageID is the new mail's own Message-ID, with or without
-// angle brackets. It is pure: tests and the demo call it with a fixed time
-// and id. An error wraps cases.ErrPermanent: the ack can never be sent as
-// it is.
-func ComposeAck(a cases.Ack, from string, now time.Time, messageID string) ([]byte, error) {
-	f, err := netmail.ParseAddress(from)
-	if err != nil || !ackPlainAddress(f.Address) {
-		return nil, fmt.Errorf("compose ack: from %q is not an address: %w", from, cases.ErrPermanent)
-	}
-	if _, err := ackCheckRecipient(a.ToAddr); err != nil {
-		return nil, err
-	}
-	return composeAck(a, f, now, messageID)
-}
-
-func composeAck(a cases.Ack, from *netmail.Address, now time.Time, messageID string) ([]byte, error) {
-	to := a.ToAddr
-	id := cases.NormalizeMessageID(messageID)
-	if !ackValidMsgID(id) {
-		return nil, fmt.Errorf("compose ack: Message-ID %q: %w", messageID, cases.ErrPermanent)
-	}
-	ref := a.CaseRef
-	if ref == "" || len(ref) > 32 || strings.ContainsFunc(ref, func(r rune) bool {
-		return !(r == '-' || r >= '0' && r <= '9' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z')
-	}) {
-		return nil, fmt.Errorf("compose ack %d: case reference %q: %w", a.ID, ref, cases.ErrPermanent)
-	}
-	text := ackTextFor(a.Lang)
-	statusURL := ackCleanURL(a.StatusURL)
-	// RFC 3834 section 5: the acknowledgement answers the report mail
-	// (auto-replied); the outcome notice is set off by the case, not by a
-	// mail (auto-generated).
-	var body ackBody
-	var auto string
-	switch a.Kind {
-	case cases.AckKindReceived, "":
-		body, auto = text.received, "auto-replied"
-	case cases.AckKindOutcome:
-		body, auto = text.outcome, "auto-generated"
-	default:
-		return nil, fmt.Errorf("compose ack %d: unknown kind %q: %w", a.ID, a.Kind, cases.ErrPermanent)
-	}
-
-	// RFC 5322 section 3.6.4: the reply names the report it answers. Only
-	// the report's own id is known here (cases does not keep its
-	// References); an id that is not one is left out rather than sent on.
-	replyTo := cases.NormalizeMessageID(ackCleanHeader(a.InReplyTo, ackMaxMsgIDLen))
-	fields := [][2]string{
-		{"Date", now.Format(time.RFC1123Z)},
-		{"From", (&mail.Address{Name: ackCleanHeader(from.Name, 64), Address: from.Address}).String()},
-		{"To", "<" + to + ">"},
-		{"Subject", ackSubject(body, ref)},
-		{"Message-ID", "<" + id + ">"},
-	}
-	if ackValidMsgID(replyTo) {
-		fields = append(fields, [2]string{"In-Reply-To", "<" + replyTo + ">"}, [2]string{"References", "<" + replyTo + ">"})
-	}
-	// UTF-8 rather than ISO-2022-JP for Japanese: every current Japanese
-	// client and carrier mailbox reads it, and ISO-2022-JP cannot carry
-	// characters such as ① or half-width kana that subjects quote. Base64
-	// keeps Japanese at 4/3 of its size where quoted-printable would triple
-	// it; English stays readable as quoted-printable. Both are 7-bit, so no
-	// server needs 8BITMIME.
-	cte := "quoted-printable"
-	if text.lang == "ja" {
-		cte = "base64"
-	}
-	fields = append(fields,
-		[2]string{"Auto-Submitted", auto},
-		[2]string{"X-Auto-Response-Suppress", "All"}, // Exchange and Outlook: no out-of-office answer to us
-		[2]string{"MIME-Version", "1.0"},
-		[2]string{"Content-Type", "text/plain; charset=UTF-8"},
-		[2]string{"Content-Transfer-Encoding", cte},
-		[2]string{"Content-Language", text.lang}, // RFC 3282
-	)
-	// RFC 3834 section 3.1.8 discourages Precedence: it is left out.
-	var h mail.Header
-	for i := len(fields) - 1; i >= 0; i-- { // go-message writes the last added field first
-		h.Add(fields[i][0], fields[i][1])
-	}
-	var buf bytes.Buffer
-	w, err := mail.CreateSingleInlineWriter(&buf, h)
-	if err != nil {
-		return nil, fmt.Errorf("compose ack %d: %w", a.ID, err)
-	}
-	if _, err := w.Write([]byte(text.render(body, ref, statusURL))); err != nil {
-		return nil, fmt.Errorf("compose ack %d: %w", a.ID, err)
-	}
-	if err := w.Close(); err != nil {
-		return nil, fmt.Errorf("compose ack %d: %w", a.ID, err)
-	}
-	return buf.Bytes(), nil
-}
-
-// ackSubject is the text's fixed subject and the case reference: "Your
-// report [NM-7K3Q-9XRD]". It never repeats the report's subject, which its
-// sender chose (issue 12, backscatter): In-Reply-To and References thread
-// the answer instead. Only the words are RFC 2047-encoded, so the
-// reference stays plain text that any tool can match.
-func ackSubject(b ackBody, ref string) string {
-	return ackEncodeWords(b.subject) + " [" + ref + "]"
-}
-
-// ackEncodeWords returns s as it may stand in an unstructured header field:
-// unchanged when it is plain ASCII, else as RFC 2047 "B" encoded-words of
-// UTF-8. Text that merely looks like an encoded-word ("=?") is encoded too,
-// so that no client decodes into it what the reporter never wrote. Each
-// word holds whole characters (RFC 2047 section 5, rule 3) and is at most
-// 75 characters long (section 2).
-func ackEncodeWords(s string) string {
-	if ackPrintableASCII(s) && !strings.Contains(s, "=?") {
-		return s
-	}
-	const maxBytes = 45 // 60 base64 characters, plus "=?UTF-8?B?" and "?=": 72
-	var words []string
-	for len(s) > 0 {
-		n := 0
-		for n < len(s) {
-			_, size := utf8.DecodeRuneInString(s[n:])
-			if n+size > maxBytes {
-				break
-			}
-			n += size
-		}
-		words = append(words, "=?UTF-8?B?"+base64.StdEncoding.EncodeToString([]byte(s[:n]))+"?=")
-		s = s[n:]
-	}
-	return strings.Join(words, " ")
-}
-
-// ackCleanHeader makes text from mail safe for a header field: valid
-// UTF-8, line breaks and tabs turned into spaces, other control and
-// invisible formatting characters (which could reorder what is shown)
-// dropped, spaces collapsed, and at most limit characters.
-func ackCleanHeader(s string, limit int) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	var b strings.Builder
-	space := false
-	n := 0
-	for _, r := range s {
-		switch {
-		case r == '\r' || r == '\n' || r == '\t' || r == '\u2028' || r == '\u2029' || unicode.IsSpace(r) && r < 0x80:
-			space = b.Len() > 0
-			continue
-		case unicode.IsControl(r) || unicode.Is(unicode.Cf, r):
-			continue // C0, DEL, C1, bidi overrides, zero-width characters
-		}
-		if n == limit {
-			b.WriteString("…")
-			return b.String()
-		}
-		if space {
-			b.WriteByte(' ')
-			space = false
-		}
-		b.WriteRune(r)
-		n++
-	}
-	return b.String()
-}
-
-// ackCleanURL keeps the status URL only if it is an absolute http(s) URL with
-// nothing that could break the line it stands on.
-func ackCleanURL(s string) string {
-	if s == "" || len(s) > 2000 || strings.ContainsFunc(s, func(r rune) bool { return r <= ' ' || r > '~' }) {
-		return ""
-	}
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return ""
-	}
-	return s
-}
-
-// ackCheckRecipient accepts exactly one plain addr-spec, as net/mail parses
-// it, and returns it. Lists, display names, comments, quoted or
-// header-injected addresses are refused for good: an ack goes to one
-// reporter or to nobody.
-func ackCheckRecipient(addr string) (string, error) {
-	refuse := func(why string) (string, error) {
-		return "", fmt.Errorf("recipient refused: %s: %w", why, cases.ErrPermanent)
-	}
-	if addr == "" {
-		return refuse("no address")
-	}
-	if len(addr) > ackMaxAddrLen {
-		return refuse("address too long")
-	}
-	if strings.ContainsFunc(addr, func(r rune) bool { return r < ' ' || r == 0x7f }) {
-		return refuse("control characters in the address")
-	}
-	p, err := netmail.ParseAddress(addr)
-	if err != nil {
-		return refuse("not a single address")
-	}
-	if p.Name != "" || p.Address != addr || !ackPlainAddress(addr) {
-		return refuse("not a plain addr-spec")
-	}
-	local := strings.ToLower(addr[:strings.LastIndexByte(addr, '@')])
-	if len(local) > ackMaxLocalLen {
-		return refuse("local part too long")
-	}
-	// RFC 3834 section 2 and RFC 5230 section 4.6: never answer list or
-	// system mailboxes, which would not read the answer or would answer it.
-	if local == "mailer-daemon" || local == "listserv" || local == "majordomo" ||
-		strings.HasPrefix(local, "owner-") || strings.HasSuffix(local, "-request") ||
-		strings.Contains(strings.NewReplacer("-", "", "_", "", ".", "").Replace(local), "noreply") ||
-		strings.Contains(strings.NewReplacer("-", "", "_", "", ".", "").Replace(local), "donotreply") {
-		return refuse("a list, system or no-reply mailbox")
-	}
-	return addr, nil
-}
-
-// ackPlainAddress reports whether a is local@domain with a dot-atom local
-// part (RFC 5322 section 3.4.1; no quoted string) and a domain of labels
-// (no address literal).
-func ackPlainAddress(a string) bool {
-	at := strings.LastIndexByte(a, '@')
-	if at <= 0 || at == len(a)-1 {
-		return false
-	}
-	local, domain := a[:at], a[at+1:]
-	for _, part := range strings.Split(local, ".") {
-		if part == "" || strings.ContainsFunc(part, func(r rune) bool { return r < 0x80 && !ackIsAtext(byte(r)) }) {
-			return false
-		}
-	}
-	for _, label := range strings.Split(domain, ".") {
-		if label == "" || strings.ContainsFunc(label, func(r rune) bool {
-			return r < 0x80 && !(r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
-		}) {
-			return false
-		}
-	}
-	return true
-}
-
-// ackIsAtext is RFC 5322 section 3.2.3's atext, ASCII part.
-func ackIsAtext(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-/=?^_`{|}~", c) >= 0
-}
-
-// ackValidMsgID accepts an id-left "@" id-right of printable ASCII without
-// the characters that would end or break a msg-id (RFC 5322 section 3.6.4).
-func ackValidMsgID(id string) bool {
-	at := strings.LastIndexByte(id, '@')
-	if at <= 0 || at == len(id)-1 || len(id) > ackMaxMsgIDLen {
-		return false
-	}
-	return !strings.ContainsFunc(id, func(r rune) bool {
-		return r <= ' ' || r > '~' || r == '<' || r == '>' || r == '"' || r == '\\' || r == '(' || r == ')' || r == ','
-	})
-}
-
-// ackMessageID is the Message-ID of one acknowledgement at the desk's
-// domain: the same on every attempt to send it, so that an
-// acknowledgement sent again after a crash (sent, but not yet recorded)
-// is one mail in the reporter's client, not two. It carries the case
-// reference, so that a reply to the ack can be routed to its case by
-// In-Reply-To alone; the rest is a digest of the ack's own row, unique
-// across acks.
-func ackMessageID(a cases.Ack, domain string) string {
-	sum := sha256.Sum256(fmt.Appendf(nil, "notme ack\x00%d\x00%d\x00%d\x00%s", a.ID, a.CreatedAt.UnixNano(), a.MailID, a.ToAddr))
-	return "ack." + a.CaseRef + "." + base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:10]) + "@" + domain
-}
-
-func ackASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return false
-		}
-	}
-	return true
-}
-
-func ackPrintableASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < ' ' || s[i] > '~' {
-			return false
-		}
-	}
-	return true
 }
