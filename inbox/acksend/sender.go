@@ -272,6 +272,9 @@ func (s *Sender) SendDue(ctx context.Context) (int, error) {
 				if err := s.markSent(ctx, a); err != nil {
 					return sent, err
 				}
+				// An ack that failed before and goes now says the same
+				// as a server that failed this process: it is back.
+				s.serverFailed = s.serverFailed || a.Attempts > 0
 				if err := s.serverBack(ctx); err != nil {
 					return sent, err
 				}
