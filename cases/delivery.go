@@ -294,8 +294,9 @@ type Deliverer struct {
 	maxIdle time.Duration
 	log     *slog.Logger
 	running atomic.Bool
-	// failed is set when a send fails and cleared once one goes through
-	// again: that success makes the other waiting webhooks due at once.
+	// failed is set when a send fails, or a webhook that failed before
+	// (maybe on another desk) goes through; the round that has a success
+	// then makes the other waiting webhooks due at once, and clears it.
 	failed atomic.Bool
 }
 
@@ -477,6 +478,9 @@ func (d *Deliverer) deliver(ctx, record context.Context, dl Delivery) (bool, err
 	// the sender's own timeout bounds it.
 	sendErr := d.send.SendWebhook(record, w)
 	if sendErr == nil {
+		if dl.Attempts > 0 {
+			d.failed.Store(true) // the receiver is back
+		}
 		return true, nil
 	}
 	d.failed.Store(true)
