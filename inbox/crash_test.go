@@ -162,8 +162,10 @@ func TestKilledDeskComesBackAtOnce(t *testing.T) {
 	}
 	defer db.Close()
 	d := &desk{svc: hand.Service, db: db}
-	acks := func(where string, args ...any) int {
-		return d.count(t, "SELECT count(*) FROM acks WHERE "+where, args...)
+	acks := func(where string) int { return d.count(t, "SELECT count(*) FROM acks WHERE "+where) }
+	// Claims of a process, by the pid its instance id carries.
+	claimedBy := func(p *process) string {
+		return "state = 'pending' AND lease_instance LIKE '%" + p.instance() + "%'"
 	}
 
 	first := startProcess(t, "first", conf)
@@ -175,7 +177,7 @@ func TestKilledDeskComesBackAtOnce(t *testing.T) {
 		return len(got) >= 5 && strings.Contains(leaseOwner(), first.instance())
 	})
 	first.kill(t)
-	stranded := acks("state = 'pending' AND lease_instance LIKE ?", "%"+first.instance()+"%")
+	stranded := acks(claimedBy(first))
 	t.Logf("killed the first desk after %d acknowledgements; %d claimed by it, unsent", len(got), stranded)
 
 	start := time.Now()
@@ -188,7 +190,7 @@ func TestKilledDeskComesBackAtOnce(t *testing.T) {
 		return acks("state = 'sent'") == reporters
 	}, func() string {
 		return fmt.Sprintf("; %d sent, %d claimed by the dead desk", acks("state = 'sent'"),
-			acks("state = 'pending' AND lease_instance LIKE ?", "%"+first.instance()+"%"))
+			acks(claimedBy(first)))
 	})
 	t.Logf("the restarted desk polled the mailbox %v and had sent every acknowledgement %v after it started",
 		mailboxBack.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
