@@ -21,7 +21,10 @@
 //     alerts and dashboard (leadalerts.go, dashboard.go);
 //   - containment requests and the webhook outbox that delivers them
 //     (containment.go, delivery.go); acknowledgements to reporters, their
-//     queue and the ones staff send by hand (ack.go, ackhand.go);
+//     queue and the ones staff send by hand (ack.go, ackhand.go); both
+//     outboxes run on the one engine of cases/outbox (outboxes.go), and
+//     desk instances heartbeat so that a dead one's claims and mailbox
+//     leases end at once (instance.go);
 //   - what a reporter's status page may say (status.go);
 //   - staff, roles, invitations, API keys, sign-in throttles, passwords,
 //     rate limits shared between instances, and the audit log (staff.go,

@@ -31,7 +31,7 @@ type textBody struct {
 	intro, status, statusMissing, rest []string
 }
 
-// The words live in the message catalogs inbox/locales/en.json and
+// The words live in the message catalogs inbox/acksend/locales/en.json and
 // ja.json, which a translator edits without reading Go (docs/i18n.md). A
 // body is one message whose lines are separated by "\n": the Japanese
 // lines are broken by hand at about 35 full-width characters, the
