@@ -93,9 +93,10 @@ type Sender struct {
 	log     *slog.Logger
 	notify  wake.Signal
 	running atomic.Bool
-	// serverFailed is set when the server could not be reached or refused
-	// the desk, and cleared once a mail goes again: that success makes
-	// the acknowledgements waiting out their back-off due at once.
+	// serverFailed (under mu) is set when the server could not be reached
+	// or refused the desk, and cleared once a mail goes again: that
+	// success makes the acknowledgements waiting out their back-off due
+	// at once.
 	serverFailed bool
 	mu           sync.Mutex         // one delivery at a time: Run and SendDue never send an ack twice
 	unmarked     map[int64]struct{} // sent, but the database did not take the news yet
