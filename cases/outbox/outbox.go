@@ -127,18 +127,18 @@ func (q *Queue) Claimed(ctx context.Context, c Claim, dest any) error {
 // sent meanwhile by another claimer (after a lost lease) is left alone. It
 // holds whoever holds the lease now: the receiver has it.
 func (q *Queue) Sent(tx *gorm.DB, ids []int64) ([]int64, error) {
+	pending := []int64{}
 	if len(ids) == 0 {
-		return nil, nil
+		return pending, nil
 	}
 	t := q.o.Table
 	// Under the transaction's write lock what this read finds pending is
 	// what the UPDATE changes.
-	var pending []int64
 	if err := tx.Table(t.Name).Where("id IN ? AND state = ?", ids, t.Pending).Pluck("id", &pending).Error; err != nil {
 		return nil, fmt.Errorf("read %s to mark sent: %w", t.Name, err)
 	}
 	if len(pending) == 0 {
-		return nil, nil
+		return pending, nil
 	}
 	upd := map[string]any{"state": t.Sent, t.SentAt: q.o.Now(), "attempts": gorm.Expr("attempts + 1"), "last_error": ""}
 	q.endLease(upd)
