@@ -82,7 +82,9 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (*A
 	if db.Clock != nil {
 		now = db.Clock.Now
 	}
+	instance := cases.NewInstanceID()
 	svc, err := cases.NewService(cases.Options{
+		Instance:             instance,
 		Now:                  now,
 		Store:                db.Store,
 		Sealer:               sealer,
@@ -186,7 +188,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (*A
 		db.Close()
 		return nil, err
 	}
-	a := &App{Config: cfg, Log: log, DB: db, Service: svc, Server: srv, instance: inbox.InstanceID(), draining: draining}
+	a := &App{Config: cfg, Log: log, DB: db, Service: svc, Server: srv, instance: instance, draining: draining}
 	a.Pipeline = newPipeline(cfg, a)
 	return a, nil
 }

@@ -29,6 +29,7 @@ import (
 	"notme/cases"
 	"notme/cases/sealed"
 	"notme/inbox"
+	"notme/inbox/acksend"
 	"notme/internal/loopback"
 	"notme/ui"
 )
@@ -393,7 +394,7 @@ func Defaults() Config {
 		Webhooks: defaultWebhooks(),
 		Mail: MailConfig{
 			MaxSize:          25 << 20,
-			SMTP:             SMTPConfig{Security: inbox.DefaultSMTPSecurity, HelloName: inbox.DefaultSMTPHelloName},
+			SMTP:             SMTPConfig{Security: acksend.DefaultSMTPSecurity, HelloName: acksend.DefaultSMTPHelloName},
 			AckWindow:        Duration(cases.DefaultAckWindow),
 			AckDomainPerHour: cases.DefaultAckDomainPerHour,
 			StaleAfter:       Duration(ui.DefaultMailboxStaleAfter),

@@ -125,7 +125,7 @@ var configDocs = []configDoc{
 	{keys: []string{"webhooks.secrets"}, example: "secrets: [whsec_NEW..., whsec_OLD...]\n", what: "several signing secrets during a rotation, newest first, at most 4: every webhook is signed with each until the receiver has the new one; `NOTME_WEBHOOKS_SECRETS`, comma-separated; give one of `secret`, `secret_file`, `secrets` ([webhooks.md](webhooks.md))"},
 	{keys: []string{"webhooks.timeout"}, what: "one attempt"},
 	{keys: []string{"webhooks.max_age"}, what: "then a dead letter on the case"},
-	{keys: []string{"webhooks.backoff_min", "webhooks.backoff_max"}, what: "exponential back-off with full jitter"},
+	{keys: []string{"webhooks.backoff_min", "webhooks.backoff_max"}, what: "exponential back-off: the n-th retry waits between half and all of `backoff_min` doubled n-1 times, at most `backoff_max`; once a webhook goes through after failures, the waiting ones go at once"},
 	{keys: []string{"webhooks.concurrency"}, what: "webhooks in flight at once"},
 
 	{keys: []string{"desk.company", "desk.company_ja"}, empty: "none: the page names no one / company", what: "the company whose account mail the desk handles, named on the \"not me\" page; `company_ja` on Japanese pages. One name for every link: a name per message kind would tell anyone holding a link whether it is genuine"},

@@ -13,6 +13,7 @@ import (
 
 	"notme/cases"
 	"notme/inbox"
+	"notme/inbox/acksend"
 	"notme/ui"
 )
 
@@ -129,8 +130,8 @@ func TestDefaultsAreTheirOwners(t *testing.T) {
 		{"http.report_rate", d.HTTP.ReportRate, RateConfig(ui.DefaultReportRate)},
 		{"http.login_rate", d.HTTP.LoginRate, RateConfig(ui.DefaultLoginRate)},
 		{"mail.stale_after", d.Mail.StaleAfter, Duration(ui.DefaultMailboxStaleAfter)},
-		{"mail.smtp.security", d.Mail.SMTP.Security, inbox.DefaultSMTPSecurity},
-		{"mail.smtp.hello_name", d.Mail.SMTP.HelloName, inbox.DefaultSMTPHelloName},
+		{"mail.smtp.security", d.Mail.SMTP.Security, acksend.DefaultSMTPSecurity},
+		{"mail.smtp.hello_name", d.Mail.SMTP.HelloName, acksend.DefaultSMTPHelloName},
 		{"evidence.view_max_bytes", d.Evidence.ViewMaxBytes, ui.DefaultEvidenceViewMaxBytes},
 		{"evidence.max_concurrent_views", d.Evidence.MaxConcurrentViews, ui.DefaultEvidenceMaxConcurrentViews},
 		{"evidence.view_wait", d.Evidence.ViewWait, Duration(ui.DefaultEvidenceViewWait)},

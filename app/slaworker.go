@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"notme/cases"
+	"notme/internal/backoff"
+	"notme/internal/wake"
 )
 
 // slaTickMax caps the ticker's sleep: deadlines set after it went to sleep
@@ -18,7 +20,7 @@ const slaTickMax = time.Minute
 type slaTicker struct {
 	svc    *cases.Service
 	log    *slog.Logger
-	notify chan struct{}
+	notify wake.Signal
 	max    time.Duration
 	now    func() time.Time
 	// round, if set, hears of every finished round (tests wait on it).
@@ -26,47 +28,23 @@ type slaTicker struct {
 }
 
 func newSLATicker(svc *cases.Service, log *slog.Logger) *slaTicker {
-	return &slaTicker{svc: svc, log: log, notify: make(chan struct{}, 1), max: slaTickMax, now: svc.Now}
+	return &slaTicker{svc: svc, log: log, notify: wake.NewSignal(), max: slaTickMax, now: svc.Now}
 }
 
 // Notify wakes the ticker for a round now.
-func (t *slaTicker) Notify() {
-	select {
-	case t.notify <- struct{}{}:
-	default:
-	}
-}
+func (t *slaTicker) Notify() { t.notify.Notify() }
 
 // Run ticks until ctx ends; a round in hand finishes first.
 func (t *slaTicker) Run(ctx context.Context) error {
-	timer := time.NewTimer(0)
-	defer timer.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.notify:
-		case <-timer.C:
-		}
+	loop := wake.Loop{Name: "SLA ticker", MaxIdle: t.max, MinWait: time.Millisecond,
+		Retry: backoff.Policy{Min: time.Second, Max: t.max}, Wake: []<-chan struct{}{t.notify}, Log: t.log}
+	return loop.Run(ctx, func(ctx context.Context) (time.Duration, bool, error) {
 		marked, next, err := t.svc.MarkBreaches(context.WithoutCancel(ctx))
-		if err != nil {
-			t.log.Warn("SLA ticker: marking breaches failed; trying again", "err", err)
-		}
 		if t.round != nil {
 			t.round(marked, next, err)
 		}
-		wait := t.max
-		if err == nil && !next.IsZero() {
-			wait = min(wait, max(next.Sub(t.now()), time.Millisecond))
-		}
-		if !timer.Stop() {
-			select {
-			case <-timer.C:
-			default:
-			}
-		}
-		timer.Reset(wait)
-	}
+		return next.Sub(t.now()), !next.IsZero(), err
+	})
 }
 
 // slaWorker is the breach ticker as one of the desk's workers.

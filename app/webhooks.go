@@ -35,8 +35,9 @@ type WebhooksConfig struct {
 	// MaxAge: a webhook still failing this long after it was queued is a
 	// dead letter, shown on the case for staff to retry.
 	MaxAge Duration `yaml:"max_age"`
-	// BackoffMin and BackoffMax bound the exponential back-off with full
-	// jitter between attempts.
+	// BackoffMin and BackoffMax bound the exponential back-off between
+	// attempts: the n-th wait is drawn between half and all of BackoffMin
+	// doubled n-1 times, at most BackoffMax (internal/backoff).
 	BackoffMin Duration `yaml:"backoff_min"`
 	BackoffMax Duration `yaml:"backoff_max"`
 	// Concurrency is how many webhooks are in flight at once.

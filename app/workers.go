@@ -7,7 +7,10 @@ import (
 	"net"
 	"time"
 
+	"notme/cases"
 	"notme/inbox"
+	"notme/inbox/acksend"
+	"notme/internal/wake"
 )
 
 // worker is a background job of the desk: it runs until its context ends
@@ -20,7 +23,7 @@ type worker struct {
 // workers builds the pollers of the configured mailboxes and the
 // acknowledgement sender.
 func (a *App) workers() ([]worker, error) {
-	ws := []worker{a.evidencePurger()}
+	ws := []worker{a.evidencePurger(), {name: "instance heartbeat", run: a.heartbeat}}
 	if a.DB.Clock != nil {
 		ws = append(ws, a.clockSyncer())
 	}
@@ -45,7 +48,7 @@ func (a *App) workers() ([]worker, error) {
 		if err != nil {
 			return nil, fmt.Errorf("mail.smtp: password: %w", err)
 		}
-		sender, err := inbox.NewAckSender(inbox.SMTPConfig{
+		sender, err := acksend.New(acksend.SMTPConfig{
 			Addr: s.Addr, Security: s.Security, Username: s.Username, Password: pw,
 			From: a.Config.MailAddress(), HelloName: s.HelloName,
 		}, a.Service, a.Log.With("worker", "acks"))
@@ -74,6 +77,18 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		ln.Close()
 		return err
 	}
+	// Before any worker starts: a desk restarted after a crash takes back
+	// what its dead predecessor held (claims, mailbox leases) at once.
+	if err := a.beat(ctx); err != nil {
+		a.Log.Warn("desk instance: first heartbeat failed; the heartbeat worker retries", "err", err)
+	}
+	defer func() {
+		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := a.Service.LeaveInstance(lctx); err != nil {
+			a.Log.Warn("desk instance: leave", "err", err)
+		}
+	}()
 	stop := ctx
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
@@ -104,6 +119,22 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		cancel()
 	}
 	return first
+}
+
+// heartbeat says every cases.InstanceHeartbeat that this instance lives,
+// and reaps the instances that do not (cases.Service.Heartbeat).
+func (a *App) heartbeat(ctx context.Context) error {
+	for wake.Sleep(ctx, cases.InstanceHeartbeat) {
+		if err := a.beat(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Warn("desk instance: heartbeat failed", "err", err)
+		}
+	}
+	return nil
+}
+
+func (a *App) beat(ctx context.Context) error {
+	_, err := a.Service.Heartbeat(ctx, cases.InstanceStaleAfter)
+	return err
 }
 
 // drain fails /readyz for http.drain while the desk goes on working whole,

@@ -4,15 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"strings"
 	"time"
 
-	"gorm.io/gorm"
-
-	"notme/cases/ident"
-	"notme/cases/store"
+	"notme/cases/outbox"
+	"notme/internal/backoff"
 )
 
 // Acknowledgement states.
@@ -49,7 +46,9 @@ type Ack struct {
 	LastError     string
 	CreatedAt     time.Time
 	SentAt        *time.Time
-	LeaseOwner    string // the claim that is sending it (DueAcks)
+	LeaseOwner    string     // the claim that is sending it (DueAcks)
+	LeaseInstance string     // the desk instance of that claim
+	LeaseUntil    *time.Time // the claim holds until then, unless its instance dies
 }
 
 // AckOptions bound acknowledgements.
@@ -156,30 +155,33 @@ func (s *Service) newAck(mailID, caseID int64, p ParsedMail, caseRef, statusToke
 }
 
 // ackLease is how long a claimed acknowledgement is kept from other
-// senders: an instance that dies mid-send leaves it to be sent again after
-// this, far beyond an SMTP exchange's time-outs.
+// senders if its instance is not found dead sooner (instance.go): far
+// beyond a batch of SMTP exchanges and their time-outs.
 const ackLease = 10 * time.Minute
 
+// ackRetry is the back-off of a failed acknowledgement: 30 s doubling to
+// 2 h; with MaxAttempts 60 that is about four days.
+var ackRetry = backoff.Policy{Min: 30 * time.Second, Max: 2 * time.Hour}
+
+// ackTable is the acknowledgements' outbox table.
+var ackTable = outbox.Table{Name: "acks", Pending: AckPending, Sent: AckSent, Dead: AckFailed, SentAt: "sent_at",
+	Forget: []string{"status_url"}}
+
 // DueAcks claims up to limit pending acknowledgements whose time has come,
-// oldest first, for the caller to send: their next attempt moves ackLease
-// ahead, so no other sender (nor another desk instance on the same
-// database) takes them meanwhile. AckSentNow or AckAttemptFailed ends the
-// claim (see dialect.claim).
+// oldest first, for the caller to send: no other sender (nor another desk
+// instance on the same database) takes them while the claim holds.
+// AckSentNow, AckAttemptFailed or ReleaseAcks ends it.
 func (s *Service) DueAcks(ctx context.Context, limit int) ([]Ack, error) {
-	now := s.clock()
-	owner := ident.RandomToken(12)
-	db := s.store.w.WithContext(ctx)
-	n, err := store.Claim(db, "acks", "state = ? AND next_attempt_at <= ?", []any{AckPending, now},
-		"next_attempt_at, id", limit, "lease_owner = ?, next_attempt_at = ?", []any{owner, now.Add(ackLease)})
+	c, err := s.ackQ.Claim(ctx, limit)
 	if err != nil {
-		return nil, fmt.Errorf("claim due acks: %w", err)
+		return nil, err
 	}
-	if n == 0 {
-		return []Ack{}, nil // none due
+	as := []Ack{}
+	if c.N == 0 {
+		return as, nil // none due
 	}
-	var as []Ack
-	if err := db.Where("lease_owner = ? AND state = ?", owner, AckPending).Order("id").Find(&as).Error; err != nil {
-		return nil, fmt.Errorf("read claimed acks: %w", err)
+	if err := s.ackQ.Claimed(ctx, c, &as); err != nil {
+		return nil, err
 	}
 	return as, nil
 }
@@ -187,74 +189,53 @@ func (s *Service) DueAcks(ctx context.Context, limit int) ([]Ack, error) {
 // ReleaseAcks ends the claims on acks their sender did not get to (it is
 // stopping): they are due again at once, for any sender.
 func (s *Service) ReleaseAcks(ctx context.Context, as []Ack) error {
+	byOwner := map[string][]int64{}
 	for _, a := range as {
-		err := s.store.w.WithContext(ctx).Model(&Ack{}).
-			Where("id = ? AND state = ? AND lease_owner = ?", a.ID, AckPending, a.LeaseOwner).
-			Updates(map[string]any{"lease_owner": "", "next_attempt_at": s.clock()}).Error
-		if err != nil {
-			return fmt.Errorf("release ack %d: %w", a.ID, err)
+		byOwner[a.LeaseOwner] = append(byOwner[a.LeaseOwner], a.ID)
+	}
+	for owner, ids := range byOwner {
+		if err := s.ackQ.Release(ctx, owner, ids); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// NextAckAt returns when the next pending acknowledgement is due; ok is
+// NextAckAt returns when an acknowledgement may next be claimed; ok is
 // false when none is pending.
 func (s *Service) NextAckAt(ctx context.Context) (time.Time, bool, error) {
-	var a Ack
-	err := s.store.r.WithContext(ctx).Where("state = ?", AckPending).Order("next_attempt_at").Limit(1).Find(&a).Error
-	if err != nil {
-		return time.Time{}, false, fmt.Errorf("next ack: %w", err)
-	}
-	return a.NextAttemptAt, a.ID != 0, nil
+	return s.ackQ.NextDue(ctx)
 }
 
 // AckSentNow marks an acknowledgement sent and forgets its status URL.
+// The sender calls it for each mail as soon as the server took it: a
+// crash between the two sends that mail again, under the same Message-ID.
 func (s *Service) AckSentNow(ctx context.Context, id int64) error {
-	now := s.clock()
-	err := s.store.w.WithContext(ctx).Model(&Ack{}).Where("id = ? AND state = ?", id, AckPending).
-		Updates(map[string]any{"state": AckSent, "sent_at": now, "status_url": "", "last_error": "", "attempts": gorm.Expr("attempts + 1")}).Error
-	if err != nil {
+	if _, err := s.ackQ.Sent(s.store.w.WithContext(ctx), []int64{id}); err != nil {
 		return fmt.Errorf("mark ack %d sent: %w", id, err)
 	}
 	return nil
+}
+
+// AcksRecovered makes the acknowledgements waiting out a back-off due at
+// once: the sender has just had one through after the server failed, so
+// the rest need not wait for their jittered times. It returns how many.
+func (s *Service) AcksRecovered(ctx context.Context) (int64, error) {
+	return s.ackQ.Recovered(ctx)
 }
 
 // ErrPermanent marks a delivery error that retrying cannot fix (a 5xx
 // reply to RCPT, say).
 var ErrPermanent = errors.New("permanent failure")
 
-// AckAttemptFailed records a failed send: retried with exponential
-// back-off and jitter, given up after MaxAttempts or a permanent error.
-func (s *Service) AckAttemptFailed(ctx context.Context, id int64, sendErr error) error {
-	return s.store.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var a Ack
-		if err := tx.Where("id = ?", id).Take(&a).Error; err != nil {
-			return fmt.Errorf("read ack %d: %w", id, err)
-		}
-		if a.State != AckPending {
-			return nil // sent or given up meanwhile: nothing to retry
-		}
-		a.Attempts++
-		// The attempt ends the claim.
-		upd := map[string]any{"attempts": a.Attempts, "last_error": truncate(sendErr.Error(), 1000), "lease_owner": ""}
-		if a.Attempts >= s.acks.MaxAttempts || errors.Is(sendErr, ErrPermanent) {
-			upd["state"], upd["status_url"] = AckFailed, ""
-		} else {
-			upd["next_attempt_at"] = s.clock().Add(backoff(a.Attempts))
-		}
-		return tx.Model(&Ack{}).Where("id = ?", id).Updates(upd).Error
-	})
-}
-
-// backoff is 30 s doubling per attempt, at most 2 h, with ±20 % jitter so
-// retries from many instances do not march in step.
-func backoff(attempt int) time.Duration {
-	d := 30 * time.Second << min(attempt-1, 8)
-	if d > 2*time.Hour {
-		d = 2 * time.Hour
-	}
-	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
+// AckAttemptFailed records a failed send of a claimed acknowledgement:
+// retried with back-off and jitter, given up after MaxAttempts or a
+// permanent error. A claim that ended meanwhile (its instance was taken
+// for dead and another sender has the ack) records nothing.
+func (s *Service) AckAttemptFailed(ctx context.Context, a Ack, sendErr error) error {
+	_, err := s.ackQ.Failed(s.store.w.WithContext(ctx),
+		outbox.Attempt{ID: a.ID, Owner: a.LeaseOwner, Attempts: a.Attempts}, sendErr, errors.Is(sendErr, ErrPermanent))
+	return err
 }
 
 // HeldAckCount is how many acknowledgements were held for one reason.

@@ -87,14 +87,12 @@ func (s *Service) SendHeldAck(ctx context.Context, a Actor, ref string, ackID in
 		if err != nil {
 			return err
 		}
-		res := tx.Model(&Ack{}).Where("id = ? AND state = ?", ack.ID, AckSuppressed).Updates(map[string]any{
-			"state": AckPending, "last_error": "", "attempts": 0, "next_attempt_at": now,
-			"lease_owner": "", "status_url": statusURL,
-		})
-		if res.Error != nil {
-			return fmt.Errorf("release acknowledgement %d: %w", ack.ID, res.Error)
+		// Retried by hand on the outbox: due now, for any sender.
+		ok, err := s.ackQ.Requeue(tx, ack.ID, AckSuppressed, map[string]any{"last_error": "", "attempts": 0, "status_url": statusURL})
+		if err != nil {
+			return fmt.Errorf("release acknowledgement %d: %w", ack.ID, err)
 		}
-		if res.RowsAffected != 1 {
+		if !ok {
 			return Errorf(ECONFLICT, "This acknowledgement was sent meanwhile.")
 		}
 		if err := tx.Create(&[]Event{event(c, a, now, EventAckSentByHand,
@@ -109,10 +107,7 @@ func (s *Service) SendHeldAck(ctx context.Context, a Actor, ref string, ackID in
 	if err != nil {
 		return c, fmt.Errorf("send held acknowledgement %d: %w", ackID, err)
 	}
-	select {
-	case s.ackWake <- struct{}{}:
-	default:
-	}
+	s.ackWake.Notify()
 	return c, nil
 }
 

@@ -260,21 +260,15 @@ func TestConfirmContainment(t *testing.T) {
 	}
 }
 
-func TestRetryDelayFullJitter(t *testing.T) {
+// The webhook options' back-off is the one policy of internal/backoff
+// with their bounds (its own test checks the draws).
+func TestWebhookRetryPolicy(t *testing.T) {
 	o := WebhookOptions{BackoffMin: time.Second, BackoffMax: 8 * time.Second}.withDefaults()
-	for _, tt := range []struct {
-		attempt int
-		ceil    time.Duration
-	}{{1, time.Second}, {2, 2 * time.Second}, {3, 4 * time.Second}, {4, 8 * time.Second}, {10, 8 * time.Second}, {100, 8 * time.Second}} {
-		var lo, hi time.Duration = time.Hour, 0
-		for range 2000 {
-			d := o.retryDelay(tt.attempt)
-			lo, hi = min(lo, d), max(hi, d)
-		}
-		// Full jitter: spread over the whole range, never above the cap.
-		if hi > tt.ceil || hi < tt.ceil*9/10 || lo < 100*time.Millisecond || lo > tt.ceil/5 {
-			t.Errorf("retryDelay(%d) ranged %v..%v over 2000 draws, want about 100ms..%v", tt.attempt, lo, hi, tt.ceil)
-		}
+	if got := o.retry().Ceiling(4); got != 8*time.Second {
+		t.Errorf("retry().Ceiling(4) = %v, want 8s", got)
+	}
+	if got := o.retry().Ceiling(100); got != 8*time.Second {
+		t.Errorf("retry().Ceiling(100) = %v, want the 8s cap", got)
 	}
 }
 

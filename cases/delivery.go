@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -16,7 +15,9 @@ import (
 	"gorm.io/gorm"
 
 	"notme/cases/ident"
-	"notme/cases/store"
+	"notme/cases/outbox"
+	"notme/internal/backoff"
+	"notme/internal/wake"
 )
 
 // The webhook outbox and its worker. cases owns the retry policy; the
@@ -51,6 +52,7 @@ type Delivery struct {
 	ExpiresAt      time.Time // failing after this, the delivery is dead
 	LastError      string
 	LeaseOwner     string
+	LeaseInstance  string // the desk instance of the claim
 	LeaseUntil     *time.Time
 	CreatedAt      time.Time
 	DeliveredAt    *time.Time
@@ -64,8 +66,10 @@ type WebhookOptions struct {
 	// retried by staff) becomes a dead letter. Default 24h.
 	MaxAge time.Duration
 	// BackoffMin and BackoffMax bound the exponential back-off: the n-th
-	// retry waits a uniformly random time up to min(BackoffMax,
-	// BackoffMin·2ⁿ⁻¹) ("full jitter"). Defaults 1s and 15m.
+	// retry waits a uniformly random time between half and all of
+	// min(BackoffMax, BackoffMin·2ⁿ⁻¹) (internal/backoff). Defaults 1s and
+	// 15m. Once a webhook goes through after failures, the others waiting
+	// go at once rather than at their times.
 	BackoffMin, BackoffMax time.Duration
 	// Lease is how long a worker holds the deliveries it claimed; a crashed
 	// worker's deliveries go again after it. A delivery is only started
@@ -97,18 +101,14 @@ func (o WebhookOptions) withDefaults() WebhookOptions {
 	return o
 }
 
-// retryDelay is the wait before retry n (n ≥ 1): full jitter under an
-// exponential cap, so that many failing deliveries spread out instead of
-// hitting a recovering receiver together. A floor of a tenth of BackoffMin
-// keeps a retry from being immediate.
-func (o WebhookOptions) retryDelay(n int) time.Duration {
-	ceil := o.BackoffMin
-	for i := 1; i < n && ceil < o.BackoffMax; i++ {
-		ceil *= 2
-	}
-	ceil = min(ceil, o.BackoffMax)
-	return max(o.BackoffMin/10, rand.N(ceil+1))
+// retry is the back-off policy of failed webhooks.
+func (o WebhookOptions) retry() backoff.Policy {
+	return backoff.Policy{Min: o.BackoffMin, Max: o.BackoffMax}
 }
+
+// hookTable is the webhooks' outbox table.
+var hookTable = outbox.Table{Name: "webhook_deliveries", Pending: DeliveryPending, Sent: DeliveryDelivered, Dead: DeliveryDead,
+	SentAt: "delivered_at", Expires: true}
 
 func (s *Service) newDelivery(c *Case, act ContainmentAction, now time.Time) Delivery {
 	return Delivery{CaseID: c.ID, ActionID: act.ID, IdempotencyKey: "nmd_" + ident.RandomToken(18),
@@ -152,32 +152,21 @@ func (s *Service) webhook(d Delivery) (Webhook, error) {
 
 // wakeDeliveries tells the worker that deliveries were queued; called after
 // the transaction that queued them commits. It never blocks.
-func (s *Service) wakeDeliveries() {
-	select {
-	case s.deliveryWake <- struct{}{}:
-	default:
-	}
-}
+func (s *Service) wakeDeliveries() { s.deliveryWake.Notify() }
 
 // claimDeliveries leases up to limit due deliveries to one claim; two
-// workers (or two desks on one PostgreSQL) never hold the same delivery
-// (see dialect.claim).
+// workers (or two desks on one PostgreSQL) never hold the same delivery.
 func (s *Service) claimDeliveries(ctx context.Context, limit int) ([]Delivery, error) {
-	now := s.clock()
-	owner := ident.RandomToken(12)
-	db := s.store.w.WithContext(ctx)
-	n, err := store.Claim(db, "webhook_deliveries",
-		"state = ? AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?)", []any{DeliveryPending, now, now},
-		"next_attempt_at, id", limit, "lease_owner = ?, lease_until = ?", []any{owner, now.Add(s.webhooks.Lease)})
+	c, err := s.hookQ.Claim(ctx, limit)
 	if err != nil {
-		return nil, fmt.Errorf("claim webhooks: %w", err)
+		return nil, err
 	}
-	if n == 0 {
-		return []Delivery{}, nil // none due
+	ds := []Delivery{}
+	if c.N == 0 {
+		return ds, nil // none due
 	}
-	var ds []Delivery
-	if err := db.Where("lease_owner = ? AND state = ?", owner, DeliveryPending).Order("next_attempt_at, id").Find(&ds).Error; err != nil {
-		return nil, fmt.Errorf("read claimed webhooks: %w", err)
+	if err := s.hookQ.Claimed(ctx, c, &ds); err != nil {
+		return nil, err
 	}
 	return ds, nil
 }
@@ -195,21 +184,9 @@ func (s *Service) deliveriesDone(ctx context.Context, ds []Delivery) error {
 		ids[i] = d.ID
 	}
 	return s.store.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		// Rows delivered meanwhile by another worker (after a lost lease)
-		// are left alone: the transaction holds the write lock, so what
-		// this read finds pending is what the UPDATE changes.
-		var pending []int64
-		if err := tx.Model(&Delivery{}).Where("id IN ? AND state = ?", ids, DeliveryPending).Pluck("id", &pending).Error; err != nil {
-			return fmt.Errorf("read webhooks to mark delivered: %w", err)
-		}
-		if len(pending) == 0 {
-			return nil
-		}
-		if err := tx.Model(&Delivery{}).Where("id IN ? AND state = ?", pending, DeliveryPending).Updates(map[string]any{
-			"state": DeliveryDelivered, "delivered_at": now, "attempts": gorm.Expr("attempts + 1"),
-			"last_error": "", "lease_owner": "", "lease_until": nil,
-		}).Error; err != nil {
-			return fmt.Errorf("mark webhooks delivered: %w", err)
+		pending, err := s.hookQ.Sent(tx, ids)
+		if err != nil || len(pending) == 0 {
+			return err
 		}
 		var evs []Event
 		var actionIDs []int64
@@ -238,24 +215,9 @@ func (s *Service) deliveriesDone(ctx context.Context, ds []Delivery) error {
 func (s *Service) deliveryFailed(ctx context.Context, d Delivery, sendErr error) error {
 	now := s.clock()
 	return s.store.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		upd := map[string]any{"attempts": d.Attempts + 1, "last_error": truncate(sendErr.Error(), 1000),
-			"lease_owner": "", "lease_until": nil}
-		dead := !now.Before(d.ExpiresAt)
-		if dead {
-			upd["state"] = DeliveryDead
-		} else {
-			next := now.Add(s.webhooks.retryDelay(d.Attempts + 1))
-			if next.After(d.ExpiresAt) {
-				next = d.ExpiresAt // one last attempt at the deadline
-			}
-			upd["next_attempt_at"] = next
-		}
-		res := tx.Model(&Delivery{}).Where("id = ? AND state = ? AND lease_owner = ?", d.ID, DeliveryPending, d.LeaseOwner).Updates(upd)
-		if res.Error != nil {
-			return fmt.Errorf("record failed webhook %d: %w", d.ID, res.Error)
-		}
-		if !dead || res.RowsAffected == 0 {
-			return nil
+		dead, err := s.hookQ.Failed(tx, outbox.Attempt{ID: d.ID, Owner: d.LeaseOwner, Attempts: d.Attempts, ExpiresAt: d.ExpiresAt}, sendErr, false)
+		if err != nil || !dead {
+			return err
 		}
 		return tx.Create(&Event{CaseID: d.CaseID, At: now, Actor: actorDesk, Type: EventWebhookDead, Detail: fmt.Sprintf(
 			"Webhook %s not delivered after %d attempts since %s; staff can send it again. Last error: %s",
@@ -268,39 +230,12 @@ func (s *Service) deliveryFailed(ctx context.Context, d Delivery, sendErr error)
 // releaseDelivery gives a claimed delivery back unsent (the worker is
 // stopping), so that the next start sends it at once.
 func (s *Service) releaseDelivery(ctx context.Context, d Delivery) error {
-	err := s.store.w.WithContext(ctx).Model(&Delivery{}).Where("id = ? AND lease_owner = ?", d.ID, d.LeaseOwner).
-		Updates(map[string]any{"lease_owner": "", "lease_until": nil}).Error
-	if err != nil {
-		return fmt.Errorf("release webhook %d: %w", d.ID, err)
-	}
-	return nil
+	return s.hookQ.Release(ctx, d.LeaseOwner, []int64{d.ID})
 }
 
-// nextDeliveryAt returns when the next pending delivery may be claimed:
-// the earliest next attempt of a free row, or the earliest end of a lease
-// someone else holds (a crashed worker's row goes again then).
+// nextDeliveryAt returns when the next pending delivery may be claimed.
 func (s *Service) nextDeliveryAt(ctx context.Context) (time.Time, bool, error) {
-	now := s.clock()
-	db := s.store.r.WithContext(ctx)
-	var free, leased Delivery
-	err := db.Where("state = ? AND (lease_until IS NULL OR lease_until <= ?)", DeliveryPending, now).
-		Order("next_attempt_at").Limit(1).Find(&free).Error
-	if err != nil {
-		return time.Time{}, false, fmt.Errorf("next webhook: %w", err)
-	}
-	err = db.Where("state = ? AND lease_until > ?", DeliveryPending, now).Order("lease_until").Limit(1).Find(&leased).Error
-	if err != nil {
-		return time.Time{}, false, fmt.Errorf("next leased webhook: %w", err)
-	}
-	switch {
-	case free.ID != 0 && leased.ID != 0 && leased.LeaseUntil.Before(free.NextAttemptAt):
-		return *leased.LeaseUntil, true, nil
-	case free.ID != 0:
-		return free.NextAttemptAt, true, nil
-	case leased.ID != 0:
-		return *leased.LeaseUntil, true, nil
-	}
-	return time.Time{}, false, nil
+	return s.hookQ.NextDue(ctx)
 }
 
 // RetryDelivery sends a dead letter again with the same idempotency key;
@@ -317,11 +252,8 @@ func (s *Service) RetryDelivery(ctx context.Context, a Actor, ref string, id int
 		if d.State != DeliveryDead {
 			return Errorf(ECONFLICT, "Only an undelivered (dead) webhook can be sent again; this one is %s.", d.State)
 		}
-		if err := tx.Model(&Delivery{}).Where("id = ? AND state = ?", d.ID, DeliveryDead).Updates(map[string]any{
-			"state": DeliveryPending, "next_attempt_at": now, "expires_at": now.Add(s.webhooks.MaxAge),
-			"lease_owner": "", "lease_until": nil,
-		}).Error; err != nil {
-			return fmt.Errorf("retry webhook %d: %w", d.ID, err)
+		if _, err := s.hookQ.Requeue(tx, d.ID, DeliveryDead, map[string]any{"expires_at": now.Add(s.webhooks.MaxAge)}); err != nil {
+			return err
 		}
 		if err := tx.Create(&[]Event{event(c, a, now, EventWebhookRetried,
 			fmt.Sprintf("Webhook %s sent again (same idempotency key) after %d failed attempts.", d.Action, d.Attempts)).
@@ -363,6 +295,10 @@ type Deliverer struct {
 	maxIdle time.Duration
 	log     *slog.Logger
 	running atomic.Bool
+	// failed is set when a send fails, or a webhook that failed before
+	// (maybe on another desk) goes through; the round that has a success
+	// then makes the other waiting webhooks due at once, and clears it.
+	failed atomic.Bool
 }
 
 // NewDeliverer returns the worker that sends webhooks through send.
@@ -379,6 +315,9 @@ func (s *Service) NewDeliverer(send WebhookSender, o DelivererOptions) *Delivere
 	return &Deliverer{svc: s, send: send, conc: o.Concurrency, maxIdle: o.MaxIdle, log: o.Logger}
 }
 
+// roundRetry is the back-off after failed rounds (the database away).
+var roundRetry = backoff.Policy{Min: time.Second, Max: time.Minute}
+
 // Run delivers until ctx is done, then lets the webhooks in flight finish
 // (each bounded by the sender's timeout) and returns nil. It sleeps until
 // the next delivery is due, a commit queues one, or MaxIdle.
@@ -387,43 +326,15 @@ func (d *Deliverer) Run(ctx context.Context) error {
 		return errors.New("cases: Deliverer.Run is already running")
 	}
 	defer d.running.Store(false)
-	timer := time.NewTimer(d.maxIdle)
-	defer timer.Stop()
-	failures := 0
-	for {
-		_, err := d.DeliverDue(ctx)
-		var wait time.Duration
-		if err == nil {
-			wait, err = d.idle(ctx)
+	loop := wake.Loop{Name: "webhooks", MaxIdle: d.maxIdle, MinWait: 50 * time.Millisecond, Retry: roundRetry,
+		Wake: []<-chan struct{}{d.svc.deliveryWake}, Log: d.log}
+	return loop.Run(ctx, func(ctx context.Context) (time.Duration, bool, error) {
+		if _, err := d.DeliverDue(ctx); err != nil {
+			return 0, false, err
 		}
-		if ctx.Err() != nil {
-			return nil
-		}
-		if err != nil {
-			failures++
-			wait = min(time.Second<<min(failures-1, 6), time.Minute)
-			d.log.Error("webhooks: round failed, retrying", "err", err, "retry_in", wait.String())
-		} else {
-			failures = 0
-		}
-		timer.Reset(wait)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-d.svc.deliveryWake:
-		case <-timer.C:
-		}
-	}
-}
-
-// idle says how long to sleep until the next delivery is due.
-func (d *Deliverer) idle(ctx context.Context) (time.Duration, error) {
-	next, ok, err := d.svc.nextDeliveryAt(ctx)
-	if err != nil || !ok {
-		return d.maxIdle, err
-	}
-	// Never spin: something due right after a full round waits a little.
-	return min(d.maxIdle, max(50*time.Millisecond, next.Sub(d.svc.clock()))), nil
+		next, ok, err := d.svc.nextDeliveryAt(ctx)
+		return next.Sub(d.svc.clock()), ok, err
+	})
 }
 
 // DeliverDue sends every delivery due now, Concurrency at a time, and
@@ -449,6 +360,18 @@ func (d *Deliverer) DeliverDue(ctx context.Context) (int, error) {
 		delivered += n
 		if err != nil {
 			return delivered, err
+		}
+		if n > 0 && d.failed.CompareAndSwap(true, false) {
+			// The receiver is back: what waits out a back-off goes in the
+			// next claim of this loop, not at its jittered time.
+			moved, err := d.svc.hookQ.Recovered(record)
+			if err != nil {
+				d.failed.Store(true)
+				return delivered, err
+			}
+			if moved > 0 {
+				d.log.Info("webhooks: the receiver answers again; sending the waiting ones now", "count", moved)
+			}
 		}
 	}
 	return delivered, nil
@@ -556,49 +479,21 @@ func (d *Deliverer) deliver(ctx, record context.Context, dl Delivery) (bool, err
 	// the sender's own timeout bounds it.
 	sendErr := d.send.SendWebhook(record, w)
 	if sendErr == nil {
+		if dl.Attempts > 0 {
+			d.failed.Store(true) // the receiver is back
+		}
 		return true, nil
 	}
+	d.failed.Store(true)
 	d.log.Warn("webhook failed", "case", dl.CaseRef, "action", dl.Action, "webhook_id", dl.ID, "attempt", w.Attempt, "err", sendErr)
 	return false, d.svc.deliveryFailed(record, dl, sendErr)
 }
 
 // WebhookBacklog is what an operator alerts on: webhooks waiting, dead
 // letters, and how long the oldest waiting one has waited.
-type WebhookBacklog struct {
-	Pending, Dead int64
-	OldestPending *time.Time // created_at of the oldest pending delivery
-}
+type WebhookBacklog = outbox.Backlog
 
 // WebhookBacklog counts the deliveries not delivered, for /metrics.
 func (s *Service) WebhookBacklog(ctx context.Context) (WebhookBacklog, error) {
-	var b WebhookBacklog
-	var rows []struct {
-		State string
-		N     int64
-	}
-	db := s.store.r.WithContext(ctx)
-	// Delivered rows are most of the table; the (state, …) index skips them.
-	err := db.Model(&Delivery{}).Select("state, COUNT(*) AS n").
-		Where("state IN ?", []string{DeliveryPending, DeliveryDead}).Group("state").Scan(&rows).Error
-	if err != nil {
-		return b, fmt.Errorf("count webhooks: %w", err)
-	}
-	for _, r := range rows {
-		switch r.State {
-		case DeliveryPending:
-			b.Pending = r.N
-		case DeliveryDead:
-			b.Dead = r.N
-		}
-	}
-	if b.Pending > 0 {
-		var oldest Delivery
-		if err := db.Where("state = ?", DeliveryPending).Order("created_at, id").Limit(1).Find(&oldest).Error; err != nil {
-			return b, fmt.Errorf("oldest pending webhook: %w", err)
-		}
-		if oldest.ID != 0 {
-			b.OldestPending = &oldest.CreatedAt
-		}
-	}
-	return b, nil
+	return s.hookQ.Backlog(ctx)
 }

@@ -25,7 +25,9 @@
 //  10. containment requests and the webhook outbox that delivers them
 //     (containment.go, delivery.go);
 //  11. acknowledgements to reporters, their queue and the ones staff send
-//     by hand (ack.go, ackhand.go);
+//     by hand (ack.go, ackhand.go); both outboxes run on the one engine of
+//     cases/outbox (outboxes.go), and desk instances heartbeat so that a
+//     dead one's claims and mailbox leases end at once (instance.go);
 //  12. what a reporter's status page may say (status.go);
 //  13. staff: users, sessions, roles, invitations, API keys and the
 //     sign-in throttle (staff.go, invitation.go, apikey.go,
@@ -35,6 +37,9 @@
 //     retention.go, audit.go);
 //  15. sharing one database between instances: mailbox state and leases,
 //     rate limits (mailbox.go, mailboxlease.go, ratelimit.go);
+//  16. before the next mail goes out: the suppression list, the address
+//     guard and the typo domains leads confirm (suppression.go, guard.go,
+//     typodomains.go); storage that cannot take writes (unavailable.go);
 //
 // and errors with kinds that the web layer maps to statuses (errors.go).
 //

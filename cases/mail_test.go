@@ -147,7 +147,7 @@ func TestAcksQueuedOncePerAddress(t *testing.T) {
 	}
 
 	// A failure is retried later, with back-off; success forgets the URL.
-	if err := d.AckAttemptFailed(ctx, a.ID, errors.New("421 try later")); err != nil {
+	if err := d.AckAttemptFailed(ctx, a, errors.New("421 try later")); err != nil {
 		t.Fatal(err)
 	}
 	if due, _ := d.DueAcks(ctx, 10); len(due) != 0 {
@@ -177,7 +177,7 @@ func TestAcksQueuedOncePerAddress(t *testing.T) {
 	if len(due) != 1 {
 		t.Fatalf("DueAcks after the window = %d, want 1", len(due))
 	}
-	if err := d.AckAttemptFailed(ctx, due[0].ID, fmt.Errorf("550 no such user: %w", ErrPermanent)); err != nil {
+	if err := d.AckAttemptFailed(ctx, due[0], fmt.Errorf("550 no such user: %w", ErrPermanent)); err != nil {
 		t.Fatal(err)
 	}
 	var failed Ack

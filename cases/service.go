@@ -1,6 +1,7 @@
 package cases
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -13,9 +14,11 @@ import (
 
 	"gorm.io/gorm"
 
+	"notme/cases/outbox"
 	"notme/cases/sealed"
 	"notme/cases/store"
 	"notme/cases/typo"
+	"notme/internal/wake"
 )
 
 // handles are the store's database handles as the Service uses them: r
@@ -112,6 +115,10 @@ type Options struct {
 	Webhooks             WebhookOptions
 	Now                  func() time.Time
 	Logger               *slog.Logger
+	// Instance names this desk process among those sharing the database
+	// (NewInstanceID); its outbox claims carry it, so that another
+	// instance can end them at once if it dies. Default NewInstanceID().
+	Instance string
 
 	// SLA and Escalation: resolve and breach-assessment deadlines, and the
 	// automatic escalation rules (cases/sla.go, cases/escalation.go).
@@ -159,8 +166,10 @@ type Service struct {
 	triageOpts       TriageOptions
 	typos            func() (*typo.Suggester, error) // the address guard's, made at first use (guard.go)
 	learned          learnedTypos                    // the typo domains it has read (typodomains.go)
-	deliveryWake     chan struct{}                   // a commit queued webhooks
-	ackWake          chan struct{}                   // a person released a held acknowledgement
+	deliveryWake     wake.Signal                     // a commit queued webhooks
+	ackWake          wake.Signal                     // a person released a held acknowledgement
+	instance         string
+	ackQ, hookQ      *outbox.Queue // the two outboxes on the one engine
 	now              func() time.Time
 	log              *slog.Logger
 }
@@ -185,8 +194,9 @@ func NewService(o Options) (*Service, error) {
 		webhooks:         o.Webhooks.withDefaults(),
 		loginThrottle:    o.LoginThrottle.withDefaults(),
 		triageOpts:       o.Triage.withDefaults(),
-		deliveryWake:     make(chan struct{}, 1),
-		ackWake:          make(chan struct{}, 1),
+		deliveryWake:     wake.NewSignal(),
+		ackWake:          wake.NewSignal(),
+		instance:         cmp.Or(o.Instance, NewInstanceID()),
 		reopenWindow:     o.ReopenWindow,
 		escalateTakeover: !o.NoTakeoverEscalation,
 		now:              o.Now,
@@ -231,6 +241,10 @@ func NewService(o Options) (*Service, error) {
 		return nil, errors.New("cases: at least one message kind is required")
 	}
 	s.typos = sync.OnceValues(newTypos)
+	if err := s.openOutboxes(); err != nil {
+		return nil, err
+	}
+	ownInstances.Store(s.instance, true)
 	return s, nil
 }
 

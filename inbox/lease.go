@@ -1,18 +1,14 @@
 package inbox
 
 import (
-	"cmp"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
-	"fmt"
 	"log/slog"
-	"os"
 	"sync/atomic"
 	"time"
 
 	"notme/cases"
+	"notme/internal/wake"
 )
 
 // DefaultLeaseTTL is how long a poller's hold on its mailbox lasts unless
@@ -24,14 +20,8 @@ const DefaultLeaseTTL = 15 * time.Second
 var errLeaseLost = errors.New("the mailbox lease went to another instance")
 
 // InstanceID names this process among the desk instances sharing a
-// database: host, process id and a random part, so a restarted process
-// never passes for its predecessor.
-func InstanceID() string {
-	host, _ := os.Hostname()
-	var b [4]byte
-	rand.Read(b[:])
-	return fmt.Sprintf("%s/%d/%s", cmp.Or(host, "host"), os.Getpid(), hex.EncodeToString(b[:]))
-}
+// database (cases.NewInstanceID).
+func InstanceID() string { return cases.NewInstanceID() }
 
 // mailboxLease is a poller's hold on its mailbox in the database.
 type mailboxLease struct {
@@ -67,12 +57,8 @@ func (l *mailboxLease) await(ctx context.Context) bool {
 			l.log.Warn("take the mailbox lease", "err", err)
 			wait = l.ttl / 3
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !wake.Sleep(ctx, wait) {
 			return false
-		case <-t.C:
 		}
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"slices"
 	"strings"
@@ -16,7 +15,9 @@ import (
 	"github.com/emersion/go-imap/v2"
 
 	"notme/cases"
+	"notme/internal/backoff"
 	"notme/internal/loopback"
+	"notme/internal/wake"
 )
 
 // Connection security of a mailbox.
@@ -49,10 +50,10 @@ const (
 	MaxBatchSize = 1000
 )
 
-// Back-off between failed connections.
+// reconnectRetry is the back-off between failed connections.
+var reconnectRetry = backoff.Policy{Min: time.Second, Max: 2 * time.Minute}
+
 const (
-	minBackoff = time.Second
-	maxBackoff = 2 * time.Minute
 	// shutdownGrace bounds how long a cancelled poller waits for the batch
 	// in hand before it closes the connection under it; what was stored
 	// but not yet moved is recognised when it is fetched again.
@@ -223,8 +224,8 @@ func NewPoller(cfg MailboxConfig, pipe *Pipeline, svc *cases.Service, log *slog.
 }
 
 // Run polls the mailbox until ctx is done, then returns nil. It reconnects
-// after any failure with exponential back-off and jitter, from 1 s to
-// 2 min, and records each round's health, failures included, with
+// after any failure with the desk's back-off (reconnectRetry: 1 s doubling
+// to 2 min, with jitter), and records each round's health, failures included, with
 // RecordMailboxRound. When ctx is cancelled it finishes the batch in hand,
 // stored and moved, and logs out.
 //
@@ -250,28 +251,14 @@ func (p *Poller) Run(ctx context.Context) error {
 		if progressed {
 			failures = 0
 		}
-		wait := backoff(failures, rand.Float64())
 		failures++
+		wait := reconnectRetry.Delay(failures)
 		p.log.Warn("mailbox failed; will reconnect", "err", err, "retry_in", wait.Round(time.Millisecond))
 		p.record(ctx, cases.MailboxRound{Err: err})
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !wake.Sleep(ctx, wait) {
 			return nil
-		case <-t.C:
 		}
 	}
-}
-
-// backoff is the wait after the n-th failure in a row (from 0): doubling
-// from minBackoff, with up to a quarter more at random so that pollers
-// that failed together do not retry together, never above maxBackoff.
-func backoff(n int, jitter float64) time.Duration {
-	d := minBackoff << min(n, 16)
-	d = min(d, maxBackoff)
-	d += time.Duration(jitter * float64(d) / 4)
-	return min(d, maxBackoff)
 }
 
 // loadState reads the UIDVALIDITY stored by an earlier run.

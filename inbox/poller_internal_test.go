@@ -45,23 +45,14 @@ func TestPlanBatches(t *testing.T) {
 	}
 }
 
-func TestBackoff(t *testing.T) {
+// The poller reconnects with the desk's one back-off, from 1 s to 2 min.
+func TestReconnectRetry(t *testing.T) {
 	for _, tc := range []struct {
-		n      int
-		jitter float64
-		want   time.Duration
-	}{
-		{0, 0, time.Second},
-		{0, 0.999, time.Second + 249750*time.Microsecond},
-		{1, 0, 2 * time.Second},
-		{5, 0, 32 * time.Second},
-		{6, 0, 64 * time.Second},
-		{7, 0, 2 * time.Minute},
-		{7, 0.999, 2 * time.Minute},
-		{1000, 0.5, 2 * time.Minute},
-	} {
-		if got := backoff(tc.n, tc.jitter); got != tc.want {
-			t.Errorf("backoff(%d, %v) = %v, want %v", tc.n, tc.jitter, got, tc.want)
+		n    int
+		ceil time.Duration
+	}{{1, time.Second}, {2, 2 * time.Second}, {6, 32 * time.Second}, {8, 2 * time.Minute}, {1000, 2 * time.Minute}} {
+		if got := reconnectRetry.Ceiling(tc.n); got != tc.ceil {
+			t.Errorf("reconnectRetry.Ceiling(%d) = %v, want %v", tc.n, got, tc.ceil)
 		}
 	}
 }

@@ -403,6 +403,28 @@ var migrations = []migration{
 		`ALTER TABLE sessions ADD COLUMN failed_logins INTEGER NOT NULL DEFAULT 0`,
 		`ALTER TABLE sessions ADD COLUMN failed_login_clients INTEGER NOT NULL DEFAULT 0`,
 	}, nil, nil},
+	{16, "desk instances: heartbeats, and claims that name their instance", []string{
+		// Each desk process registers here and heartbeats; one whose
+		// heartbeat is stale, or whose process is gone from this host, is
+		// reaped by any live one: its claims and mailbox leases end at once
+		// instead of after their lease (cases/instance.go).
+		`CREATE TABLE desk_instances (
+			id TEXT PRIMARY KEY,
+			host TEXT NOT NULL,
+			pid INTEGER NOT NULL,
+			started_at {{time}} NOT NULL,
+			heartbeat_at {{time}} NOT NULL
+		)`,
+		// Both outboxes claim through one engine (cases/outbox): a lease
+		// until a time, held by a claim of one instance.
+		`ALTER TABLE acks ADD COLUMN lease_until {{time}}`,
+		`ALTER TABLE acks ADD COLUMN lease_instance TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE webhook_deliveries ADD COLUMN lease_instance TEXT NOT NULL DEFAULT ''`,
+		`CREATE INDEX acks_lease_instance ON acks (lease_instance) WHERE lease_instance <> ''`,
+		`CREATE INDEX webhook_deliveries_lease_instance ON webhook_deliveries (lease_instance) WHERE lease_instance <> ''`,
+		// A mailbox lease names its holder's instance (owner) already.
+		`CREATE INDEX mailbox_leases_owner ON mailbox_leases (owner)`,
+	}, nil, nil},
 	{19, "suppression list", []string{
 		// The "not my address" list (cases/suppression.go): addresses by
 		// RecipientHash, masked for people, for one account or all. A

@@ -1,4 +1,4 @@
-package inbox_test
+package acksend_test
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"notme/cases"
-	"notme/inbox"
+	"notme/inbox/acksend"
 )
 
 // TestNewMailFromLedgerRecipientIsAReport: a stranger writes a new mail to
@@ -29,7 +29,7 @@ func TestNewMailFromLedgerRecipientIsAReport(t *testing.T) {
 		t.Run(tc.fixture, func(t *testing.T) {
 			d := openAckDesk(t)
 			ctx := context.Background()
-			raw, err := os.ReadFile(filepath.Join("mailparse", "testdata", tc.fixture))
+			raw, err := os.ReadFile(filepath.Join("..", "mailparse", "testdata", tc.fixture))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -77,7 +77,7 @@ func TestNewMailFromLedgerRecipientIsAReport(t *testing.T) {
 				t.Fatalf("ack = state %s, lang %s; want pending in %s", a.State, a.Lang, tc.lang)
 			}
 			sk := startAckSink(t, ackSinkOptions{})
-			if n, err := newAckSender(t, d, inbox.SMTPConfig{Addr: sk.addr}).SendDue(ctx); n != 1 || err != nil {
+			if n, err := newAckSender(t, d, acksend.SMTPConfig{Addr: sk.addr}).SendDue(ctx); n != 1 || err != nil {
 				t.Fatalf("SendDue() = %d, %v; want the one ack sent", n, err)
 			}
 			checkAck(t, d, sk.next(t), tc.from, a.InReplyTo, g.CaseRef, tc.lang, []string{tc.account, "registration", "Registration"})

@@ -1,4 +1,4 @@
-package inbox_test
+package acksend_test
 
 import (
 	"bytes"
@@ -37,7 +37,7 @@ import (
 	"notme/app"
 	"notme/app/testdb"
 	"notme/cases"
-	"notme/inbox"
+	"notme/inbox/acksend"
 )
 
 var updateAckGolden = flag.Bool("update-ack", false, "rewrite the golden files under testdata/ack")
@@ -145,7 +145,7 @@ func (d *ackDesk) ackTo(t *testing.T, ref, addr string) cases.Ack {
 	return found[0]
 }
 
-func newAckSender(t *testing.T, d *ackDesk, cfg inbox.SMTPConfig) *inbox.AckSender {
+func newAckSender(t *testing.T, d *ackDesk, cfg acksend.SMTPConfig) *acksend.Sender {
 	t.Helper()
 	if cfg.Security == "" {
 		cfg.Security = "plain"
@@ -153,9 +153,9 @@ func newAckSender(t *testing.T, d *ackDesk, cfg inbox.SMTPConfig) *inbox.AckSend
 	cfg.From = ackDeskFrom
 	cfg.HelloName = "desk.example.com"
 	cfg.Timeout = 10 * time.Second
-	s, err := inbox.NewAckSender(cfg, d.Service, slog.New(slog.DiscardHandler))
+	s, err := acksend.New(cfg, d.Service, slog.New(slog.DiscardHandler))
 	if err != nil {
-		t.Fatalf("NewAckSender(%v) = %v", cfg, err)
+		t.Fatalf("New(%v) = %v", cfg, err)
 	}
 	return s
 }
@@ -400,7 +400,7 @@ func TestAckOncePerAddressInTheReportersLanguage(t *testing.T) {
 		ackReportMail("r2@example.org", "reporter@example.org", "Re: ようこそ Example へ", "ja", ackLedgerID1),
 		ackReportMail("e1@example.net", "Other@Example.net", "Re: Your order", "en", ackLedgerID2),
 	)
-	s := newAckSender(t, d, inbox.SMTPConfig{Addr: sk.addr})
+	s := newAckSender(t, d, acksend.SMTPConfig{Addr: sk.addr})
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -485,7 +485,7 @@ func TestAckRefusedFor550IsGivenUp(t *testing.T) {
 		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No such user"}
 	}})
 	got := d.ingest(t, ackReportMail("r1@example.org", "gone@example.org", "Welcome", "en", ackLedgerID1))
-	s := newAckSender(t, d, inbox.SMTPConfig{Addr: sk.addr})
+	s := newAckSender(t, d, acksend.SMTPConfig{Addr: sk.addr})
 	ctx := context.Background()
 
 	if n, err := s.SendDue(ctx); n != 0 || err != nil {
@@ -515,7 +515,7 @@ func TestAckRefusedForWantOfLoginIsRetried(t *testing.T) {
 		ackReportMail("r1@example.org", "one@example.org", "Welcome", "en", ackLedgerID1),
 		ackReportMail("r2@example.org", "two@example.org", "Welcome", "en", ackLedgerID1),
 	)
-	s := newAckSender(t, d, inbox.SMTPConfig{Addr: sk.addr})
+	s := newAckSender(t, d, acksend.SMTPConfig{Addr: sk.addr})
 	if n, err := s.SendDue(context.Background()); n != 0 || err == nil {
 		t.Fatalf("SendDue = %d, %v; want nothing sent and the round to fail", n, err)
 	}
@@ -534,7 +534,7 @@ func TestAckDeferredBy451IsRetriedLater(t *testing.T) {
 		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 7, 1}, Message: "Greylisted, try again later"}
 	}})
 	got := d.ingest(t, ackReportMail("r1@example.org", "grey@example.org", "Welcome", "en", ackLedgerID1))
-	s := newAckSender(t, d, inbox.SMTPConfig{Addr: sk.addr})
+	s := newAckSender(t, d, acksend.SMTPConfig{Addr: sk.addr})
 	ctx := context.Background()
 
 	if n, err := s.SendDue(ctx); n != 0 || err != nil {
@@ -562,7 +562,7 @@ func TestAckResistsHeaderInjection(t *testing.T) {
 		ackReportMail("r3@example.org", "x@example.org\r\nBcc: y@z.example", "Hello", "en", ackLedgerID1),
 		ackReportMail("r4@example.org", "Mallory <m@example.org>", "Hello", "en", ackLedgerID1),
 	)
-	s := newAckSender(t, d, inbox.SMTPConfig{Addr: sk.addr})
+	s := newAckSender(t, d, acksend.SMTPConfig{Addr: sk.addr})
 	if n, err := s.SendDue(context.Background()); n != 1 || err != nil {
 		t.Fatalf("SendDue = %d, %v; want the one well-addressed ack sent", n, err)
 	}
@@ -602,7 +602,7 @@ func TestNoAckForAutomaticMail(t *testing.T) {
 	if acks := d.acks(t, got[0].CaseRef); len(acks) != 0 {
 		t.Errorf("an ARF report queued acks %+v, want none", acks)
 	}
-	s := newAckSender(t, d, inbox.SMTPConfig{Addr: sk.addr})
+	s := newAckSender(t, d, acksend.SMTPConfig{Addr: sk.addr})
 	if n, err := s.SendDue(context.Background()); n != 0 || err != nil || sk.mails.Load() != 0 {
 		t.Fatalf("SendDue = %d, %v with %d MAIL commands; want nothing sent", n, err, sk.mails.Load())
 	}
@@ -615,7 +615,7 @@ func TestAckRunFinishesTheMailInHandOnStop(t *testing.T) {
 		ackReportMail("r1@example.org", "first@example.org", "Welcome", "en", ackLedgerID1),
 		ackReportMail("r2@example.org", "second@example.org", "Welcome", "en", ackLedgerID1),
 	)
-	s := newAckSender(t, d, inbox.SMTPConfig{Addr: sk.addr})
+	s := newAckSender(t, d, acksend.SMTPConfig{Addr: sk.addr})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
@@ -648,7 +648,7 @@ func TestAckRunFinishesTheMailInHandOnStop(t *testing.T) {
 	// A Run with nothing to do stops at once, too.
 	ctx2, cancel2 := context.WithCancel(context.Background())
 	cancel2()
-	if err := newAckSender(t, d, inbox.SMTPConfig{Addr: sk.addr}).Run(ctx2); err != nil {
+	if err := newAckSender(t, d, acksend.SMTPConfig{Addr: sk.addr}).Run(ctx2); err != nil {
 		t.Errorf("Run on a cancelled context = %v, want nil", err)
 	}
 }
@@ -690,7 +690,7 @@ func TestAckOverTLSWithAuth(t *testing.T) {
 			d := openAckDesk(t)
 			sk := startAckSink(t, ackSinkOptions{tls: serverTLS, implicitTLS: tc.implicit, user: "desk", pass: "s3cret-pass"})
 			d.ingest(t, ackReportMail("r1@example.org", "reporter@example.org", "Welcome", "en", ackLedgerID1))
-			s := newAckSender(t, d, inbox.SMTPConfig{Addr: sk.addr, Security: tc.security, Username: "desk", Password: "s3cret-pass",
+			s := newAckSender(t, d, acksend.SMTPConfig{Addr: sk.addr, Security: tc.security, Username: "desk", Password: "s3cret-pass",
 				TLSConfig: &tls.Config{RootCAs: roots}})
 			if n, err := s.SendDue(context.Background()); n != 1 || err != nil {
 				t.Fatalf("SendDue = %d, %v; want 1 sent", n, err)
@@ -706,7 +706,7 @@ func TestAckNeverFallsBackToPlainText(t *testing.T) {
 	d := openAckDesk(t)
 	sk := startAckSink(t, ackSinkOptions{}) // offers no STARTTLS
 	got := d.ingest(t, ackReportMail("r1@example.org", "reporter@example.org", "Welcome", "en", ackLedgerID1))
-	s := newAckSender(t, d, inbox.SMTPConfig{Addr: sk.addr, Security: "starttls"})
+	s := newAckSender(t, d, acksend.SMTPConfig{Addr: sk.addr, Security: "starttls"})
 	if n, err := s.SendDue(context.Background()); n != 0 || err == nil {
 		t.Fatalf("SendDue to a server without STARTTLS = %d, %v; want nothing sent and an error", n, err)
 	}
@@ -721,27 +721,27 @@ func TestAckNeverFallsBackToPlainText(t *testing.T) {
 func TestNewAckSenderChecksItsConfig(t *testing.T) {
 	d := openAckDesk(t)
 	for _, tc := range []struct {
-		cfg inbox.SMTPConfig
+		cfg acksend.SMTPConfig
 		ok  bool
 	}{
-		{inbox.SMTPConfig{Addr: "127.0.0.1:25", Security: "plain", From: ackDeskFrom}, true},
-		{inbox.SMTPConfig{Addr: "localhost:25", Security: "plain", From: ackDeskFrom}, true},
-		{inbox.SMTPConfig{Addr: "[::1]:25", Security: "plain", From: ackDeskFrom}, true},
-		{inbox.SMTPConfig{Addr: "smtp.example.com:587", From: "Security desk <" + ackDeskFrom + ">"}, true},
-		{inbox.SMTPConfig{Addr: "smtp.example.com:465", Security: "tls", From: ackDeskFrom}, true},
-		{inbox.SMTPConfig{Addr: "smtp.example.com:25", Security: "plain", From: ackDeskFrom}, false},
-		{inbox.SMTPConfig{Addr: "10.0.0.1:25", Security: "plain", From: ackDeskFrom}, false},
-		{inbox.SMTPConfig{Addr: "smtp.example.com:587", Security: "ssl", From: ackDeskFrom}, false},
-		{inbox.SMTPConfig{Addr: "smtp.example.com", From: ackDeskFrom}, false},
-		{inbox.SMTPConfig{Addr: "smtp.example.com:587", From: "not an address"}, false},
-		{inbox.SMTPConfig{Addr: "smtp.example.com:587", From: ackDeskFrom, HelloName: "desk\r\nMAIL FROM:<x@y>"}, false},
+		{acksend.SMTPConfig{Addr: "127.0.0.1:25", Security: "plain", From: ackDeskFrom}, true},
+		{acksend.SMTPConfig{Addr: "localhost:25", Security: "plain", From: ackDeskFrom}, true},
+		{acksend.SMTPConfig{Addr: "[::1]:25", Security: "plain", From: ackDeskFrom}, true},
+		{acksend.SMTPConfig{Addr: "smtp.example.com:587", From: "Security desk <" + ackDeskFrom + ">"}, true},
+		{acksend.SMTPConfig{Addr: "smtp.example.com:465", Security: "tls", From: ackDeskFrom}, true},
+		{acksend.SMTPConfig{Addr: "smtp.example.com:25", Security: "plain", From: ackDeskFrom}, false},
+		{acksend.SMTPConfig{Addr: "10.0.0.1:25", Security: "plain", From: ackDeskFrom}, false},
+		{acksend.SMTPConfig{Addr: "smtp.example.com:587", Security: "ssl", From: ackDeskFrom}, false},
+		{acksend.SMTPConfig{Addr: "smtp.example.com", From: ackDeskFrom}, false},
+		{acksend.SMTPConfig{Addr: "smtp.example.com:587", From: "not an address"}, false},
+		{acksend.SMTPConfig{Addr: "smtp.example.com:587", From: ackDeskFrom, HelloName: "desk\r\nMAIL FROM:<x@y>"}, false},
 	} {
-		_, err := inbox.NewAckSender(tc.cfg, d.Service, nil)
+		_, err := acksend.New(tc.cfg, d.Service, nil)
 		if (err == nil) != tc.ok {
-			t.Errorf("NewAckSender(%+v) = %v, want ok %v", tc.cfg, err, tc.ok)
+			t.Errorf("New(%+v) = %v, want ok %v", tc.cfg, err, tc.ok)
 		}
 	}
-	cfg := inbox.SMTPConfig{Addr: "smtp.example.com:587", From: ackDeskFrom, Username: "desk", Password: "hunter2-secret"}
+	cfg := acksend.SMTPConfig{Addr: "smtp.example.com:587", From: ackDeskFrom, Username: "desk", Password: "hunter2-secret"}
 	var buf bytes.Buffer
 	slog.New(slog.NewTextHandler(&buf, nil)).Info("config", "smtp", cfg)
 	if s := buf.String() + fmt.Sprint(cfg) + fmt.Sprintf("%+v", cfg); strings.Contains(s, "hunter2") {
@@ -766,9 +766,9 @@ func TestComposeAckGolden(t *testing.T) {
 		{"en-outcome", cases.AckKindOutcome, "en", "Welcome to Example - set your password", "auto-generated"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			msg, err := inbox.ComposeAck(goldenAck(tc.kind, tc.lang, tc.subject), ackDeskFrom, ackGoldenTime, "<ack.NM-7K3Q-9XRD.TESTID@desk.example.com>")
+			msg, err := acksend.Compose(goldenAck(tc.kind, tc.lang, tc.subject), ackDeskFrom, ackGoldenTime, "<ack.NM-7K3Q-9XRD.TESTID@desk.example.com>")
 			if err != nil {
-				t.Fatalf("ComposeAck = %v", err)
+				t.Fatalf("Compose = %v", err)
 			}
 			h, body := readAck(t, msg)
 			if got := h.Get("Auto-Submitted"); got != tc.auto {
@@ -790,7 +790,7 @@ func TestComposeAckGolden(t *testing.T) {
 					t.Fatalf("%v (run go test -run ComposeAckGolden -update-ack ./inbox to create it)", err)
 				}
 				if !bytes.Equal(got, want) {
-					t.Errorf("ComposeAck %s differs from %s:\n--- got\n%s\n--- want\n%s", tc.lang, path, got, want)
+					t.Errorf("Compose %s differs from %s:\n--- got\n%s\n--- want\n%s", tc.lang, path, got, want)
 				}
 			}
 			for i, line := range strings.Split(strings.TrimSuffix(string(msg), "\r\n"), "\r\n") {
@@ -821,21 +821,21 @@ func TestComposeAckSubject(t *testing.T) {
 		{cases.AckKindOutcome, "en", "Welcome", "Your report is closed [" + ref + "]"},
 		{cases.AckKindOutcome, "ja", "会員登録", "ご報告の対応が完了しました [" + ref + "]"},
 	} {
-		msg, err := inbox.ComposeAck(cases.Ack{Kind: tc.kind, ToAddr: "r@example.org", Lang: tc.lang, InReplyTo: "r1@example.org", Subject: tc.in,
+		msg, err := acksend.Compose(cases.Ack{Kind: tc.kind, ToAddr: "r@example.org", Lang: tc.lang, InReplyTo: "r1@example.org", Subject: tc.in,
 			CaseRef: ref, StatusURL: "https://desk.example.com/s/x"}, ackDeskFrom, ackGoldenTime, "ack.1@desk.example.com")
 		if err != nil {
-			t.Errorf("ComposeAck(%s, subject %q) = %v", tc.kind, tc.in, err)
+			t.Errorf("Compose(%s, subject %q) = %v", tc.kind, tc.in, err)
 			continue
 		}
 		h, _ := readAck(t, msg)
 		if got := ackSubjectOf(t, h); got != tc.want {
-			t.Errorf("ComposeAck(%s %s, subject %q): Subject = %q, want %q", tc.kind, tc.lang, tc.in, got, tc.want)
+			t.Errorf("Compose(%s %s, subject %q): Subject = %q, want %q", tc.kind, tc.lang, tc.in, got, tc.want)
 		}
 		if raw := h.Get("Subject"); !strings.HasSuffix(raw, " ["+ref+"]") {
 			t.Errorf("raw Subject %q: want the reference unencoded", raw)
 		}
 		if h.Get("In-Reply-To") != "<r1@example.org>" || h.Get("References") != "<r1@example.org>" {
-			t.Errorf("ComposeAck(%s): In-Reply-To %q, References %q; want the report threaded", tc.kind, h.Get("In-Reply-To"), h.Get("References"))
+			t.Errorf("Compose(%s): In-Reply-To %q, References %q; want the report threaded", tc.kind, h.Get("In-Reply-To"), h.Get("References"))
 		}
 	}
 }
@@ -849,31 +849,31 @@ func TestComposeAckRefusesBadInput(t *testing.T) {
 	} {
 		a := ok
 		a.ToAddr = to
-		if _, err := inbox.ComposeAck(a, ackDeskFrom, ackGoldenTime, "ack.1@desk.example.com"); !errors.Is(err, cases.ErrPermanent) {
-			t.Errorf("ComposeAck(to %q) = %v, want a permanent refusal", to, err)
+		if _, err := acksend.Compose(a, ackDeskFrom, ackGoldenTime, "ack.1@desk.example.com"); !errors.Is(err, cases.ErrPermanent) {
+			t.Errorf("Compose(to %q) = %v, want a permanent refusal", to, err)
 		}
 	}
 	unknown := ok
 	unknown.Kind = "reminder"
-	if _, err := inbox.ComposeAck(unknown, ackDeskFrom, ackGoldenTime, "ack.1@desk.example.com"); !errors.Is(err, cases.ErrPermanent) {
-		t.Errorf("ComposeAck(kind %q) = %v, want a permanent refusal", unknown.Kind, err)
+	if _, err := acksend.Compose(unknown, ackDeskFrom, ackGoldenTime, "ack.1@desk.example.com"); !errors.Is(err, cases.ErrPermanent) {
+		t.Errorf("Compose(kind %q) = %v, want a permanent refusal", unknown.Kind, err)
 	}
 	bad := ok
 	bad.CaseRef = "NM-1\r\nBcc: x"
-	if _, err := inbox.ComposeAck(bad, ackDeskFrom, ackGoldenTime, "ack.1@desk.example.com"); !errors.Is(err, cases.ErrPermanent) {
-		t.Errorf("ComposeAck(case ref %q) = %v, want a permanent refusal", bad.CaseRef, err)
+	if _, err := acksend.Compose(bad, ackDeskFrom, ackGoldenTime, "ack.1@desk.example.com"); !errors.Is(err, cases.ErrPermanent) {
+		t.Errorf("Compose(case ref %q) = %v, want a permanent refusal", bad.CaseRef, err)
 	}
-	if _, err := inbox.ComposeAck(ok, ackDeskFrom, ackGoldenTime, "no id\r\n"); !errors.Is(err, cases.ErrPermanent) {
-		t.Errorf("ComposeAck(bad Message-ID) = %v, want a refusal", err)
+	if _, err := acksend.Compose(ok, ackDeskFrom, ackGoldenTime, "no id\r\n"); !errors.Is(err, cases.ErrPermanent) {
+		t.Errorf("Compose(bad Message-ID) = %v, want a refusal", err)
 	}
 	// A report without a usable Message-ID still gets its ack, unthreaded.
 	odd := ok
 	odd.InReplyTo = "x>\r\nBcc: <y@z"
-	msg, err := inbox.ComposeAck(odd, ackDeskFrom, ackGoldenTime, "ack.1@desk.example.com")
+	msg, err := acksend.Compose(odd, ackDeskFrom, ackGoldenTime, "ack.1@desk.example.com")
 	if err != nil {
-		t.Fatalf("ComposeAck(in-reply-to %q) = %v", odd.InReplyTo, err)
+		t.Fatalf("Compose(in-reply-to %q) = %v", odd.InReplyTo, err)
 	}
 	if h, _ := readAck(t, msg); h.Has("In-Reply-To") || h.Has("References") || h.Has("Bcc") {
-		t.Errorf("ComposeAck(in-reply-to %q) threads under it: %q / %q", odd.InReplyTo, h.Get("In-Reply-To"), h.Get("References"))
+		t.Errorf("Compose(in-reply-to %q) threads under it: %q / %q", odd.InReplyTo, h.Get("In-Reply-To"), h.Get("References"))
 	}
 }

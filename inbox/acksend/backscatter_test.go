@@ -1,4 +1,4 @@
-package inbox_test
+package acksend_test
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 
 	"notme/cases"
 	"notme/inbox"
+	"notme/inbox/acksend"
 	"notme/inbox/mailparse"
 )
 
@@ -52,7 +53,7 @@ func TestBackscatterAcksAreHeldBack(t *testing.T) {
 				t.Fatalf("IngestMail() disposition = %q (%s), want a report", got.Disposition, got.Reason)
 			}
 			a := d.ackTo(t, got.CaseRef, from)
-			s := newAckSender(t, d, inbox.SMTPConfig{Addr: sk.addr})
+			s := newAckSender(t, d, acksend.SMTPConfig{Addr: sk.addr})
 			n, err := s.SendDue(context.Background())
 			if err != nil {
 				t.Fatalf("SendDue() = %v", err)
@@ -114,7 +115,7 @@ func TestBackscatterAckRepeatsNoSenderText(t *testing.T) {
 	if held.State != cases.AckSuppressed || held.HeldReason() != cases.AckHeldNotPlausible || held.StatusURL != "" {
 		t.Errorf("ack to the victim = %s %q, status URL %q; want held as %s, no URL", held.State, held.LastError, held.StatusURL, cases.AckHeldNotPlausible)
 	}
-	s := newAckSender(t, d, inbox.SMTPConfig{Addr: sk.addr})
+	s := newAckSender(t, d, acksend.SMTPConfig{Addr: sk.addr})
 	if n, err := s.SendDue(ctx); n != 0 || err != nil {
 		t.Fatalf("SendDue() = %d, %v; want nothing sent to the victim", n, err)
 	}
