@@ -232,6 +232,10 @@ func NewPoller(cfg MailboxConfig, pipe *Pipeline, svc *cases.Service, log *slog.
 // It polls only while it holds the mailbox's lease (several desk instances
 // may share the database): it waits for the lease, renews it while polling,
 // stops before the next batch once it is lost, and gives it up on return.
+// storageRetry bounds the wait after a round the database refused for
+// want of space (cases.EUNAVAILABLE).
+const storageRetry = 5 * time.Second
+
 func (p *Poller) Run(ctx context.Context) error {
 	defer p.lease.release(ctx)
 	failures := 0
@@ -253,6 +257,11 @@ func (p *Poller) Run(ctx context.Context) error {
 		}
 		failures++
 		wait := reconnectRetry.Delay(failures)
+		if cases.ErrorCode(err) == cases.EUNAVAILABLE {
+			// The disk is full: a try costs one small transaction, and
+			// space that comes back should be used at once.
+			wait = min(wait, storageRetry)
+		}
 		p.log.Warn("mailbox failed; will reconnect", "err", err, "retry_in", wait.Round(time.Millisecond))
 		p.record(ctx, cases.MailboxRound{Err: err})
 		if !wake.Sleep(ctx, wait) {
