@@ -403,6 +403,24 @@ var migrations = []migration{
 		`ALTER TABLE sessions ADD COLUMN failed_logins INTEGER NOT NULL DEFAULT 0`,
 		`ALTER TABLE sessions ADD COLUMN failed_login_clients INTEGER NOT NULL DEFAULT 0`,
 	}, nil, nil},
+	{17, "sessions people can see, staff from single sign-on", []string{
+		// What the owner of a session sees of it (cases/session.go): when
+		// it was last used (the idle timeout), the browser and client
+		// network it came from, and how it was authenticated; confirmed_at
+		// is when the sign-in's identity and groups were last confirmed,
+		// which bounds a single sign-on session.
+		`ALTER TABLE sessions ADD COLUMN last_seen_at {{time}}`,
+		`ALTER TABLE sessions ADD COLUMN confirmed_at {{time}}`,
+		`ALTER TABLE sessions ADD COLUMN user_agent TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE sessions ADD COLUMN client TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE sessions ADD COLUMN auth_method TEXT NOT NULL DEFAULT 'password'`,
+		`UPDATE sessions SET last_seen_at = created_at, confirmed_at = created_at`,
+		`CREATE INDEX sessions_user_id ON sessions (user_id)`,
+		// The provider's issuer and subject of a staff member who signed in
+		// through it: the person, whatever their address becomes.
+		`ALTER TABLE users ADD COLUMN oidc_subject TEXT`,
+		`CREATE UNIQUE INDEX users_oidc_subject ON users (oidc_subject)`,
+	}, nil, nil},
 }
 
 // schemaVersion is the version the code expects.

@@ -127,6 +127,8 @@ type Options struct {
 	// LoginThrottle locks an account for sign-in after failed sign-ins
 	// (cases/loginthrottle.go); zero values take the defaults.
 	LoginThrottle LoginThrottle
+	// Sessions bounds staff sessions and password sign-in (session.go).
+	Sessions SessionPolicy
 	// Triage bounds the unmatched cases strangers can open (triage.go).
 	Triage TriageOptions
 }
@@ -162,6 +164,7 @@ type Service struct {
 	acks             AckOptions
 	webhooks         WebhookOptions
 	loginThrottle    LoginThrottle
+	sessions         SessionPolicy
 	triageOpts       TriageOptions
 	deliveryWake     chan struct{} // a commit queued webhooks
 	ackWake          chan struct{} // a person released a held acknowledgement
@@ -188,6 +191,7 @@ func NewService(o Options) (*Service, error) {
 		acks:             o.Acks.withDefaults(),
 		webhooks:         o.Webhooks.withDefaults(),
 		loginThrottle:    o.LoginThrottle.withDefaults(),
+		sessions:         o.Sessions.withDefaults(),
 		triageOpts:       o.Triage.withDefaults(),
 		deliveryWake:     make(chan struct{}, 1),
 		ackWake:          make(chan struct{}, 1),
