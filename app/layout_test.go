@@ -40,7 +40,7 @@ var importMap = map[string]struct {
 	"inbox/mailparse": {mustNot: []string{"github.com/emersion/go-imap/", "github.com/emersion/go-smtp", "gorm.io/"}},
 	// cases is the bottom: HTTP, IMAP, MIME and the gorm drivers are the
 	// callers' business.
-	"cases": {mustNot: []string{"github.com/emersion/", "gorm.io/driver/", "net/http", "net/mail", "mime"}},
+	"cases": {mustNot: []string{"github.com/emersion/", "github.com/zitadel/", "gorm.io/driver/", "net/http", "net/mail", "mime"}},
 }
 
 // echoImport is the prefix of every Echo package; only ui imports one, in

@@ -263,7 +263,7 @@ func (s *Service) auditSessionsEnded(tx *gorm.DB, actor string, u User, n int64,
 func (s *Service) auditRefused(ctx context.Context, email, method, reason string) {
 	err := s.store.w.WithContext(ctx).Create(&AuditEntry{At: s.clock(), Actor: ActorAnonymous, Action: AuditSignInRefused,
 		Subject: "user:" + email, Detail: "sign-in with " + method + " refused: " + reason,
-		Args: Args{"method": method, "reason": reason}}).Error
+		Args: Args{"method": method, "why": reason}}).Error
 	if err != nil && !errors.Is(err, context.Canceled) {
 		s.log.Error("audit a refused sign-in", "method", method, "reason", reason, "err", err)
 	}
