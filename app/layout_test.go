@@ -32,6 +32,9 @@ var importMap = map[string]struct {
 	"internal/loopback": {},
 	// app/testdb hands tests a PostgreSQL database; only tests import it.
 	"app/testdb": {},
+	// testop runs an OpenID Provider for single sign-on tests; only tests
+	// import it.
+	"internal/testop": {},
 	// app/webhook puts webhooks on the wire; cases decides what and when.
 	"app/webhook": {mayUse: []string{"cases"}},
 	"ui":          {mayUse: []string{"cases", "internal/loopback"}, mustNot: []string{"github.com/emersion/", "gorm.io/"}},

@@ -12,6 +12,7 @@ import (
 
 	"notme/app"
 	"notme/cases"
+	"notme/internal/testop"
 )
 
 // ssoDesk is a desk with single sign-on through a fresh provider.
@@ -61,15 +62,15 @@ func (b *browser) ssoSignIn(t testing.TB, p *provider, email, next string) hop {
 		t.Fatalf("%s: no \"Sign in with Example SSO\" link:\n%s", login.call, clip(login.body))
 	}
 	r := b.follow(t, b.visit(t, http.MethodGet, b.d.url+"/login/oidc?next="+url.QueryEscape(next), nil))
-	if r.url.Host != strings.TrimPrefix(p.issuer, "http://") || !strings.HasPrefix(r.url.Path, "/login/username") {
+	if r.url.Host != strings.TrimPrefix(p.Issuer, "http://") || !strings.HasPrefix(r.url.Path, "/login/username") {
 		return r // the desk answered without the provider's form
 	}
 	m := providerLoginIDRE.FindStringSubmatch(r.body)
 	if m == nil {
 		t.Fatalf("%s: no auth request id in the provider's login page:\n%s", r.call, clip(r.body))
 	}
-	return b.follow(t, b.visit(t, http.MethodPost, p.issuer+"/login/username",
-		url.Values{"id": {m[1]}, "username": {email}, "password": {providerPassword}}))
+	return b.follow(t, b.visit(t, http.MethodPost, p.Issuer+"/login/username",
+		url.Values{"id": {m[1]}, "username": {email}, "password": {testop.Password}}))
 }
 
 // follow follows redirects across the desk and the provider, as a browser.
@@ -108,11 +109,11 @@ func (b *browser) signedIn(t testing.TB, r hop, wantNext string) response {
 // refused with a calm page.
 func TestOIDCSignIn(t *testing.T) {
 	d, p := ssoDesk(t)
-	p.users.add("agent@corp.example", true, "desk-agents", "security")
-	p.users.add("lead@corp.example", true, "desk-leads", "security")
-	p.users.add("parcel@corp.example", true, "desk-agents")
-	p.users.add("visitor@corp.example", true, "marketing")
-	p.users.add("unverified@corp.example", false, "desk-agents", "security")
+	p.users.Add("agent@corp.example", true, "desk-agents", "security")
+	p.users.Add("lead@corp.example", true, "desk-leads", "security")
+	p.users.Add("parcel@corp.example", true, "desk-agents")
+	p.users.Add("visitor@corp.example", true, "marketing")
+	p.users.Add("unverified@corp.example", false, "desk-agents", "security")
 
 	agent := d.browser(t)
 	q := agent.signedIn(t, agent.ssoSignIn(t, p, "agent@corp.example", "/queue"), "/queue")
@@ -171,7 +172,7 @@ func TestOIDCSignIn(t *testing.T) {
 // open no session.
 func TestOIDCStateAndNonce(t *testing.T) {
 	d, p := ssoDesk(t)
-	p.users.add("agent@corp.example", true, "desk-agents", "security")
+	p.users.Add("agent@corp.example", true, "desk-agents", "security")
 
 	// A callback with a made-up state, and one with no flow at all.
 	b := d.browser(t)
@@ -207,8 +208,8 @@ func TestOIDCStateAndNonce(t *testing.T) {
 	if m == nil {
 		t.Fatalf("%s: no provider login page:\n%s", r.call, clip(r.body))
 	}
-	r = b.follow(t, b.visit(t, http.MethodPost, p.issuer+"/login/username",
-		url.Values{"id": {m[1]}, "username": {"agent@corp.example"}, "password": {providerPassword}}))
+	r = b.follow(t, b.visit(t, http.MethodPost, p.Issuer+"/login/username",
+		url.Values{"id": {m[1]}, "username": {"agent@corp.example"}, "password": {testop.Password}}))
 	r.wantStatus(t, http.StatusBadGateway)
 	r.wantHTML(t)
 	if q := b.get(t, "/queue"); q.status != http.StatusSeeOther {
@@ -222,7 +223,7 @@ func TestOIDCStateAndNonce(t *testing.T) {
 // auth.oidc.session_recheck.
 func TestOIDCGroupRemoval(t *testing.T) {
 	d, p := ssoDesk(t)
-	p.users.add("agent@corp.example", true, "desk-agents", "security")
+	p.users.Add("agent@corp.example", true, "desk-agents", "security")
 	const queue = "/queue"
 
 	open := d.browser(t)
@@ -231,7 +232,7 @@ func TestOIDCGroupRemoval(t *testing.T) {
 	// Within the bound: the session ends once its groups are older than
 	// session_recheck (here moved back rather than waited for), and the
 	// next sign-in through the provider brings the new groups.
-	p.users.setGroups("agent@corp.example", "desk-agents")
+	p.users.SetGroups("agent@corp.example", "desk-agents")
 	d.exec(t, `UPDATE sessions SET confirmed_at = ?`, time.Now().Add(-d.cfg.Auth.OIDC.SessionRecheck.D()-time.Second).UTC())
 	if r := open.get(t, queue); r.status != http.StatusSeeOther || !strings.Contains(r.location(), "expired=1") {
 		t.Fatalf("%s after session_recheck = %d %s, want 303 to the login page", r.call, r.status, r.location())
@@ -243,10 +244,10 @@ func TestOIDCGroupRemoval(t *testing.T) {
 
 	// At the next sign-in: the group back, one browser in; removed again,
 	// a sign-in elsewhere ends that browser's session at once.
-	p.users.setGroups("agent@corp.example", "desk-agents", "security")
+	p.users.SetGroups("agent@corp.example", "desk-agents", "security")
 	first := d.browser(t)
 	first.signedIn(t, first.ssoSignIn(t, p, "agent@corp.example", queue), queue).wantStatus(t, http.StatusOK)
-	p.users.setGroups("agent@corp.example", "desk-agents")
+	p.users.SetGroups("agent@corp.example", "desk-agents")
 	second := d.browser(t)
 	second.signedIn(t, second.ssoSignIn(t, p, "agent@corp.example", "/queue"), "/queue")
 	if r := first.get(t, queue); r.status != http.StatusSeeOther {
