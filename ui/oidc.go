@@ -165,9 +165,7 @@ func (s *Server) oidcStart(c echo.Context) error {
 	}
 	party, err := s.oidc.relyingParty(c.Request().Context())
 	if err != nil {
-		s.log.Error("single sign-on: the provider's discovery document cannot be read; check auth.oidc.issuer and that the desk reaches it",
-			"reason", "discovery", "issuer", s.oidc.cfg.Issuer, "err", err)
-		return s.oidcFailed(c, http.StatusBadGateway, "sso.err.unreachable")
+		return s.discoveryFailed(c, err)
 	}
 	f := oidcFlow{State: newCSRFToken(), Nonce: newCSRFToken(), Verifier: newCSRFToken(), Next: localPath(c.QueryParam("next"))}
 	c.SetCookie(s.oidcCookie(f.cookieValue(), int(oidcFlowLifetime/time.Second)))
@@ -206,9 +204,7 @@ func (s *Server) oidcCallback(c echo.Context) error {
 	}
 	party, err := s.oidc.relyingParty(ctx)
 	if err != nil {
-		s.log.Error("single sign-on: the provider's discovery document cannot be read", "reason", "discovery",
-			"issuer", s.oidc.cfg.Issuer, "err", err)
-		return s.oidcFailed(c, http.StatusBadGateway, "sso.err.unreachable")
+		return s.discoveryFailed(c, err)
 	}
 	tokens, err := rp.CodeExchange[*oidc.IDTokenClaims](context.WithValue(ctx, nonceKey{}, flow.Nonce), q.Get("code"), party,
 		rp.WithCodeVerifier(flow.Verifier))
@@ -243,6 +239,19 @@ func (s *Server) oidcCallback(c echo.Context) error {
 	p := s.pageT(c, "sso.continue.title")
 	p.User = nil
 	return s.render(c, http.StatusOK, "continue", continuePage{page: p, Next: flow.Next})
+}
+
+// discoveryFailed logs why the provider's discovery failed and answers
+// the person calmly.
+func (s *Server) discoveryFailed(c echo.Context, err error) error {
+	if errors.Is(err, oidc.ErrIssuerInvalid) {
+		s.log.Error("single sign-on: the discovery document names another issuer; set auth.oidc.issuer exactly as the provider's discovery document says (a trailing slash counts)",
+			"reason", "issuer_mismatch", "issuer", s.oidc.cfg.Issuer, "err", truncateLog(err.Error()))
+		return s.oidcFailed(c, http.StatusBadGateway, "sso.err.provider")
+	}
+	s.log.Error("single sign-on: the provider's discovery document cannot be read; check auth.oidc.issuer and that the desk reaches it",
+		"reason", "discovery", "issuer", s.oidc.cfg.Issuer, "err", truncateLog(err.Error()))
+	return s.oidcFailed(c, http.StatusBadGateway, "sso.err.unreachable")
 }
 
 type continuePage struct {

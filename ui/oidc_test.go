@@ -2,17 +2,20 @@ package ui_test
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"notme/app"
 	"notme/cases"
 	"notme/internal/testop"
+	"notme/ui"
 )
 
 // ssoDesk is a desk with single sign-on through a fresh provider.
@@ -58,8 +61,8 @@ func (b *browser) ssoSignIn(t testing.TB, p *provider, email, next string) hop {
 	t.Helper()
 	login := b.get(t, "/login?next="+url.QueryEscape(next))
 	login.wantStatus(t, http.StatusOK)
-	if !strings.Contains(login.body, `href="/login/oidc?next=`) || !strings.Contains(login.body, "Sign in with Example SSO") {
-		t.Fatalf("%s: no \"Sign in with Example SSO\" link:\n%s", login.call, clip(login.body))
+	if !strings.Contains(login.body, `id="sso" href="/login/oidc?next=`) || !strings.Contains(login.body, "Example SSO") {
+		t.Fatalf("%s: no link to sign in with Example SSO:\n%s", login.call, clip(login.body))
 	}
 	r := b.follow(t, b.visit(t, http.MethodGet, b.d.url+"/login/oidc?next="+url.QueryEscape(next), nil))
 	if r.url.Host != strings.TrimPrefix(p.Issuer, "http://") || !strings.HasPrefix(r.url.Path, "/login/username") {
@@ -348,5 +351,69 @@ func TestAccountSessions(t *testing.T) {
 	r.wantStatus(t, http.StatusSeeOther)
 	if q := again.get(t, "/queue"); q.status != http.StatusSeeOther {
 		t.Errorf("%s after the person was disabled = %d, want 303 to the login page", q.call, q.status)
+	}
+}
+
+// syncBuffer is a log destination tests read while the desk writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestOIDCMisconfiguredProvider: an unreachable provider, an issuer that
+// is not the provider's own, and a provider that sends no groups give the
+// person a calm page in their language and the admin the reason in the
+// log, which holds no secret.
+func TestOIDCMisconfiguredProvider(t *testing.T) {
+	p := newProvider(t)
+	p.users.Add("agent@corp.example", true, "desk-agents", "security")
+	for _, tc := range []struct {
+		name      string
+		configure func(*app.Config)
+		lang      string
+		status    int
+		says      string
+		reason    string
+	}{
+		{"unreachable", func(c *app.Config) { c.Auth.OIDC.Issuer = "http://127.0.0.1:1" }, "en", http.StatusBadGateway,
+			"cannot be reached", "reason=discovery"},
+		{"wrong issuer", func(c *app.Config) { c.Auth.OIDC.Issuer = p.Issuer + "/" }, "ja", http.StatusBadGateway,
+			"サインインサービスでサインインが完了しませんでした", "reason=issuer_mismatch"},
+		{"no groups claim", func(c *app.Config) { c.Auth.OIDC.GroupsClaim = "roles" }, "en", http.StatusForbidden,
+			"did not tell the desk your groups", "reason=groups_claim_missing"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			log := &syncBuffer{}
+			d := newDeskWith(t, []app.Option{func(o *ui.Options) { o.Logger = slog.New(slog.NewTextHandler(log, nil)) }},
+				p.configure, tc.configure)
+			p.register(d.url)
+			b := d.browser(t)
+			b.get(t, "/login?lang="+tc.lang)
+			r := b.ssoSignIn(t, p, "agent@corp.example", "/queue")
+			r.wantStatus(t, tc.status)
+			r.wantHTML(t)
+			if !strings.Contains(r.body, tc.says) || !strings.Contains(r.body, `href="/login"`) {
+				t.Errorf("%s: want a calm page saying %q with the way back:\n%s", r.call, tc.says, clip(r.body))
+			}
+			logged := log.String()
+			if !strings.Contains(logged, tc.reason) {
+				t.Errorf("log lacks %s:\n%s", tc.reason, logged)
+			}
+			if strings.Contains(logged, p.Secret) || strings.Contains(logged, "code=") {
+				t.Errorf("log holds the client secret or a code:\n%s", logged)
+			}
+		})
 	}
 }
