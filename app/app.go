@@ -169,11 +169,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (*A
 	uo.EvidenceViewMaxBytes, uo.EvidenceMaxConcurrentViews, uo.EvidenceViewWait =
 		cfg.Evidence.ViewMaxBytes, cfg.Evidence.MaxConcurrentViews, cfg.Evidence.ViewWait.D()
 	if cfg.Auth.OIDC.Enabled() {
-		o, err := cfg.uiOIDC()
-		if err != nil {
-			db.Close()
-			return nil, err
-		}
+		o := cfg.uiOIDC()
 		uo.OIDC = &o
 	}
 	for _, o := range opts {

@@ -72,13 +72,14 @@ type AuthConfig struct {
 // groups that give a role and the security-trained flag, and who may
 // still sign in with a password.
 type OIDCConfig struct {
-	Name             string   `yaml:"name"` // "Sign in with <name>"
-	Issuer           string   `yaml:"issuer"`
-	ClientID         string   `yaml:"client_id"`
-	ClientSecret     Secret   `yaml:"client_secret"`
-	ClientSecretFile string   `yaml:"client_secret_file"`
-	Scopes           []string `yaml:"scopes"`
-	GroupsClaim      string   `yaml:"groups_claim"`
+	Name     string `yaml:"name"` // "Sign in with <name>"
+	Issuer   string `yaml:"issuer"`
+	ClientID string `yaml:"client_id"`
+	// ClientSecret: prefer NOTME_AUTH_OIDC_CLIENT_SECRET_FILE, a file
+	// holding it, to the config file.
+	ClientSecret Secret   `yaml:"client_secret"`
+	Scopes       []string `yaml:"scopes"`
+	GroupsClaim  string   `yaml:"groups_claim"`
 	// Groups maps the provider's group names (as the groups claim carries
 	// them: names, or object IDs in Entra ID) to a role and training.
 	Groups OIDCGroupsConfig `yaml:"groups"`
@@ -101,14 +102,6 @@ type OIDCGroupsConfig struct {
 
 // Enabled reports whether single sign-on is configured.
 func (o OIDCConfig) Enabled() bool { return o.Issuer != "" }
-
-// Secret resolves the client secret from the config or its file.
-func (o OIDCConfig) Secret() (string, error) {
-	if o.ClientSecretFile != "" {
-		return readSecretFile(o.ClientSecretFile)
-	}
-	return o.ClientSecret.Reveal(), nil
-}
 
 // Mapping is the groups as the domain reads them.
 func (o OIDCConfig) Mapping() cases.SSOMapping {

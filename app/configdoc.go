@@ -134,7 +134,7 @@ var configDocs = []configDoc{
 	{keys: []string{"auth.oidc.issuer"}, empty: "single sign-on off", what: "OpenID Connect provider's issuer URL, exactly as its discovery document says; register the redirect URI `<public_url>/login/oidc/callback` ([sign-in.md](sign-in.md))"},
 	{keys: []string{"auth.oidc.name"}, what: "the provider as staff know it: the login page says \"Sign in with <name>\""},
 	{keys: []string{"auth.oidc.client_id"}, what: "the desk's client ID at the provider"},
-	{keys: []string{"auth.oidc.client_secret", "auth.oidc.client_secret_file"}, what: "the client secret, inline or in a file (at most one); a secret: `NOTME_AUTH_OIDC_CLIENT_SECRET` or `NOTME_AUTH_OIDC_CLIENT_SECRET_FILE`, never logged"},
+	{keys: []string{"auth.oidc.client_secret"}, what: "the client secret; a secret: `NOTME_AUTH_OIDC_CLIENT_SECRET_FILE` (a file holding it) or `NOTME_AUTH_OIDC_CLIENT_SECRET`, never logged"},
 	{keys: []string{"auth.oidc.scopes"}, what: "scopes asked for; must include `openid` (add the one your provider needs for groups)"},
 	{keys: []string{"auth.oidc.groups_claim"}, what: "the claim carrying the person's groups, read from the ID token, else from userinfo"},
 	{keys: []string{"auth.oidc.groups.agent", "auth.oidc.groups.lead", "auth.oidc.groups.admin"}, what: "groups giving each role at every sign-in (the highest wins); a person in none is refused"},

@@ -42,15 +42,8 @@ func (c *Config) validateOIDC(v *validator) {
 	if o.ClientID == "" {
 		v.add("auth.oidc.client_id", "is required")
 	}
-	switch {
-	case o.ClientSecret != "" && o.ClientSecretFile != "":
-		v.add("auth.oidc.client_secret", "give at most one of client_secret and client_secret_file")
-	case o.ClientSecret == "" && o.ClientSecretFile == "":
-		v.add("auth.oidc.client_secret", "is required: NOTME_AUTH_OIDC_CLIENT_SECRET, NOTME_AUTH_OIDC_CLIENT_SECRET_FILE or client_secret_file")
-	case o.ClientSecretFile != "":
-		if _, err := readSecretFile(o.ClientSecretFile); err != nil {
-			v.add("auth.oidc.client_secret_file", err.Error())
-		}
+	if o.ClientSecret == "" {
+		v.add("auth.oidc.client_secret", "is required: NOTME_AUTH_OIDC_CLIENT_SECRET_FILE (a file holding it) or NOTME_AUTH_OIDC_CLIENT_SECRET")
 	}
 	if !slices.Contains(o.Scopes, "openid") {
 		v.add("auth.oidc.scopes", "must include openid")
@@ -91,12 +84,8 @@ func (c Config) sessionPolicy() cases.SessionPolicy {
 
 // uiOIDC is the web server's single sign-on, for a config where it is
 // Enabled.
-func (c Config) uiOIDC() (ui.OIDC, error) {
+func (c Config) uiOIDC() ui.OIDC {
 	o := c.Auth.OIDC
-	secret, err := o.Secret()
-	if err != nil {
-		return ui.OIDC{}, fmt.Errorf("auth.oidc client secret: %w", err)
-	}
-	return ui.OIDC{Name: o.Name, Issuer: o.Issuer, ClientID: o.ClientID, ClientSecret: secret,
-		Scopes: o.Scopes, GroupsClaim: o.GroupsClaim, Mapping: o.Mapping()}, nil
+	return ui.OIDC{Name: o.Name, Issuer: o.Issuer, ClientID: o.ClientID, ClientSecret: o.ClientSecret.Reveal(),
+		Scopes: o.Scopes, GroupsClaim: o.GroupsClaim, Mapping: o.Mapping()}
 }
