@@ -107,7 +107,7 @@ const (
 	AuditSignInRefused = "sign_in_refused" // method, reason
 	AuditSessionsEnded = "sessions_ended"  // count, why
 	AuditSSORole       = "sso_role_change" // from, to
-	AuditSSOUser       = "sso_user_added"  // role, trained
+	AuditSSOUser       = "sso_user_added"  // to (the role)
 )
 
 // Why sessions ended, the why argument of AuditSessionsEnded.

@@ -133,9 +133,13 @@ func (s *Service) SignInSSO(ctx context.Context, id SSOIdentity, m SSOMapping, c
 				return fmt.Errorf("add user from single sign-on: %w", err)
 			}
 			if err := tx.Create(&AuditEntry{At: now, Actor: ActorSSO, Action: AuditSSOUser, Subject: "user:" + email,
-				Detail: fmt.Sprintf("added from single sign-on as %s (security-trained: %t)", role, trained),
-				Args:   Args{"role": string(role), "trained": fmt.Sprint(trained)}}).Error; err != nil {
+				Detail: fmt.Sprintf("added from single sign-on as %s", role), Args: Args{"to": string(role)}}).Error; err != nil {
 				return err
+			}
+			if trained {
+				if err := tx.Create(&AuditEntry{At: now, Actor: ActorSSO, Action: AuditGrantTrained, Subject: "user:" + email}).Error; err != nil {
+					return err
+				}
 			}
 		} else {
 			if u.Disabled {
