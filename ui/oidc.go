@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -63,7 +64,14 @@ type oidcClient struct {
 	mu    sync.Mutex
 	party rp.RelyingParty
 	at    time.Time
+	// failed, failedAt: the last discovery's failure, answered again for
+	// oidcRetryAfter so that an outage is not asked about once a click.
+	failed   error
+	failedAt time.Time
 }
+
+// oidcRetryAfter is how long a failed discovery is not tried again.
+const oidcRetryAfter = 10 * time.Second
 
 type nonceKey struct{}
 
@@ -74,22 +82,13 @@ func newOIDCClient(cfg OIDC, publicURL string, log *slog.Logger) *oidcClient {
 	if len(cfg.Scopes) == 0 {
 		cfg.Scopes = []string{oidc.ScopeEmail, oidc.ScopeProfile}
 	}
-	if !containsString(cfg.Scopes, oidc.ScopeOpenID) {
+	if !slices.Contains(cfg.Scopes, oidc.ScopeOpenID) {
 		cfg.Scopes = append([]string{oidc.ScopeOpenID}, cfg.Scopes...)
 	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
 	}
 	return &oidcClient{cfg: cfg, redirect: strings.TrimRight(publicURL, "/") + oidcCallbackPath, log: log}
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // relyingParty returns the discovered relying party, discovering it if
@@ -99,6 +98,9 @@ func (o *oidcClient) relyingParty(ctx context.Context) (rp.RelyingParty, error) 
 	defer o.mu.Unlock()
 	if o.party != nil && time.Since(o.at) < oidcRediscover {
 		return o.party, nil
+	}
+	if o.party == nil && o.failed != nil && time.Since(o.failedAt) < oidcRetryAfter {
+		return nil, o.failed
 	}
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
@@ -110,6 +112,7 @@ func (o *oidcClient) relyingParty(ctx context.Context) (rp.RelyingParty, error) 
 		})),
 	)
 	if err != nil {
+		o.failed, o.failedAt = err, time.Now()
 		if o.party != nil {
 			// The keys and endpoints known stay good while the
 			// provider's discovery document cannot be read.
@@ -117,7 +120,7 @@ func (o *oidcClient) relyingParty(ctx context.Context) (rp.RelyingParty, error) 
 		}
 		return nil, err
 	}
-	o.party, o.at = party, time.Now()
+	o.party, o.at, o.failed = party, time.Now(), nil
 	return party, nil
 }
 
