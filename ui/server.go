@@ -198,6 +198,9 @@ func New(o Options) (*Server, error) {
 	}
 	if o.OIDC != nil {
 		s.oidc = newOIDCClient(*o.OIDC, s.publicURL, o.Logger)
+		// What an admin registers at the provider, said once at start.
+		o.Logger.Info("single sign-on through OpenID Connect", "provider", o.OIDC.Name, "issuer", o.OIDC.Issuer,
+			"redirect_uri", s.oidc.redirect, "password_login", string(o.Service.SessionPolicy().PasswordLogin))
 	}
 	s.echo.HideBanner = true
 	s.echo.HidePort = true
