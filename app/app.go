@@ -104,6 +104,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (*A
 			FirstDelay: cfg.Auth.LoginFirstDelay.D(), MaxDelay: cfg.Auth.LoginMaxDelay.D()},
 		Triage: cases.TriageOptions{PerClientHour: cfg.Reports.TriageCasesPerClientHour,
 			Burst: cfg.Reports.TriageBurst, BurstWindow: cfg.Reports.TriageBurstWindow.D()},
+		Sessions: cfg.sessionPolicy(),
 	})
 	if err != nil {
 		db.Close()
@@ -180,6 +181,10 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (*A
 	}
 	uo.EvidenceViewMaxBytes, uo.EvidenceMaxConcurrentViews, uo.EvidenceViewWait =
 		cfg.Evidence.ViewMaxBytes, cfg.Evidence.MaxConcurrentViews, cfg.Evidence.ViewWait.D()
+	if cfg.Auth.OIDC.Enabled() {
+		o := cfg.uiOIDC()
+		uo.OIDC = &o
+	}
 	for _, o := range opts {
 		o(&uo)
 	}

@@ -144,7 +144,7 @@ func (d browserDesk) link(account string) string {
 // startBrowserDesk runs the desk on a real listener with the demo's staff
 // and links, and a real webhook receiver; no mailbox, so only the flows
 // under test make cases.
-func startBrowserDesk(t *testing.T) browserDesk {
+func startBrowserDesk(t *testing.T, configure ...func(*Config)) browserDesk {
 	t.Helper()
 	hooks := &hookReceiver{arrived: map[string]chan struct{}{}}
 	receiver := httptest.NewServer(hooks)
@@ -158,6 +158,9 @@ func startBrowserDesk(t *testing.T) browserDesk {
 	cfg.DataDir = t.TempDir()
 	cfg.HTTP.PublicURL = "http://" + ln.Addr().String()
 	cfg.Webhooks.URL, cfg.Webhooks.Secret = receiver.URL, Secret(browserWebhookSecret)
+	for _, f := range configure {
+		f(&cfg)
+	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("Validate() = %v", err)
 	}

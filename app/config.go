@@ -76,6 +76,60 @@ type AuthConfig struct {
 	LoginFailuresBeforeDelay int      `yaml:"login_failures_before_delay"`
 	LoginFirstDelay          Duration `yaml:"login_first_delay"`
 	LoginMaxDelay            Duration `yaml:"login_max_delay"`
+	// OIDC is single sign-on through an OpenID Connect provider; an empty
+	// issuer keeps it off (docs/sign-in.md).
+	OIDC OIDCConfig `yaml:"oidc"`
+}
+
+// OIDCConfig is the relying party's registration at the provider, the
+// groups that give a role and the security-trained flag, and who may
+// still sign in with a password.
+type OIDCConfig struct {
+	Name     string `yaml:"name"` // "Sign in with <name>"
+	Issuer   string `yaml:"issuer"`
+	ClientID string `yaml:"client_id"`
+	// ClientSecret: prefer NOTME_AUTH_OIDC_CLIENT_SECRET_FILE, a file
+	// holding it, to the config file.
+	ClientSecret Secret   `yaml:"client_secret"`
+	Scopes       []string `yaml:"scopes"`
+	GroupsClaim  string   `yaml:"groups_claim"`
+	// Groups maps the provider's group names (as the groups claim carries
+	// them: names, or object IDs in Entra ID) to a role and training.
+	Groups OIDCGroupsConfig `yaml:"groups"`
+	// PasswordLogin: all, breakglass (BreakGlassAdmin only) or off.
+	PasswordLogin   string `yaml:"password_login"`
+	BreakGlassAdmin string `yaml:"breakglass_admin"`
+	// SessionRecheck ends a single sign-on session this long after the
+	// provider last confirmed the person, who signs in through it again.
+	SessionRecheck Duration `yaml:"session_recheck"`
+}
+
+// OIDCGroupsConfig lists the groups of each role (the highest wins) and
+// the groups that make a person security-trained.
+type OIDCGroupsConfig struct {
+	Agent           []string `yaml:"agent"`
+	Lead            []string `yaml:"lead"`
+	Admin           []string `yaml:"admin"`
+	SecurityTrained []string `yaml:"security_trained"`
+}
+
+// Enabled reports whether single sign-on is configured.
+func (o OIDCConfig) Enabled() bool { return o.Issuer != "" }
+
+// Mapping is the groups as the domain reads them.
+func (o OIDCConfig) Mapping() cases.SSOMapping {
+	m := cases.SSOMapping{Roles: map[string]cases.Role{}, Trained: o.Groups.SecurityTrained}
+	for _, r := range []struct {
+		role   cases.Role
+		groups []string
+	}{{cases.RoleAgent, o.Groups.Agent}, {cases.RoleLead, o.Groups.Lead}, {cases.RoleAdmin, o.Groups.Admin}} {
+		for _, g := range r.groups {
+			// A group in two roles gives the higher one, as a person in
+			// two groups would get.
+			m.Roles[g] = r.role
+		}
+	}
+	return m
 }
 
 // DeskConfig is what the public pages say about who runs the desk.
@@ -154,6 +208,8 @@ type HTTPConfig struct {
 	OpsAllow        []string `yaml:"ops_allow"`
 	InsecureCookies bool     `yaml:"insecure_cookies"`
 	SessionTTL      Duration `yaml:"session_ttl"`
+	// SessionIdle ends a staff session unused this long, within SessionTTL.
+	SessionIdle     Duration `yaml:"session_idle"`
 	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
 	// ReadHeaderTimeout and ReadTimeout bound how long a client may take
 	// to send a request's headers and its whole request; IdleTimeout how
@@ -353,11 +409,18 @@ func Defaults() Config {
 			LoginFailuresBeforeDelay: cases.DefaultLoginFailuresBeforeDelay,
 			LoginFirstDelay:          Duration(cases.DefaultLoginFirstDelay),
 			LoginMaxDelay:            Duration(cases.DefaultLoginMaxDelay),
+			OIDC: OIDCConfig{
+				Scopes:         []string{"openid", "email", "profile"},
+				GroupsClaim:    "groups",
+				PasswordLogin:  string(cases.PasswordLoginAll),
+				SessionRecheck: Duration(cases.DefaultSSORecheck),
+			},
 		},
 		HTTP: HTTPConfig{
 			Addr:              ":8080",
 			OpsAddr:           "127.0.0.1:9090",
 			SessionTTL:        Duration(ui.DefaultSessionTTL),
+			SessionIdle:       Duration(cases.DefaultSessionIdle),
 			ShutdownTimeout:   Duration(15 * time.Second),
 			ReadHeaderTimeout: Duration(10 * time.Second),
 			ReadTimeout:       Duration(60 * time.Second),
@@ -537,6 +600,11 @@ func (c *Config) normalize() {
 	}
 	if len(c.Tokens.Keys) == 0 {
 		c.Tokens.Keys = nil // "[]" and none read the same: a generated key
+	}
+	for _, g := range []*[]string{&c.Auth.OIDC.Groups.Agent, &c.Auth.OIDC.Groups.Lead, &c.Auth.OIDC.Groups.Admin, &c.Auth.OIDC.Groups.SecurityTrained} {
+		if len(*g) == 0 {
+			*g = nil // "[]" and none read the same
+		}
 	}
 	if len(c.HTTP.OpsAllow) == 0 {
 		c.HTTP.OpsAllow = nil // "[]" and "none" read the same: loopback
@@ -746,6 +814,10 @@ func (c *Config) validateHTTP(v *validator) {
 	if h.SessionTTL <= 0 {
 		v.add("http.session_ttl", "must be positive")
 	}
+	if h.SessionIdle < Duration(time.Minute) || h.SessionIdle > h.SessionTTL && h.SessionTTL > 0 {
+		v.add("http.session_idle", "must be at least 1m and at most http.session_ttl")
+	}
+	c.validateOIDC(v)
 	if h.ShutdownTimeout <= 0 {
 		v.add("http.shutdown_timeout", "must be positive")
 	}

@@ -47,7 +47,8 @@ var configDocs = []configDoc{
 	{keys: []string{"http.ops_addr"}, what: "the operations listener: `/healthz`, `/readyz`, `/metrics` (never on `http.addr`); `\"\"` serves none ([operations.md](operations.md))"},
 	{keys: []string{"http.ops_allow"}, empty: "loopback only", what: "CIDRs of the clients the operations listener answers, by the connection's own address"},
 	{keys: []string{"http.insecure_cookies"}, what: "`true` drops the Secure flag from cookies (plain-HTTP development only)"},
-	{keys: []string{"http.session_ttl"}, what: "how long a staff sign-in lasts"},
+	{keys: []string{"http.session_ttl"}, what: "how long a staff sign-in lasts at most (its absolute timeout)"},
+	{keys: []string{"http.session_idle"}, what: "a staff session unused this long ends (its idle timeout), from 1m to `http.session_ttl`"},
 	{keys: []string{"http.shutdown_timeout"}, what: "how long shutdown waits for requests and workers in progress"},
 	{keys: []string{"http.read_header_timeout", "http.read_timeout", "http.idle_timeout"}, what: "a slow client holds a connection this long at most: to send a request's headers, the whole request, and idle between requests (the NDJSON batch upload gets 30 minutes once its key is checked)"},
 	{keys: []string{"http.drain"}, what: "on SIGTERM, how long `/readyz` answers 503 while requests are still served, before the listener closes (0 to 10m)"},
@@ -135,6 +136,23 @@ var configDocs = []configDoc{
 
 	{keys: []string{"auth.login_failures_before_delay"}, what: "failed sign-ins in a row to one account, from any number of addresses, before it is locked for sign-in, even with the right password (1–100); a successful sign-in starts the count again and tells the account's owner how many failed"},
 	{keys: []string{"auth.login_first_delay", "auth.login_max_delay"}, what: "the first lock; each further failure doubles it, up to the longest"},
+	{keys: []string{"auth.oidc.issuer"}, empty: "single sign-on off", what: "OpenID Connect provider's issuer URL, exactly as its discovery document says; register the redirect URI `<public_url>/login/oidc/callback` ([sign-in.md](sign-in.md))",
+		example: "# Keycloak, realm \"staff\", client \"notme\" (client authentication on, standard flow only;\n" +
+			"# a \"Group Membership\" mapper named groups, full group path off, in the ID token and userinfo);\n" +
+			"# the secret from NOTME_AUTH_OIDC_CLIENT_SECRET_FILE=/run/secrets/oidc\n" +
+			"issuer: https://keycloak.example.com/realms/staff\nname: Example SSO\nclient_id: notme\n" +
+			"groups:\n  agent: [notme-agents]\n  lead: [notme-leads]\n  admin: [notme-admins]\n  security_trained: [security-trained]\n" +
+			"password_login: breakglass\nbreakglass_admin: admin@example.com\n"},
+	{keys: []string{"auth.oidc.name"}, what: "the provider as staff know it: the login page says \"Sign in with <name>\""},
+	{keys: []string{"auth.oidc.client_id"}, what: "the desk's client ID at the provider"},
+	{keys: []string{"auth.oidc.client_secret"}, what: "the client secret; a secret: `NOTME_AUTH_OIDC_CLIENT_SECRET_FILE` (a file holding it) or `NOTME_AUTH_OIDC_CLIENT_SECRET`, never logged"},
+	{keys: []string{"auth.oidc.scopes"}, what: "scopes asked for; must include `openid` (add the one your provider needs for groups)"},
+	{keys: []string{"auth.oidc.groups_claim"}, what: "the claim carrying the person's groups, read from the ID token, else from userinfo"},
+	{keys: []string{"auth.oidc.groups.agent", "auth.oidc.groups.lead", "auth.oidc.groups.admin"}, what: "groups giving each role at every sign-in (the highest wins); a person in none is refused"},
+	{keys: []string{"auth.oidc.groups.security_trained"}, what: "groups making a person security-trained at every sign-in"},
+	{keys: []string{"auth.oidc.password_login"}, what: "with single sign-on on, who may still sign in with a password: `all`, `breakglass` (only `breakglass_admin`) or `off`"},
+	{keys: []string{"auth.oidc.breakglass_admin"}, what: "the admin's email address that may sign in with a password when `password_login` is `breakglass`"},
+	{keys: []string{"auth.oidc.session_recheck"}, what: "a single sign-on session ends this long after the provider confirmed the person and their groups; they sign in through it again (1m to 24h)"},
 
 	{keys: []string{"guard.rate"}, what: "the address guard (`POST /api/v1/addresses/check`) per client address: a sending system asks it on every sign-up ([address-guard.md](address-guard.md))"},
 	{keys: []string{"guard.suggest_rate"}, what: "the public \"did you mean …?\" helper (`GET /api/v1/suggest`) per client address"},

@@ -41,6 +41,9 @@ var importMap = map[string]struct {
 	"cases/outbox": {mayUse: []string{"internal/backoff"}, mustNot: []string{"github.com/emersion/", "gorm.io/driver/", "net/http", "net/mail", "mime"}},
 	// acksend sends acknowledgements over SMTP: the outbox is cases'.
 	"inbox/acksend": {mayUse: []string{"cases", "inbox", "internal/backoff", "internal/loopback", "internal/wake"}},
+	// testop runs an OpenID Provider for single sign-on tests; only tests
+	// import it.
+	"internal/testop": {},
 	// app/webhook puts webhooks on the wire; cases decides what and when.
 	"app/webhook": {mayUse: []string{"cases"}},
 	"ui":          {mayUse: []string{"cases", "internal/loopback"}, mustNot: []string{"github.com/emersion/", "gorm.io/"}},
@@ -49,7 +52,7 @@ var importMap = map[string]struct {
 	"inbox/mailparse": {mustNot: []string{"github.com/emersion/go-imap/", "github.com/emersion/go-smtp", "gorm.io/"}},
 	// cases is the bottom: HTTP, IMAP, MIME and the gorm drivers are the
 	// callers' business.
-	"cases": {mayUse: []string{"cases/ident", "cases/mask", "cases/outbox", "cases/passwd", "cases/sealed", "cases/store", "cases/typo", "internal/backoff", "internal/wake"}, mustNot: []string{"github.com/emersion/", "gorm.io/driver/", "net/http", "net/mail", "mime"}},
+	"cases": {mayUse: []string{"cases/ident", "cases/mask", "cases/outbox", "cases/passwd", "cases/sealed", "cases/store", "cases/typo", "internal/backoff", "internal/wake"}, mustNot: []string{"github.com/emersion/", "github.com/zitadel/", "gorm.io/driver/", "net/http", "net/mail", "mime"}},
 	// The pure parts of the domain: no database, no Service, none of this
 	// module.
 	"cases/ident":  {mustNot: pureMustNot},

@@ -57,7 +57,16 @@ func (s *Service) SetSecurityTrained(ctx context.Context, a Actor, userID int64,
 		if !trained {
 			action = AuditRevokeTrained
 		}
-		return tx.Create(&AuditEntry{At: s.clock(), Actor: a.String(), Action: action, Subject: "user:" + u.Email}).Error
+		if err := tx.Create(&AuditEntry{At: s.clock(), Actor: a.String(), Action: action, Subject: "user:" + u.Email}).Error; err != nil {
+			return err
+		}
+		if trained {
+			return nil
+		}
+		// A session opened while trained would keep security cases until
+		// it ended; it ends now.
+		_, err := s.endSessions(tx, a.String(), u, EndedUntrained, 0)
+		return err
 	})
 	return u, err
 }

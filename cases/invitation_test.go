@@ -103,6 +103,7 @@ func TestInvitations(t *testing.T) {
 	}
 	want := []string{
 		"user:admin@desk.example invite_user user:late@desk.example role=agent security_trained=true",
+		"user:new@desk.example sign_in user:new@desk.example signed in with password",
 		"user:new@desk.example accept_invitation user:new@desk.example invited_by=user:admin@desk.example",
 		"user:admin@desk.example invite_user user:new@desk.example role=lead security_trained=true",
 		"user:admin@desk.example invite_user user:new@desk.example role=agent security_trained=false",

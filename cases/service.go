@@ -128,6 +128,8 @@ type Options struct {
 	// LoginThrottle locks an account for sign-in after failed sign-ins
 	// (cases/loginthrottle.go); zero values take the defaults.
 	LoginThrottle LoginThrottle
+	// Sessions bounds staff sessions and password sign-in (session.go).
+	Sessions SessionPolicy
 	// Triage bounds the unmatched cases strangers can open (triage.go).
 	Triage TriageOptions
 }
@@ -163,6 +165,7 @@ type Service struct {
 	acks             AckOptions
 	webhooks         WebhookOptions
 	loginThrottle    LoginThrottle
+	sessions         SessionPolicy
 	triageOpts       TriageOptions
 	typos            func() (*typo.Suggester, error) // the address guard's, made at first use (guard.go)
 	learned          learnedTypos                    // the typo domains it has read (typodomains.go)
@@ -193,6 +196,7 @@ func NewService(o Options) (*Service, error) {
 		acks:             o.Acks.withDefaults(),
 		webhooks:         o.Webhooks.withDefaults(),
 		loginThrottle:    o.LoginThrottle.withDefaults(),
+		sessions:         o.Sessions.withDefaults(),
 		triageOpts:       o.Triage.withDefaults(),
 		deliveryWake:     wake.NewSignal(),
 		ackWake:          wake.NewSignal(),

@@ -35,6 +35,10 @@ type User struct {
 	PasswordHash    string
 	Disabled        bool
 	CreatedAt       time.Time
+	// OIDCSubject is "ISSUER SUBJECT" of a person who signed in through
+	// single sign-on (sso.go): their role and training follow the
+	// provider's groups. nil for staff who never did.
+	OIDCSubject *string `gorm:"column:oidc_subject"`
 }
 
 // Session is a staff login; the cookie holds the token, the table its hash.
@@ -48,6 +52,12 @@ type Session struct {
 	// from FailedLoginClients client addresses: the owner is told.
 	FailedLogins       int
 	FailedLoginClients int
+	// What the owner sees on their list of sessions (session.go).
+	LastSeenAt  time.Time
+	ConfirmedAt time.Time // identity (and groups) last confirmed
+	UserAgent   string
+	Client      string
+	AuthMethod  string
 }
 
 // MinPasswordLen is the shortest password a user may be given.
@@ -97,10 +107,22 @@ func (s *Service) Login(ctx context.Context, email, password string, ttl time.Du
 // The account's throttle (loginthrottle.go) comes first: a locked account
 // is refused with a *LoginLockedError whatever the password.
 func (s *Service) LoginFrom(ctx context.Context, email, password, client string, ttl time.Duration) (SignedIn, error) {
+	return s.LoginFromClient(ctx, email, password, ClientInfo{Addr: client}, ttl)
+}
+
+// LoginFromClient is LoginFrom with the browser's name kept for the
+// owner's list of sessions. A password sign-in the policy does not allow
+// (SessionPolicy.PasswordLogin) is refused with ErrPasswordLoginOff
+// before the password is looked at.
+func (s *Service) LoginFromClient(ctx context.Context, email, password string, ci ClientInfo, ttl time.Duration) (SignedIn, error) {
+	client := ci.Addr
 	if ttl <= 0 {
 		return SignedIn{}, fmt.Errorf("login: session length %v must be positive", ttl)
 	}
 	email = strings.ToLower(strings.TrimSpace(email))
+	if !s.sessions.PasswordAllowed(email) {
+		return SignedIn{}, ErrPasswordLoginOff
+	}
 	var u User
 	if err := s.store.r.WithContext(ctx).Where("email = ?", email).Limit(1).Find(&u).Error; err != nil {
 		return SignedIn{}, fmt.Errorf("look up user: %w", err)
@@ -115,16 +137,16 @@ func (s *Service) LoginFrom(ctx context.Context, email, password, client string,
 		return SignedIn{}, s.recordLoginFailure(ctx, account, client, n, u, at)
 	}
 	if !passwd.Check(u.PasswordHash, password) || u.Disabled {
+		// Wrong passwords are audited as the lock they lead to
+		// (login_locked), not one by one: a guesser would flood the log.
+		if u.Disabled && passwd.Check(u.PasswordHash, password) {
+			s.auditRefused(ctx, u.Email, AuthPassword, RefusedDisabled)
+		}
 		return SignedIn{}, s.recordLoginFailure(ctx, account, client, n, u, at)
 	}
-	token := ident.RandomToken(32)
-	now := s.clock()
-	sess := Session{TokenHash: ident.HashSecret(token), UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(ttl)}
+	var sess Session
+	var token string
 	err = s.store.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		// Expired sessions go whenever someone logs in; no sweeper needed.
-		if err := tx.Where("expires_at <= ?", now).Delete(&Session{}).Error; err != nil {
-			return err
-		}
 		// The failures before this sign-in are told to the new session
 		// and forgotten; this attempt was counted too.
 		var before []struct{ Failures, Refused int64 }
@@ -146,7 +168,9 @@ func (s *Service) LoginFrom(ctx context.Context, email, password, client string,
 		if err := tx.Exec(`DELETE FROM login_throttles WHERE account_key = ?`, account).Error; err != nil {
 			return err
 		}
-		return tx.Create(&sess).Error
+		var err error
+		token, err = s.openSession(tx, &sess, u, AuthPassword, ci, ttl)
+		return err
 	})
 	if err != nil {
 		return SignedIn{}, fmt.Errorf("open session: %w", err)
@@ -155,18 +179,16 @@ func (s *Service) LoginFrom(ctx context.Context, email, password, client string,
 	return SignedIn{Token: token, User: u, Failed: sess.FailedLogins, FailedFrom: sess.FailedLoginClients}, nil
 }
 
-// UserBySession returns the user of a live session.
+// UserBySession returns the user of a live session (liveSession: within
+// its absolute, idle and single sign-on bounds).
 func (s *Service) UserBySession(ctx context.Context, token string) (User, error) {
-	if token == "" || len(token) > 128 {
-		return User{}, Errorf(EUNAUTHORIZED, "not logged in")
+	sess, err := s.liveSession(ctx, token)
+	if err != nil {
+		return User{}, err
 	}
 	var u User
-	err := s.store.r.WithContext(ctx).Table("users").Select(s.store.Columns(&User{})).
-		Joins("JOIN sessions ON sessions.user_id = users.id").
-		Where("sessions.token_hash = ? AND sessions.expires_at > ? AND users.disabled = ?", ident.HashSecret(token), s.clock(), false).
-		Limit(1).Scan(&u).Error
-	if err != nil {
-		return User{}, fmt.Errorf("look up session: %w", err)
+	if err := s.store.r.WithContext(ctx).Where("id = ? AND disabled = ?", sess.UserID, false).Limit(1).Find(&u).Error; err != nil {
+		return User{}, fmt.Errorf("look up the session's user: %w", err)
 	}
 	if u.ID == 0 {
 		return User{}, Errorf(EUNAUTHORIZED, "your session has ended; please log in again")

@@ -63,6 +63,9 @@ type Options struct {
 	// MailboxStaleAfter: a mailbox with no successful fetch for this long
 	// is alerted to leads. Default 15 minutes.
 	MailboxStaleAfter time.Duration
+	// OIDC turns on single sign-on (oidc.go); nil keeps password sign-in
+	// only. Who may still use a password is the Service's SessionPolicy.
+	OIDC *OIDC
 	// Outbox, in the demo only, lists what the SMTP sink received.
 	Outbox func() []OutboxMail
 	// ViewMail reads a stored mail for the evidence viewer within the
@@ -118,7 +121,8 @@ type Server struct {
 	publicURL string
 	opts      Options
 	metrics   *metrics
-	views     *mailViews // the evidence viewer's renders
+	views     *mailViews  // the evidence viewer's renders
+	oidc      *oidcClient // nil: no single sign-on
 }
 
 // Default rates of Options (a Rate is copied, never shared).
@@ -206,6 +210,12 @@ func New(o Options) (*Server, error) {
 	}
 	if s.metrics, err = newMetrics(o.Registry, s.mailboxCollector(), s.webhookCollector(), s.deadlineCollector(), s.heldAckCollector()); err != nil {
 		return nil, err
+	}
+	if o.OIDC != nil {
+		s.oidc = newOIDCClient(*o.OIDC, s.publicURL, o.Logger)
+		// What an admin registers at the provider, said once at start.
+		o.Logger.Info("single sign-on through OpenID Connect", "provider", o.OIDC.Name, "issuer", o.OIDC.Issuer,
+			"redirect_uri", s.oidc.redirect, "password_login", string(o.Service.SessionPolicy().PasswordLogin))
 	}
 	s.echo.HideBanner = true
 	s.echo.HidePort = true

@@ -2,9 +2,13 @@ package ui
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"notme/cases"
 )
 
 // sessionExpired answers a request whose session cookie no longer names a
@@ -46,4 +50,132 @@ func (s *Server) staffOnError(c echo.Context) {
 	if u, err := s.svc.UserBySession(c.Request().Context(), ck.Value); err == nil {
 		c.Set(ctxUser, &u)
 	}
+}
+
+type sessionsPage struct {
+	page
+	Sessions []sessionRow
+}
+
+// sessionRow is one session in the reader's words.
+type sessionRow struct {
+	ID                       int64
+	Started, LastSeen, Until string
+	Browser, Client, HowIn   string
+	Current                  bool
+}
+
+// accountSessions is GET /account/sessions: the staff member's own
+// sessions, each of which they can end.
+func (s *Server) accountSessions(c echo.Context) error {
+	list, err := s.svc.Sessions(c.Request().Context(), actor(c), sessionToken(c))
+	if err != nil {
+		return err
+	}
+	p := sessionsPage{page: s.pageT(c, "sessions.title")}
+	stamp := func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
+	for _, x := range list {
+		r := sessionRow{ID: x.ID, Started: stamp(x.CreatedAt), LastSeen: stamp(x.LastSeenAt), Until: stamp(x.ExpiresAt),
+			Browser: x.UserAgent, Client: x.Client, HowIn: staffText(p.Lang, "sessions.method."+x.AuthMethod), Current: x.Current}
+		if r.Browser == "" {
+			r.Browser = staffText(p.Lang, "sessions.unknown")
+		}
+		if r.Client == "" {
+			r.Client = staffText(p.Lang, "sessions.unknown")
+		}
+		p.Sessions = append(p.Sessions, r)
+	}
+	return s.render(c, http.StatusOK, "sessions", p)
+}
+
+// accountEndSession is POST /account/sessions/{id}/end. Ending the
+// session in use signs out.
+func (s *Server) accountEndSession(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return echo.ErrNotFound
+	}
+	list, err := s.svc.Sessions(c.Request().Context(), actor(c), sessionToken(c))
+	if err != nil {
+		return err
+	}
+	if err := s.svc.EndSession(c.Request().Context(), actor(c), id); err != nil {
+		return err
+	}
+	for _, x := range list {
+		if x.ID == id && x.Current {
+			c.SetCookie(&http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1,
+				HttpOnly: true, Secure: s.opts.SecureCookies, SameSite: http.SameSiteStrictMode})
+			return c.Redirect(http.StatusSeeOther, "/login")
+		}
+	}
+	return c.Redirect(http.StatusSeeOther, "/account/sessions")
+}
+
+// adminEndSessions is POST /admin/users/{id}/sessions/end: every
+// session of a staff member ends (audited).
+func (s *Server) adminEndSessions(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return echo.ErrNotFound
+	}
+	if _, err := s.svc.EndUserSessions(c.Request().Context(), actor(c), id); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/admin")
+}
+
+// adminDisabled is POST /admin/users/{id}/disabled: disable (ending the
+// person's sessions) or enable a staff member (audited).
+func (s *Server) adminDisabled(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return echo.ErrNotFound
+	}
+	disabled, err := strconv.ParseBool(c.FormValue("disabled"))
+	if err != nil {
+		return cases.Errorf(cases.EINVALID, "disabled must be true or false")
+	}
+	if _, err := s.svc.SetDisabled(c.Request().Context(), actor(c), id, disabled); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/admin")
+}
+
+// browserName is the short name of a browser a person recognises on their
+// list of sessions ("Firefox on Linux"), not the whole User-Agent, which
+// says more about the machine than the list needs.
+func browserName(ua string) string {
+	has := func(s string) bool { return strings.Contains(ua, s) }
+	browser := ""
+	switch {
+	case has("Edg/"):
+		browser = "Edge"
+	case has("Firefox/"):
+		browser = "Firefox"
+	case has("Chrome/") || has("Chromium/") || has("HeadlessChrome/"):
+		browser = "Chrome"
+	case has("Safari/"):
+		browser = "Safari"
+	}
+	os := ""
+	switch {
+	case has("Android"):
+		os = "Android"
+	case has("iPhone") || has("iPad"):
+		os = "iOS"
+	case has("Windows"):
+		os = "Windows"
+	case has("Mac OS X") || has("Macintosh"):
+		os = "macOS"
+	case has("Linux") || has("X11"):
+		os = "Linux"
+	}
+	switch {
+	case browser != "" && os != "":
+		return browser + " on " + os
+	case browser != "":
+		return browser
+	}
+	return os
 }

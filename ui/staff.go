@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -21,6 +22,23 @@ type loginPage struct {
 	Expired bool
 	// Invited: the staff member just set a password on an invitation.
 	Invited bool
+	// SSO names the single sign-on provider ("" = none); Password shows
+	// the password form, BreakGlass says it is for the break-glass admin
+	// only.
+	SSO                  string
+	Password, BreakGlass bool
+}
+
+// loginPageOf is the login page's frame: which ways to sign in it offers.
+func (s *Server) loginPageOf(c echo.Context, next string) loginPage {
+	p := loginPage{page: s.pageT(c, "login.title"), Next: next}
+	pol := s.svc.SessionPolicy()
+	p.Password = s.oidc == nil || pol.PasswordLogin != cases.PasswordLoginOff
+	p.BreakGlass = s.oidc != nil && pol.PasswordLogin == cases.PasswordLoginBreakGlass
+	if s.oidc != nil {
+		p.SSO = s.oidc.cfg.Name
+	}
+	return p
 }
 
 type casePage struct {
@@ -115,8 +133,9 @@ type adminPage struct {
 
 // loginPage is GET /login.
 func (s *Server) loginPage(c echo.Context) error {
-	return s.render(c, http.StatusOK, "login", loginPage{page: s.pageT(c, "login.title"), Next: localPath(c.QueryParam("next")),
-		Expired: c.QueryParam("expired") != "", Invited: c.QueryParam("invited") != ""})
+	p := s.loginPageOf(c, localPath(c.QueryParam("next")))
+	p.Expired, p.Invited = c.QueryParam("expired") != "", c.QueryParam("invited") != ""
+	return s.render(c, http.StatusOK, "login", p)
 }
 
 // login is POST /login. The account's own throttle comes after the
@@ -125,36 +144,46 @@ func (s *Server) loginPage(c echo.Context) error {
 // nor whether the account exists.
 func (s *Server) login(c echo.Context) error {
 	email, next := c.FormValue("email"), localPath(c.FormValue("next"))
-	in, err := s.svc.LoginFrom(c.Request().Context(), email, c.FormValue("password"), clientKey(c), s.opts.SessionTTL)
+	in, err := s.svc.LoginFromClient(c.Request().Context(), email, c.FormValue("password"),
+		cases.ClientInfo{Addr: clientKey(c), UserAgent: browserName(c.Request().UserAgent())}, s.opts.SessionTTL)
+	refused := func(status int, msg string) error {
+		p := s.loginPageOf(c, next)
+		p.Email, p.Error = email, msg
+		return s.render(c, status, "login", p)
+	}
 	if lock, ok := cases.IsLoginLocked(err); ok {
-		p := s.pageT(c, "login.title")
 		wait := max(lock.Until.Sub(s.svc.Now()), time.Second)
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
-		return s.render(c, http.StatusTooManyRequests, "login", loginPage{page: p, Next: next, Email: email,
-			Error: staffText(p.Lang, "login.locked", lockedUntilText(lock.Until))})
+		return refused(http.StatusTooManyRequests, staffText(s.pageLang(c), "login.locked", lockedUntilText(lock.Until)))
+	}
+	if errors.Is(err, cases.ErrPasswordLoginOff) {
+		return refused(http.StatusForbidden, staffText(s.pageLang(c), "login.passwordoff"))
 	}
 	if cases.ErrorCode(err) == cases.EUNAUTHORIZED {
-		p := s.pageT(c, "login.title")
-		return s.render(c, http.StatusUnauthorized, "login", loginPage{page: p, Next: next, Email: email,
-			Error: staffText(p.Lang, "login.wrong")})
+		return refused(http.StatusUnauthorized, staffText(s.pageLang(c), "login.wrong"))
 	}
 	if err != nil {
 		return err
 	}
-	c.SetCookie(&http.Cookie{
-		Name: sessionCookie, Value: in.Token, Path: "/", MaxAge: int(s.opts.SessionTTL / time.Second),
-		HttpOnly: true, Secure: s.opts.SecureCookies, SameSite: http.SameSiteStrictMode,
-	})
-	// A new session has a new form token (csrfOfSession); the cookie
-	// token, which the login form used, is replaced too, so none known
-	// before the login is good after it.
-	s.replaceCSRFCookie(c, newCSRFToken())
+	s.setSessionCookie(c, in.Token)
 	if in.Failed > 0 {
 		// The owner reads what happened before going on; the counts are
 		// the session's own (SessionLoginNotice), not the URL's.
 		return c.Redirect(http.StatusSeeOther, "/login/notice?next="+url.QueryEscape(next))
 	}
 	return c.Redirect(http.StatusSeeOther, next)
+}
+
+// setSessionCookie starts a signed-in session in the browser. A new
+// session has a new form token (csrfOfSession); the cookie token, which
+// the sign-in used, is replaced too, so none known before the sign-in is
+// good after it.
+func (s *Server) setSessionCookie(c echo.Context, token string) {
+	c.SetCookie(&http.Cookie{
+		Name: sessionCookie, Value: token, Path: "/", MaxAge: int(s.opts.SessionTTL / time.Second),
+		HttpOnly: true, Secure: s.opts.SecureCookies, SameSite: http.SameSiteStrictMode,
+	})
+	s.replaceCSRFCookie(c, newCSRFToken())
 }
 
 // lockedUntilText is when a locked account takes sign-ins again, rounded

@@ -425,7 +425,25 @@ var migrations = []migration{
 		// A mailbox lease names its holder's instance (owner) already.
 		`CREATE INDEX mailbox_leases_owner ON mailbox_leases (owner)`,
 	}, nil, nil},
-	{19, "suppression list", []string{
+	{17, "sessions people can see, staff from single sign-on", []string{
+		// What the owner of a session sees of it (cases/session.go): when
+		// it was last used (the idle timeout), the browser and client
+		// network it came from, and how it was authenticated; confirmed_at
+		// is when the sign-in's identity and groups were last confirmed,
+		// which bounds a single sign-on session.
+		`ALTER TABLE sessions ADD COLUMN last_seen_at {{time}}`,
+		`ALTER TABLE sessions ADD COLUMN confirmed_at {{time}}`,
+		`ALTER TABLE sessions ADD COLUMN user_agent TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE sessions ADD COLUMN client TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE sessions ADD COLUMN auth_method TEXT NOT NULL DEFAULT 'password'`,
+		`UPDATE sessions SET last_seen_at = created_at, confirmed_at = created_at`,
+		`CREATE INDEX sessions_user_id ON sessions (user_id)`,
+		// The provider's issuer and subject of a staff member who signed in
+		// through it: the person, whatever their address becomes.
+		`ALTER TABLE users ADD COLUMN oidc_subject TEXT`,
+		`CREATE UNIQUE INDEX users_oidc_subject ON users (oidc_subject)`,
+	}, nil, nil},
+	{18, "suppression list", []string{
 		// The "not my address" list (cases/suppression.go): addresses by
 		// RecipientHash, masked for people, for one account or all. A
 		// closed entry (removed, or expired and replaced) keeps its row.
@@ -449,7 +467,7 @@ var migrations = []migration{
 		`CREATE UNIQUE INDEX suppressions_live ON suppressions (addr_hash, account_ref) WHERE removed_at IS NULL`,
 		`CREATE INDEX suppressions_domain ON suppressions (domain, id)`,
 	}, nil, nil},
-	{20, "typo domains", []string{
+	{19, "typo domains", []string{
 		// Typo domains leads confirmed from domain clusters, and the
 		// domain meant: the address guard suggests it (typodomains.go).
 		`CREATE TABLE typo_domains (

