@@ -320,6 +320,11 @@ func (s DemoSeed) print(w io.Writer, base, dataDir string) {
 	}
 	fmt.Fprintf(w, "\n3. The company's systems use the API with this key (all scopes):\n   %s\n", s.APIKey)
 	fmt.Fprintf(w, "   curl -s -H 'Authorization: Bearer %s' %s/api/v1/cases\n", s.APIKey, base)
+	fmt.Fprintf(w, "   Before sending account mail, a sign-up asks the address guard; try the demo's\n"+
+		"   sign-up form at %s/demo/signup, or (docs/address-guard.md):\n"+
+		"   curl -s -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' \\\n"+
+		"     -d '{\"address\":\"taro.yamada@gmial.com\",\"account_ref\":\"ACC-1001\"}' %s/api/v1/addresses/check\n",
+		base, s.APIKey, base)
 	if s.CLIConfig != "" {
 		fmt.Fprintf(w, "\n4. The command line (notme mint, apikey add, user add, ingest) works on this\n"+
 			"   desk when given its config file, which names the data folder and address:\n"+
