@@ -230,9 +230,7 @@ func scanAccountLedger(db *gorm.DB, account string, wrong map[string]bool) ([]ex
 	var last int64
 	for {
 		var batch []LedgerMessage
-		err := db.Select("id, recipient, kind, sent_at, created_at").
-			Where("account_ref = ? AND id > ?", account, last).
-			Order("id").Limit(exposureBatch).Find(&batch).Error
+		err := exposureScanQuery(db, account, last).Find(&batch).Error
 		if err != nil {
 			return nil, nil, err
 		}
@@ -257,6 +255,13 @@ func scanAccountLedger(db *gorm.DB, account string, wrong map[string]bool) ([]ex
 			return rows, found, nil
 		}
 	}
+}
+
+// exposureScanQuery reads the next batch of an account's ledger rows after
+// id last.
+func exposureScanQuery(db *gorm.DB, account string, last int64) *gorm.DB {
+	return db.Model(&LedgerMessage{}).Select("id, recipient, kind, sent_at, created_at").
+		Where("account_ref = ? AND id > ?", account, last).Order("id").Limit(exposureBatch)
 }
 
 // fillKinds counts rows (newest first) by kind and sets the case-wide

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 // exposureLedger seeds the ledger of acct-1: mails of several kinds to the
@@ -196,4 +198,73 @@ func TestExposureBounded(t *testing.T) {
 	if !e.CredentialLinkUsed || !e.SetPassword {
 		t.Errorf("Exposure() credential link used %v, set password %v; want both", e.CredentialLinkUsed, e.SetPassword)
 	}
+}
+
+// TestExposureScanUsesAccountIndex: the exposure reads one account's
+// ledger rows by the account index, never the whole ledger.
+func TestExposureScanUsesAccountIndex(t *testing.T) {
+	d := newTestDesk(t)
+	ctx := context.Background()
+	b := d.NewLedgerBatch()
+	for i := range 20_000 {
+		if err := b.Add(ctx, LedgerMessage{MessageID: mid(i), AccountRef: fmt.Sprintf("ACC-%d", i%3000),
+			Recipient: fmt.Sprintf("u%d@example.net", i%5000), Kind: svcKinds[i%len(svcKinds)].Name}); err != nil {
+			t.Fatalf("LedgerBatch.Add(%d) = %v", i, err)
+		}
+	}
+	if err := b.Flush(ctx); err != nil {
+		t.Fatalf("LedgerBatch.Flush() = %v", err)
+	}
+	if err := d.store.w.Exec("ANALYZE").Error; err != nil {
+		t.Fatalf("ANALYZE = %v", err)
+	}
+	db := d.store.w
+	postgres := db.Dialector.Name() == "postgres"
+	sql := db.ToSQL(func(tx *gorm.DB) *gorm.DB { return exposureScanQuery(tx, "ACC-7", 0).Find(&[]LedgerMessage{}) })
+	plan := explain(t, db, postgres, sql)
+	if !strings.Contains(plan, "ledger_messages_account_ref") || fullScan(postgres, plan) {
+		t.Errorf("plan of the exposure's ledger scan:\n%s\n%s\nwant it to use ledger_messages_account_ref, no full table scan", sql, plan)
+	}
+}
+
+// BenchmarkExposure answers one case's exposure on a ledger of 1M rows
+// (10,000 accounts); the case's account has 2,000 mails, 286 of them to
+// the wrong address.
+//
+//	go test -run XXX -bench Exposure -benchtime 20x ./cases
+func BenchmarkExposure(b *testing.B) {
+	d := newTestDesk(b)
+	ctx := context.Background()
+	batch := d.NewLedgerBatch()
+	const rows = 1_000_000
+	for i := range rows {
+		m := LedgerMessage{MessageID: mid(i), AccountRef: fmt.Sprintf("ACC-%d", i%10000),
+			Recipient: fmt.Sprintf("u%d@example.net", i%60000), Kind: svcKinds[i%len(svcKinds)].Name, Subject: "Your account"}
+		if i%500 == 0 {
+			m.AccountRef = "ACC-CASE"
+			if (i/500)%7 == 0 {
+				m.Recipient = "wrong@gmial.com"
+			}
+		}
+		if err := batch.Add(ctx, m); err != nil {
+			b.Fatalf("LedgerBatch.Add() = %v", err)
+		}
+	}
+	if err := batch.Flush(ctx); err != nil {
+		b.Fatalf("LedgerBatch.Flush() = %v", err)
+	}
+	f := d.file(b, ReportInput{Channel: ChannelMail, MessageIDs: []string{"<" + mid(0) + ">"}, Reporter: "wrong@gmial.com"})
+	b.ResetTimer()
+	var e Exposure
+	for range b.N {
+		var err error
+		if e, err = d.Exposure(ctx, leadActor(), f.CaseRef); err != nil {
+			b.Fatalf("Exposure() = %v", err)
+		}
+	}
+	b.StopTimer()
+	if e.Total != 286 {
+		b.Fatalf("Exposure().Total = %d, want 286", e.Total)
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/1000, "ms/op")
 }
