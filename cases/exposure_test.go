@@ -268,3 +268,40 @@ func BenchmarkExposure(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/1000, "ms/op")
 }
+
+// TestExposureTokenOnly: a minted link with no ledger mail still tells
+// the kind, the recipient (as unlisted) and a used credential link; a
+// report kept from before recipient hashes finds its recipient by the
+// mail it quotes.
+func TestExposureTokenOnly(t *testing.T) {
+	d := newTestDesk(t)
+	ctx := context.Background()
+	m, err := d.Mint("acct-5", "magic_link", "someone@gmial.com")
+	if err != nil {
+		t.Fatalf("Mint() = %v", err)
+	}
+	f := d.file(t, ReportInput{Token: m.Token, OpenedLink: true})
+	e, err := d.Exposure(ctx, leadActor(), f.CaseRef)
+	if err != nil {
+		t.Fatalf("Exposure() = %v", err)
+	}
+	if e.Total != 0 || e.UnlistedRecipients != 1 || len(e.Kinds) != 1 || e.Kinds[0].Kind != "magic_link" ||
+		!e.Kinds[0].Reported || e.Kinds[0].Mails != 0 || !e.CredentialLinkUsed || e.First != nil {
+		t.Errorf("Exposure() = %+v, want no mails, 1 unlisted recipient, the magic link reported and used", e)
+	}
+
+	d.register(t, "old1@mail.example.com", "acct-6", "old@gmial.com", "postal_notice")
+	d.register(t, "old2@mail.example.com", "acct-6", "old@gmial.com", "order_confirmation")
+	d.register(t, "old3@mail.example.com", "acct-6", "owner@gmail.com", "order_confirmation")
+	f = d.file(t, ReportInput{Channel: ChannelAPI, MessageIDs: []string{"old1@mail.example.com"}})
+	if err := d.store.w.Exec("UPDATE reports SET recipient_hash = NULL WHERE case_id = ?", f.Case.ID).Error; err != nil {
+		t.Fatal(err)
+	}
+	e, err = d.Exposure(ctx, leadActor(), f.CaseRef)
+	if err != nil {
+		t.Fatalf("Exposure() = %v", err)
+	}
+	if e.Total != 2 || len(e.Recipients) != 1 || e.Recipients[0] != "o***@gmial.com" || e.CredentialLinkUsed {
+		t.Errorf("Exposure() of a report without a recipient hash = %d mails to %v, want 2 to o***@gmial.com", e.Total, e.Recipients)
+	}
+}
