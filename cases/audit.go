@@ -28,6 +28,9 @@ func (AuditEntry) TableName() string { return "audit_log" }
 const (
 	AuditGrantTrained  = "grant_security_trained"
 	AuditRevokeTrained = "revoke_security_trained"
+	// AuditExposureExport: a lead downloaded what the wrong person
+	// received (format, mails).
+	AuditExposureExport = "exposure_export"
 )
 
 // SetSecurityTrained grants or removes a user's security-trained flag; only

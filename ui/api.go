@@ -293,6 +293,8 @@ type caseJSON struct {
 	Deadlines []deadlineJSON `json:"deadlines"`
 	// Containment is given for one case (GET /api/v1/cases/{ref}).
 	Containment []containmentJSON `json:"containment,omitempty"`
+	// Exposure is given for one case: what the wrong person received.
+	Exposure *exposureJSON `json:"exposure,omitempty"`
 }
 
 // deadlineJSON is one deadline of a case: kind contain, resolve or
@@ -377,5 +379,10 @@ func (s *Server) apiCase(c echo.Context) error {
 		return err
 	}
 	out.Containment = toContainmentJSON(views)
+	e, err := s.svc.Exposure(c.Request().Context(), actor(c), d.Case.Ref)
+	if err != nil {
+		return err
+	}
+	out.Exposure = toExposureJSON(e)
 	return c.JSON(http.StatusOK, out)
 }

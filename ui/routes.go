@@ -68,6 +68,9 @@ func (s *Server) routes() {
 	e.POST("/cases/:ref/deescalate", s.caseDeescalate, with(s.requireUser, requireRole("lead", "admin"))...)
 	e.POST("/cases/:ref/assign", s.caseAssign, with(s.requireUser, requireRole("lead", "admin"))...)
 	e.POST("/cases/:ref/assessment", s.caseAssessment, with(s.requireUser, requireRole("lead", "admin"))...)
+	// What the wrong person received, for the regulator's report (audited).
+	e.GET("/cases/:ref/exposure.json", s.caseExposureJSON, with(s.requireUser, requireRole("lead", "admin"))...)
+	e.GET("/cases/:ref/exposure.csv", s.caseExposureCSV, with(s.requireUser, requireRole("lead", "admin"))...)
 	e.POST("/cases/:ref/reveal", s.caseReveal, with(s.requireUser)...)
 	e.POST("/cases/:ref/confirm-match", s.caseConfirmMatch, with(s.requireUser)...)
 	e.POST("/cases/:ref/containment", s.caseContainment, with(s.requireUser)...)

@@ -58,6 +58,8 @@ type casePage struct {
 	MailReport []int
 	// IsLead: the viewer may hold an account or a recipient on dismissal.
 	IsLead bool
+	// Exposure: what the wrong person received (leads and admins only).
+	Exposure *exposureView
 }
 
 // Next steps of the case page.
@@ -253,6 +255,11 @@ func (s *Server) casePage(c echo.Context) error {
 	}
 	p := casePage{page: s.pageT(c, "case.title", d.Case.Ref), Detail: d, Kind: k, Mine: mine, Addresses: addrs, Containment: cv,
 		Next: nextStep(d, cv, mine || isLead(u)), MailReport: mailReports(d), IsLead: isLead(u)}
+	if isLead(u) {
+		if p.Exposure, err = s.exposureOf(c, p.Lang, d.Case.Ref); err != nil {
+			return err
+		}
+	}
 	if isLead(u) && d.Case.Status.Open() {
 		if p.Assignable, err = s.svc.Assignable(c.Request().Context(), actor(c)); err != nil {
 			return err
