@@ -144,6 +144,9 @@ const probeBytes = 4200
 // reach the disk (SQLite's WAL, PostgreSQL's WAL). mailbox_leases serves
 // because its rows are keyed by a name no mailbox has and no one reads an
 // uncommitted row: no schema change is needed.
+// The filler goes in mailbox_leases.owner, which must stay unindexed: an
+// index entry of a page's size is refused (PostgreSQL's btree takes at most
+// 2704 bytes), and the probe would read a full disk where there is none.
 func probeWrite(db *gorm.DB, name, filler string) error {
 	now := time.Now().UTC()
 	const ins = `INSERT INTO mailbox_leases (name, owner, lease_until, acquired_at) VALUES (?, ?, ?, ?)`

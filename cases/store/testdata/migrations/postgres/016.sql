@@ -18,5 +18,3 @@ ALTER TABLE webhook_deliveries ADD COLUMN lease_instance TEXT NOT NULL DEFAULT '
 CREATE INDEX acks_lease_instance ON acks (lease_instance) WHERE lease_instance <> '';
 
 CREATE INDEX webhook_deliveries_lease_instance ON webhook_deliveries (lease_instance) WHERE lease_instance <> '';
-
-CREATE INDEX mailbox_leases_owner ON mailbox_leases (owner);
