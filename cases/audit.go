@@ -28,6 +28,13 @@ func (AuditEntry) TableName() string { return "audit_log" }
 const (
 	AuditGrantTrained  = "grant_security_trained"
 	AuditRevokeTrained = "revoke_security_trained"
+
+	// A second factor (secondfactor.go).
+	AuditSecondFactorEnrolled = "second_factor_enrolled" // method
+	AuditSecondFactorRemoved  = "second_factor_removed"  // method; by its owner, with a code
+	AuditSecondFactorReset    = "second_factor_reset"    // by an admin, for a lost phone
+	AuditSecondFactorFailed   = "second_factor_failed"   // failures (the throttle's count)
+	AuditRecoveryCodeUsed     = "recovery_code_used"     // left
 )
 
 // SetSecurityTrained grants or removes a user's security-trained flag; only
