@@ -79,6 +79,9 @@ type AuthConfig struct {
 	// OIDC is single sign-on through an OpenID Connect provider; an empty
 	// issuer keeps it off (docs/sign-in.md).
 	OIDC OIDCConfig `yaml:"oidc"`
+	// SecondFactorRoles must add a second factor before anything else
+	// when they sign in with a password; single sign-on is exempt.
+	SecondFactorRoles []string `yaml:"second_factor_roles"`
 }
 
 // OIDCConfig is the relying party's registration at the provider, the
@@ -409,6 +412,7 @@ func Defaults() Config {
 			LoginFailuresBeforeDelay: cases.DefaultLoginFailuresBeforeDelay,
 			LoginFirstDelay:          Duration(cases.DefaultLoginFirstDelay),
 			LoginMaxDelay:            Duration(cases.DefaultLoginMaxDelay),
+			SecondFactorRoles:        []string{string(cases.RoleLead), string(cases.RoleAdmin)},
 			OIDC: OIDCConfig{
 				Scopes:         []string{"openid", "email", "profile"},
 				GroupsClaim:    "groups",
@@ -801,6 +805,11 @@ func (c *Config) validateHTTP(v *validator) {
 	}
 	if h.DefaultLanguage != "en" && h.DefaultLanguage != "ja" {
 		v.add("http.default_language", "must be en or ja")
+	}
+	for _, r := range c.Auth.SecondFactorRoles {
+		if !cases.Role(r).Valid() {
+			v.add("auth.second_factor_roles", fmt.Sprintf("%q is not a role: agent, lead or admin", r))
+		}
 	}
 	if a := c.Auth; a.LoginFailuresBeforeDelay < 1 || a.LoginFailuresBeforeDelay > 100 {
 		v.add("auth.login_failures_before_delay", "must be from 1 to 100")

@@ -61,6 +61,8 @@ func cmdDemo(ctx context.Context, args []string, env Env) error {
 		cfg.HTTP.PublicURL = ""
 	}
 	cfg.Database.URL = ""
+	// The seeded logins work at once; /account/2fa is there to try.
+	cfg.Auth.SecondFactorRoles = nil
 	cfg.Tokens.KeyFile = ""
 	cfg.Tokens.Keys = nil
 	cfg.HTTP.Addr = *addr

@@ -79,6 +79,9 @@ func (c Config) sessionPolicy() cases.SessionPolicy {
 	if o.Enabled() {
 		p.PasswordLogin, p.BreakGlass = cases.PasswordLogin(o.PasswordLogin), o.BreakGlassAdmin
 	}
+	for _, r := range c.Auth.SecondFactorRoles {
+		p.SecondFactorRoles = append(p.SecondFactorRoles, cases.Role(r))
+	}
 	return p
 }
 

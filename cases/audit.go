@@ -31,6 +31,13 @@ const (
 	// AuditExposureExport: a lead downloaded what the wrong person
 	// received (format, mails).
 	AuditExposureExport = "exposure_export"
+
+	// A second factor (secondfactor.go).
+	AuditSecondFactorEnrolled = "second_factor_enrolled" // method
+	AuditSecondFactorRemoved  = "second_factor_removed"  // method; by its owner, with a code
+	AuditSecondFactorReset    = "second_factor_reset"    // by an admin, for a lost phone
+	AuditSecondFactorFailed   = "second_factor_failed"   // failures (the throttle's count)
+	AuditRecoveryCodeUsed     = "recovery_code_used"     // left
 )
 
 // SetSecurityTrained grants or removes a user's security-trained flag; only

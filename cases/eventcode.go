@@ -223,7 +223,8 @@ var Actors = []string{ActorMail, actorDesk, ActorReporter, ActorRules, ActorSLA,
 // AuditActions lists every audit action.
 var AuditActions = []string{AuditInviteUser, AuditAcceptInvitation, AuditGrantTrained, AuditRevokeTrained, AuditRetryWebhook,
 	AuditDownloadAttachment, AuditRevealAddress, AuditBreachAssessment, AuditLoginLocked, AuditSendHeldAck,
-	AuditSignIn, AuditSignInRefused, AuditSessionsEnded, AuditSSORole, AuditSSOUser, AuditDisableUser, AuditEnableUser, AuditExposureExport}
+	AuditSignIn, AuditSignInRefused, AuditSessionsEnded, AuditSSORole, AuditSSOUser, AuditDisableUser, AuditEnableUser, AuditExposureExport,
+	AuditSecondFactorEnrolled, AuditSecondFactorRemoved, AuditSecondFactorReset, AuditSecondFactorFailed, AuditRecoveryCodeUsed}
 
 // with is e saying what it says with a message code and its arguments.
 func (e Event) with(code string, args Args) Event {

@@ -108,6 +108,13 @@ type SignedIn struct {
 	// refused since its last successful one, from FailedFrom client
 	// addresses (networks).
 	Failed, FailedFrom int
+	// SecondFactor: Token is a pending sign-in that waits for the
+	// person's second factor (CompleteSecondFactor), not a session.
+	SecondFactor bool
+	// UsedRecovery: a recovery code completed the sign-in, and
+	// RecoveryLeft are left.
+	UsedRecovery bool
+	RecoveryLeft int
 }
 
 // LoginNotice is what a session's owner is told when it opens: the failed

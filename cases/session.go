@@ -43,6 +43,9 @@ type SessionPolicy struct {
 	// BreakGlass is the one address that may still sign in with a
 	// password when PasswordLogin is breakglass.
 	BreakGlass string
+	// SecondFactorRoles must have a second factor to use a password
+	// session (secondfactor.go); nil: none.
+	SecondFactorRoles []Role
 }
 
 // Defaults of SessionPolicy.
@@ -128,8 +131,19 @@ const RefusedDisabled = "disabled"
 // ActorSSO is the actor of changes the provider's groups made.
 const ActorSSO = "sso"
 
-// openSession creates a session for u in tx and returns its cookie value.
+// openSession creates a session for u in tx, audits the sign-in and
+// returns the session's cookie value.
 func (s *Service) openSession(tx *gorm.DB, sess *Session, u User, method string, client ClientInfo, ttl time.Duration) (string, error) {
+	token, err := s.newSession(tx, sess, u, method, client, ttl)
+	if err != nil {
+		return "", err
+	}
+	return token, tx.Create(&AuditEntry{At: s.clock(), Actor: "user:" + u.Email, Action: AuditSignIn, Subject: "user:" + u.Email,
+		Detail: "signed in with " + method, Args: Args{"method": method}}).Error
+}
+
+// newSession creates a session for u in tx and returns its cookie value.
+func (s *Service) newSession(tx *gorm.DB, sess *Session, u User, method string, client ClientInfo, ttl time.Duration) (string, error) {
 	token := ident.RandomToken(32)
 	now := s.clock()
 	sess.TokenHash, sess.UserID, sess.CreatedAt, sess.ExpiresAt = ident.HashSecret(token), u.ID, now, now.Add(ttl)
@@ -142,8 +156,7 @@ func (s *Service) openSession(tx *gorm.DB, sess *Session, u User, method string,
 	if err := tx.Create(sess).Error; err != nil {
 		return "", err
 	}
-	return token, tx.Create(&AuditEntry{At: now, Actor: "user:" + u.Email, Action: AuditSignIn, Subject: "user:" + u.Email,
-		Detail: "signed in with " + method, Args: Args{"method": method}}).Error
+	return token, nil
 }
 
 // liveSession finds the live session of token: not past its absolute end,
@@ -156,7 +169,7 @@ func (s *Service) liveSession(ctx context.Context, token string) (Session, error
 	}
 	var found []Session
 	now := s.clock()
-	if err := s.store.r.WithContext(ctx).Where("token_hash = ? AND expires_at > ?", ident.HashSecret(token), now).
+	if err := s.store.r.WithContext(ctx).Where("token_hash = ? AND expires_at > ? AND pending_second_factor = ?", ident.HashSecret(token), now, false).
 		Limit(1).Find(&found).Error; err != nil {
 		return Session{}, fmt.Errorf("look up session: %w", err)
 	}
@@ -187,7 +200,7 @@ func (s *Service) Sessions(ctx context.Context, a Actor, current string) ([]Sess
 		return nil, Errorf(EUNAUTHORIZED, "not logged in")
 	}
 	var ss []Session
-	if err := s.store.r.WithContext(ctx).Where("user_id = ? AND expires_at > ?", a.User.ID, s.clock()).
+	if err := s.store.r.WithContext(ctx).Where("user_id = ? AND expires_at > ? AND pending_second_factor = ?", a.User.ID, s.clock(), false).
 		Order("created_at DESC, id DESC").Find(&ss).Error; err != nil {
 		return nil, fmt.Errorf("list sessions of user %d: %w", a.User.ID, err)
 	}

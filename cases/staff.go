@@ -58,6 +58,9 @@ type Session struct {
 	UserAgent   string
 	Client      string
 	AuthMethod  string
+	// PendingSecondFactor: a password sign-in waiting for its second
+	// factor (secondfactor.go), good for nothing else.
+	PendingSecondFactor bool
 }
 
 // MinPasswordLen is the shortest password a user may be given.
@@ -146,54 +149,64 @@ func (s *Service) LoginFromClient(ctx context.Context, email, password string, c
 	}
 	var sess Session
 	var token string
+	pending := false
 	err = s.store.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		// The failures before this sign-in are told to the new session
-		// and forgotten; this attempt was counted too.
-		var before []struct{ Failures, Refused int64 }
-		if err := tx.Raw(`SELECT failures, refused FROM login_throttles WHERE account_key = ?`, account).Scan(&before).Error; err != nil {
-			return err
-		}
-		var clients int64
-		if err := tx.Table("login_failure_clients").Where("account_key = ?", account).Count(&clients).Error; err != nil {
-			return err
-		}
-		if len(before) > 0 {
-			if n := before[0].Failures - 1 + before[0].Refused; n > 0 {
-				sess.FailedLogins, sess.FailedLoginClients = int(n), int(clients)
-			}
-		}
-		if err := tx.Exec(`DELETE FROM login_failure_clients WHERE account_key = ?`, account).Error; err != nil {
-			return err
-		}
-		if err := tx.Exec(`DELETE FROM login_throttles WHERE account_key = ?`, account).Error; err != nil {
-			return err
-		}
 		var err error
+		if pending, err = s.hasTOTP(tx, u.ID); err != nil {
+			return err
+		}
+		if pending {
+			// The password is right, but the throttle's count stands
+			// until the second factor is (CompleteSecondFactor): codes
+			// are guessed under the same lock as passwords.
+			sess.PendingSecondFactor = true
+			token, err = s.newSession(tx, &sess, u, AuthPassword, ci, pendingSecondFactorTTL)
+			return err
+		}
+		if err := s.takeLoginFailures(tx, account, &sess, 1); err != nil {
+			return err
+		}
 		token, err = s.openSession(tx, &sess, u, AuthPassword, ci, ttl)
 		return err
 	})
 	if err != nil {
 		return SignedIn{}, fmt.Errorf("open session: %w", err)
 	}
+	if pending {
+		return SignedIn{Token: token, User: u, SecondFactor: true}, nil
+	}
 	s.log.Info("staff login", "user_id", u.ID, "role", u.Role, "failed_before", sess.FailedLogins)
 	return SignedIn{Token: token, User: u, Failed: sess.FailedLogins, FailedFrom: sess.FailedLoginClients}, nil
+}
+
+// takeLoginFailures tells sess the failed sign-ins to account before
+// this one and forgets them; own is how many of the counted attempts
+// were this sign-in's own.
+func (s *Service) takeLoginFailures(tx *gorm.DB, account string, sess *Session, own int64) error {
+	var before []struct{ Failures, Refused int64 }
+	if err := tx.Raw(`SELECT failures, refused FROM login_throttles WHERE account_key = ?`, account).Scan(&before).Error; err != nil {
+		return err
+	}
+	var clients int64
+	if err := tx.Table("login_failure_clients").Where("account_key = ?", account).Count(&clients).Error; err != nil {
+		return err
+	}
+	if len(before) > 0 {
+		if n := before[0].Failures - own + before[0].Refused; n > 0 {
+			sess.FailedLogins, sess.FailedLoginClients = int(n), int(clients)
+		}
+	}
+	if err := tx.Exec(`DELETE FROM login_failure_clients WHERE account_key = ?`, account).Error; err != nil {
+		return err
+	}
+	return tx.Exec(`DELETE FROM login_throttles WHERE account_key = ?`, account).Error
 }
 
 // UserBySession returns the user of a live session (liveSession: within
 // its absolute, idle and single sign-on bounds).
 func (s *Service) UserBySession(ctx context.Context, token string) (User, error) {
-	sess, err := s.liveSession(ctx, token)
-	if err != nil {
-		return User{}, err
-	}
-	var u User
-	if err := s.store.r.WithContext(ctx).Where("id = ? AND disabled = ?", sess.UserID, false).Limit(1).Find(&u).Error; err != nil {
-		return User{}, fmt.Errorf("look up the session's user: %w", err)
-	}
-	if u.ID == 0 {
-		return User{}, Errorf(EUNAUTHORIZED, "your session has ended; please log in again")
-	}
-	return u, nil
+	st, err := s.StaffSessionOf(ctx, token)
+	return st.User, err
 }
 
 // Logout ends a session.

@@ -58,6 +58,7 @@ func newDeskWith(t testing.TB, opts []app.Option, configure ...func(*app.Config)
 	cfg.HTTP.PublicURL = publicURL
 	cfg.HTTP.ReportRate = app.RateConfig{PerMinute: 1e6, Burst: 1e6}
 	cfg.HTTP.LoginRate = app.RateConfig{PerMinute: 1e6, Burst: 1e6}
+	cfg.Auth.SecondFactorRoles = nil // the second factor's tests turn it on
 	for _, f := range configure {
 		f(&cfg)
 	}

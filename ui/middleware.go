@@ -259,21 +259,25 @@ func (s *Server) tooManyLogins(c echo.Context) error {
 }
 
 // requireUser lets staff with a live session through and sends others to
-// the login page.
+// the login page; a person whose role needs a second factor they lack
+// goes to enrol before anything else.
 func (s *Server) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ck, err := c.Cookie(sessionCookie)
 		if err != nil {
 			return redirectToLogin(c)
 		}
-		u, err := s.svc.UserBySession(c.Request().Context(), ck.Value)
+		st, err := s.svc.StaffSessionOf(c.Request().Context(), ck.Value)
 		if cases.ErrorCode(err) == cases.EUNAUTHORIZED {
 			return s.sessionExpired(c)
 		}
 		if err != nil {
 			return err
 		}
-		c.Set(ctxUser, &u)
+		c.Set(ctxUser, &st.User)
+		if st.MustEnrol && !strings.HasPrefix(c.Request().URL.Path, accountFactorPath) {
+			return c.Redirect(http.StatusSeeOther, accountFactorPath)
+		}
 		return next(c)
 	}
 }

@@ -167,6 +167,11 @@ func (s *Server) login(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if in.SecondFactor {
+		// Not signed in yet: the code comes first (secondfactor.go).
+		c.SetCookie(s.pendingCookieOf(in.Token, int(10*time.Minute/time.Second)))
+		return c.Redirect(http.StatusSeeOther, secondFactorPath+"?next="+url.QueryEscape(next))
+	}
 	s.setSessionCookie(c, in.Token)
 	if in.Failed > 0 {
 		// The owner reads what happened before going on; the counts are

@@ -478,6 +478,30 @@ var migrations = []migration{
 		)`,
 		`CREATE INDEX typo_domains_confirmed_at ON typo_domains (confirmed_at)`,
 	}, nil, nil},
+	{20, "a second factor: TOTP and recovery codes", []string{
+		// One authenticator app per person (cases/secondfactor.go): the
+		// secret sealed under the token keys, confirmed once a code from
+		// it was right, and the last time step used, which no code may
+		// reuse (replay).
+		`CREATE TABLE totp_secrets (
+			user_id BIGINT PRIMARY KEY REFERENCES users (id),
+			sealed TEXT NOT NULL,
+			created_at {{time}} NOT NULL,
+			confirmed_at {{time}},
+			last_step BIGINT NOT NULL DEFAULT 0
+		)`,
+		// Ten one-time codes per person, SHA-256 of 80 random bits each.
+		`CREATE TABLE recovery_codes (
+			id {{pk}},
+			user_id BIGINT NOT NULL REFERENCES users (id),
+			code_hash {{blob}} NOT NULL,
+			used_at {{time}}
+		)`,
+		`CREATE UNIQUE INDEX recovery_codes_code_hash ON recovery_codes (user_id, code_hash)`,
+		// A password sign-in waiting for its second factor: not a session
+		// anything but the second-factor page accepts.
+		`ALTER TABLE sessions ADD COLUMN pending_second_factor {{bool}} NOT NULL DEFAULT FALSE`,
+	}, nil, nil},
 }
 
 // schemaVersion is the version the code expects.
