@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -429,5 +430,93 @@ func TestSQLitePathNeedsNoEscaping(t *testing.T) {
 			}
 			t.Errorf("OpenDatabase(data dir %q) left %v beside it, want only the data dir", name, names)
 		}
+	}
+}
+
+// TestSQLiteWriterServesInOrder: transactions waiting for the one writer
+// get it in the order they asked for it. database/sql alone hands a freed
+// connection to a random waiter, which let one click wait behind dozens
+// of others.
+func TestSQLiteWriterServesInOrder(t *testing.T) {
+	sqliteOnly(t, "the queue in front of the single SQLite writer")
+	db, _ := openDBForTest(t)
+	if err := db.writer.Exec(`CREATE TABLE served (waiter INTEGER NOT NULL)`).Error; err != nil {
+		t.Fatalf("create table: %v", err)
+	}
+	wdb, _ := db.writer.DB()
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for !ok() {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting until %s", what)
+			}
+			runtime.Gosched()
+		}
+	}
+
+	hold := db.writer.Begin()
+	if hold.Error != nil {
+		t.Fatalf("Begin() = %v", hold.Error)
+	}
+	const waiters = 8
+	errs := make(chan error, waiters)
+	baseWaits := wdb.Stats().WaitCount
+	for i := range waiters {
+		go func() {
+			errs <- db.writer.Transaction(func(tx *gorm.DB) error {
+				return tx.Exec(`INSERT INTO served (waiter) VALUES (?)`, i).Error
+			})
+		}()
+		// The first waits for the connection itself, the others in line
+		// behind it: each is queued before the next one starts.
+		if i == 0 {
+			waitFor("the first waiter waits for the connection", func() bool { return wdb.Stats().WaitCount > baseWaits })
+		} else {
+			waitFor(fmt.Sprintf("%d waiters are in line", i), func() bool { return db.gate.waiting() == i })
+		}
+	}
+	if err := hold.Commit().Error; err != nil {
+		t.Fatalf("Commit() = %v", err)
+	}
+	for range waiters {
+		if err := <-errs; err != nil {
+			t.Fatalf("waiting transaction: %v", err)
+		}
+	}
+	var order []int
+	if err := db.writer.Raw(`SELECT waiter FROM served ORDER BY rowid`).Scan(&order).Error; err != nil {
+		t.Fatalf("read the order: %v", err)
+	}
+	if want := []int{0, 1, 2, 3, 4, 5, 6, 7}; !slices.Equal(order, want) {
+		t.Errorf("writer served the waiters in the order %v, want %v", order, want)
+	}
+}
+
+// TestSQLiteCheckpointsBesideTheWriter: the WAL is copied back into the
+// database file by the checkpointer's own connection as writes go by, so
+// that no commit of a request has to run the checkpoint and its fsyncs.
+func TestSQLiteCheckpointsBesideTheWriter(t *testing.T) {
+	sqliteOnly(t, "SQLite's WAL checkpoints")
+	db, _ := openDBForTest(t)
+	if err := db.writer.Exec(`CREATE TABLE filler (x TEXT NOT NULL)`).Error; err != nil {
+		t.Fatalf("create table: %v", err)
+	}
+	for i := range 4 * checkpointEvery {
+		if err := db.writer.Exec(`INSERT INTO filler (x) VALUES (?)`, strings.Repeat("x", 3000)+fmt.Sprint(i)).Error; err != nil {
+			t.Fatalf("insert %d: %v", i, err)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for db.ckpt.copied.Load() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no background checkpoint after %d writes", 4*checkpointEvery)
+		}
+		runtime.Gosched()
+	}
+	// The writer's own checkpoint is the backstop, far out.
+	var auto int
+	if err := db.writer.Raw("PRAGMA wal_autocheckpoint").Scan(&auto).Error; err != nil || auto != writerAutoCheckpoint {
+		t.Errorf("writer PRAGMA wal_autocheckpoint = %d, %v; want %d", auto, err, writerAutoCheckpoint)
 	}
 }
