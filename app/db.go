@@ -205,7 +205,20 @@ type writerGate struct {
 
 	mu    sync.Mutex
 	taken bool            // a caller is taking the connection
-	queue []chan struct{} // the callers after it, first come first
+	first []chan struct{} // callers with withWriterPriority, first come first
+	queue []chan struct{} // the other callers after it, first come first
+}
+
+type writerPriorityKey struct{}
+
+// withWriterPriority marks ctx for work that drains what requests queued
+// (the webhook outbox): its turns at the SQLite writer go before those of
+// requests still waiting. Each of the outbox's turns covers many webhooks
+// and a request waits for one of them at most, while in plain order a
+// flood of clicks put every claim and record behind eight filings and the
+// webhooks fell ever further behind the reports that asked for them.
+func withWriterPriority(ctx context.Context) context.Context {
+	return context.WithValue(ctx, writerPriorityKey{}, true)
 }
 
 func newWriterGate(db *sql.DB) *writerGate { return &writerGate{db: db} }
@@ -225,15 +238,19 @@ func (g *writerGate) enter(ctx context.Context) error {
 		return nil
 	}
 	turn := make(chan struct{})
-	g.queue = append(g.queue, turn)
+	line := &g.queue
+	if ctx.Value(writerPriorityKey{}) != nil {
+		line = &g.first
+	}
+	*line = append(*line, turn)
 	g.mu.Unlock()
 	select {
 	case <-turn:
 		return nil
 	case <-ctx.Done():
 		g.mu.Lock()
-		if i := slices.Index(g.queue, turn); i >= 0 {
-			g.queue = slices.Delete(g.queue, i, i+1)
+		if i := slices.Index(*line, turn); i >= 0 {
+			*line = slices.Delete(*line, i, i+1)
 			g.mu.Unlock()
 			return ctx.Err()
 		}
@@ -246,19 +263,23 @@ func (g *writerGate) enter(ctx context.Context) error {
 func (g *writerGate) leave() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if len(g.queue) == 0 {
+	line := &g.first
+	if len(*line) == 0 {
+		line = &g.queue
+	}
+	if len(*line) == 0 {
 		g.taken = false
 		return
 	}
-	close(g.queue[0])
-	g.queue = slices.Delete(g.queue, 0, 1)
+	close((*line)[0])
+	*line = slices.Delete(*line, 0, 1)
 }
 
 // waiting is how many callers wait behind the one taking the connection.
 func (g *writerGate) waiting() int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return len(g.queue)
+	return len(g.first) + len(g.queue)
 }
 
 // BeginTx implements gorm.TxBeginner: the transaction holds the

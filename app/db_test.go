@@ -443,6 +443,26 @@ func TestSQLiteWriterServesInOrder(t *testing.T) {
 	if err := db.writer.Exec(`CREATE TABLE served (waiter INTEGER NOT NULL)`).Error; err != nil {
 		t.Fatalf("create table: %v", err)
 	}
+
+	for _, tc := range []struct {
+		name     string
+		priority int // this waiter's context has withWriterPriority; -1: none
+		want     []int
+	}{
+		{"in order", -1, []int{0, 1, 2, 3, 4, 5, 6, 7}},
+		// The outbox's turn goes before the requests still in line.
+		{"outbox first", 5, []int{0, 5, 1, 2, 3, 4, 6, 7}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			writerServes(t, db, tc.priority, tc.want)
+		})
+	}
+}
+
+func writerServes(t *testing.T, db *Database, priority int, want []int) {
+	if err := db.writer.Exec(`DELETE FROM served`).Error; err != nil {
+		t.Fatalf("empty the table: %v", err)
+	}
 	wdb, _ := db.writer.DB()
 	waitFor := func(what string, ok func() bool) {
 		t.Helper()
@@ -454,7 +474,6 @@ func TestSQLiteWriterServesInOrder(t *testing.T) {
 			runtime.Gosched()
 		}
 	}
-
 	hold := db.writer.Begin()
 	if hold.Error != nil {
 		t.Fatalf("Begin() = %v", hold.Error)
@@ -463,8 +482,12 @@ func TestSQLiteWriterServesInOrder(t *testing.T) {
 	errs := make(chan error, waiters)
 	baseWaits := wdb.Stats().WaitCount
 	for i := range waiters {
+		ctx := context.Background()
+		if i == priority {
+			ctx = withWriterPriority(ctx)
+		}
 		go func() {
-			errs <- db.writer.Transaction(func(tx *gorm.DB) error {
+			errs <- db.writer.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 				return tx.Exec(`INSERT INTO served (waiter) VALUES (?)`, i).Error
 			})
 		}()
@@ -488,7 +511,7 @@ func TestSQLiteWriterServesInOrder(t *testing.T) {
 	if err := db.writer.Raw(`SELECT waiter FROM served ORDER BY rowid`).Scan(&order).Error; err != nil {
 		t.Fatalf("read the order: %v", err)
 	}
-	if want := []int{0, 1, 2, 3, 4, 5, 6, 7}; !slices.Equal(order, want) {
+	if !slices.Equal(order, want) {
 		t.Errorf("writer served the waiters in the order %v, want %v", order, want)
 	}
 }
