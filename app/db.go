@@ -193,9 +193,10 @@ func openSQLite(path string, busy time.Duration, readConns int, log *slog.Logger
 // it in the order they asked. database/sql gives a freed connection to a
 // random waiter (connRequestSet.TakeRandom), so with eight requests queued
 // for the writer one of them could wait for dozens of others' commits:
-// that lottery was most of the eight-client tail of a link POST. Holding
-// the gate only while taking the connection keeps at most one goroutine
-// in database/sql's queue, which then has no choice to make.
+// that lottery was most of the eight-client tail of a link POST. A
+// transaction holds its turn until it ends, so database/sql's queue stays
+// empty; a statement outside one holds it while it runs (rows, until they
+// are returned: the next caller may then wait for the connection alone).
 type writerGate struct {
 	db *sql.DB
 	// turns counts callers let through; every checkpointEvery-th wakes
@@ -204,7 +205,7 @@ type writerGate struct {
 	checkpoint chan<- struct{}
 
 	mu    sync.Mutex
-	taken bool            // a caller is taking the connection
+	taken bool            // a caller has its turn
 	first []chan struct{} // callers with withWriterPriority, first come first
 	queue []chan struct{} // the other callers after it, first come first
 }
@@ -275,25 +276,54 @@ func (g *writerGate) leave() {
 	*line = slices.Delete(*line, 0, 1)
 }
 
-// waiting is how many callers wait behind the one taking the connection.
+// waiting is how many callers wait behind the one whose turn it is.
 func (g *writerGate) waiting() int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return len(g.first) + len(g.queue)
 }
 
-// BeginTx implements gorm.TxBeginner: the transaction holds the
-// connection until it ends, and the next in line waits for it alone.
-func (g *writerGate) BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error) {
+// BeginTx implements gorm.ConnPoolBeginner: the transaction keeps its
+// turn until it commits or rolls back, and the next in line is woken
+// then to find the connection free. Woken earlier, to wait inside
+// database/sql, the next one was often not yet there when a commit freed
+// the connection on a machine whose cores were busy, and the writer stood
+// idle until it was.
+func (g *writerGate) BeginTx(ctx context.Context, opts *sql.TxOptions) (gorm.ConnPool, error) {
 	if err := g.enter(ctx); err != nil {
 		return nil, err
 	}
-	defer g.leave()
-	return g.db.BeginTx(ctx, opts)
+	tx, err := g.db.BeginTx(ctx, opts)
+	if err != nil {
+		g.leave()
+		return nil, err
+	}
+	return &gatedTx{Tx: tx, gate: g}, nil
 }
 
+// gatedTx is a writer transaction holding its turn at the gate.
+type gatedTx struct {
+	*sql.Tx
+	gate *writerGate
+	once sync.Once
+}
+
+func (t *gatedTx) Commit() error {
+	defer t.once.Do(t.gate.leave)
+	return t.Tx.Commit()
+}
+
+// Rollback is also called after a failed Commit: the turn is passed on once.
+func (t *gatedTx) Rollback() error {
+	defer t.once.Do(t.gate.leave)
+	return t.Tx.Rollback()
+}
+
+// GetDBConn implements gorm.GetDBConnector, for gorm.DB.DB.
+func (t *gatedTx) GetDBConn() (*sql.DB, error) { return t.gate.db, nil }
+
 // The gorm.ConnPool methods: a statement outside a transaction takes its
-// turn the same way (rows hold the connection until they are closed).
+// turn while it runs.
 
 func (g *writerGate) PrepareContext(ctx context.Context, query string) (*sql.Stmt, error) {
 	if err := g.enter(ctx); err != nil {
