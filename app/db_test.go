@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -430,5 +431,109 @@ func TestSQLitePathNeedsNoEscaping(t *testing.T) {
 			}
 			t.Errorf("OpenDatabase(data dir %q) left %v beside it, want only the data dir", name, names)
 		}
+	}
+}
+
+// TestSQLiteWriterServesInOrder: transactions waiting for the one writer
+// get it in the order they asked for it. database/sql alone hands a freed
+// connection to a random waiter, which let one click wait behind dozens
+// of others.
+func TestSQLiteWriterServesInOrder(t *testing.T) {
+	sqliteOnly(t, "the queue in front of the single SQLite writer")
+	db, _ := openDBForTest(t)
+	if err := db.writer.Exec(`CREATE TABLE served (waiter INTEGER NOT NULL)`).Error; err != nil {
+		t.Fatalf("create table: %v", err)
+	}
+
+	for _, tc := range []struct {
+		name     string
+		priority int // this waiter's context has withWriterPriority; -1: none
+		want     []int
+	}{
+		{"in order", -1, []int{0, 1, 2, 3, 4, 5, 6, 7}},
+		// The outbox's turn goes before the requests still in line.
+		{"outbox first", 5, []int{5, 0, 1, 2, 3, 4, 6, 7}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			writerServes(t, db, tc.priority, tc.want)
+		})
+	}
+}
+
+func writerServes(t *testing.T, db *Database, priority int, want []int) {
+	if err := db.writer.Exec(`DELETE FROM served`).Error; err != nil {
+		t.Fatalf("empty the table: %v", err)
+	}
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for !ok() {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting until %s", what)
+			}
+			runtime.Gosched()
+		}
+	}
+	hold := db.writer.Begin()
+	if hold.Error != nil {
+		t.Fatalf("Begin() = %v", hold.Error)
+	}
+	const waiters = 8
+	errs := make(chan error, waiters)
+	for i := range waiters {
+		ctx := context.Background()
+		if i == priority {
+			ctx = withWriterPriority(ctx)
+		}
+		go func() {
+			errs <- db.writer.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+				return tx.Exec(`INSERT INTO served (waiter) VALUES (?)`, i).Error
+			})
+		}()
+		// Each is in line before the next one starts.
+		waitFor(fmt.Sprintf("%d waiters are in line", i+1), func() bool { return db.gate.waiting() == i+1 })
+	}
+	if err := hold.Commit().Error; err != nil {
+		t.Fatalf("Commit() = %v", err)
+	}
+	for range waiters {
+		if err := <-errs; err != nil {
+			t.Fatalf("waiting transaction: %v", err)
+		}
+	}
+	var order []int
+	if err := db.writer.Raw(`SELECT waiter FROM served ORDER BY rowid`).Scan(&order).Error; err != nil {
+		t.Fatalf("read the order: %v", err)
+	}
+	if !slices.Equal(order, want) {
+		t.Errorf("writer served the waiters in the order %v, want %v", order, want)
+	}
+}
+
+// TestSQLiteCheckpointsBesideTheWriter: the WAL is copied back into the
+// database file by the checkpointer's own connection as writes go by, so
+// that no commit of a request has to run the checkpoint and its fsyncs.
+func TestSQLiteCheckpointsBesideTheWriter(t *testing.T) {
+	sqliteOnly(t, "SQLite's WAL checkpoints")
+	db, _ := openDBForTest(t)
+	if err := db.writer.Exec(`CREATE TABLE filler (x TEXT NOT NULL)`).Error; err != nil {
+		t.Fatalf("create table: %v", err)
+	}
+	for i := range 4 * checkpointEvery {
+		if err := db.writer.Exec(`INSERT INTO filler (x) VALUES (?)`, strings.Repeat("x", 3000)+fmt.Sprint(i)).Error; err != nil {
+			t.Fatalf("insert %d: %v", i, err)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for db.ckpt.copied.Load() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no background checkpoint after %d writes", 4*checkpointEvery)
+		}
+		runtime.Gosched()
+	}
+	// The writer's own checkpoint is the backstop, far out.
+	var auto int
+	if err := db.writer.Raw("PRAGMA wal_autocheckpoint").Scan(&auto).Error; err != nil || auto != writerAutoCheckpoint {
+		t.Errorf("writer PRAGMA wal_autocheckpoint = %d, %v; want %d", auto, err, writerAutoCheckpoint)
 	}
 }

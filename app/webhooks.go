@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/url"
@@ -237,5 +238,5 @@ func (a *App) webhookWorker() (wk worker, ok bool, err error) {
 		return worker{}, false, err
 	}
 	d := a.Service.NewDeliverer(sender, cases.DelivererOptions{Concurrency: w.Concurrency, Logger: a.Log.With("worker", "webhooks")})
-	return worker{name: "webhooks", run: d.Run}, true, nil
+	return worker{name: "webhooks", run: func(ctx context.Context) error { return d.Run(withWriterPriority(ctx)) }}, true, nil
 }

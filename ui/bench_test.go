@@ -10,7 +10,7 @@ package ui_test
 // (on PostgreSQL with NOTME_TEST_POSTGRES set: see bench_postgres_test.go)
 //
 // The million rows are written once per process into a template database
-// (raw multi-row INSERTs, about 25 s on a 2-core machine); every run of a
+// (raw multi-row INSERTs, about a minute on a 2-core machine); every run of a
 // benchmark works on a fresh copy of it, so no run sees another's rows or
 // warm caches inside SQLite. The template (about 330 MB under the temp
 // directory) outlives the process and is removed by the next one.
