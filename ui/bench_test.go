@@ -499,10 +499,48 @@ func benchLinkPostOn(b *testing.B, clients int, a *app.App, bases []string) {
 	}
 	csrf := string(m[1])
 
+	lat := runClients(b, clients, func(i int64) (time.Duration, error) {
+		form := url.Values{"_csrf": {csrf}}
+		switch i % 10 {
+		case 3:
+			form.Set("opened_link", "1")
+		case 7:
+			form.Set("set_password", "1")
+		}
+		tok := tokens[mix64(uint64(i))%accounts]
+		req, _ := http.NewRequest(http.MethodPost, bases[i%int64(len(bases))]+"/r/"+tok, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Cookie", cookie)
+		t0 := time.Now()
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0, fmt.Errorf("POST /r/{token}: %w", err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		took := time.Since(t0)
+		if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/s/") {
+			return took, fmt.Errorf("POST /r/{token} = %d to %q, want 303 to /s/…", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		return took, nil
+	})
+	// Every POST filed a report; the accounts' cases were opened and joined.
+	reports, opened := benchCounts(b, a)
+	if reports != b.N || opened < 1 || opened >= b.N && b.N > 2*accounts {
+		b.Fatalf("%d POSTs left %d reports in %d cases; want one report each, cases joined", b.N, reports, opened)
+	}
+	reportLatencies(b, lat)
+}
+
+// runClients runs b.N ops from clients goroutines at once, op i (from 1)
+// once each, timed by op itself (the request alone, not its set-up), and
+// returns every op's time. The first error stops every client and fails
+// the benchmark.
+func runClients(b *testing.B, clients int, op func(i int64) (time.Duration, error)) []time.Duration {
 	var next atomic.Int64
 	var mu sync.Mutex
 	var lat []time.Duration
-	var failure atomic.Pointer[string]
+	var failure atomic.Pointer[error]
 	var wg sync.WaitGroup
 	b.ResetTimer()
 	for range clients {
@@ -520,45 +558,25 @@ func benchLinkPostOn(b *testing.B, clients int, a *app.App, bases []string) {
 				if i > int64(b.N) || failure.Load() != nil {
 					return
 				}
-				form := url.Values{"_csrf": {csrf}}
-				switch i % 10 {
-				case 3:
-					form.Set("opened_link", "1")
-				case 7:
-					form.Set("set_password", "1")
-				}
-				tok := tokens[mix64(uint64(i))%accounts]
-				req, _ := http.NewRequest(http.MethodPost, bases[i%int64(len(bases))]+"/r/"+tok, strings.NewReader(form.Encode()))
-				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-				req.Header.Set("Cookie", cookie)
-				t0 := time.Now()
-				resp, err := client.Do(req)
+				took, err := op(i)
 				if err != nil {
-					msg := fmt.Sprintf("POST /r/{token}: %v", err)
-					failure.CompareAndSwap(nil, &msg)
+					failure.CompareAndSwap(nil, &err)
 					return
 				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				mine = append(mine, time.Since(t0))
-				if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/s/") {
-					msg := fmt.Sprintf("POST /r/{token} = %d to %q, want 303 to /s/…", resp.StatusCode, resp.Header.Get("Location"))
-					failure.CompareAndSwap(nil, &msg)
-					return
-				}
+				mine = append(mine, took)
 			}
 		}()
 	}
 	wg.Wait()
 	b.StopTimer()
-	if f := failure.Load(); f != nil {
-		b.Fatal(*f)
+	if err := failure.Load(); err != nil {
+		b.Fatal(*err)
 	}
-	// Every POST filed a report; the accounts' cases were opened and joined.
-	reports, opened := benchCounts(b, a)
-	if reports != b.N || opened < 1 || opened >= b.N && b.N > 2*accounts {
-		b.Fatalf("%d POSTs left %d reports in %d cases; want one report each, cases joined", b.N, reports, opened)
-	}
+	return lat
+}
+
+// reportLatencies reports the ops' rate and their p50, p99 and maximum.
+func reportLatencies(b *testing.B, lat []time.Duration) {
 	slices.Sort(lat)
 	ms := func(p float64) float64 {
 		return float64(lat[int(float64(len(lat)-1)*p)]) / float64(time.Millisecond)

@@ -17,10 +17,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -104,70 +101,34 @@ func fillSuppressions(b *testing.B, a *app.App) {
 
 func benchGuard(b *testing.B, base, key string, clients int) {
 	client := benchClient(clients)
-	var next atomic.Int64
-	var mu sync.Mutex
-	var lat []time.Duration
-	var failure atomic.Pointer[string]
-	var wg sync.WaitGroup
-	b.ResetTimer()
-	for range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var mine []time.Duration
-			defer func() {
-				mu.Lock()
-				lat = append(lat, mine...)
-				mu.Unlock()
-			}()
-			for {
-				i := next.Add(1)
-				if i > int64(b.N) || failure.Load() != nil {
-					return
-				}
-				// One in ten asks for a listed address with its account,
-				// one in ten a typo, the rest a clean address.
-				addr, account := benchGuardAddr(int(mix64(uint64(i)) % benchSuppressions))
-				want := `"verdict":"do_not_send"`
-				switch i % 10 {
-				case 3:
-					addr, want = fmt.Sprintf("new%d@gmial.com", i), `"verdict":"confirm_first"`
-				case 0:
-				default:
-					addr, want = fmt.Sprintf("new%d@example.org", i), `"verdict":"send"`
-				}
-				body := fmt.Sprintf(`{"address":%q,"account_ref":%q}`, addr, account)
-				req, _ := http.NewRequest(http.MethodPost, base+"/api/v1/addresses/check", strings.NewReader(body))
-				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set("Authorization", "Bearer "+key)
-				t0 := time.Now()
-				resp, err := client.Do(req)
-				if err != nil {
-					msg := fmt.Sprintf("POST /api/v1/addresses/check: %v", err)
-					failure.CompareAndSwap(nil, &msg)
-					return
-				}
-				got, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				mine = append(mine, time.Since(t0))
-				if resp.StatusCode != http.StatusOK || !strings.Contains(string(got), want) {
-					msg := fmt.Sprintf("guard(%s, %s) = %d %s, want %s", addr, account, resp.StatusCode, got, want)
-					failure.CompareAndSwap(nil, &msg)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	b.StopTimer()
-	if f := failure.Load(); f != nil {
-		b.Fatal(*f)
-	}
-	slices.Sort(lat)
-	ms := func(q float64) float64 {
-		return float64(lat[min(len(lat)-1, int(q*float64(len(lat))))]) / float64(time.Millisecond)
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
-	b.ReportMetric(ms(0.50), "p50-ms")
-	b.ReportMetric(ms(0.99), "p99-ms")
+	lat := runClients(b, clients, func(i int64) (time.Duration, error) {
+		// One in ten asks for a listed address with its account, one in
+		// ten a typo, the rest a clean address.
+		addr, account := benchGuardAddr(int(mix64(uint64(i)) % benchSuppressions))
+		want := `"verdict":"do_not_send"`
+		switch i % 10 {
+		case 3:
+			addr, want = fmt.Sprintf("new%d@gmial.com", i), `"verdict":"confirm_first"`
+		case 0:
+		default:
+			addr, want = fmt.Sprintf("new%d@example.org", i), `"verdict":"send"`
+		}
+		body := fmt.Sprintf(`{"address":%q,"account_ref":%q}`, addr, account)
+		req, _ := http.NewRequest(http.MethodPost, base+"/api/v1/addresses/check", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+key)
+		t0 := time.Now()
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0, fmt.Errorf("POST /api/v1/addresses/check: %w", err)
+		}
+		got, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		took := time.Since(t0)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(got), want) {
+			return took, fmt.Errorf("guard(%s, %s) = %d %s, want %s", addr, account, resp.StatusCode, got, want)
+		}
+		return took, nil
+	})
+	reportLatencies(b, lat)
 }
