@@ -165,7 +165,7 @@ func (s *Service) AddSuppression(ctx context.Context, a Actor, in SuppressionInp
 		}
 		return tx.Create(&AuditEntry{At: now, Actor: a.String(), Action: AuditSuppressionAdded,
 			Subject: "suppression:" + fmt.Sprint(x.ID), Detail: fmt.Sprintf("%s for %s (%s)", x.AddrMasked, accountScope(x.AccountRef), x.Reason),
-			Args: Args{"address": x.AddrMasked, "account": x.AccountRef, "reason": x.Reason}}).Error
+			Args: Args{"address": x.AddrMasked, "account": x.AccountRef, "listed": x.Reason}}).Error
 	})
 	if err != nil {
 		return Suppression{}, false, err

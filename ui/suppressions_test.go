@@ -124,10 +124,13 @@ func TestSuppressionsConsole(t *testing.T) {
 		t.Errorf("the export holds a full address")
 	}
 	audit := d.login(t, "root@desk.example").get(t, "/admin").body
-	for _, want := range []string{"exported the suppression list", "listed an address", "took an address off the list"} {
+	for _, want := range []string{"exported the suppression list", "listed an address", "(not my address)", "took an address off the list"} {
 		if !strings.Contains(audit, want) {
 			t.Errorf("the audit log lacks %q", want)
 		}
+	}
+	if strings.Contains(audit, "not_my_address") {
+		t.Errorf("the audit log shows the raw reason not_my_address, not its words")
 	}
 
 	agent := d.login(t, "agent@desk.example")
