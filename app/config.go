@@ -315,6 +315,12 @@ type MailConfig struct {
 	// authserv-id verified names the mail exactly and may request
 	// containment; any other ARF report is a probable match for a person.
 	FeedbackLoopSenders []string `yaml:"feedback_loop_senders"`
+	// BounceSenders are the senders of the company's bounces (its
+	// outbound MTA or mail service), in the same form. A bounce from one
+	// of them, verified like a feedback-loop report, that fails a ledger
+	// message's recipient permanently lists the address (reason bounce);
+	// any other bounce is evidence only.
+	BounceSenders []string `yaml:"bounce_senders"`
 	// MaxSize is the largest mail parsed, in bytes; larger mail is kept
 	// as evidence with the reason "too-large".
 	MaxSize   int64           `yaml:"max_size"`
@@ -572,6 +578,9 @@ func (c *Config) normalize() {
 	}
 	if len(c.Mail.FeedbackLoopSenders) == 0 {
 		c.Mail.FeedbackLoopSenders = nil
+	}
+	if len(c.Mail.BounceSenders) == 0 {
+		c.Mail.BounceSenders = nil
 	}
 	if len(c.Mail.Mailboxes) == 0 {
 		c.Mail.Mailboxes = nil
@@ -1457,6 +1466,14 @@ func (c *Config) validateMail(v *validator) {
 	}
 	if len(m.FeedbackLoopSenders) > 0 && len(m.TrustedAuthservIDs) == 0 {
 		v.add("mail.feedback_loop_senders", "needs mail.trusted_authserv_ids: only the desk's own MTA's DKIM verdict shows a report is the provider's")
+	}
+	for i, a := range m.BounceSenders {
+		if !feedbackLoopSender(a) {
+			v.add(fmt.Sprintf("mail.bounce_senders[%d]", i), "must be an address like mailer-daemon@bounces.shop.example or a domain like amazonses.com")
+		}
+	}
+	if len(m.BounceSenders) > 0 && len(m.TrustedAuthservIDs) == 0 {
+		v.add("mail.bounce_senders", "needs mail.trusted_authserv_ids: only the desk's own MTA's DKIM verdict shows a bounce is the sending service's")
 	}
 	if m.MaxSize < 64<<10 {
 		v.add("mail.max_size", "must be at least 65536 bytes")
