@@ -31,6 +31,7 @@ import (
 	"notme/inbox"
 	"notme/inbox/acksend"
 	"notme/internal/loopback"
+	"notme/internal/mxcheck"
 	"notme/ui"
 )
 
@@ -65,6 +66,12 @@ type GuardConfig struct {
 	Rate           RateConfig `yaml:"rate"`
 	SuggestRate    RateConfig `yaml:"suggest_rate"`
 	SuggestOrigins []string   `yaml:"suggest_origins"`
+	// MXCheck makes the guard ask DNS whether the domain can receive mail
+	// at all, through Resolver (host:port; "" = the system's first
+	// nameserver), at most MXTimeout a question.
+	MXCheck   bool     `yaml:"mx_check"`
+	Resolver  string   `yaml:"resolver"`
+	MXTimeout Duration `yaml:"mx_timeout"`
 }
 
 // AuthConfig is how staff sign-in resists guessing from many addresses:
@@ -410,7 +417,8 @@ func Defaults() Config {
 	return Config{
 		DataDir: "./data",
 		Log:     LogConfig{Level: "info", Format: "text"},
-		Guard:   GuardConfig{Rate: RateConfig(ui.DefaultGuardRate), SuggestRate: RateConfig(ui.DefaultSuggestRate)},
+		Guard: GuardConfig{Rate: RateConfig(ui.DefaultGuardRate), SuggestRate: RateConfig(ui.DefaultSuggestRate),
+			MXTimeout: Duration(mxcheck.DefaultTimeout)},
 		Auth: AuthConfig{
 			LoginFailuresBeforeDelay: cases.DefaultLoginFailuresBeforeDelay,
 			LoginFirstDelay:          Duration(cases.DefaultLoginFirstDelay),
@@ -1618,6 +1626,14 @@ func (c *Config) validateGuard(v *validator) {
 			v.add(r.key+".burst", "must be at least 1")
 		}
 	}
+	if c.Guard.Resolver != "" {
+		if host, port, err := net.SplitHostPort(c.Guard.Resolver); err != nil || host == "" || port == "" {
+			v.add("guard.resolver", "must be host:port, like 127.0.0.53:53")
+		}
+	}
+	if d := c.Guard.MXTimeout.D(); d <= 0 || d > 5*time.Second {
+		v.add("guard.mx_timeout", "must be above 0 and at most 5s: a sign-up waits for it")
+	}
 	for _, o := range c.Guard.SuggestOrigins {
 		u, err := url.Parse(o)
 		switch {
@@ -1655,4 +1671,16 @@ func (c *Config) validateDesk(v *validator) {
 	if (d.Contact.Hours != "" || d.Contact.HoursJA != "") && d.Contact.Phone == "" {
 		v.add("desk.contact.hours", "says when the phone is answered: set desk.contact.phone too")
 	}
+}
+
+// mxChecker is the guard's MX check, for guard.mx_check.
+func (c Config) mxChecker() (*mxcheck.Checker, error) {
+	server := c.Guard.Resolver
+	if server == "" {
+		var err error
+		if server, err = mxcheck.SystemResolver(); err != nil {
+			return nil, fmt.Errorf("guard.mx_check: %w; set guard.resolver", err)
+		}
+	}
+	return &mxcheck.Checker{Server: server, Timeout: c.Guard.MXTimeout.D()}, nil
 }

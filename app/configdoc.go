@@ -157,6 +157,9 @@ var configDocs = []configDoc{
 
 	{keys: []string{"guard.rate"}, what: "the address guard (`POST /api/v1/addresses/check`) per client address: a sending system asks it on every sign-up ([address-guard.md](address-guard.md))"},
 	{keys: []string{"guard.suggest_rate"}, what: "the public \"did you mean …?\" helper (`GET /api/v1/suggest`) per client address"},
+	{keys: []string{"guard.mx_check"}, what: "the guard asks DNS whether the address's domain can receive mail at all (an MX, else an A or AAAA record); a domain with none gets the reason `no_mail_server` and the verdict `confirm_first`. A time-out or a failing resolver adds nothing, and answers are kept for 10 minutes"},
+	{keys: []string{"guard.resolver"}, empty: "the system's first nameserver", what: "`host:port` of the resolver the MX check asks, like `127.0.0.53:53`"},
+	{keys: []string{"guard.mx_timeout"}, what: "how long the MX check waits for each answer; a sign-up waits for it, so keep it short"},
 	{keys: []string{"guard.suggest_origins"}, what: "origins whose pages may call the public helper from the browser (CORS), like `[https://shop.example.com]`; it answers typo suggestions only, never whether an address is on the suppression list"},
 }
 
