@@ -84,7 +84,7 @@ func TestVerifiedBounceListsTheLedgerRecipient(t *testing.T) {
 			if len(xs) != 1 || xs[0].Reason != cases.SuppressBounce || xs[0].Origin != cases.OriginDesk || xs[0].AccountRef != evidenceAccount {
 				t.Fatalf("SuppressedFor(%s) = %+v, want one entry for the account, reason bounce, origin desk", evidenceAccount, xs)
 			}
-			if n := d.count(t, `SELECT count(*) FROM audit_log WHERE action = ?`, cases.AuditBounceSuppressed); n != 1 {
+			if n := d.count(t, `SELECT count(*) FROM audit_log WHERE action = '`+cases.AuditBounceSuppressed+`'`); n != 1 {
 				t.Errorf("audit_log has %d %s rows, want 1", n, cases.AuditBounceSuppressed)
 			}
 			// The same bounce fetched again, or a second one, lists nothing more.
