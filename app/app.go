@@ -83,6 +83,16 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (*A
 		now = db.Clock.Now
 	}
 	instance := cases.NewInstanceID()
+	// A nil interface when the check is off, never a nil *Checker in one.
+	var mailServers cases.MailServers
+	if cfg.Guard.MXCheck {
+		mx, err := cfg.mxChecker()
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
+		mailServers = mx
+	}
 	svc, err := cases.NewService(cases.Options{
 		Instance:             instance,
 		Now:                  now,
@@ -104,7 +114,8 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, opts ...Option) (*A
 			FirstDelay: cfg.Auth.LoginFirstDelay.D(), MaxDelay: cfg.Auth.LoginMaxDelay.D()},
 		Triage: cases.TriageOptions{PerClientHour: cfg.Reports.TriageCasesPerClientHour,
 			Burst: cfg.Reports.TriageBurst, BurstWindow: cfg.Reports.TriageBurstWindow.D()},
-		Sessions: cfg.sessionPolicy(),
+		Sessions:    cfg.sessionPolicy(),
+		MailServers: mailServers,
 	})
 	if err != nil {
 		db.Close()

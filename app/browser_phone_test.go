@@ -180,6 +180,23 @@ func seedPhoneData(t *testing.T, d browserDesk) phoneData {
 		"名義人本人からの電話で、登録アドレスの綴りを確認するため"); err != nil {
 		t.Fatalf("RevealAddress(%s) = %v", pd.caseRef, err)
 	}
+	// The suppression list: a long address and account, every account,
+	// and one taken off with a long Japanese reason.
+	for i, in := range []cases.SuppressionInput{
+		{Address: "a.very.long.mailbox.name.of.someone.who.got.the.mail@subdomain.mail-provider.example.co.jp", AccountRef: longAccountRef(3), CaseRef: pd.caseRef, TTL: 90 * 24 * time.Hour},
+		{Address: "taro.yamada@gmial.com", Reason: cases.SuppressNotMyAddress},
+		{Address: "recycled@example.co.jp", AccountRef: longAccountRef(4), Reason: cases.SuppressBounce},
+	} {
+		x, _, err := svc.AddSuppression(ctx, actor, in)
+		if err != nil {
+			t.Fatalf("AddSuppression(%d) = %v", i, err)
+		}
+		if i == 2 {
+			if _, err := svc.RemoveSuppression(ctx, actor, x.ID, strings.Repeat("アドレスの持ち主が変わったとアカウントシステムから連絡があったため。", 3)); err != nil {
+				t.Fatalf("RemoveSuppression(%d) = %v", x.ID, err)
+			}
+		}
+	}
 	return pd
 }
 
@@ -488,6 +505,8 @@ func phoneWalk(t *testing.T, d browserDesk, bctx context.Context, pd phoneData) 
 				{"/mail", http.StatusOK},
 				{fmt.Sprintf("/mail/%d", pd.mailID), http.StatusOK},
 				{"/leads", http.StatusOK},
+				{"/leads/suppressions", http.StatusOK},
+				{"/leads/suppressions?removed=true", http.StatusOK},
 				{"/admin", http.StatusOK},
 				{"/demo/outbox", http.StatusOK},
 				{"/cases/NM-0000-0000", http.StatusNotFound},

@@ -31,6 +31,7 @@ import (
 	"notme/inbox"
 	"notme/inbox/acksend"
 	"notme/internal/loopback"
+	"notme/internal/mxcheck"
 	"notme/ui"
 )
 
@@ -65,6 +66,12 @@ type GuardConfig struct {
 	Rate           RateConfig `yaml:"rate"`
 	SuggestRate    RateConfig `yaml:"suggest_rate"`
 	SuggestOrigins []string   `yaml:"suggest_origins"`
+	// MXCheck makes the guard ask DNS whether the domain can receive mail
+	// at all, through Resolver (host:port; "" = the system's first
+	// nameserver), at most MXTimeout a question.
+	MXCheck   bool     `yaml:"mx_check"`
+	Resolver  string   `yaml:"resolver"`
+	MXTimeout Duration `yaml:"mx_timeout"`
 }
 
 // AuthConfig is how staff sign-in resists guessing from many addresses:
@@ -318,6 +325,12 @@ type MailConfig struct {
 	// authserv-id verified names the mail exactly and may request
 	// containment; any other ARF report is a probable match for a person.
 	FeedbackLoopSenders []string `yaml:"feedback_loop_senders"`
+	// BounceSenders are the senders of the company's bounces (its
+	// outbound MTA or mail service), in the same form. A bounce from one
+	// of them, verified like a feedback-loop report, that fails a ledger
+	// message's recipient permanently lists the address (reason bounce);
+	// any other bounce is evidence only.
+	BounceSenders []string `yaml:"bounce_senders"`
 	// MaxSize is the largest mail parsed, in bytes; larger mail is kept
 	// as evidence with the reason "too-large".
 	MaxSize   int64           `yaml:"max_size"`
@@ -407,7 +420,8 @@ func Defaults() Config {
 	return Config{
 		DataDir: "./data",
 		Log:     LogConfig{Level: "info", Format: "text"},
-		Guard:   GuardConfig{Rate: RateConfig(ui.DefaultGuardRate), SuggestRate: RateConfig(ui.DefaultSuggestRate)},
+		Guard: GuardConfig{Rate: RateConfig(ui.DefaultGuardRate), SuggestRate: RateConfig(ui.DefaultSuggestRate),
+			MXTimeout: Duration(mxcheck.DefaultTimeout)},
 		Auth: AuthConfig{
 			LoginFailuresBeforeDelay: cases.DefaultLoginFailuresBeforeDelay,
 			LoginFirstDelay:          Duration(cases.DefaultLoginFirstDelay),
@@ -576,6 +590,9 @@ func (c *Config) normalize() {
 	}
 	if len(c.Mail.FeedbackLoopSenders) == 0 {
 		c.Mail.FeedbackLoopSenders = nil
+	}
+	if len(c.Mail.BounceSenders) == 0 {
+		c.Mail.BounceSenders = nil
 	}
 	if len(c.Mail.Mailboxes) == 0 {
 		c.Mail.Mailboxes = nil
@@ -1467,6 +1484,14 @@ func (c *Config) validateMail(v *validator) {
 	if len(m.FeedbackLoopSenders) > 0 && len(m.TrustedAuthservIDs) == 0 {
 		v.add("mail.feedback_loop_senders", "needs mail.trusted_authserv_ids: only the desk's own MTA's DKIM verdict shows a report is the provider's")
 	}
+	for i, a := range m.BounceSenders {
+		if !feedbackLoopSender(a) {
+			v.add(fmt.Sprintf("mail.bounce_senders[%d]", i), "must be an address like mailer-daemon@bounces.shop.example or a domain like amazonses.com")
+		}
+	}
+	if len(m.BounceSenders) > 0 && len(m.TrustedAuthservIDs) == 0 {
+		v.add("mail.bounce_senders", "needs mail.trusted_authserv_ids: only the desk's own MTA's DKIM verdict shows a bounce is the sending service's")
+	}
 	if m.MaxSize < 64<<10 {
 		v.add("mail.max_size", "must be at least 65536 bytes")
 	}
@@ -1610,6 +1635,14 @@ func (c *Config) validateGuard(v *validator) {
 			v.add(r.key+".burst", "must be at least 1")
 		}
 	}
+	if c.Guard.Resolver != "" {
+		if host, port, err := net.SplitHostPort(c.Guard.Resolver); err != nil || host == "" || port == "" {
+			v.add("guard.resolver", "must be host:port, like 127.0.0.53:53")
+		}
+	}
+	if d := c.Guard.MXTimeout.D(); d <= 0 || d > 5*time.Second {
+		v.add("guard.mx_timeout", "must be above 0 and at most 5s: a sign-up waits for it")
+	}
 	for _, o := range c.Guard.SuggestOrigins {
 		u, err := url.Parse(o)
 		switch {
@@ -1647,4 +1680,16 @@ func (c *Config) validateDesk(v *validator) {
 	if (d.Contact.Hours != "" || d.Contact.HoursJA != "") && d.Contact.Phone == "" {
 		v.add("desk.contact.hours", "says when the phone is answered: set desk.contact.phone too")
 	}
+}
+
+// mxChecker is the guard's MX check, for guard.mx_check.
+func (c Config) mxChecker() (*mxcheck.Checker, error) {
+	server := c.Guard.Resolver
+	if server == "" {
+		var err error
+		if server, err = mxcheck.SystemResolver(); err != nil {
+			return nil, fmt.Errorf("guard.mx_check: %w; set guard.resolver", err)
+		}
+	}
+	return &mxcheck.Checker{Server: server, Timeout: c.Guard.MXTimeout.D()}, nil
 }

@@ -87,6 +87,7 @@ var configDocs = []configDoc{
 	{keys: []string{"mail.own_addresses"}, what: "further addresses of the desk, never answered (loop protection)"},
 	{keys: []string{"mail.trusted_authserv_ids"}, what: "authserv-ids of the desk's own receiving MTA (RFC 8601), like `[mx.desk.example.com]`: only their `Authentication-Results` are believed. A report whose result says `dmarc=fail`, or `spf=fail` without `dkim=pass`, is kept but not acknowledged (backscatter); fields with other ids are ignored, since senders can write them"},
 	{keys: []string{"mail.feedback_loop_senders"}, what: "addresses of mailbox providers' feedback-loop senders, or domains meaning any address at or below them, like `[fbl.mailbox.example, scomp@aol.net]`; their ARF reports, with a trusted `dkim=pass` for their domain, are exact matches and may request containment; any other ARF report (anyone can send one) is a probable match a trained agent confirms (needs `trusted_authserv_ids`)"},
+	{keys: []string{"mail.bounce_senders"}, what: "addresses or domains of the company's bounce senders (its outbound MTA or mail service), like `[amazonses.com]`; a bounce from one of them with a trusted `dkim=pass` for its domain, failing a ledger message's recipient permanently (status 5.x.x), puts that address on the suppression list for the message's account (reason `bounce`, origin `desk`); any other bounce is kept as evidence only, since anyone can write one (needs `trusted_authserv_ids`)"},
 	{keys: []string{"mail.max_size"}, what: "largest mail parsed; larger mail is kept as evidence with the reason \"too-large\""},
 	{keys: []string{"mail.mailboxes[].name"}, empty: "required", what: "IMAP mailboxes the desk reads reports from (replies, forwards, ARF; see [mailbox.md](mailbox.md)): a unique label, shown on `/readyz` and `/metrics`",
 		example: "mailboxes:\n  - name: reports\n    addr: imap.example.com:993\n    security: tls\n    username: notme@example.com\n    password_file: /run/secrets/imap-password\n    folder: INBOX\n    done_folder: notme/processed\n"},
@@ -157,6 +158,9 @@ var configDocs = []configDoc{
 
 	{keys: []string{"guard.rate"}, what: "the address guard (`POST /api/v1/addresses/check`) per client address: a sending system asks it on every sign-up ([address-guard.md](address-guard.md))"},
 	{keys: []string{"guard.suggest_rate"}, what: "the public \"did you mean …?\" helper (`GET /api/v1/suggest`) per client address"},
+	{keys: []string{"guard.mx_check"}, what: "the guard asks DNS whether the address's domain can receive mail at all (an MX, else an A or AAAA record); a domain with none gets the reason `no_mail_server` and the verdict `confirm_first`. A time-out or a failing resolver adds nothing, and answers are kept for 10 minutes"},
+	{keys: []string{"guard.resolver"}, empty: "the system's first nameserver", what: "`host:port` of the resolver the MX check asks, like `127.0.0.53:53`"},
+	{keys: []string{"guard.mx_timeout"}, what: "how long the MX check waits for each answer; a sign-up waits for it, so keep it short"},
 	{keys: []string{"guard.suggest_origins"}, what: "origins whose pages may call the public helper from the browser (CORS), like `[https://shop.example.com]`; it answers typo suggestions only, never whether an address is on the suppression list"},
 }
 

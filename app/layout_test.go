@@ -25,11 +25,14 @@ var importMap = map[string]struct {
 	mustNot []string
 }{
 	"cmd/notme": {mayUse: []string{"app"}},
-	"app":       {mayUse: []string{"app/webhook", "cases", "cases/passwd", "cases/sealed", "cases/store", "inbox", "inbox/acksend", "inbox/mailparse", "internal/backoff", "internal/loopback", "internal/wake", "ui"}},
+	"app":       {mayUse: []string{"app/webhook", "cases", "cases/passwd", "cases/sealed", "cases/store", "inbox", "inbox/acksend", "inbox/mailparse", "internal/backoff", "internal/loopback", "internal/mxcheck", "internal/wake", "ui"}},
 	// configdoc writes docs/configuration.md from app's table and defaults.
 	"app/internal/configdoc": {mayUse: []string{"app"}},
 	// loopback is the one loopback check: the standard library only.
 	"internal/loopback": {},
+	// mxcheck asks DNS whether a domain can receive mail (the guard's
+	// optional MX check): miekg/dns and the standard library only.
+	"internal/mxcheck": {},
 	// app/testdb hands tests a migrated store or a PostgreSQL database;
 	// only tests import it.
 	"app/testdb": {mayUse: []string{"cases/store"}},

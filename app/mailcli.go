@@ -42,7 +42,7 @@ func parserOptions(cfg Config) mailparse.Options {
 		host, _, _ = strings.Cut(host, "/")
 	}
 	o := mailparse.Options{MaxSize: cfg.Mail.MaxSize, OwnAddresses: own, TrustedAuthservIDs: cfg.Mail.TrustedAuthservIDs,
-		FeedbackLoopSenders: cfg.Mail.FeedbackLoopSenders}
+		FeedbackLoopSenders: cfg.Mail.FeedbackLoopSenders, BounceSenders: cfg.Mail.BounceSenders}
 	if host != "" && !strings.HasPrefix(host, "localhost") {
 		o.LinkHosts = []string{host}
 	}

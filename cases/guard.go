@@ -30,7 +30,17 @@ const (
 	// GuardLikelyTypo: the domain looks like a slip of the finger for a
 	// known one (Suggestion).
 	GuardLikelyTypo = "likely_typo"
+	// GuardNoMailServer: the domain has neither an MX nor an A or AAAA
+	// record, so no mail sent to it can arrive (Domain).
+	GuardNoMailServer = "no_mail_server"
 )
+
+// MailServers answers whether a domain can receive mail (internal/mxcheck
+// asks DNS); known is false when it could not find out, and then the
+// guard says nothing: a DNS outage never holds up a sign-up.
+type MailServers interface {
+	HasMailServer(ctx context.Context, domain string) (has, known bool)
+}
 
 // GuardInput is one question to the guard.
 type GuardInput struct {
@@ -103,6 +113,15 @@ func (s *Service) CheckAddress(ctx context.Context, a Actor, in GuardInput) (Gua
 		ans.Suggestion = sg.Address
 		if ans.Verdict == VerdictSend {
 			ans.Verdict = VerdictConfirmFirst
+		}
+	}
+	if s.mailServers != nil {
+		domain := ackDomain(addr)
+		if has, known := s.mailServers.HasMailServer(ctx, domain); known && !has {
+			ans.Reasons = append(ans.Reasons, GuardReason{Code: GuardNoMailServer, Domain: domain})
+			if ans.Verdict == VerdictSend {
+				ans.Verdict = VerdictConfirmFirst
+			}
 		}
 	}
 	return ans, nil

@@ -55,10 +55,16 @@ type ParsedMail struct {
 	// DMARCPass: the desk's own receiving server saw DMARC pass for the
 	// From's domain, so the From is the sender's (ackPlausible).
 	DMARCPass bool
-	// BounceRecipients are the addresses a bounce says failed.
+	// BounceRecipients are the addresses a bounce says failed, and
+	// BounceStatus its RFC 3463 status (5.x.x: a permanent failure).
 	BounceRecipients []string
-	Problems         []string
-	ParserVersion    int
+	BounceStatus     string
+	// VerifiedBounce: the bounce is from a configured bounce sender whose
+	// DKIM signature the desk's own receiving server verified; only then
+	// does it put the failed address on the suppression list.
+	VerifiedBounce bool
+	Problems       []string
+	ParserVersion  int
 	// Reason, when set, overrules the class: "too-large", "unparsable".
 	Reason string
 	// VerifiedFeedbackLoop: an abuse report (ClassARF) from a configured

@@ -436,6 +436,9 @@ func (b *mailBatch) noteBounce(p ParsedMail, now time.Time) (c *Case, noted bool
 	if err != nil {
 		return nil, false, fmt.Errorf("find case for bounce: %w", err)
 	}
+	if err := b.suppressBounced(p, m, c, now); err != nil {
+		return nil, false, err
+	}
 	if !found {
 		return nil, false, nil
 	}

@@ -132,6 +132,9 @@ type Options struct {
 	Sessions SessionPolicy
 	// Triage bounds the unmatched cases strangers can open (triage.go).
 	Triage TriageOptions
+	// MailServers, when set, lets the address guard ask whether a domain
+	// can receive mail at all (guard.go); nil: it does not ask.
+	MailServers MailServers
 }
 
 // DefaultContainBy returns the containment deadline per severity, a
@@ -167,6 +170,7 @@ type Service struct {
 	loginThrottle    LoginThrottle
 	sessions         SessionPolicy
 	triageOpts       TriageOptions
+	mailServers      MailServers
 	typos            func() (*typo.Suggester, error) // the address guard's, made at first use (guard.go)
 	learned          learnedTypos                    // the typo domains it has read (typodomains.go)
 	deliveryWake     wake.Signal                     // a commit queued webhooks
@@ -198,6 +202,7 @@ func NewService(o Options) (*Service, error) {
 		loginThrottle:    o.LoginThrottle.withDefaults(),
 		sessions:         o.Sessions.withDefaults(),
 		triageOpts:       o.Triage.withDefaults(),
+		mailServers:      o.MailServers,
 		deliveryWake:     wake.NewSignal(),
 		ackWake:          wake.NewSignal(),
 		instance:         cmp.Or(o.Instance, NewInstanceID()),

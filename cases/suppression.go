@@ -40,7 +40,11 @@ const (
 	OriginReporter      = "reporter"       // a report's containment (suppress_recipient)
 	OriginStaff         = "staff"          // a lead on the console
 	OriginAccountSystem = "account_system" // the company's systems, through the API
+	OriginDesk          = "desk"           // the desk itself: a bounce of a ledger message it received
 )
+
+// SuppressOrigins lists the origins an entry may give.
+var SuppressOrigins = []string{OriginReporter, OriginStaff, OriginAccountSystem, OriginDesk}
 
 // AllAccounts is the AccountRef of an entry that holds for every account.
 const AllAccounts = ""
@@ -49,6 +53,9 @@ const AllAccounts = ""
 const (
 	AuditSuppressionAdded   = "suppression_added"
 	AuditSuppressionRemoved = "suppression_removed"
+	// AuditSuppressionsExported: someone took the list out of the desk
+	// (masked addresses, accounts, reasons), as NDJSON.
+	AuditSuppressionsExported = "suppressions_exported"
 )
 
 // MaxSuppressionTTL bounds an entry's lifetime when one is given; an entry
@@ -158,7 +165,7 @@ func (s *Service) AddSuppression(ctx context.Context, a Actor, in SuppressionInp
 		}
 		return tx.Create(&AuditEntry{At: now, Actor: a.String(), Action: AuditSuppressionAdded,
 			Subject: "suppression:" + fmt.Sprint(x.ID), Detail: fmt.Sprintf("%s for %s (%s)", x.AddrMasked, accountScope(x.AccountRef), x.Reason),
-			Args: Args{"address": x.AddrMasked, "account": x.AccountRef, "reason": x.Reason}}).Error
+			Args: Args{"address": x.AddrMasked, "account": x.AccountRef, "listed": x.Reason}}).Error
 	})
 	if err != nil {
 		return Suppression{}, false, err
@@ -274,8 +281,8 @@ func (s *Service) Suppressions(ctx context.Context, a Actor, f SuppressionFilter
 	if f.Reason != "" && !slices.Contains(SuppressReasons, f.Reason) {
 		return nil, Errorf(EINVALID, "reason must be one of: %s", strings.Join(SuppressReasons, ", "))
 	}
-	if f.Origin != "" && !slices.Contains([]string{OriginReporter, OriginStaff, OriginAccountSystem}, f.Origin) {
-		return nil, Errorf(EINVALID, "origin must be one of: reporter, staff, account_system")
+	if f.Origin != "" && !slices.Contains(SuppressOrigins, f.Origin) {
+		return nil, Errorf(EINVALID, "origin must be one of: %s", strings.Join(SuppressOrigins, ", "))
 	}
 	limit := f.Limit
 	if limit <= 0 {
@@ -302,6 +309,31 @@ func (s *Service) Suppressions(ctx context.Context, a Actor, f SuppressionFilter
 		return nil, fmt.Errorf("list suppressions: %w", err)
 	}
 	return xs, nil
+}
+
+// StartSuppressionExport checks that a may list the entries f selects and
+// records in the audit log that a takes them out of the desk, before the
+// first one is written: an export that fails half way is audited too.
+func (s *Service) StartSuppressionExport(ctx context.Context, a Actor, f SuppressionFilter) error {
+	if !a.canListSuppressions() {
+		return errSuppressionsForbidden
+	}
+	var parts []string
+	for _, kv := range [][2]string{{"domain", f.Domain}, {"account", f.AccountRef}, {"reason", f.Reason}, {"origin", f.Origin}} {
+		if kv[1] != "" {
+			parts = append(parts, kv[0]+"="+kv[1])
+		}
+	}
+	if f.Removed {
+		parts = append(parts, "removed=true")
+	}
+	filter := cmp.Or(strings.Join(parts, " "), "-")
+	err := s.store.w.WithContext(ctx).Create(&AuditEntry{At: s.clock(), Actor: a.String(), Action: AuditSuppressionsExported,
+		Subject: "suppressions", Detail: "NDJSON export, filter " + filter, Args: Args{"filter": filter}}).Error
+	if err != nil {
+		return fmt.Errorf("audit the suppression export: %w", err)
+	}
+	return nil
 }
 
 // SuppressionCaseRefs names the cases the entries came from, by case id,

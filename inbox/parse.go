@@ -32,7 +32,10 @@ func (p Parser) ParseMail(raw []byte) cases.ParsedMail {
 	// verified the DKIM signature of a configured feedback-loop sender.
 	pm.VerifiedFeedbackLoop = r.Class == mailparse.ClassARF && r.FeedbackLoop != ""
 	if r.Bounce != nil {
-		pm.BounceRecipients = r.Bounce.Recipients
+		pm.BounceRecipients, pm.BounceStatus = r.Bounce.Recipients, r.Bounce.Status
+		// A bounce takes an address off the sending list only when the
+		// desk's own MTA verified a configured bounce sender's signature.
+		pm.VerifiedBounce = r.Bounce.Verified != ""
 	}
 	max := p.Options.MaxSize
 	if max <= 0 {

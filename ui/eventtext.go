@@ -33,7 +33,7 @@ var eventCount = map[string]string{
 
 // Argument names and how they read.
 var (
-	valueArgs    = map[string]bool{"channel": true, "match": true, "by": true, "severity": true, "from": true, "to": true, "tier": true, "status": true, "action": true, "result": true, "outcome": true}
+	valueArgs    = map[string]bool{"channel": true, "match": true, "by": true, "severity": true, "from": true, "to": true, "tier": true, "status": true, "action": true, "result": true, "outcome": true, "listed": true}
 	catalogArgs  = map[string]string{"why": "why.", "method": "method.", "rule": "rule.", "of": "of.", "deadline": "deadline.", "held": "held.", "scope": "hold.", "hold": "hold."}
 	timeArgs     = map[string]bool{"contain_by": true, "due": true, "since": true, "until": true}
 	durationArgs = map[string]bool{"window": true, "retention": true, "late": true}

@@ -1,8 +1,6 @@
 package ui
 
 import (
-	"bufio"
-	"encoding/json"
 	"net/http"
 	"slices"
 	"strconv"
@@ -150,37 +148,7 @@ func (s *Server) apiSuppressions(c echo.Context) error {
 	default:
 		return cases.Errorf(cases.EINVALID, "format must be json or ndjson")
 	}
-	// The export: pages of 1000 until a short one, each written as read.
-	f.Limit = 1000
-	first, err := s.svc.Suppressions(ctx, actor(c), f)
-	if err != nil {
-		return err // before a byte is written: a proper error answer
-	}
-	res := c.Response()
-	res.Header().Set(echo.HeaderContentType, "application/x-ndjson")
-	res.Header().Set("Content-Disposition", `attachment; filename="suppressions.ndjson"`)
-	res.WriteHeader(http.StatusOK)
-	w := bufio.NewWriter(res)
-	enc := json.NewEncoder(w)
-	for page := first; ; {
-		refs, err := s.svc.SuppressionCaseRefs(ctx, page)
-		if err != nil {
-			return err
-		}
-		for _, x := range page {
-			if err := enc.Encode(toSuppressionJSON(x, refs)); err != nil {
-				return err
-			}
-		}
-		if len(page) < f.Limit {
-			break
-		}
-		f.AfterID = page[len(page)-1].ID
-		if page, err = s.svc.Suppressions(ctx, actor(c), f); err != nil {
-			return err
-		}
-	}
-	return w.Flush()
+	return s.exportSuppressions(c, f)
 }
 
 func cmpLimit(n int) int {

@@ -16,6 +16,7 @@ var doneCodes = map[string]bool{
 	"note": true, "taken": true, "assigned": true, "escalated": true, "deescalated": true,
 	"contained": true, "resolved": true, "dismissed": true, "containment": true,
 	"confirmed": true, "assessed": true, "retried": true, "ack_sent": true, "typo_domain": true,
+	"suppression_added": true, "suppression_kept": true, "suppression_removed": true,
 }
 
 // doneURL is the case page confirming the action code, at fragment frag

@@ -93,6 +93,9 @@ type Original struct {
 type Bounce struct {
 	Recipients []string `json:"recipients"`
 	Status     string   `json:"status,omitempty"` // RFC 3463 status code, e.g. 5.1.1
+	// Verified is the DKIM signing domain that shows the bounce to come
+	// from one of Options.BounceSenders; "" = anyone could have written it.
+	Verified string `json:"verified,omitempty"`
 }
 
 // Options bound the work done on one mail. The zero value means the
@@ -115,6 +118,11 @@ type Options struct {
 	// abuse report From one of them whose DKIM signature a trusted server
 	// verified gets Result.FeedbackLoop.
 	FeedbackLoopSenders []string
+	// BounceSenders are the senders whose delivery status notifications
+	// the desk believes (the company's outbound MTA or mail service), in
+	// the same form: a bounce From one of them whose DKIM signature a
+	// trusted server verified gets Bounce.Verified.
+	BounceSenders []string
 }
 
 const (
@@ -309,7 +317,8 @@ func (p *parser) classify(r *Result) {
 		r.FeedbackLoop = feedbackLoop(p.from, p.dkimPass, p.o.FeedbackLoopSenders)
 	case bounce:
 		r.Class = ClassBounce
-		b := &Bounce{Recipients: p.bounceRecipients(), Status: p.bounceStatus()}
+		b := &Bounce{Recipients: p.bounceRecipients(), Status: p.bounceStatus(),
+			Verified: feedbackLoop(p.from, p.dkimPass, p.o.BounceSenders)}
 		r.Bounce = b
 	case p.ownAddress || p.mdn || p.autoClass:
 		r.Class = ClassAutoReply
