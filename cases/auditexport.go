@@ -11,8 +11,8 @@ import (
 // The audit log read in pages and exported for a SIEM (docs/admin.md):
 // leads and admins, API keys with audit:read, and the command line.
 
-// AuditExported records that someone exported the audit log: since,
-// until ("" for no bound) and how (web or cli).
+// AuditExported records that someone exported the audit log: since and
+// until (absent for no bound) and how (web or cli).
 const AuditExported = "audit_exported"
 
 // ActorCLI is the actor of what `notme` commands do: whoever runs them
@@ -196,7 +196,7 @@ func (s *Service) ExportAuditCLI(ctx context.Context, f AuditFilter, write func(
 }
 
 func (s *Service) recordExport(ctx context.Context, actor, how string, f AuditFilter) error {
-	args := Args{"since": "", "until": "", "how": how}
+	args := Args{"how": how}
 	if !f.Since.IsZero() {
 		args["since"] = f.Since.UTC().Format(time.RFC3339)
 	}
@@ -204,7 +204,7 @@ func (s *Service) recordExport(ctx context.Context, actor, how string, f AuditFi
 		args["until"] = f.Until.UTC().Format(time.RFC3339)
 	}
 	e := AuditEntry{At: s.clock(), Actor: actor, Action: AuditExported,
-		Detail: fmt.Sprintf("exported the audit log since %q until %q (%s)", args["since"], args["until"], how), Args: args}
+		Detail: fmt.Sprintf("exported the audit log from %q before %q (%s)", args["since"], args["until"], how), Args: args}
 	if err := s.store.w.WithContext(ctx).Create(&e).Error; err != nil {
 		return fmt.Errorf("record audit export: %w", err)
 	}
