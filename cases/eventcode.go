@@ -224,7 +224,7 @@ var Actors = []string{ActorMail, actorDesk, ActorReporter, ActorRules, ActorSLA,
 var AuditActions = []string{AuditInviteUser, AuditAcceptInvitation, AuditGrantTrained, AuditRevokeTrained, AuditRetryWebhook,
 	AuditDownloadAttachment, AuditRevealAddress, AuditBreachAssessment, AuditLoginLocked, AuditSendHeldAck,
 	AuditSignIn, AuditSignInRefused, AuditSessionsEnded, AuditSSORole, AuditSSOUser, AuditDisableUser, AuditEnableUser,
-	AuditExported}
+	AuditSuppressionAdded, AuditSuppressionRemoved, AuditTypoDomain, AuditExported}
 
 // with is e saying what it says with a message code and its arguments.
 func (e Event) with(code string, args Args) Event {
