@@ -132,7 +132,14 @@ func (s *Service) auditPage(ctx context.Context, f AuditFilter, forward bool) ([
 		until = settled
 	}
 	if !until.IsZero() {
-		q = q.Where("at < ?", until.UTC())
+		// Paging by id, COALESCE keeps SQLite on the primary key: given a
+		// two-sided range on at it would take audit_log_at and sort the
+		// whole range again for every page.
+		at := "at"
+		if forward {
+			at = "COALESCE(at, at)"
+		}
+		q = q.Where(at+" < ?", until.UTC())
 	}
 	if f.Action != "" {
 		q = q.Where("action = ?", f.Action)
