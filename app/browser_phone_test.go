@@ -489,6 +489,7 @@ func phoneWalk(t *testing.T, d browserDesk, bctx context.Context, pd phoneData) 
 				{fmt.Sprintf("/mail/%d", pd.mailID), http.StatusOK},
 				{"/leads", http.StatusOK},
 				{"/admin", http.StatusOK},
+				{"/admin/audit", http.StatusOK},
 				{"/demo/outbox", http.StatusOK},
 				{"/cases/NM-0000-0000", http.StatusNotFound},
 			} {
