@@ -508,6 +508,7 @@ func phoneWalk(t *testing.T, d browserDesk, bctx context.Context, pd phoneData) 
 				{"/leads/suppressions", http.StatusOK},
 				{"/leads/suppressions?removed=true", http.StatusOK},
 				{"/admin", http.StatusOK},
+				{"/admin/audit", http.StatusOK},
 				{"/demo/outbox", http.StatusOK},
 				{"/cases/NM-0000-0000", http.StatusNotFound},
 			} {

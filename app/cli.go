@@ -60,6 +60,8 @@ var commands = []command{
 		"Creates an API key with the given scopes and prints it once; only its hash is stored."},
 	{"user add", "EMAIL --role agent|lead|admin [--security-trained] [--password-stdin]", "create a staff user",
 		"Creates a staff member. The password comes from the first line of standard input with --password-stdin, else a generated one is printed once. Staff are usually invited from /admin instead."},
+	{"audit export", "--since DATE [--until DATE]", "write the audit log as JSON lines (for a SIEM)",
+		"Writes the audit entries at or after --since (and before --until) to standard output, one JSON object a line in id order: {\"id\", \"at\", \"actor\", \"action\", \"subject\", \"detail\", \"args\"} (docs/admin.md). A DATE is 2026-12-01 (midnight UTC) or an RFC 3339 time. Entries are read a page at a time, so any size of log streams; progress goes to standard error. The export itself is recorded in the audit log."},
 	{"migrate", "", "bring the database schema up to date",
 		"Applies the schema migrations the database lacks and says whether the schema is current. Every other command that opens the database migrates too."},
 	{"version", "", "print the version", "Prints the version."},
@@ -85,6 +87,8 @@ func runner(name string) func(context.Context, []string, Env) error {
 		return cmdUserAdd
 	case "migrate":
 		return cmdMigrate
+	case "audit export":
+		return cmdAuditExport
 	}
 	return nil
 }
@@ -175,13 +179,14 @@ func run(ctx context.Context, args []string, env Env) error {
 		return nil
 	case "help", "-h", "--help":
 		return help(ctx, rest, env)
-	case "apikey", "user":
-		if len(rest) == 0 || rest[0] != "add" {
-			c, _ := commandNamed(cmd + " add")
+	case "apikey", "user", "audit":
+		sub := map[string]string{"apikey": "add", "user": "add", "audit": "export"}[cmd]
+		if len(rest) == 0 || rest[0] != sub {
+			c, _ := commandNamed(cmd + " " + sub)
 			fmt.Fprintf(env.Stderr, "usage: notme %s %s\n", c.name, c.synopsis)
 			return errUsage
 		}
-		cmd, rest = cmd+" add", rest[1:]
+		cmd, rest = cmd+" "+sub, rest[1:]
 	}
 	if r := runner(cmd); r != nil {
 		return r(ctx, rest, env)
@@ -194,6 +199,12 @@ func run(ctx context.Context, args []string, env Env) error {
 // prints it when asked with -h, from its own flag set.
 func help(ctx context.Context, args []string, env Env) error {
 	name := strings.Join(args, " ")
+	for _, c := range commands {
+		// "help audit" is the help of "audit export", its one command.
+		if _, ok := commandNamed(name); !ok && name != "" && strings.HasPrefix(c.name, name+" ") {
+			name = c.name
+		}
+	}
 	switch c, ok := commandNamed(name); {
 	case name == "":
 		fmt.Fprint(env.Stdout, overview())
@@ -382,7 +393,11 @@ func cmdAPIKeyAdd(ctx context.Context, args []string, env Env) error {
 	fs := flag.NewFlagSet("apikey add", flag.ContinueOnError)
 	cfgPath := fs.String("config", "", "config file")
 	var scopes stringList
-	fs.Var(&scopes, "scope", "scope (repeatable): messages:write, mint, reports:write, cases:read, cases:write")
+	var known []string
+	for _, sc := range cases.Scopes {
+		known = append(known, string(sc))
+	}
+	fs.Var(&scopes, "scope", "scope (repeatable): "+strings.Join(known, ", "))
 	asJSON := fs.Bool("json", false, "print JSON")
 	pos, err := parseFlags(fs, args, env)
 	if err != nil {

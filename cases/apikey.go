@@ -29,10 +29,12 @@ const (
 	// The address guard (guard.go): its answer tells whether an address
 	// is on the suppression list.
 	ScopeAddressesCheck Scope = "addresses:check"
+	// The audit log (auditexport.go), for a SIEM.
+	ScopeAuditRead Scope = "audit:read"
 )
 
 // Scopes lists every scope.
-var Scopes = []Scope{ScopeMessagesWrite, ScopeMint, ScopeReportsWrite, ScopeCasesRead, ScopeCasesWrite, ScopeSuppressionsRead, ScopeSuppressionsWrite, ScopeAddressesCheck}
+var Scopes = []Scope{ScopeMessagesWrite, ScopeMint, ScopeReportsWrite, ScopeCasesRead, ScopeCasesWrite, ScopeSuppressionsRead, ScopeSuppressionsWrite, ScopeAddressesCheck, ScopeAuditRead}
 
 // APIKey is a key for the company's systems. The key itself is shown once;
 // the table keeps its prefix (to find it) and its hash (to check it).

@@ -218,13 +218,14 @@ const (
 )
 
 // Actors lists every actor that is not a person or an API key.
-var Actors = []string{ActorMail, actorDesk, ActorReporter, ActorRules, ActorSLA, ActorRetention, actorAccountSystem, ActorAnonymous, ActorSSO}
+var Actors = []string{ActorMail, actorDesk, ActorReporter, ActorRules, ActorSLA, ActorRetention, actorAccountSystem, ActorAnonymous, ActorSSO, ActorCLI}
 
 // AuditActions lists every audit action.
 var AuditActions = []string{AuditInviteUser, AuditAcceptInvitation, AuditGrantTrained, AuditRevokeTrained, AuditRetryWebhook,
 	AuditDownloadAttachment, AuditRevealAddress, AuditBreachAssessment, AuditLoginLocked, AuditSendHeldAck,
 	AuditSignIn, AuditSignInRefused, AuditSessionsEnded, AuditSSORole, AuditSSOUser, AuditDisableUser, AuditEnableUser, AuditExposureExport,
-	AuditSecondFactorEnrolled, AuditSecondFactorRemoved, AuditSecondFactorReset, AuditSecondFactorFailed, AuditRecoveryCodeUsed}
+	AuditSecondFactorEnrolled, AuditSecondFactorRemoved, AuditSecondFactorReset, AuditSecondFactorFailed, AuditRecoveryCodeUsed,
+	AuditSuppressionAdded, AuditSuppressionRemoved, AuditSuppressionsExported, AuditTypoDomain, AuditExported}
 
 // with is e saying what it says with a message code and its arguments.
 func (e Event) with(code string, args Args) Event {

@@ -101,6 +101,9 @@ func (s *Server) routes() {
 	e.POST("/leads/suppressions/:id/remove", s.leadsRemoveSuppression, with(s.requireUser, requireRole("lead", "admin"))...)
 	e.GET("/leads/suppressions/export", s.leadsExportSuppressions, with(s.requireUser, requireRole("lead", "admin"))...)
 	e.GET("/admin", s.admin, with(s.requireUser, requireRole("admin"))...)
+	// The audit log: leads read it too (docs/admin.md).
+	e.GET("/admin/audit", s.adminAudit, with(s.requireUser, requireRole("lead", "admin"))...)
+	e.POST("/admin/audit/export", s.adminAuditExport, with(s.requireUser, requireRole("lead", "admin"))...)
 	e.POST("/admin/users/:id/trained", s.adminTrained, with(s.requireUser, requireRole("admin"))...)
 	e.POST("/admin/users/:id/disabled", s.adminDisabled, with(s.requireUser, requireRole("admin"))...)
 	e.POST("/admin/users/:id/sessions/end", s.adminEndSessions, with(s.requireUser, requireRole("admin"))...)
@@ -122,6 +125,8 @@ func (s *Server) routes() {
 	e.GET("/api/v1/suppressions", s.apiSuppressions, s.requireScope("suppressions:read"))
 	e.POST("/api/v1/suppressions", s.apiAddSuppression, small, s.requireScope("suppressions:write"))
 	e.DELETE("/api/v1/suppressions/:id", s.apiRemoveSuppression, s.requireScope("suppressions:write"))
+	// For a SIEM: a page at a time, or streamed as JSON lines.
+	e.GET("/api/v1/audit", s.apiAudit, s.requireScope("audit:read"))
 	// The public helper: typo suggestions only, for anyone, from the
 	// configured origins' pages too.
 	suggest := []echo.MiddlewareFunc{suggestCORS(s.opts.SuggestOrigins), s.rateLimit("suggest", s.opts.SuggestRate, s.tooMany)}
