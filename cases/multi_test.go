@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -250,6 +251,73 @@ func TestAllowRateAcrossInstances(t *testing.T) {
 	a.store.r.Table("rate_limit_counters").Where("key LIKE ?", "%192.0.2%").Count(&keys)
 	if keys != 0 {
 		t.Errorf("%d counters store the client address in clear, want 0 (hashed)", keys)
+	}
+}
+
+// A large shared limit is counted in batches (one write per limit/16 hits
+// far from the limit), and still holds across instances: every hit up to
+// the limit is let through, and at most two batches per instance more (one
+// held in memory, one being written).
+// A small limit is counted hit by hit, so it holds exactly.
+func TestSharedRateAcrossInstances(t *testing.T) {
+	a := newTestDesk(t)
+	b := secondDesk(t, a)
+	ctx := context.Background()
+
+	const limit, batch = 640, 640 / 16
+	ra, rb := a.NewSharedRate(limit, time.Minute), b.NewSharedRate(limit, time.Minute)
+	var allowed, refused atomic.Int64
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			r := []*SharedRate{ra, rb}[g%2]
+			for range 150 {
+				ok, err := r.Allow(ctx, "guard\x00192.0.2.7")
+				if err != nil {
+					t.Errorf("Allow: %v", err)
+					return
+				}
+				if ok {
+					allowed.Add(1)
+				} else {
+					refused.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if got := allowed.Load(); got < limit || got > limit+2*2*batch {
+		t.Errorf("%d of 1,200 hits let through by two instances, want %d to %d (the limit, at most two batches per instance over)", got, limit, limit+2*2*batch)
+	}
+	// The next window starts afresh.
+	a.clock.Advance(time.Minute)
+	if ok, err := ra.Allow(ctx, "guard\x00192.0.2.7"); err != nil || !ok {
+		t.Errorf("Allow in the next window = %v, %v; want true", ok, err)
+	}
+
+	// Far from the limit, hits are written a batch at a time: 100 hits
+	// on one instance are two writes of 40, and 20 held in memory.
+	one := a.NewSharedRate(limit, time.Minute)
+	for range 100 {
+		if ok, err := one.Allow(ctx, "guard\x00192.0.2.9"); err != nil || !ok {
+			t.Fatalf("Allow = %v, %v; want true far from the limit", ok, err)
+		}
+	}
+	var counted int64
+	a.store.r.Table("rate_limit_counters").Select("COALESCE(SUM(hits), 0)").
+		Where("key = ?", rateKeyHash("guard\x00192.0.2.9")).Scan(&counted)
+	if counted != 2*batch {
+		t.Errorf("after 100 hits the shared counter holds %d, want %d (written %d at a time)", counted, 2*batch, batch)
+	}
+
+	// A limit of five is exact across instances: the sixth hit is refused
+	// wherever it lands.
+	sa, sb := a.NewSharedRate(5, time.Minute), b.NewSharedRate(5, time.Minute)
+	for i := range 7 {
+		ok, err := []*SharedRate{sa, sb}[i%2].Allow(ctx, "login\x00192.0.2.8")
+		if err != nil || ok != (i < 5) {
+			t.Fatalf("hit %d: Allow = %v, %v; want %v", i+1, ok, err, i < 5)
+		}
 	}
 }
 

@@ -18,18 +18,15 @@ import (
 // burst and lasting as long as the rate takes to refill it: the same burst
 // and the same long-run rate.
 type sharedRateStore struct {
-	svc    *cases.Service
-	log    *slog.Logger
-	scope  string // keeps each route's counters apart
-	limit  int
-	window time.Duration
+	rate  *cases.SharedRate
+	log   *slog.Logger
+	scope string // keeps each route's counters apart
 }
 
 func newSharedRateStore(svc *cases.Service, log *slog.Logger, scope string, r Rate) *sharedRateStore {
 	burst := max(r.Burst, 1)
 	secs := math.Ceil(float64(burst) * 60 / max(r.PerMinute, 1e-9))
-	return &sharedRateStore{svc: svc, log: log, scope: scope, limit: burst,
-		window: time.Duration(max(secs, 1)) * time.Second}
+	return &sharedRateStore{rate: svc.NewSharedRate(burst, time.Duration(max(secs, 1))*time.Second), log: log, scope: scope}
 }
 
 // Allow implements middleware.RateLimiterStore. A database that cannot
@@ -38,7 +35,7 @@ func newSharedRateStore(svc *cases.Service, log *slog.Logger, scope string, r Ra
 func (st *sharedRateStore) Allow(identifier string) (bool, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	ok, err := st.svc.AllowRate(ctx, st.scope+"\x00"+identifier, st.limit, st.window)
+	ok, err := st.rate.Allow(ctx, st.scope+"\x00"+identifier)
 	if err != nil {
 		st.log.Warn("shared rate limit unavailable; request let through", "scope", st.scope, "err", err)
 		return true, nil
