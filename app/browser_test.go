@@ -158,6 +158,7 @@ func startBrowserDesk(t *testing.T, configure ...func(*Config)) browserDesk {
 	cfg.DataDir = t.TempDir()
 	cfg.HTTP.PublicURL = "http://" + ln.Addr().String()
 	cfg.Webhooks.URL, cfg.Webhooks.Secret = receiver.URL, Secret(browserWebhookSecret)
+	cfg.HTTP.OpsAddr = "127.0.0.1:0" // a free port: other desks may run beside this one
 	// The flows sign in as the demo's staff at once; the second factor's
 	// own test turns the requirement on.
 	cfg.Auth.SecondFactorRoles = nil
