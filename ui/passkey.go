@@ -56,6 +56,19 @@ func (s *Server) passkeysUsable() bool {
 	return err == nil
 }
 
+// passkeyPageCSP is the strict policy of every page (securityHeaders)
+// with connect-src 'self' added: passkey.js posts each ceremony's JSON to
+// the desk, and to nowhere else.
+const passkeyPageCSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// passkeyPage gives the pages that load passkey.js their policy.
+func passkeyPage(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Response().Header().Set("Content-Security-Policy", passkeyPageCSP)
+		return next(c)
+	}
+}
+
 // passkeyUser is a person as go-webauthn asks for them.
 type passkeyUser struct{ o cases.PasskeyOwner }
 
@@ -135,12 +148,14 @@ func (s *Server) passkeyFailed(c echo.Context, err error) error {
 		case errors.Is(err, cases.ErrPasskeyFailed):
 		case cases.ErrorCode(err) == cases.EUNAUTHORIZED:
 			key = "2fa.login.expired"
-		case cases.ErrorCode(err) == cases.EINVALID && err.Error() != "":
-			status, key = http.StatusUnprocessableEntity, "passkey.name"
-		case cases.ErrorCode(err) == cases.ECONFLICT:
-			status, key = http.StatusConflict, "passkey.exists"
 		default:
-			return err
+			// The domain's own words (a name too long, too many passkeys).
+			code, ok := map[cases.Code]int{cases.EINVALID: http.StatusUnprocessableEntity, cases.ECONFLICT: http.StatusConflict,
+				cases.ENOTFOUND: http.StatusNotFound, cases.EFORBIDDEN: http.StatusForbidden}[cases.ErrorCode(err)]
+			if !ok {
+				return err
+			}
+			return c.JSON(code, passkeyError{Error: domainError(lang, err)})
 		}
 	}
 	return c.JSON(status, passkeyError{Error: staffText(lang, key, args...)})
