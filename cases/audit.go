@@ -44,6 +44,7 @@ const (
 	AuditPasskeyUsed             = "passkey_used"              // name
 	AuditPasskeyFailed           = "passkey_failed"            // failures (the throttle's count)
 	AuditPasskeyCounterRegressed = "passkey_counter_regressed" // name, stored, got: a possible clone
+	AuditRecoveryCodesRenewed    = "recovery_codes_renewed"    // by their owner, with the password
 )
 
 // SetSecurityTrained grants or removes a user's security-trained flag; only

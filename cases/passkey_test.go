@@ -396,3 +396,41 @@ func TestPasskeyFailuresAreBounded(t *testing.T) {
 		t.Errorf("audit has %d passkey_failed, want 1..%d (bounded by the throttle): %v", n, DefaultLoginFailuresBeforeDelay, acts)
 	}
 }
+
+// TestRecoveryCodesForAPasskey: a person whose factor is a passkey makes
+// recovery codes after their password, and one signs them in instead.
+func TestRecoveryCodesForAPasskey(t *testing.T) {
+	d := newPolicyDesk(t, SessionPolicy{})
+	ctx := context.Background()
+	u, _ := d.AddUser(ctx, "lead@desk.example.com", RoleLead, true, goodPassword)
+	if _, err := d.NewRecoveryCodes(ctx, Actor{User: &u}, goodPassword); ErrorCode(err) != ECONFLICT {
+		t.Fatalf("NewRecoveryCodes() without a factor = %v, want a conflict", err)
+	}
+	in, _ := d.LoginFromClient(ctx, u.Email, goodPassword, ClientInfo{}, 8*time.Hour)
+	addPasskey(t, d, u, in.Token, "Phone")
+	if _, err := d.NewRecoveryCodes(ctx, Actor{User: &u}, "guess"); !errors.Is(err, ErrWrongPassword) {
+		t.Fatalf("NewRecoveryCodes(wrong password) = %v, want ErrWrongPassword", err)
+	}
+	codes, err := d.NewRecoveryCodes(ctx, Actor{User: &u}, goodPassword)
+	if err != nil || len(codes) != RecoveryCodeCount {
+		t.Fatalf("NewRecoveryCodes() = %d codes, %v; want %d", len(codes), err, RecoveryCodeCount)
+	}
+	again, err := d.NewRecoveryCodes(ctx, Actor{User: &u}, goodPassword)
+	if err != nil || slices.Contains(again, codes[0]) {
+		t.Fatalf("NewRecoveryCodes() again = %v, %v; want ten others", again, err)
+	}
+	pending, err := d.LoginFromClient(ctx, u.Email, goodPassword, ClientInfo{}, 8*time.Hour)
+	if err != nil || !pending.SecondFactor {
+		t.Fatalf("LoginFromClient() = %+v, %v, want a pending sign-in", pending, err)
+	}
+	if _, err := d.CompleteSecondFactor(ctx, pending.Token, codes[0], ClientInfo{}, time.Hour); !errors.Is(err, ErrWrongCode) {
+		t.Fatalf("CompleteSecondFactor(a replaced code) = %v, want ErrWrongCode", err)
+	}
+	signed, err := d.CompleteSecondFactor(ctx, pending.Token, again[0], ClientInfo{}, time.Hour)
+	if err != nil || !signed.UsedRecovery || signed.RecoveryLeft != RecoveryCodeCount-1 {
+		t.Fatalf("CompleteSecondFactor(a new code) = %+v, %v, want a session with %d codes left", signed, err, RecoveryCodeCount-1)
+	}
+	if !slices.Contains(auditActions(t, d), AuditRecoveryCodesRenewed+":") {
+		t.Errorf("audit = %v, want recovery_codes_renewed", auditActions(t, d))
+	}
+}

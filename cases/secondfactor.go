@@ -346,6 +346,37 @@ func (s *Service) newRecoveryCodes(tx *gorm.DB, userID int64) ([]string, error) 
 	return out, nil
 }
 
+// NewRecoveryCodes gives a RecoveryCodeCount new recovery codes in place
+// of their old ones, after their password: a person whose factor is a
+// passkey gets theirs here, and anyone who has used or lost some renews
+// them. a must have a second factor.
+func (s *Service) NewRecoveryCodes(ctx context.Context, a Actor, password string) ([]string, error) {
+	if a.User == nil {
+		return nil, Errorf(EUNAUTHORIZED, "not logged in")
+	}
+	u := *a.User
+	has, err := s.hasSecondFactor(s.store.r.WithContext(ctx), u.ID)
+	if err != nil {
+		return nil, err
+	}
+	if !has {
+		return nil, Errorf(ECONFLICT, "Add a second factor first: recovery codes stand in for it.")
+	}
+	if err := s.recheckPassword(ctx, u, password); err != nil {
+		return nil, err
+	}
+	var codes []string
+	err = s.store.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var err error
+		if codes, err = s.newRecoveryCodes(tx, u.ID); err != nil {
+			return err
+		}
+		return tx.Create(&AuditEntry{At: s.clock(), Actor: a.String(), Action: AuditRecoveryCodesRenewed, Subject: "user:" + u.Email,
+			Detail: "recovery codes renewed"}).Error
+	})
+	return codes, err
+}
+
 // ErrWrongCode refuses a code that is not right now: mistyped, from
 // another app, too old, or used already.
 var ErrWrongCode = Errorf(EINVALID, "That code is not right. Type the code your app shows now.")

@@ -89,3 +89,32 @@ func TestPasskeysOff(t *testing.T) {
 		t.Errorf("%s offers passkeys while they are off", p.call)
 	}
 }
+
+// TestRecoveryCodesRenewed: new recovery codes need the password, are
+// shown once, and the old ones stop working.
+func TestRecoveryCodesRenewed(t *testing.T) {
+	d := newDesk(t)
+	d.addUser(t, "lead@desk.example", cases.RoleLead, true)
+	lead := d.login(t, "lead@desk.example")
+	_, codes := enrol(t, lead)
+	renew := func(password string) response {
+		return lead.post(t, "/account/2fa/recovery", url.Values{"password": {password}, "_csrf": {lead.csrf(t, "/account/2fa")}})
+	}
+	r := renew("a guess")
+	if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "That is not your password") {
+		t.Fatalf("%s with a wrong password = %d, want 422 saying so:\n%s", r.call, r.status, clip(r.body))
+	}
+	r = renew(staffPassword)
+	fresh := recoveryCodeRE.FindAllStringSubmatch(r.body, -1)
+	if r.status != http.StatusOK || len(fresh) != cases.RecoveryCodeCount || !strings.Contains(r.body, "the old ones no longer work") {
+		t.Fatalf("%s = %d with %d codes, want %d new codes shown once:\n%s", r.call, r.status, len(fresh), cases.RecoveryCodeCount, clip(r.body))
+	}
+	b := d.browser(t)
+	b.submit(t, "/login", url.Values{"email": {"lead@desk.example"}, "password": {staffPassword}}).wantStatus(t, http.StatusSeeOther)
+	if w := b.submit(t, "/login/2fa", url.Values{"code": {codes[1]}}); w.status != http.StatusUnauthorized {
+		t.Fatalf("%s with a replaced code = %d, want 401", w.call, w.status)
+	}
+	if w := b.submit(t, "/login/2fa", url.Values{"code": {fresh[0][1]}, "next": {"/queue"}}); w.status != http.StatusSeeOther {
+		t.Fatalf("%s with a new code = %d, want 303", w.call, w.status)
+	}
+}

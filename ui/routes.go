@@ -69,6 +69,7 @@ func (s *Server) routes() {
 	e.GET(accountFactorPath, s.accountSecondFactor, with(s.requireUser, passkeyPage)...)
 	e.POST(accountFactorPath, s.accountSecondFactorConfirm, with(s.requireUser, passkeyPage)...)
 	e.POST(accountFactorPath+"/remove", s.accountSecondFactorRemove, with(s.requireUser, passkeyPage)...)
+	e.POST(accountFactorPath+"/recovery", s.accountRecoveryCodes, with(s.requireUser, passkeyPage)...)
 	e.POST(accountFactorPath+"/passkey/begin", s.passkeyRegisterBegin, with(s.requireUser)...)
 	e.POST(accountFactorPath+"/passkey/finish", s.passkeyRegisterFinish, with(s.requireUser)...)
 	e.POST(accountFactorPath+"/passkey/:id/remove", s.accountPasskeyRemove, with(s.requireUser, passkeyPage)...)

@@ -116,6 +116,8 @@ type accountFactorPage struct {
 	PasskeysOn   bool
 	Passkeys     []passkeyListRow
 	PasskeyAdded bool
+	// CodesRenewed: Codes are new ones made on request, not an app's.
+	CodesRenewed bool
 }
 
 // passkeyListRow is one of a person's passkeys on their page.
@@ -203,6 +205,21 @@ func (s *Server) accountSecondFactorRemove(c echo.Context) error {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, accountFactorPath)
+}
+
+// accountRecoveryCodes is POST /account/2fa/recovery: new recovery
+// codes, after the password, shown once in the answer as at enrolment.
+func (s *Server) accountRecoveryCodes(c echo.Context) error {
+	codes, err := s.svc.NewRecoveryCodes(c.Request().Context(), actor(c), c.FormValue("password"))
+	if msg, ok := s.factorChangeRefused(c, err); ok {
+		return s.renderAccountFactor(c, http.StatusUnprocessableEntity, msg)
+	}
+	if err != nil {
+		return err
+	}
+	p := accountFactorPage{page: s.pageT(c, "2fa.title"), Codes: codes, CodesRenewed: true, Next: accountFactorPath}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return s.render(c, http.StatusOK, "account2fa", p)
 }
 
 // adminResetSecondFactor is POST /admin/users/{id}/2fa/reset: a lost
