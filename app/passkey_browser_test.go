@@ -38,10 +38,11 @@ func TestBrowserPasskey(t *testing.T) {
 	if _, err := chromedp.Call(lead, webauthn.Enable, webauthn.EnableParams{}); err != nil {
 		t.Fatalf("WebAuthn.enable: %v", err)
 	}
-	if _, err := chromedp.Call(lead, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{
+	authenticator, err := chromedp.Call(lead, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{
 		Options: &webauthn.VirtualAuthenticatorOptions{Protocol: webauthn.AuthenticatorProtocolCtap2, Transport: webauthn.AuthenticatorTransportInternal,
 			HasResidentKey: true, HasUserVerification: true, IsUserVerified: true, AutomaticPresenceSimulation: true},
-	}); err != nil {
+	})
+	if err != nil {
 		t.Fatalf("WebAuthn.addVirtualAuthenticator: %v", err)
 	}
 	const email = "lead@example.com"
@@ -131,6 +132,29 @@ func TestBrowserPasskey(t *testing.T) {
 	who("after signing in with the passkey alone")
 	if s := open(t, lead, d.base+"/account/sessions"); !strings.Contains(s.Main, "passkey") {
 		t.Errorf("/account/sessions does not say this browser signed in with a passkey:\n%s", s.Main)
+	}
+	signOut()
+
+	// The device refuses (its user not verified, as when the person
+	// cancels): the page says so in the catalog's words, and nobody is
+	// signed in.
+	if _, err := chromedp.Call(lead, webauthn.SetUserVerified, webauthn.SetUserVerifiedParams{
+		AuthenticatorID: authenticator.AuthenticatorID, IsUserVerified: false}); err != nil {
+		t.Fatalf("WebAuthn.setUserVerified: %v", err)
+	}
+	open(t, lead, d.base+"/login")
+	if err := chromedp.Do(lead,
+		chromedp.Click(chromedp.CSS(`#passkey-signin #passkey-use`), chromedp.NodeVisible),
+		chromedp.WaitVisible(chromedp.CSS(`#passkey-signin [data-passkey-error]`)),
+	); err != nil {
+		t.Fatalf("a refused passkey sign-in: %v", err)
+	}
+	refused, err := chromedp.Run(lead, chromedp.Evaluate[page](readPage))
+	if err != nil || !strings.Contains(refused.Main, "No passkey was used") || !strings.HasSuffix(refused.URL, "/login") {
+		t.Errorf("a refused passkey sign-in shows %s (%v), want the login page saying no passkey was used:\n%s", refused.URL, err, refused.Main)
+	}
+	if exists(t, lead, `.who`) {
+		t.Error("signed in although the device refused")
 	}
 
 	// The audit log has the passkey's story.
