@@ -89,6 +89,10 @@ type AuthConfig struct {
 	// SecondFactorRoles must add a second factor before anything else
 	// when they sign in with a password; single sign-on is exempt.
 	SecondFactorRoles []string `yaml:"second_factor_roles"`
+	// Passkeys allows passkeys (WebAuthn): as a second factor and as a
+	// sign-in of their own. An install that signs in only through single
+	// sign-on may turn them off.
+	Passkeys bool `yaml:"passkeys"`
 }
 
 // OIDCConfig is the relying party's registration at the provider, the
@@ -427,6 +431,7 @@ func Defaults() Config {
 			LoginFirstDelay:          Duration(cases.DefaultLoginFirstDelay),
 			LoginMaxDelay:            Duration(cases.DefaultLoginMaxDelay),
 			SecondFactorRoles:        []string{string(cases.RoleLead), string(cases.RoleAdmin)},
+			Passkeys:                 true,
 			OIDC: OIDCConfig{
 				Scopes:         []string{"openid", "email", "profile"},
 				GroupsClaim:    "groups",

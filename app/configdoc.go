@@ -137,7 +137,8 @@ var configDocs = []configDoc{
 
 	{keys: []string{"auth.login_failures_before_delay"}, what: "failed sign-ins in a row to one account, from any number of addresses, before it is locked for sign-in, even with the right password (1–100); a successful sign-in starts the count again and tells the account's owner how many failed"},
 	{keys: []string{"auth.login_first_delay", "auth.login_max_delay"}, what: "the first lock; each further failure doubles it, up to the longest"},
-	{keys: []string{"auth.second_factor_roles"}, what: "roles that must add a second factor (an authenticator app, with recovery codes) before anything else when they sign in with a password; single sign-on sessions are exempt, the provider does its own; `[]` requires it of nobody ([sign-in.md](sign-in.md))"},
+	{keys: []string{"auth.second_factor_roles"}, what: "roles that must add a second factor (an authenticator app, with recovery codes, or a passkey) before anything else when they sign in with a password; single sign-on sessions are exempt, the provider does its own; `[]` requires it of nobody ([sign-in.md](sign-in.md))"},
+	{keys: []string{"auth.passkeys"}, what: "passkeys (WebAuthn) as a second factor and as a sign-in without the password, for those who may sign in with a password; the relying party ID is the host of `http.public_url`, so changing that host makes every passkey useless; `false` for an install that signs in only through single sign-on ([sign-in.md](sign-in.md))"},
 	{keys: []string{"auth.oidc.issuer"}, empty: "single sign-on off", what: "OpenID Connect provider's issuer URL, exactly as its discovery document says; register the redirect URI `<public_url>/login/oidc/callback` ([sign-in.md](sign-in.md))",
 		example: "# Keycloak, realm \"staff\", client \"notme\" (client authentication on, standard flow only;\n" +
 			"# a \"Group Membership\" mapper named groups, full group path off, in the ID token and userinfo);\n" +

@@ -75,7 +75,7 @@ func isLoopbackHost(h string) bool {
 // sessionPolicy is how the domain bounds sessions and password sign-in.
 func (c Config) sessionPolicy() cases.SessionPolicy {
 	o := c.Auth.OIDC
-	p := cases.SessionPolicy{Idle: c.HTTP.SessionIdle.D(), SSORecheck: o.SessionRecheck.D()}
+	p := cases.SessionPolicy{Idle: c.HTTP.SessionIdle.D(), SSORecheck: o.SessionRecheck.D(), PasskeysOff: !c.Auth.Passkeys}
 	if o.Enabled() {
 		p.PasswordLogin, p.BreakGlass = cases.PasswordLogin(o.PasswordLogin), o.BreakGlassAdmin
 	}

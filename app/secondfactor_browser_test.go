@@ -46,8 +46,11 @@ func TestBrowserSecondFactor(t *testing.T) {
 		}
 		return c
 	}
-	if err := chromedp.Do(lead, chromedp.SendKeys(chromedp.CSS(`form[action="/account/2fa"] input[name="code"]`), code(time.Now()))); err != nil {
-		t.Fatalf("type the code: %v", err)
+	if err := chromedp.Do(lead,
+		chromedp.SendKeys(chromedp.CSS(`form[action="/account/2fa"] input[name="code"]`), code(time.Now())),
+		chromedp.SendKeys(chromedp.CSS(`form[action="/account/2fa"] input[name="password"]`), d.password("lead@example.com")),
+	); err != nil {
+		t.Fatalf("type the code and the password: %v", err)
 	}
 	codes := click(t, lead, `form[action="/account/2fa"] button[type="submit"]`)
 	if codes.Status != http.StatusOK || strings.Count(codes.Main, "-") < 30 || !strings.Contains(codes.Main, "shown only now") {

@@ -38,6 +38,13 @@ const (
 	AuditSecondFactorReset    = "second_factor_reset"    // by an admin, for a lost phone
 	AuditSecondFactorFailed   = "second_factor_failed"   // failures (the throttle's count)
 	AuditRecoveryCodeUsed     = "recovery_code_used"     // left
+	// Passkeys (passkey.go).
+	AuditPasskeyAdded            = "passkey_added"             // name
+	AuditPasskeyRemoved          = "passkey_removed"           // name
+	AuditPasskeyUsed             = "passkey_used"              // name
+	AuditPasskeyFailed           = "passkey_failed"            // failures (the throttle's count)
+	AuditPasskeyCounterRegressed = "passkey_counter_regressed" // name, stored, got: a possible clone
+	AuditRecoveryCodesRenewed    = "recovery_codes_renewed"    // by their owner, with the password
 )
 
 // SetSecurityTrained grants or removes a user's security-trained flag; only

@@ -225,6 +225,7 @@ var AuditActions = []string{AuditInviteUser, AuditAcceptInvitation, AuditGrantTr
 	AuditDownloadAttachment, AuditRevealAddress, AuditBreachAssessment, AuditLoginLocked, AuditSendHeldAck,
 	AuditSignIn, AuditSignInRefused, AuditSessionsEnded, AuditSSORole, AuditSSOUser, AuditDisableUser, AuditEnableUser, AuditExposureExport,
 	AuditSecondFactorEnrolled, AuditSecondFactorRemoved, AuditSecondFactorReset, AuditSecondFactorFailed, AuditRecoveryCodeUsed,
+	AuditPasskeyAdded, AuditPasskeyRemoved, AuditPasskeyUsed, AuditPasskeyFailed, AuditPasskeyCounterRegressed, AuditRecoveryCodesRenewed,
 	AuditSuppressionAdded, AuditSuppressionRemoved, AuditSuppressionsExported, AuditTypoDomain, AuditExported}
 
 // with is e saying what it says with a message code and its arguments.

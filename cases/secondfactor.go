@@ -84,7 +84,8 @@ func (recoveryCode) TableName() string { return "recovery_codes" }
 // SecondFactorStatus is a person's second factor as they see it.
 type SecondFactorStatus struct {
 	TOTP         bool // a confirmed authenticator app
-	RecoveryLeft int  // unused recovery codes
+	Passkeys     []PasskeyView
+	RecoveryLeft int // unused recovery codes
 	// Required: the person's role must have a second factor to sign in
 	// with a password (SessionPolicy.SecondFactorRoles).
 	Required bool
@@ -136,13 +137,22 @@ func (s *Service) StaffSessionOf(ctx context.Context, token string) (StaffSessio
 	}
 	out := StaffSession{User: u, AuthMethod: sess.AuthMethod}
 	if sess.AuthMethod != AuthOIDC && s.sessions.SecondFactorRequired(u) {
-		has, err := s.hasTOTP(s.store.r.WithContext(ctx), u.ID)
+		has, err := s.hasSecondFactor(s.store.r.WithContext(ctx), u.ID)
 		if err != nil {
 			return StaffSession{}, err
 		}
 		out.MustEnrol = !has
 	}
 	return out, nil
+}
+
+// hasSecondFactor: a confirmed authenticator app or a passkey.
+func (s *Service) hasSecondFactor(db *gorm.DB, userID int64) (bool, error) {
+	has, err := s.hasTOTP(db, userID)
+	if err != nil || has {
+		return has, err
+	}
+	return s.hasPasskey(db, userID)
 }
 
 func (s *Service) hasTOTP(db *gorm.DB, userID int64) (bool, error) {
@@ -163,6 +173,11 @@ func (s *Service) SecondFactor(ctx context.Context, a Actor) (SecondFactorStatus
 	var err error
 	if st.TOTP, err = s.hasTOTP(db, a.User.ID); err != nil {
 		return SecondFactorStatus{}, err
+	}
+	if !s.sessions.PasskeysOff {
+		if st.Passkeys, err = s.Passkeys(ctx, a); err != nil {
+			return SecondFactorStatus{}, err
+		}
 	}
 	var left int64
 	if err := db.Model(&recoveryCode{}).Where("user_id = ? AND used_at IS NULL", a.User.ID).Count(&left).Error; err != nil {
@@ -331,18 +346,53 @@ func (s *Service) newRecoveryCodes(tx *gorm.DB, userID int64) ([]string, error) 
 	return out, nil
 }
 
+// NewRecoveryCodes gives a RecoveryCodeCount new recovery codes in place
+// of their old ones, after their password: a person whose factor is a
+// passkey gets theirs here, and anyone who has used or lost some renews
+// them. a must have a second factor.
+func (s *Service) NewRecoveryCodes(ctx context.Context, a Actor, password string) ([]string, error) {
+	if a.User == nil {
+		return nil, Errorf(EUNAUTHORIZED, "not logged in")
+	}
+	u := *a.User
+	has, err := s.hasSecondFactor(s.store.r.WithContext(ctx), u.ID)
+	if err != nil {
+		return nil, err
+	}
+	if !has {
+		return nil, Errorf(ECONFLICT, "Add a second factor first: recovery codes stand in for it.")
+	}
+	if err := s.recheckPassword(ctx, u, password); err != nil {
+		return nil, err
+	}
+	var codes []string
+	err = s.store.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var err error
+		if codes, err = s.newRecoveryCodes(tx, u.ID); err != nil {
+			return err
+		}
+		return tx.Create(&AuditEntry{At: s.clock(), Actor: a.String(), Action: AuditRecoveryCodesRenewed, Subject: "user:" + u.Email,
+			Detail: "recovery codes renewed"}).Error
+	})
+	return codes, err
+}
+
 // ErrWrongCode refuses a code that is not right now: mistyped, from
 // another app, too old, or used already.
 var ErrWrongCode = Errorf(EINVALID, "That code is not right. Type the code your app shows now.")
 
-// ConfirmTOTP confirms a's authenticator app with a code from it, gives a
-// the recovery codes, and moves the session of current (a's) to a new id:
-// a second factor is a privilege change.
-func (s *Service) ConfirmTOTP(ctx context.Context, a Actor, current, code string) (TOTPConfirmed, error) {
+// ConfirmTOTP confirms a's authenticator app with a code from it, after
+// their password (recheckPassword), gives a the recovery codes, and
+// moves the session of current (a's) to a new id: a second factor is a
+// privilege change.
+func (s *Service) ConfirmTOTP(ctx context.Context, a Actor, current, password, code string) (TOTPConfirmed, error) {
 	if a.User == nil {
 		return TOTPConfirmed{}, Errorf(EUNAUTHORIZED, "not logged in")
 	}
 	u := *a.User
+	if err := s.recheckPassword(ctx, u, password); err != nil {
+		return TOTPConfirmed{}, err
+	}
 	var out TOTPConfirmed
 	err := s.store.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var rows []totpSecret
@@ -380,7 +430,8 @@ func (s *Service) ConfirmTOTP(ctx context.Context, a Actor, current, code string
 }
 
 // rotateSession replaces the session of token with one under a new id,
-// authenticated by method, ending when the old one would have.
+// authenticated by method ("": as the old one was), ending when the old
+// one would have.
 func (s *Service) rotateSession(tx *gorm.DB, u User, token, method string) (string, error) {
 	var old []Session
 	if err := tx.Where("token_hash = ? AND user_id = ?", ident.HashSecret(token), u.ID).Limit(1).Find(&old).Error; err != nil {
@@ -392,18 +443,25 @@ func (s *Service) rotateSession(tx *gorm.DB, u User, token, method string) (stri
 	if err := tx.Delete(&Session{}, old[0].ID).Error; err != nil {
 		return "", fmt.Errorf("end the old session: %w", err)
 	}
+	if method == "" {
+		method = old[0].AuthMethod
+	}
 	sess := Session{FailedLogins: old[0].FailedLogins, FailedLoginClients: old[0].FailedLoginClients}
 	return s.newSession(tx, &sess, u, method, ClientInfo{Addr: old[0].Client, UserAgent: old[0].UserAgent},
 		old[0].ExpiresAt.Sub(s.clock()))
 }
 
 // RemoveTOTP removes a's authenticator app and recovery codes; a proves
-// it is theirs with a code from it or a recovery code.
-func (s *Service) RemoveTOTP(ctx context.Context, a Actor, code string) error {
+// it is them with their password and that the app is theirs with a code
+// from it or a recovery code.
+func (s *Service) RemoveTOTP(ctx context.Context, a Actor, password, code string) error {
 	if a.User == nil {
 		return Errorf(EUNAUTHORIZED, "not logged in")
 	}
 	u := *a.User
+	if err := s.recheckPassword(ctx, u, password); err != nil {
+		return err
+	}
 	return s.store.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var rows []totpSecret
 		if err := tx.Where("user_id = ? AND confirmed_at IS NOT NULL", u.ID).Limit(1).Find(&rows).Error; err != nil {
@@ -422,7 +480,7 @@ func (s *Service) RemoveTOTP(ctx context.Context, a Actor, code string) error {
 		if !ok {
 			return ErrWrongCode
 		}
-		if err := s.deleteSecondFactor(tx, u.ID); err != nil {
+		if err := s.deleteTOTP(tx, u.ID); err != nil {
 			return err
 		}
 		return tx.Create(&AuditEntry{At: s.clock(), Actor: a.String(), Action: AuditSecondFactorRemoved, Subject: "user:" + u.Email,
@@ -430,7 +488,16 @@ func (s *Service) RemoveTOTP(ctx context.Context, a Actor, code string) error {
 	})
 }
 
+// deleteSecondFactor removes all of userID's second factors.
 func (s *Service) deleteSecondFactor(tx *gorm.DB, userID int64) error {
+	if err := tx.Where("user_id = ?", userID).Delete(&passkeyRow{}).Error; err != nil {
+		return fmt.Errorf("remove passkeys: %w", err)
+	}
+	return s.deleteTOTP(tx, userID)
+}
+
+// deleteTOTP removes userID's authenticator app and its recovery codes.
+func (s *Service) deleteTOTP(tx *gorm.DB, userID int64) error {
 	if err := tx.Where("user_id = ?", userID).Delete(&recoveryCode{}).Error; err != nil {
 		return fmt.Errorf("remove recovery codes: %w", err)
 	}
@@ -444,8 +511,8 @@ func (s *Service) deleteSecondFactor(tx *gorm.DB, userID int64) error {
 // person's second factor.
 const EndedSecondFactorReset = "second_factor_reset"
 
-// ResetSecondFactor removes a staff member's authenticator app and
-// recovery codes (a lost phone) and ends their sessions; only admins may,
+// ResetSecondFactor removes a staff member's authenticator app, recovery
+// codes and passkeys (a lost phone or key) and ends their sessions; only admins may,
 // never their own (that would skip the code RemoveTOTP asks for).
 func (s *Service) ResetSecondFactor(ctx context.Context, a Actor, userID int64) error {
 	if a.User == nil || a.User.Role != RoleAdmin || a.User.Disabled {

@@ -48,9 +48,9 @@ func enrolledLead(t *testing.T, d *testDesk, email string) (User, string, []stri
 	if !strings.HasPrefix(e1.URI, "otpauth://totp/") || !strings.Contains(e1.URI, "secret="+e1.Secret) || len(e1.QRPNG) < 100 {
 		t.Fatalf("StartTOTP() = URI %q, %d bytes of QR, want an otpauth URI with the secret and a QR code", e1.URI, len(e1.QRPNG))
 	}
-	_, err = d.ConfirmTOTP(ctx, Actor{User: &u}, in.Token, "000000")
+	_, err = d.ConfirmTOTP(ctx, Actor{User: &u}, in.Token, goodPassword, "000000")
 	wantCode(t, "ConfirmTOTP(wrong code)", err, EINVALID, "not right")
-	conf, err := d.ConfirmTOTP(ctx, Actor{User: &u}, in.Token, totpCode(t, e1.Secret, d.clock.Now()))
+	conf, err := d.ConfirmTOTP(ctx, Actor{User: &u}, in.Token, goodPassword, totpCode(t, e1.Secret, d.clock.Now()))
 	if err != nil {
 		t.Fatalf("ConfirmTOTP() = %v", err)
 	}
@@ -231,8 +231,8 @@ func TestSecondFactorRemoveAndAdminReset(t *testing.T) {
 
 	// Removal by its owner needs a code.
 	d.clock.Advance(time.Minute)
-	wantCode(t, "RemoveTOTP(wrong code)", d.RemoveTOTP(ctx, Actor{User: &u}, "999999"), EINVALID, "not right")
-	if err := d.RemoveTOTP(ctx, Actor{User: &u}, codes[0]); err != nil {
+	wantCode(t, "RemoveTOTP(wrong code)", d.RemoveTOTP(ctx, Actor{User: &u}, goodPassword, "999999"), EINVALID, "not right")
+	if err := d.RemoveTOTP(ctx, Actor{User: &u}, goodPassword, codes[0]); err != nil {
 		t.Fatalf("RemoveTOTP(recovery code) = %v", err)
 	}
 	if st, _ := d.SecondFactor(ctx, Actor{User: &u}); st.TOTP || st.RecoveryLeft != 0 || !st.Required {
@@ -251,7 +251,7 @@ func TestSecondFactorRemoveAndAdminReset(t *testing.T) {
 	if err != nil || e.Secret == secret {
 		t.Fatalf("StartTOTP() after removal = %v, new secret %v; want a new secret", err, e.Secret != secret)
 	}
-	conf, err := d.ConfirmTOTP(ctx, Actor{User: &u}, in.Token, totpCode(t, e.Secret, d.clock.Now()))
+	conf, err := d.ConfirmTOTP(ctx, Actor{User: &u}, in.Token, goodPassword, totpCode(t, e.Secret, d.clock.Now()))
 	if err != nil {
 		t.Fatal(err)
 	}

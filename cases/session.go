@@ -46,6 +46,9 @@ type SessionPolicy struct {
 	// SecondFactorRoles must have a second factor to use a password
 	// session (secondfactor.go); nil: none.
 	SecondFactorRoles []Role
+	// PasskeysOff turns passkeys off (auth.passkeys false): none can be
+	// added, and those stored neither sign in nor count as a factor.
+	PasskeysOff bool
 }
 
 // Defaults of SessionPolicy.

@@ -152,7 +152,7 @@ func (s *Service) LoginFromClient(ctx context.Context, email, password string, c
 	pending := false
 	err = s.store.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var err error
-		if pending, err = s.hasTOTP(tx, u.ID); err != nil {
+		if pending, err = s.hasSecondFactor(tx, u.ID); err != nil {
 			return err
 		}
 		if pending {

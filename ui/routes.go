@@ -48,18 +48,31 @@ func (s *Server) routes() {
 	e.GET("/s/:token", s.statusPage, with()...)
 
 	// Staff console.
-	e.GET("/login", s.loginPage, with()...)
-	e.POST("/login", s.login, limited(s.rateLimit("login", s.opts.LoginRate, s.tooManyLogins), page...)...)
+	// The pages with passkey.js carry passkeyPage's policy.
+	e.GET("/login", s.loginPage, with(passkeyPage)...)
+	e.POST("/login", s.login, limited(s.rateLimit("login", s.opts.LoginRate, s.tooManyLogins), with(passkeyPage)...)...)
 	e.GET("/login/notice", s.loginNotice, with(s.requireUser)...)
 	// Single sign-on: both legs rate-limited like the password form.
 	oidcLimit := s.rateLimit("oidc", s.opts.LoginRate, s.tooManyLogins)
 	e.GET("/login/oidc", s.oidcStart, limited(oidcLimit, page...)...)
 	e.GET(oidcCallbackPath, s.oidcCallback, limited(oidcLimit, page...)...)
-	e.GET(secondFactorPath, s.loginSecondFactor, with()...)
-	e.POST(secondFactorPath, s.loginSecondFactorSubmit, limited(s.rateLimit("login2fa", s.opts.LoginRate, s.tooManyLogins), page...)...)
-	e.GET(accountFactorPath, s.accountSecondFactor, with(s.requireUser)...)
-	e.POST(accountFactorPath, s.accountSecondFactorConfirm, with(s.requireUser)...)
-	e.POST(accountFactorPath+"/remove", s.accountSecondFactorRemove, with(s.requireUser)...)
+	e.GET(secondFactorPath, s.loginSecondFactor, with(passkeyPage)...)
+	secondFactorLimit := s.rateLimit("login2fa", s.opts.LoginRate, s.tooManyLogins)
+	e.POST(secondFactorPath, s.loginSecondFactorSubmit, limited(secondFactorLimit, with(passkeyPage)...)...)
+	// Passkeys (passkey.go): JSON for passkey.js; both halves of each
+	// ceremony rate-limited like the forms they stand beside.
+	e.POST(secondFactorPath+"/passkey/begin", s.loginPasskeyBegin, limited(secondFactorLimit, page...)...)
+	e.POST(secondFactorPath+"/passkey/finish", s.loginPasskeyFinish, limited(secondFactorLimit, page...)...)
+	passkeyLimit := s.rateLimit("passkey", s.opts.LoginRate, s.tooManyLogins)
+	e.POST("/login/passkey/begin", s.passkeySignInBegin, limited(passkeyLimit, page...)...)
+	e.POST("/login/passkey/finish", s.passkeySignInFinish, limited(passkeyLimit, page...)...)
+	e.GET(accountFactorPath, s.accountSecondFactor, with(s.requireUser, passkeyPage)...)
+	e.POST(accountFactorPath, s.accountSecondFactorConfirm, with(s.requireUser, passkeyPage)...)
+	e.POST(accountFactorPath+"/remove", s.accountSecondFactorRemove, with(s.requireUser, passkeyPage)...)
+	e.POST(accountFactorPath+"/recovery", s.accountRecoveryCodes, with(s.requireUser, passkeyPage)...)
+	e.POST(accountFactorPath+"/passkey/begin", s.passkeyRegisterBegin, with(s.requireUser)...)
+	e.POST(accountFactorPath+"/passkey/finish", s.passkeyRegisterFinish, with(s.requireUser)...)
+	e.POST(accountFactorPath+"/passkey/:id/remove", s.accountPasskeyRemove, with(s.requireUser, passkeyPage)...)
 	e.GET("/account/sessions", s.accountSessions, with(s.requireUser)...)
 	e.POST("/account/sessions/:id/end", s.accountEndSession, with(s.requireUser)...)
 	e.POST("/logout", s.logout, with()...)

@@ -32,6 +32,18 @@ type secondFactorLoginPage struct {
 	page
 	Next  string
 	Error string
+	// Passkey: the person has one to use here; TOTP: an app.
+	Passkey, TOTP bool
+}
+
+// secondFactorLoginPageOf is the second page, offering the person's
+// factors (recovery codes always).
+func (s *Server) secondFactorLoginPageOf(c echo.Context, next string) secondFactorLoginPage {
+	p := secondFactorLoginPage{page: s.pageT(c, "2fa.login.title"), Next: next, TOTP: true}
+	if f, err := s.svc.PendingSignInFactors(c.Request().Context(), pendingOf(c)); err == nil {
+		p.Passkey, p.TOTP = f.Passkey && s.passkeysUsable(), f.TOTP
+	}
+	return p
 }
 
 // loginSecondFactor is GET /login/2fa: the code after the password.
@@ -39,8 +51,7 @@ func (s *Server) loginSecondFactor(c echo.Context) error {
 	if ck, err := c.Cookie(pendingCookie); err != nil || ck.Value == "" {
 		return c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(localPath(c.QueryParam("next"))))
 	}
-	p := secondFactorLoginPage{page: s.pageT(c, "2fa.login.title"), Next: localPath(c.QueryParam("next"))}
-	return s.render(c, http.StatusOK, "login2fa", p)
+	return s.render(c, http.StatusOK, "login2fa", s.secondFactorLoginPageOf(c, localPath(c.QueryParam("next"))))
 }
 
 // loginSecondFactorSubmit is POST /login/2fa: a code from the app, or a
@@ -55,7 +66,8 @@ func (s *Server) loginSecondFactorSubmit(c echo.Context) error {
 		cases.ClientInfo{Addr: clientKey(c), UserAgent: browserName(c.Request().UserAgent())}, s.opts.SessionTTL)
 	lang := s.pageLang(c)
 	refused := func(status int, msg string) error {
-		p := secondFactorLoginPage{page: s.pageT(c, "2fa.login.title"), Next: next, Error: msg}
+		p := s.secondFactorLoginPageOf(c, next)
+		p.Error = msg
 		return s.render(c, status, "login2fa", p)
 	}
 	if lock, ok := cases.IsLoginLocked(err); ok {
@@ -99,6 +111,19 @@ type accountFactorPage struct {
 	// Codes are the recovery codes, shown once, right after enrolment.
 	Codes []string
 	Next  string
+	// PasskeysOn: auth.passkeys; Passkeys are the person's, in their
+	// words; PasskeyAdded: one was just added.
+	PasskeysOn   bool
+	Passkeys     []passkeyListRow
+	PasskeyAdded bool
+	// CodesRenewed: Codes are new ones made on request, not an app's.
+	CodesRenewed bool
+}
+
+// passkeyListRow is one of a person's passkeys on their page.
+type passkeyListRow struct {
+	ID                     int64
+	Name, Created, LastUse string
 }
 
 // accountSecondFactor is GET /account/2fa: the person's second factor;
@@ -115,7 +140,16 @@ func (s *Server) renderAccountFactor(c echo.Context, status int, errMsg string) 
 		return err
 	}
 	p := accountFactorPage{page: s.pageT(c, "2fa.title"), Status: st, Error: errMsg,
-		RecoveryUsed: c.QueryParam("recovery") == "used", Next: localPath(c.QueryParam("next"))}
+		RecoveryUsed: c.QueryParam("recovery") == "used", Next: localPath(c.QueryParam("next")),
+		PasskeysOn: s.passkeysUsable(), PasskeyAdded: c.QueryParam("passkey") == "added"}
+	stamp := func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
+	for _, k := range st.Passkeys {
+		r := passkeyListRow{ID: k.ID, Name: k.Name, Created: stamp(k.CreatedAt), LastUse: staffText(p.Lang, "passkey.neverused")}
+		if k.LastUsedAt != nil {
+			r.LastUse = staffText(p.Lang, "passkey.lastused", stamp(*k.LastUsedAt))
+		}
+		p.Passkeys = append(p.Passkeys, r)
+	}
 	if !st.TOTP {
 		e, err := s.svc.StartTOTP(ctx, actor(c))
 		if err != nil {
@@ -144,9 +178,9 @@ func groupsOf4(s string) string {
 // redirecting: they are never stored where a later GET could read them.
 // The session moves to a new id (cases.ConfirmTOTP).
 func (s *Server) accountSecondFactorConfirm(c echo.Context) error {
-	conf, err := s.svc.ConfirmTOTP(c.Request().Context(), actor(c), sessionToken(c), c.FormValue("code"))
-	if errors.Is(err, cases.ErrWrongCode) {
-		return s.renderAccountFactor(c, http.StatusUnprocessableEntity, staffText(s.pageLang(c), "2fa.wrong"))
+	conf, err := s.svc.ConfirmTOTP(c.Request().Context(), actor(c), sessionToken(c), c.FormValue("password"), c.FormValue("code"))
+	if msg, ok := s.factorChangeRefused(c, err); ok {
+		return s.renderAccountFactor(c, http.StatusUnprocessableEntity, msg)
 	}
 	if err != nil {
 		return err
@@ -160,16 +194,32 @@ func (s *Server) accountSecondFactorConfirm(c echo.Context) error {
 }
 
 // accountSecondFactorRemove is POST /account/2fa/remove: the person
-// removes their app, proving it with a code from it or a recovery code.
+// removes their app, with their password and a code from it or a
+// recovery code.
 func (s *Server) accountSecondFactorRemove(c echo.Context) error {
-	err := s.svc.RemoveTOTP(c.Request().Context(), actor(c), c.FormValue("code"))
-	if errors.Is(err, cases.ErrWrongCode) {
-		return s.renderAccountFactor(c, http.StatusUnprocessableEntity, staffText(s.pageLang(c), "2fa.wrong"))
+	err := s.svc.RemoveTOTP(c.Request().Context(), actor(c), c.FormValue("password"), c.FormValue("code"))
+	if msg, ok := s.factorChangeRefused(c, err); ok {
+		return s.renderAccountFactor(c, http.StatusUnprocessableEntity, msg)
 	}
 	if err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, accountFactorPath)
+}
+
+// accountRecoveryCodes is POST /account/2fa/recovery: new recovery
+// codes, after the password, shown once in the answer as at enrolment.
+func (s *Server) accountRecoveryCodes(c echo.Context) error {
+	codes, err := s.svc.NewRecoveryCodes(c.Request().Context(), actor(c), c.FormValue("password"))
+	if msg, ok := s.factorChangeRefused(c, err); ok {
+		return s.renderAccountFactor(c, http.StatusUnprocessableEntity, msg)
+	}
+	if err != nil {
+		return err
+	}
+	p := accountFactorPage{page: s.pageT(c, "2fa.title"), Codes: codes, CodesRenewed: true, Next: accountFactorPath}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return s.render(c, http.StatusOK, "account2fa", p)
 }
 
 // adminResetSecondFactor is POST /admin/users/{id}/2fa/reset: a lost

@@ -44,11 +44,11 @@ func enrol(t *testing.T, b *browser) (string, []string) {
 		t.Fatalf("%s: want a QR code, the secret to type and the otpauth link:\n%s", p.call, clip(p.body))
 	}
 	secret := m[1]
-	bad := b.submit(t, "/account/2fa", url.Values{"code": {"000000"}})
+	bad := b.submit(t, "/account/2fa", url.Values{"code": {"000000"}, "password": {staffPassword}})
 	if bad.status != http.StatusUnprocessableEntity || !strings.Contains(bad.body, "That code is not right") {
 		t.Fatalf("%s with a wrong code = %d, want 422 saying so:\n%s", bad.call, bad.status, clip(bad.body))
 	}
-	ok := b.submit(t, "/account/2fa", url.Values{"code": {codeAt(t, secret, time.Now())}})
+	ok := b.submit(t, "/account/2fa", url.Values{"code": {codeAt(t, secret, time.Now())}, "password": {staffPassword}})
 	ok.wantStatus(t, http.StatusOK)
 	var codes []string
 	for _, m := range recoveryCodeRE.FindAllStringSubmatch(ok.body, -1) {

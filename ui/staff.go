@@ -27,6 +27,9 @@ type loginPage struct {
 	// only.
 	SSO                  string
 	Password, BreakGlass bool
+	// Passkeys offers a passwordless sign-in with a passkey (passkey.go):
+	// for those who may sign in with a password.
+	Passkeys bool
 }
 
 // loginPageOf is the login page's frame: which ways to sign in it offers.
@@ -35,6 +38,7 @@ func (s *Server) loginPageOf(c echo.Context, next string) loginPage {
 	pol := s.svc.SessionPolicy()
 	p.Password = s.oidc == nil || pol.PasswordLogin != cases.PasswordLoginOff
 	p.BreakGlass = s.oidc != nil && pol.PasswordLogin == cases.PasswordLoginBreakGlass
+	p.Passkeys = p.Password && s.passkeysUsable()
 	if s.oidc != nil {
 		p.SSO = s.oidc.cfg.Name
 	}

@@ -502,6 +502,48 @@ var migrations = []migration{
 		// anything but the second-factor page accepts.
 		`ALTER TABLE sessions ADD COLUMN pending_second_factor {{bool}} NOT NULL DEFAULT FALSE`,
 	}, nil, nil},
+	{21, "passkeys", []string{
+		// A person's WebAuthn credentials (cases/passkey.go): the
+		// credential's id and public key, the authenticator's model
+		// (AAGUID), its signature counter (a clone shows as a counter
+		// going back), transports and flags as registered. user_handle
+		// is the random WebAuthn user id, the same on all of a person's
+		// rows, by which a passwordless sign-in finds them.
+		`CREATE TABLE passkeys (
+			id {{pk}},
+			user_id BIGINT NOT NULL REFERENCES users (id),
+			user_handle {{blob}} NOT NULL,
+			credential_id {{blob}} NOT NULL,
+			public_key {{blob}} NOT NULL,
+			aaguid {{blob}},
+			sign_count BIGINT NOT NULL DEFAULT 0,
+			transports TEXT NOT NULL DEFAULT '',
+			flags INTEGER NOT NULL DEFAULT 0,
+			attestation_format TEXT NOT NULL DEFAULT '',
+			name TEXT NOT NULL,
+			created_at {{time}} NOT NULL,
+			last_used_at {{time}}
+		)`,
+		`CREATE UNIQUE INDEX passkeys_credential_id ON passkeys (credential_id)`,
+		`CREATE INDEX passkeys_user_id ON passkeys (user_id)`,
+		`CREATE INDEX passkeys_user_handle ON passkeys (user_handle)`,
+		// A WebAuthn ceremony under way: its challenge and options as the
+		// server made them (never the browser's copy), found by the hash
+		// of a random handle, bound to the person and session that began
+		// it, short-lived and deleted at its one use.
+		`CREATE TABLE passkey_ceremonies (
+			id {{pk}},
+			handle_hash {{blob}} NOT NULL,
+			kind TEXT NOT NULL,
+			user_id BIGINT REFERENCES users (id),
+			session_hash {{blob}},
+			user_handle {{blob}},
+			state {{blob}} NOT NULL,
+			expires_at {{time}} NOT NULL
+		)`,
+		`CREATE UNIQUE INDEX passkey_ceremonies_handle ON passkey_ceremonies (handle_hash)`,
+		`CREATE INDEX passkey_ceremonies_expires_at ON passkey_ceremonies (expires_at)`,
+	}, nil, nil},
 }
 
 // schemaVersion is the version the code expects.
