@@ -53,9 +53,10 @@ var importMap = map[string]struct {
 	"inbox":       {mayUse: []string{"cases", "inbox/mailparse", "internal/backoff", "internal/loopback", "internal/wake"}},
 	// mailparse is pure: bytes in, result out, no IMAP and no storage.
 	"inbox/mailparse": {mustNot: []string{"github.com/emersion/go-imap/", "github.com/emersion/go-smtp", "gorm.io/"}},
-	// cases is the bottom: HTTP, IMAP, MIME and the gorm drivers are the
-	// callers' business.
-	"cases": {mayUse: []string{"cases/ident", "cases/mask", "cases/outbox", "cases/passwd", "cases/sealed", "cases/store", "cases/typo", "internal/backoff", "internal/wake"}, mustNot: []string{"github.com/emersion/", "github.com/zitadel/", "gorm.io/driver/", "net/http", "net/mail", "mime"}},
+	// cases is the bottom: HTTP, IMAP, MIME, the gorm drivers and the
+	// sign-in protocols (OpenID Connect, WebAuthn) are the callers'
+	// business.
+	"cases": {mayUse: []string{"cases/ident", "cases/mask", "cases/outbox", "cases/passwd", "cases/sealed", "cases/store", "cases/typo", "internal/backoff", "internal/wake"}, mustNot: []string{"github.com/emersion/", "github.com/go-webauthn/", "github.com/zitadel/", "gorm.io/driver/", "net/http", "net/mail", "mime"}},
 	// The pure parts of the domain: no database, no Service, none of this
 	// module.
 	"cases/ident":  {mustNot: pureMustNot},

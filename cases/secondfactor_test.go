@@ -216,6 +216,52 @@ func TestWrongCodesLockLikePasswords(t *testing.T) {
 	}
 }
 
+// After failed sign-ins up to the limit, the right password and the right
+// code still sign the owner in at once: the attempt that reached the limit
+// does not lock the second step out. An attempt in between does.
+func TestRightPasswordAtTheLimitLeavesTheCodeOpen(t *testing.T) {
+	d := newPolicyDesk(t, SessionPolicy{})
+	ctx := context.Background()
+	_, secret, _ := enrolledLead(t, d, "lead@desk.example.com")
+	client := ClientInfo{Addr: "198.51.100.9"}
+	for i := range DefaultLoginFailuresBeforeDelay - 1 {
+		if _, err := d.LoginFromClient(ctx, "lead@desk.example.com", "wrong password", client, 8*time.Hour); ErrorCode(err) != EUNAUTHORIZED {
+			t.Fatalf("wrong password %d = %v, want unauthorized", i+1, err)
+		}
+	}
+	in, err := d.LoginFromClient(ctx, "lead@desk.example.com", goodPassword, client, 8*time.Hour)
+	if err != nil || !in.SecondFactor {
+		t.Fatalf("LoginFromClient(right password, attempt %d) = %+v, %v; want a pending sign-in", DefaultLoginFailuresBeforeDelay, in, err)
+	}
+	d.clock.Advance(30 * time.Second) // the enrolment used this time step's code
+	done, err := d.CompleteSecondFactor(ctx, in.Token, totpCode(t, secret, d.clock.Now()), client, 8*time.Hour)
+	if err != nil {
+		t.Fatalf("CompleteSecondFactor(right code) after the right password = %v, want signed in", err)
+	}
+	if done.Failed != DefaultLoginFailuresBeforeDelay-1 {
+		t.Errorf("the owner is told of %d failed sign-ins, want %d", done.Failed, DefaultLoginFailuresBeforeDelay-1)
+	}
+
+	// The same, with a guess between the password and the code: the guess
+	// is refused by the lock, and so is the code until the lock ends.
+	d.clock.Advance(time.Minute)
+	for range DefaultLoginFailuresBeforeDelay - 1 {
+		d.LoginFromClient(ctx, "lead@desk.example.com", "wrong password", client, 8*time.Hour)
+	}
+	in, err = d.LoginFromClient(ctx, "lead@desk.example.com", goodPassword, client, 8*time.Hour)
+	if err != nil || !in.SecondFactor {
+		t.Fatalf("LoginFromClient(right password) = %+v, %v; want a pending sign-in", in, err)
+	}
+	if _, err := d.LoginFromClient(ctx, "lead@desk.example.com", "another guess", ClientInfo{Addr: "203.0.113.5"}, 8*time.Hour); err == nil {
+		t.Fatal("a guess after the limit = nil, want refused")
+	}
+	if _, err := d.CompleteSecondFactor(ctx, in.Token, totpCode(t, secret, d.clock.Now()), client, 8*time.Hour); err == nil {
+		t.Fatal("CompleteSecondFactor after another guess locked the account = nil, want refused")
+	} else if _, locked := IsLoginLocked(err); !locked {
+		t.Errorf("CompleteSecondFactor after another guess = %v, want the lock", err)
+	}
+}
+
 func TestSecondFactorRemoveAndAdminReset(t *testing.T) {
 	d := newPolicyDesk(t, SessionPolicy{SecondFactorRoles: []Role{RoleLead}})
 	ctx := context.Background()

@@ -158,7 +158,17 @@ func (s *Service) LoginFromClient(ctx context.Context, email, password string, c
 		if pending {
 			// The password is right, but the throttle's count stands
 			// until the second factor is (CompleteSecondFactor): codes
-			// are guessed under the same lock as passwords.
+			// are guessed under the same lock as passwords. A lock this
+			// attempt set on reaching the limit is lifted, as a right
+			// password lifts it, unless an attempt came after this one:
+			// else the second step would find the account locked by
+			// the right password.
+			if s.loginThrottle.delay(n) > 0 {
+				if err := tx.Exec(`UPDATE login_throttles SET locked_until = NULL WHERE account_key = ? AND failures = ?`,
+					account, n).Error; err != nil {
+					return fmt.Errorf("lift the lock of a right password: %w", err)
+				}
+			}
 			sess.PendingSecondFactor = true
 			token, err = s.newSession(tx, &sess, u, AuthPassword, ci, pendingSecondFactorTTL)
 			return err
