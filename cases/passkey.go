@@ -404,6 +404,9 @@ func (s *Service) RemovePasskey(ctx context.Context, a Actor, id int64, password
 		if res.RowsAffected == 0 {
 			return Errorf(ENOTFOUND, "no such passkey")
 		}
+		if err := s.dropSpareRecoveryCodes(tx, u.ID); err != nil {
+			return err
+		}
 		return tx.Create(&AuditEntry{At: s.clock(), Actor: a.String(), Action: AuditPasskeyRemoved, Subject: "user:" + u.Email,
 			Detail: "passkey removed: " + rows[0].Name, Args: Args{"name": rows[0].Name}}).Error
 	})

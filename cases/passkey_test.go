@@ -434,3 +434,40 @@ func TestRecoveryCodesForAPasskey(t *testing.T) {
 		t.Errorf("audit = %v, want recovery_codes_renewed", auditActions(t, d))
 	}
 }
+
+// Recovery codes stand in for a second factor, so they stay while one is
+// left: removing the authenticator app keeps them for the passkey, and
+// removing the last passkey takes them away.
+func TestRecoveryCodesOutliveOnlyTheLastFactor(t *testing.T) {
+	d := newPolicyDesk(t, SessionPolicy{})
+	ctx := context.Background()
+	u, secret, codes := enrolledLead(t, d, "lead@desk.example.com")
+	in, err := d.LoginFromClient(ctx, u.Email, goodPassword, ClientInfo{}, 8*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.clock.Advance(30 * time.Second)
+	signed, err := d.CompleteSecondFactor(ctx, in.Token, totpCode(t, secret, d.clock.Now()), ClientInfo{}, 8*time.Hour)
+	if err != nil {
+		t.Fatalf("CompleteSecondFactor() = %v", err)
+	}
+	addPasskey(t, d, u, signed.Token, "Phone")
+
+	d.clock.Advance(30 * time.Second)
+	if err := d.RemoveTOTP(ctx, Actor{User: &u}, goodPassword, totpCode(t, secret, d.clock.Now())); err != nil {
+		t.Fatalf("RemoveTOTP() = %v", err)
+	}
+	if st, _ := d.SecondFactor(ctx, Actor{User: &u}); st.TOTP || st.RecoveryLeft != len(codes) {
+		t.Fatalf("SecondFactor() after removing the app beside a passkey = %+v, want no app and %d recovery codes", st, len(codes))
+	}
+	keys, err := d.Passkeys(ctx, Actor{User: &u})
+	if err != nil || len(keys) != 1 {
+		t.Fatalf("Passkeys() = %v, %v; want one", keys, err)
+	}
+	if err := d.RemovePasskey(ctx, Actor{User: &u}, keys[0].ID, goodPassword); err != nil {
+		t.Fatalf("RemovePasskey() = %v", err)
+	}
+	if st, _ := d.SecondFactor(ctx, Actor{User: &u}); st.RecoveryLeft != 0 {
+		t.Errorf("SecondFactor() after removing the last factor = %+v, want no recovery codes", st)
+	}
+}

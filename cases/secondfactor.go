@@ -496,13 +496,25 @@ func (s *Service) deleteSecondFactor(tx *gorm.DB, userID int64) error {
 	return s.deleteTOTP(tx, userID)
 }
 
-// deleteTOTP removes userID's authenticator app and its recovery codes.
+// deleteTOTP removes userID's authenticator app, and the recovery codes
+// when no passkey is left for them to stand in for.
 func (s *Service) deleteTOTP(tx *gorm.DB, userID int64) error {
-	if err := tx.Where("user_id = ?", userID).Delete(&recoveryCode{}).Error; err != nil {
-		return fmt.Errorf("remove recovery codes: %w", err)
-	}
 	if err := tx.Where("user_id = ?", userID).Delete(&totpSecret{}).Error; err != nil {
 		return fmt.Errorf("remove the authenticator: %w", err)
+	}
+	return s.dropSpareRecoveryCodes(tx, userID)
+}
+
+// dropSpareRecoveryCodes removes userID's recovery codes once they have no
+// second factor left: a code stands in for a factor, and a person without
+// one signs in with the password alone.
+func (s *Service) dropSpareRecoveryCodes(tx *gorm.DB, userID int64) error {
+	has, err := s.hasSecondFactor(tx, userID)
+	if err != nil || has {
+		return err
+	}
+	if err := tx.Where("user_id = ?", userID).Delete(&recoveryCode{}).Error; err != nil {
+		return fmt.Errorf("remove recovery codes: %w", err)
 	}
 	return nil
 }
