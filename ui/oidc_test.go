@@ -2,6 +2,7 @@ package ui_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -415,5 +416,23 @@ func TestOIDCMisconfiguredProvider(t *testing.T) {
 				t.Errorf("log holds the client secret or a code:\n%s", logged)
 			}
 		})
+	}
+}
+
+// TestOIDCSignInCostsOneAttempt: a sign-in through the provider passes
+// two rate-limited legs (the start and the callback), each counted on its
+// own, so that the people of one office behind one address get as many
+// single sign-ons as password sign-ins: the burst, then 429.
+func TestOIDCSignInCostsOneAttempt(t *testing.T) {
+	const burst = 3
+	d, p := ssoDesk(t, func(c *app.Config) { c.HTTP.LoginRate = app.RateConfig{PerMinute: 0.001, Burst: burst} })
+	for i := range burst {
+		email := fmt.Sprintf("agent%d@corp.example", i)
+		p.users.Add(email, true, "desk-agents", "security")
+		b := d.browser(t)
+		b.signedIn(t, b.ssoSignIn(t, p, email, "/queue"), "/queue").wantStatus(t, http.StatusOK)
+	}
+	if r := d.browser(t).visit(t, http.MethodGet, d.url+"/login/oidc?next=%2Fqueue", nil); r.status != http.StatusTooManyRequests {
+		t.Errorf("%s after %d sign-ins from one address = %d, want 429", r.call, burst, r.status)
 	}
 }

@@ -52,10 +52,10 @@ func (s *Server) routes() {
 	e.GET("/login", s.loginPage, with(passkeyPage)...)
 	e.POST("/login", s.login, limited(s.rateLimit("login", s.opts.LoginRate, s.tooManyLogins), with(passkeyPage)...)...)
 	e.GET("/login/notice", s.loginNotice, with(s.requireUser)...)
-	// Single sign-on: both legs rate-limited like the password form.
-	oidcLimit := s.rateLimit("oidc", s.opts.LoginRate, s.tooManyLogins)
-	e.GET("/login/oidc", s.oidcStart, limited(oidcLimit, page...)...)
-	e.GET(oidcCallbackPath, s.oidcCallback, limited(oidcLimit, page...)...)
+	// Single sign-on: each leg rate-limited like the password form, on a
+	// count of its own, so that one sign-in costs one attempt, not two.
+	e.GET("/login/oidc", s.oidcStart, limited(s.rateLimit("oidc", s.opts.LoginRate, s.tooManyLogins), page...)...)
+	e.GET(oidcCallbackPath, s.oidcCallback, limited(s.rateLimit("oidc-callback", s.opts.LoginRate, s.tooManyLogins), page...)...)
 	e.GET(secondFactorPath, s.loginSecondFactor, with(passkeyPage)...)
 	secondFactorLimit := s.rateLimit("login2fa", s.opts.LoginRate, s.tooManyLogins)
 	e.POST(secondFactorPath, s.loginSecondFactorSubmit, limited(secondFactorLimit, with(passkeyPage)...)...)
