@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -92,8 +93,12 @@ func signInWithProvider(t *testing.T, bctx context.Context, d browserDesk, p *te
 		t.Fatalf("fill the provider's login form: %v", err)
 	}
 	// Back at the desk, the "signed in" page moves on by itself to the
-	// queue: the page is read once the queue is there, not in between.
-	if err := chromedp.Do(ctx,
+	// queue: the page is read once the queue is there, not in between. The
+	// wait has a bound of its own, so that the page it stopped at can
+	// still be read and shown.
+	wait, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Do(wait,
 		chromedp.Click(chromedp.CSS(`button[type="submit"]`), chromedp.NodeVisible),
 		chromedp.WaitVisible(chromedp.CSS(`nav a[href="/queue"][aria-current="page"]`)),
 	); err != nil {
