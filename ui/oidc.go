@@ -226,7 +226,7 @@ func (s *Server) oidcCallback(c echo.Context) error {
 			"reason", "groups_claim_missing", "groups_claim", s.oidc.cfg.GroupsClaim)
 		return s.oidcFailed(c, http.StatusForbidden, "sso.err.nogroup")
 	}
-	in, err := s.svc.SignInSSO(ctx, id, s.oidc.cfg.Mapping, cases.ClientInfo{Addr: clientKey(c), UserAgent: browserName(c.Request().UserAgent())}, s.opts.SessionTTL)
+	in, err := s.svc.SignInSSO(ctx, id, s.oidc.cfg.Mapping, signInClient(c), s.opts.SessionTTL)
 	if r, refused := cases.IsSSORefusal(err); refused {
 		s.log.Warn("single sign-on: the desk refused a person the provider vouched for", "reason", r.Reason,
 			"groups", len(id.Groups))

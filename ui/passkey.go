@@ -30,12 +30,17 @@ import (
 var errPasskeyNoDomain = errors.New("passkeys need http.public_url at a domain name, not an IP address")
 
 // passkeyRP is the desk as a WebAuthn relying party, or why there is
-// none: passkeys turned off, or no domain name to bind them to.
-func (s *Server) passkeyRP() (*webauthn.WebAuthn, error) {
-	if !s.svc.PasskeysEnabled() {
+// none, as New made it once.
+func (s *Server) passkeyRP() (*webauthn.WebAuthn, error) { return s.rp, s.rpErr }
+
+// newPasskeyRP is the desk at publicURL as a WebAuthn relying party, or
+// why there is none: passkeys turned off, or no domain name to bind them
+// to.
+func newPasskeyRP(enabled bool, publicURL string) (*webauthn.WebAuthn, error) {
+	if !enabled {
 		return nil, cases.ErrPasskeysOff
 	}
-	u, err := url.Parse(s.publicURL)
+	u, err := url.Parse(publicURL)
 	if err != nil || u.Hostname() == "" || net.ParseIP(u.Hostname()) != nil {
 		return nil, errPasskeyNoDomain
 	}
@@ -56,15 +61,16 @@ func (s *Server) passkeysUsable() bool {
 	return err == nil
 }
 
-// passkeyPageCSP is the strict policy of every page (securityHeaders)
-// with connect-src 'self' added: passkey.js posts each ceremony's JSON to
-// the desk, and to nowhere else.
-const passkeyPageCSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+// connectSelfCSP is the strict policy of every page (securityHeaders)
+// with connect-src 'self' added, for the pages whose script posts JSON to
+// the desk, and to nowhere else: passkey.js (each ceremony) and the demo
+// sign-up form (the address guard).
+const connectSelfCSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 // passkeyPage gives the pages that load passkey.js their policy.
 func passkeyPage(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		c.Response().Header().Set("Content-Security-Policy", passkeyPageCSP)
+		c.Response().Header().Set("Content-Security-Policy", connectSelfCSP)
 		return next(c)
 	}
 }
@@ -112,6 +118,15 @@ type passkeyDone struct {
 
 type passkeyError struct {
 	Error string `json:"error"`
+}
+
+// ceremonyState reads back the state a ceremony's first half kept.
+func ceremonyState(state []byte) (webauthn.SessionData, error) {
+	var sd webauthn.SessionData
+	if err := json.Unmarshal(state, &sd); err != nil {
+		return sd, fmt.Errorf("read the ceremony state: %w", err)
+	}
+	return sd, nil
 }
 
 func readPasskeyAnswer(c echo.Context) (passkeyAnswer, error) {
@@ -212,9 +227,9 @@ func (s *Server) passkeyRegisterFinish(c echo.Context) error {
 	}
 	token, err := s.svc.FinishPasskeyRegistration(c.Request().Context(), actor(c), sessionToken(c), a.Handle, a.Name,
 		func(state []byte, o cases.PasskeyOwner) (cases.PasskeyCredential, error) {
-			var sd webauthn.SessionData
-			if err := json.Unmarshal(state, &sd); err != nil {
-				return cases.PasskeyCredential{}, fmt.Errorf("read the ceremony state: %w", err)
+			sd, err := ceremonyState(state)
+			if err != nil {
+				return cases.PasskeyCredential{}, err
 			}
 			parsed, err := protocol.ParseCredentialCreationResponseBytes(a.Credential)
 			if err != nil {
@@ -324,9 +339,9 @@ func (s *Server) loginPasskeyFinish(c echo.Context) error {
 	}
 	in, err := s.svc.CompletePasskeySecondFactor(c.Request().Context(), pendingOf(c), a.Handle,
 		func(state []byte, o cases.PasskeyOwner) (cases.PasskeyAssertion, error) {
-			var sd webauthn.SessionData
-			if err := json.Unmarshal(state, &sd); err != nil {
-				return cases.PasskeyAssertion{}, fmt.Errorf("read the ceremony state: %w", err)
+			sd, err := ceremonyState(state)
+			if err != nil {
+				return cases.PasskeyAssertion{}, err
 			}
 			parsed, err := protocol.ParseCredentialRequestResponseBytes(a.Credential)
 			if err != nil {
@@ -337,7 +352,7 @@ func (s *Server) loginPasskeyFinish(c echo.Context) error {
 				return cases.PasskeyAssertion{}, err
 			}
 			return assertionOf(cred, parsed), nil
-		}, cases.ClientInfo{Addr: clientKey(c), UserAgent: browserName(c.Request().UserAgent())}, s.opts.SessionTTL)
+		}, signInClient(c), s.opts.SessionTTL)
 	if err != nil {
 		return s.passkeyFailed(c, err)
 	}
@@ -391,9 +406,9 @@ func (s *Server) passkeySignInFinish(c echo.Context) error {
 	}
 	in, err := s.svc.PasskeySignIn(c.Request().Context(), a.Handle,
 		func(state []byte, lookup func([]byte) (cases.PasskeyOwner, error)) (cases.PasskeyAssertion, error) {
-			var sd webauthn.SessionData
-			if err := json.Unmarshal(state, &sd); err != nil {
-				return cases.PasskeyAssertion{}, fmt.Errorf("read the ceremony state: %w", err)
+			sd, err := ceremonyState(state)
+			if err != nil {
+				return cases.PasskeyAssertion{}, err
 			}
 			parsed, err := protocol.ParseCredentialRequestResponseBytes(a.Credential)
 			if err != nil {
@@ -410,7 +425,7 @@ func (s *Server) passkeySignInFinish(c echo.Context) error {
 				return cases.PasskeyAssertion{}, err
 			}
 			return assertionOf(cred, parsed), nil
-		}, cases.ClientInfo{Addr: clientKey(c), UserAgent: browserName(c.Request().UserAgent())}, s.opts.SessionTTL)
+		}, signInClient(c), s.opts.SessionTTL)
 	if err != nil {
 		return s.passkeyFailed(c, err)
 	}

@@ -63,7 +63,7 @@ func (s *Server) loginSecondFactorSubmit(c echo.Context) error {
 		pending = ck.Value
 	}
 	in, err := s.svc.CompleteSecondFactor(c.Request().Context(), pending, c.FormValue("code"),
-		cases.ClientInfo{Addr: clientKey(c), UserAgent: browserName(c.Request().UserAgent())}, s.opts.SessionTTL)
+		signInClient(c), s.opts.SessionTTL)
 	lang := s.pageLang(c)
 	refused := func(status int, msg string) error {
 		p := s.secondFactorLoginPageOf(c, next)

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-webauthn/webauthn/webauthn"
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -119,10 +120,14 @@ type Server struct {
 	log       *slog.Logger
 	pages     *pages
 	publicURL string
-	opts      Options
-	metrics   *metrics
-	views     *mailViews  // the evidence viewer's renders
-	oidc      *oidcClient // nil: no single sign-on
+	// rp is the desk as a WebAuthn relying party, made once; rpErr says
+	// why there is none (passkeys off, no domain name).
+	rp      *webauthn.WebAuthn
+	rpErr   error
+	opts    Options
+	metrics *metrics
+	views   *mailViews  // the evidence viewer's renders
+	oidc    *oidcClient // nil: no single sign-on
 }
 
 // Default rates of Options (a Rate is copied, never shared).
@@ -208,6 +213,7 @@ func New(o Options) (*Server, error) {
 		opts:      o,
 		views:     newMailViews(o.EvidenceMaxConcurrentViews, o.EvidenceViewWait, o.EvidenceViewCacheBytes),
 	}
+	s.rp, s.rpErr = newPasskeyRP(o.Service.PasskeysEnabled(), s.publicURL)
 	if s.metrics, err = newMetrics(o.Registry, s.mailboxCollector(), s.webhookCollector(), s.deadlineCollector(), s.heldAckCollector()); err != nil {
 		return nil, err
 	}

@@ -142,6 +142,12 @@ func (s *Server) adminDisabled(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/admin")
 }
 
+// signInClient is who signs in, as their list of sessions shows it: the
+// client's address (as the rate limits count it) and browser.
+func signInClient(c echo.Context) cases.ClientInfo {
+	return cases.ClientInfo{Addr: clientKey(c), UserAgent: browserName(c.Request().UserAgent())}
+}
+
 // browserName is the short name of a browser a person recognises on their
 // list of sessions ("Firefox on Linux"), not the whole User-Agent, which
 // says more about the machine than the list needs.

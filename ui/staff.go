@@ -151,7 +151,7 @@ func (s *Server) loginPage(c echo.Context) error {
 func (s *Server) login(c echo.Context) error {
 	email, next := c.FormValue("email"), localPath(c.FormValue("next"))
 	in, err := s.svc.LoginFromClient(c.Request().Context(), email, c.FormValue("password"),
-		cases.ClientInfo{Addr: clientKey(c), UserAgent: browserName(c.Request().UserAgent())}, s.opts.SessionTTL)
+		signInClient(c), s.opts.SessionTTL)
 	refused := func(status int, msg string) error {
 		p := s.loginPageOf(c, next)
 		p.Email, p.Error = email, msg
