@@ -592,36 +592,8 @@ func (s *Service) CompletePasskeySecondFactor(ctx context.Context, pending, hand
 		s.log.Info("passkey refused", "user_id", u.ID, "err", verr)
 		return SignedIn{}, s.passkeyRefused(ctx, u, n, ci.Addr, nil)
 	}
-	var in SignedIn
-	err = s.store.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		row, err := s.usePasskey(tx, u.ID, as)
-		if err != nil {
-			return err
-		}
-		if err := tx.Delete(&Session{}, sess.ID).Error; err != nil {
-			return fmt.Errorf("end the pending sign-in: %w", err)
-		}
-		var full Session
-		// Both the password and the passkey were counted as attempts.
-		if err := s.takeLoginFailures(tx, account, &full, 2); err != nil {
-			return err
-		}
-		if err := tx.Create(&AuditEntry{At: s.clock(), Actor: "user:" + u.Email, Action: AuditPasskeyUsed, Subject: "user:" + u.Email,
-			Detail: "passkey used: " + row.Name, Args: Args{"name": row.Name}}).Error; err != nil {
-			return err
-		}
-		token, err := s.openSession(tx, &full, u, AuthPasswordPasskey, ci, ttl)
-		in.Token, in.User, in.Failed, in.FailedFrom = token, u, full.FailedLogins, full.FailedLoginClients
-		return err
-	})
-	if _, ok := errors.AsType[*errCounterRegressed](err); ok || errors.Is(err, ErrPasskeyFailed) {
-		return SignedIn{}, s.passkeyRefused(ctx, u, n, ci.Addr, err)
-	}
-	if err != nil {
-		return SignedIn{}, fmt.Errorf("complete the passkey sign-in: %w", err)
-	}
-	s.log.Info("staff login", "user_id", u.ID, "role", u.Role, "factor", FactorPasskey, "failed_before", in.Failed)
-	return in, nil
+	// Both the password and the passkey were counted as attempts.
+	return s.openPasskeySession(ctx, u, n, as, sess.ID, 2, AuthPasswordPasskey, ci, ttl)
 }
 
 // BeginPasskeySignIn keeps the state of a passwordless sign-in's
@@ -716,22 +688,38 @@ func (s *Service) PasskeySignIn(ctx context.Context, handle string,
 		s.log.Info("passkey refused", "user_id", u.ID, "err", verr)
 		return SignedIn{}, s.passkeyRefused(ctx, u, n, ci.Addr, nil)
 	}
+	return s.openPasskeySession(ctx, u, n, as, 0, 1, AuthPasskey, ci, ttl)
+}
+
+// openPasskeySession ends u's sign-in with a verified passkey answer, the
+// n-th attempt on the account: the counter checked and kept, the failed
+// sign-ins before it told and forgotten (own of the counted attempts were
+// this sign-in's), the use audited, and a full session opened in place
+// of the pending sign-in pendingID (0: none). A counter that went back,
+// or a passkey gone meanwhile, is a refused attempt.
+func (s *Service) openPasskeySession(ctx context.Context, u User, n int64, as PasskeyAssertion, pendingID, own int64,
+	method string, ci ClientInfo, ttl time.Duration) (SignedIn, error) {
 	account := loginAccountKey(u.Email)
 	var in SignedIn
-	err = s.store.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.store.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		row, err := s.usePasskey(tx, u.ID, as)
 		if err != nil {
 			return err
 		}
+		if pendingID != 0 {
+			if err := tx.Delete(&Session{}, pendingID).Error; err != nil {
+				return fmt.Errorf("end the pending sign-in: %w", err)
+			}
+		}
 		var sess Session
-		if err := s.takeLoginFailures(tx, account, &sess, 1); err != nil {
+		if err := s.takeLoginFailures(tx, account, &sess, own); err != nil {
 			return err
 		}
 		if err := tx.Create(&AuditEntry{At: s.clock(), Actor: "user:" + u.Email, Action: AuditPasskeyUsed, Subject: "user:" + u.Email,
 			Detail: "passkey used: " + row.Name, Args: Args{"name": row.Name}}).Error; err != nil {
 			return err
 		}
-		token, err := s.openSession(tx, &sess, u, AuthPasskey, ci, ttl)
+		token, err := s.openSession(tx, &sess, u, method, ci, ttl)
 		in.Token, in.User, in.Failed, in.FailedFrom = token, u, sess.FailedLogins, sess.FailedLoginClients
 		return err
 	})
@@ -741,6 +729,6 @@ func (s *Service) PasskeySignIn(ctx context.Context, handle string,
 	if err != nil {
 		return SignedIn{}, fmt.Errorf("sign in with a passkey: %w", err)
 	}
-	s.log.Info("staff login", "user_id", u.ID, "role", u.Role, "method", AuthPasskey, "failed_before", in.Failed)
+	s.log.Info("staff login", "user_id", u.ID, "role", u.Role, "method", method, "failed_before", in.Failed)
 	return in, nil
 }
