@@ -221,30 +221,31 @@ func TestPurgeEvidenceTwoInstances(t *testing.T) {
 
 // A shared rate limit counts the hits of every instance against one limit
 // per key and window.
-func TestAllowRateAcrossInstances(t *testing.T) {
+func TestSharedRateCountsEveryInstance(t *testing.T) {
 	a := newTestDesk(t)
 	b := secondDesk(t, a)
 	ctx := context.Background()
+	ra, rb := a.NewSharedRate(3, time.Minute), b.NewSharedRate(3, time.Minute)
 	steps := []struct {
-		desk    *testDesk
+		rate    *SharedRate
 		key     string
 		advance time.Duration
 		want    bool
 	}{
-		{a, "report\x00192.0.2.1", 0, true},
-		{b, "report\x00192.0.2.1", 0, true},
-		{a, "report\x00192.0.2.1", 10 * time.Second, true},
-		{b, "report\x00192.0.2.1", 0, false}, // the fourth hit in the window, on either instance
-		{a, "report\x00192.0.2.1", 0, false},
-		{b, "login\x00192.0.2.1", 0, true},  // another limit
-		{a, "report\x00192.0.2.2", 0, true}, // another client
-		{b, "report\x00192.0.2.1", time.Minute, true},
+		{ra, "report\x00192.0.2.1", 0, true},
+		{rb, "report\x00192.0.2.1", 0, true},
+		{ra, "report\x00192.0.2.1", 10 * time.Second, true},
+		{rb, "report\x00192.0.2.1", 0, false}, // the fourth hit in the window, on either instance
+		{ra, "report\x00192.0.2.1", 0, false},
+		{rb, "login\x00192.0.2.1", 0, true},  // another limit
+		{ra, "report\x00192.0.2.2", 0, true}, // another client
+		{rb, "report\x00192.0.2.1", time.Minute, true},
 	}
 	for i, st := range steps {
 		a.clock.Advance(st.advance)
-		got, err := st.desk.AllowRate(ctx, st.key, 3, time.Minute)
+		got, err := st.rate.Allow(ctx, st.key)
 		if err != nil || got != st.want {
-			t.Fatalf("step %d: AllowRate(%q) = %v, %v; want %v", i, st.key, got, err, st.want)
+			t.Fatalf("step %d: Allow(%q) = %v, %v; want %v", i, st.key, got, err, st.want)
 		}
 	}
 	var keys int64

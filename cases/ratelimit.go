@@ -25,21 +25,6 @@ const rateSweepOdds = 256
 // 2×rateSlackShare (sign-in, reports) is counted hit by hit.
 const rateSlackShare = 16
 
-// AllowRate counts one hit for key in the current window of length window
-// and reports whether it is within limit. The key is stored hashed: it is
-// usually a client address.
-func (s *Service) AllowRate(ctx context.Context, key string, limit int, window time.Duration) (bool, error) {
-	if limit <= 0 || window <= 0 {
-		return false, Errorf(EINVALID, "a rate limit needs a positive limit and window")
-	}
-	start := s.clock().Truncate(window)
-	hits, err := s.addRateHits(ctx, key, start, window, 1)
-	if err != nil {
-		return false, err
-	}
-	return hits <= int64(limit), nil
-}
-
 // addRateHits adds n hits to key's counter for the window that begins at
 // start, and returns the counter: the hits of every instance.
 func (s *Service) addRateHits(ctx context.Context, key string, start time.Time, window time.Duration, n int) (int64, error) {
