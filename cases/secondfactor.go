@@ -451,9 +451,10 @@ func (s *Service) rotateSession(tx *gorm.DB, u User, token, method string) (stri
 		old[0].ExpiresAt.Sub(s.clock()))
 }
 
-// RemoveTOTP removes a's authenticator app and recovery codes; a proves
-// it is them with their password and that the app is theirs with a code
-// from it or a recovery code.
+// RemoveTOTP removes a's authenticator app, and the recovery codes when
+// no passkey is left (deleteTOTP); a proves it is them with their
+// password and that the app is theirs with a code from it or a recovery
+// code.
 func (s *Service) RemoveTOTP(ctx context.Context, a Actor, password, code string) error {
 	if a.User == nil {
 		return Errorf(EUNAUTHORIZED, "not logged in")
